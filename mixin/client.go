@@ -1,0 +1,286 @@
+package mixin
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DefaultBaseURL is the public API host (MIXIN-API.md §8).
+const DefaultBaseURL = "https://api.mixin.one"
+
+// maxBody bounds what is read of any answer.
+const maxBody = 8 << 20
+
+// RetryPolicy bounds the retries of reads (GET) on 5xx, transport failures
+// and 429. Writes are never retried by the client.
+type RetryPolicy struct {
+	Attempts int           // total tries, at least 1
+	Base     time.Duration // first back-off; doubled each time, with jitter
+	Max      time.Duration // cap of one back-off
+}
+
+// DefaultRetry: four tries over about two seconds.
+var DefaultRetry = RetryPolicy{Attempts: 4, Base: 200 * time.Millisecond, Max: 2 * time.Second}
+
+// Client talks to one API host with one session. It is safe for concurrent use.
+type Client struct {
+	base    string
+	sess    *Session
+	http    *http.Client
+	retry   RetryPolicy
+	now     func() time.Time
+	timeout time.Duration
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithHTTPClient replaces the HTTP client (its Timeout is left as given).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithTimeout bounds each single request (default 15 s).
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithRetry sets the read retry policy.
+func WithRetry(p RetryPolicy) Option { return func(c *Client) { c.retry = p } }
+
+// WithClock sets the clock used for tokens and PIN timestamps (tests).
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// NewClient makes a client for baseURL (scheme and host, optionally a path
+// prefix) signing with sess.
+func NewClient(baseURL string, sess *Session, opts ...Option) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(strings.TrimSpace(baseURL), "/"))
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &FieldError{Field: "API URL", Reason: "need http(s)://host, e.g. " + DefaultBaseURL}
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, &FieldError{Field: "API URL", Reason: "must not carry a query or fragment"}
+	}
+	if sess == nil {
+		return nil, errors.New("mixin: NewClient needs a session")
+	}
+	c := &Client{
+		base:    u.String(),
+		sess:    sess,
+		http:    &http.Client{},
+		retry:   DefaultRetry,
+		now:     time.Now,
+		timeout: 15 * time.Second,
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.retry.Attempts < 1 {
+		c.retry.Attempts = 1
+	}
+	return c, nil
+}
+
+// Session is the session the client signs with.
+func (c *Client) Session() *Session { return c.sess }
+
+// BaseURL is the API host the client talks to.
+func (c *Client) BaseURL() string { return c.base }
+
+// envelope is every answer's body: data or error.
+type envelope struct {
+	Data  json.RawMessage `json:"data"`
+	Error *Error          `json:"error"`
+}
+
+// call is one logical API call.
+type call struct {
+	method string
+	path   string     // already escaped
+	query  url.Values // may be nil
+	body   any        // marshalled once; nil for GET
+	retry  bool       // reads only
+}
+
+func (c *Client) do(ctx context.Context, cl call, out any) error {
+	var body []byte
+	if cl.body != nil {
+		b, err := json.Marshal(cl.body)
+		if err != nil {
+			return fmt.Errorf("mixin: encoding %s %s: %w", cl.method, cl.path, err)
+		}
+		body = b
+	}
+	uri := cl.path
+	if len(cl.query) > 0 {
+		// Encode escapes '+' as %2B, as offsets with a time zone need.
+		uri += "?" + cl.query.Encode()
+	}
+	attempts := 1
+	if cl.retry {
+		attempts = c.retry.Attempts
+	}
+	var err error
+	for i := 0; i < attempts; i++ {
+		if i > 0 {
+			if werr := sleepCtx(ctx, c.backoff(i)); werr != nil {
+				return err
+			}
+		}
+		err = c.once(ctx, cl.method, uri, body, out)
+		if err == nil || !cl.retry || !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// retryable: a read that met a 5xx, a transport failure (a per-request
+// timeout included) or a 429 is tried again; the caller's own cancellation
+// ends the loop in sleepCtx.
+func retryable(err error) bool {
+	var se *ServerError
+	var te *TransportError
+	return errors.As(err, &se) || errors.As(err, &te) || IsTooManyRequests(err)
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	d := c.retry.Base << (attempt - 1)
+	if d > c.retry.Max || d <= 0 {
+		d = c.retry.Max
+	}
+	// Up to 25% jitter so that many clients do not retry in step.
+	if d > 0 {
+		d += time.Duration(rand.Int64N(int64(d)/4 + 1))
+	}
+	return d
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// once signs exactly the bytes it sends, sends them, checks the request id
+// echo and decodes data or error.
+func (c *Client) once(ctx context.Context, method, uri string, body []byte, out any) error {
+	op := method + " " + stripQuery(uri)
+	reqID := uuid.NewString()
+	token, err := c.sess.Token(method, uri, body, reqID, c.now())
+	if err != nil {
+		return err
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+uri, rd)
+	if err != nil {
+		return fmt.Errorf("mixin: %s: %w", op, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-Id", reqID)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return &TransportError{Op: op, Err: unwrapURLError(err)}
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	if err != nil {
+		return &TransportError{Op: op, Err: err}
+	}
+	if len(raw) > maxBody {
+		return &ProtocolError{Op: op, Reason: "answer larger than 8 MiB"}
+	}
+	if resp.StatusCode >= 500 {
+		return &ServerError{StatusCode: resp.StatusCode, Body: shortBody(raw)}
+	}
+	if echo := resp.Header.Get("X-Request-Id"); echo != reqID {
+		return &ProtocolError{Op: op, Reason: fmt.Sprintf("the answer is for request %q, not %q", shortText(echo), reqID)}
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return &ProtocolError{Op: op, Reason: fmt.Sprintf("HTTP %d with a body that is not JSON", resp.StatusCode)}
+	}
+	if env.Error != nil && env.Error.Code != 0 {
+		if st := resp.Header.Get("X-Server-Time"); st != "" {
+			env.Error.ServerTime, _ = strconv.ParseInt(st, 10, 64)
+		}
+		return env.Error
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return &ProtocolError{Op: op, Reason: fmt.Sprintf("HTTP %d without an error object", resp.StatusCode)}
+	}
+	if len(env.Data) == 0 || string(env.Data) == "null" {
+		return &ProtocolError{Op: op, Reason: "answer has neither data nor error"}
+	}
+	if out != nil {
+		if err := json.Unmarshal(env.Data, out); err != nil {
+			return &ProtocolError{Op: op, Reason: "unexpected data: " + err.Error()}
+		}
+	}
+	return nil
+}
+
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+func stripQuery(uri string) string {
+	p, _, _ := strings.Cut(uri, "?")
+	return p
+}
+
+func shortBody(b []byte) string { return shortText(strings.TrimSpace(string(b))) }
+
+func shortText(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
+}
+
+// ClockSkew reports, for a 401 answer carrying X-Server-Time, how far the
+// local clock is from the server's, and whether it is more than 5 minutes.
+func ClockSkew(err error, now time.Time) (time.Duration, bool) {
+	var e *Error
+	if !errors.As(err, &e) || e.Code != CodeUnauthorized || e.ServerTime == 0 {
+		return 0, false
+	}
+	d := now.Sub(time.Unix(0, e.ServerTime))
+	if d < 0 {
+		d = -d
+	}
+	return d, d > 5*time.Minute
+}
