@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"mixdesk/mixin"
+	"mixdesk/mixin/sandbox"
+)
+
+// sandboxHost runs the embedded sandbox on loopback for --sandbox and keeps
+// its world in the data directory, so balances and history survive a restart.
+// The world file holds the sandbox's own generated session (fake money only)
+// and is written with mode 0600.
+type sandboxHost struct {
+	srv   *sandbox.Server
+	world sandbox.World
+	url   string
+	path  string
+	http  *http.Server
+
+	saveMu sync.Mutex
+}
+
+func startSandbox(dir string) (*sandboxHost, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
+	}
+	h := &sandboxHost{path: filepath.Join(dir, "world.json")}
+	raw, err := os.ReadFile(h.path)
+	switch {
+	case err == nil:
+		srv, lerr := sandbox.Load(bytes.NewReader(raw), sandbox.Options{})
+		if lerr != nil {
+			return nil, fmt.Errorf("sandbox: %s is damaged (%v); move it away to start a fresh world", h.path, lerr)
+		}
+		w, ok := srv.World()
+		if !ok {
+			return nil, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", h.path)
+		}
+		h.srv, h.world = srv, w
+	case errors.Is(err, os.ErrNotExist):
+		srv, w, nerr := sandbox.NewWorld(sandbox.Options{Operator: sandbox.SessionOptions{Kind: mixin.KeyRSA, RSABits: 2048}})
+		if nerr != nil {
+			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
+		}
+		h.srv, h.world = srv, w
+		if err := h.save(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("sandbox: reading %s: %w", h.path, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	}
+	h.url = "http://" + ln.Addr().String()
+	h.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go h.http.Serve(ln)
+	return h, nil
+}
+
+// ServeHTTP serves the sandbox and saves its state after every call that
+// may change it.
+func (h *sandboxHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		defer func() {
+			// Saved even when the handler aborts the connection on purpose.
+			_ = h.save()
+		}()
+	}
+	h.srv.ServeHTTP(w, r)
+}
+
+func (h *sandboxHost) save() error {
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	var buf bytes.Buffer
+	if err := h.srv.Save(&buf); err != nil {
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	tmp := h.path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	if _, err := f.Write(buf.Bytes()); err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, h.path)
+	}
+	if err != nil {
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	return nil
+}
+
+func (h *sandboxHost) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = h.http.Shutdown(ctx)
+	return h.save()
+}
