@@ -2,17 +2,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"syscall"
+	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/keystore"
 	"mixdesk/mixin"
+	"mixdesk/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -57,37 +61,64 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mixdesk: unknown command %q (see mixdesk --help)\n", fs.Arg(0))
 		return 2
 	}
-	if !o.sandbox {
-		fmt.Fprintln(stderr, "mixdesk: the console screens are not built yet; try `mixdesk --sandbox` to run the embedded sandbox")
-		return 1
+	if o.sandbox {
+		return runSandbox(o, stderr)
 	}
-	return runSandboxOnly(o, stdout, stderr)
+	return runKeyring(o, stderr)
 }
 
-// runSandboxOnly serves the embedded sandbox until interrupted.
-func runSandboxOnly(o options, stdout, stderr io.Writer) int {
+// runKeyring opens the console on the OS keyring's profiles.
+func runKeyring(o options, stderr io.Writer) int {
+	store, err := keystore.New(keystore.System(), keystore.Options{})
+	if err != nil {
+		fmt.Fprintln(stderr, "mixdesk:", err)
+		return 1
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err = store.Probe(ctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintf(stderr, "mixdesk: %v\nmixdesk: profiles live in the OS keyring only; `mixdesk --sandbox` runs without one.\n", err)
+		return 1
+	}
+	return runConsole(ui.Deps{Store: store, APIURL: o.api, DataDir: o.dataDir, Profile: o.profile}, stderr)
+}
+
+// runSandbox runs the console on the embedded sandbox, with its generated
+// session in an in-memory keyring: no keyring and no real funds involved.
+func runSandbox(o options, stderr io.Writer) int {
 	host, err := startSandbox(filepath.Join(o.dataDir, "sandbox"))
 	if err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
 		return 1
 	}
-	w := host.world
-	fmt.Fprintf(stdout, "SANDBOX: no real funds\n\n")
-	fmt.Fprintf(stdout, "The embedded sandbox of the Mixin API is serving on %s\n", host.url)
-	fmt.Fprintf(stdout, "Its world is kept in %s (balances and history survive a restart).\n", host.path)
-	fmt.Fprintf(stdout, "Operator: %s (Mixin ID %s, client id %s)\n", w.OperatorUser.FullName, w.OperatorUser.IdentityNumber, w.OperatorUser.UserID)
-	for _, a := range w.Assets {
-		fmt.Fprintf(stdout, "  %-5s %s\n", a.Symbol, host.srv.Balance(w.OperatorUser.UserID, a.AssetID))
+	defer func() {
+		if err := host.Close(); err != nil {
+			fmt.Fprintln(stderr, "mixdesk:", err)
+		}
+	}()
+	store, _ := keystore.New(keystore.NewMemory(), keystore.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const name = "sandbox"
+	if err := store.Save(ctx, name, keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, false); err != nil {
+		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
+		return 1
 	}
-	fmt.Fprintf(stdout, "\nThe console screens are not built yet: this process only serves the sandbox. Press Ctrl+C to stop.\n")
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	if err := host.Close(); err != nil {
+	if err := store.SetDefault(ctx, name); err != nil {
+		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
+		return 1
+	}
+	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true}, stderr)
+}
+
+func runConsole(d ui.Deps, stderr io.Writer) int {
+	app := ui.New(d)
+	defer app.Close()
+	if _, err := tea.NewProgram(app, tea.WithAltScreen()).Run(); err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
 		return 1
 	}
-	fmt.Fprintln(stdout, "sandbox stopped; world saved")
 	return 0
 }
 

@@ -158,6 +158,7 @@ func parsePEMKey(s string) (*PrivateKey, error) {
 	s = strings.ReplaceAll(s, `\r\n`, "\n")
 	s = strings.ReplaceAll(s, `\n`, "\n")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = rewrapPEM(s)
 	block, rest := pem.Decode([]byte(s))
 	if block == nil {
 		return nil, fieldErr(FieldPrivateKey, "the PEM block is damaged (check that the whole key was pasted)")
@@ -199,6 +200,43 @@ func parsePEMKey(s string) (*PrivateKey, error) {
 	}
 	rk.Precompute()
 	return &PrivateKey{kind: KeyRSA, rsa: rk}, nil
+}
+
+// rewrapPEM restores the line breaks of a PEM block whose newlines were
+// turned into spaces (a one-line text field does that to a paste). Text that
+// does not look like one block is returned as it is.
+func rewrapPEM(s string) string {
+	const begin, dashes = "-----BEGIN ", "-----"
+	if strings.Count(s, begin) != 1 {
+		return s
+	}
+	i := strings.Index(s, begin)
+	j := strings.Index(s[i+len(begin):], dashes)
+	if j < 0 {
+		return s
+	}
+	typ := s[i+len(begin) : i+len(begin)+j]
+	header := begin + typ + dashes
+	footer := "-----END " + typ + dashes
+	k := strings.Index(s, footer)
+	if k < i+len(header) {
+		return s
+	}
+	body := strings.Join(strings.Fields(s[i+len(header):k]), "")
+	if strings.Contains(body, ":") {
+		return s // headers such as Proc-Type: keep the original layout
+	}
+	var b strings.Builder
+	b.WriteString(header + "\n")
+	for len(body) > 64 {
+		b.WriteString(body[:64] + "\n")
+		body = body[64:]
+	}
+	if body != "" {
+		b.WriteString(body + "\n")
+	}
+	b.WriteString(footer + "\n")
+	return s[:i] + b.String() + s[k+len(footer):]
 }
 
 // ParseUUID checks a pasted UUID and returns it in canonical lower-case form.

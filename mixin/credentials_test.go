@@ -61,6 +61,15 @@ func TestPEMPastedFromJSONKeystore(t *testing.T) {
 	}
 }
 
+func TestPEMPastedIntoOneLineField(t *testing.T) {
+	ts := newRSASession(t, 2048, true)
+	c := ts.creds
+	c.PrivateKey = strings.ReplaceAll(c.PrivateKey, "\n", " ")
+	if _, err := NewSession(c); err != nil {
+		t.Fatalf("a PEM key with its newlines turned into spaces was refused: %v", err)
+	}
+}
+
 func TestNewSessionNamesTheBadField(t *testing.T) {
 	rsaS := newRSASession(t, 1024, false)
 	other := newRSASession(t, 2048, false)

@@ -1,0 +1,269 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// Draft is a payout as the operator typed it.
+type Draft struct {
+	AssetID   string // asset UUID
+	Recipient string // user UUID or Mixin ID number
+	Amount    string // decimal string
+	Memo      string
+	// TraceID is the draft's trace id when the form made one already (it is
+	// shown while the draft is edited); empty: the first review makes it.
+	TraceID string
+}
+
+// WarningKind names a review warning.
+type WarningKind string
+
+// The warnings a review can carry. Each must be acknowledged by the operator.
+const (
+	WarnDuplicate WarningKind = "duplicate" // same amount, asset and recipient lately
+	WarnFirstTime WarningKind = "first"     // never paid this recipient before
+	WarnLarge     WarningKind = "large"     // at or over the large-amount threshold
+	WarnInDoubt   WarningKind = "in-doubt"  // another transfer is not settled yet
+)
+
+// Warning is one thing the operator must acknowledge before confirming.
+type Warning struct {
+	Kind WarningKind
+	Text string // one sentence for the operator
+}
+
+// Review is a draft checked against the server and the journal: everything
+// the confirmation shows, and exactly what Send will post.
+type Review struct {
+	Recipient  mixin.User
+	Asset      mixin.Asset
+	Amount     decimal.Decimal
+	AmountText string // canonical decimal string; what is posted and typed to confirm
+	Memo       string
+	TraceID    string
+
+	Balance      decimal.Decimal
+	BalanceAfter decimal.Decimal
+	PriceUSD     decimal.Decimal
+	ValueUSD     decimal.Decimal // Amount × PriceUSD, exact
+
+	Warnings []Warning
+	// NewTrace is set when the draft's earlier trace was already used by a
+	// sent payout, so this review carries a fresh one.
+	NewTrace bool
+
+	ContentHash string
+	ReviewedAt  time.Time
+}
+
+// Input is the transfer the review stands for.
+func (r *Review) Input() mixin.TransferInput {
+	return mixin.TransferInput{AssetID: r.Asset.AssetID, OpponentID: r.Recipient.UserID, Amount: r.AmountText, TraceID: r.TraceID, Memo: r.Memo}
+}
+
+// NewTraceID makes a trace id. It is made once per payout and reused on
+// every retry of that payout.
+func NewTraceID() string { return uuid.NewString() }
+
+// Review checks a draft and builds what the operator must see before
+// confirming. prev is the review of the same draft before the latest edit
+// (nil for the first review): its trace id is kept, unless a payout was
+// already sent with it. A draft with a bad field gets a *mixin.FieldError
+// naming it; a draft over the balance is an amount error, not a warning.
+func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, error) {
+	assetID, err := mixin.ParseUUID(mixin.FieldAsset, dr.AssetID)
+	if err != nil {
+		return nil, err
+	}
+	amount, amountText, err := mixin.ParseAmount(strings.TrimSpace(dr.Amount))
+	if err != nil {
+		return nil, err
+	}
+	if err := mixin.ValidateMemo(dr.Memo); err != nil {
+		return nil, err
+	}
+	rcpt, err := d.ResolveRecipient(ctx, dr.Recipient)
+	if err != nil {
+		return nil, err
+	}
+	asset, err := d.api.Asset(ctx, assetID)
+	if err != nil {
+		if mixin.IsNotFound(err) {
+			return nil, &mixin.FieldError{Field: mixin.FieldAsset, Reason: "no such asset"}
+		}
+		return nil, fmt.Errorf("reading the asset: %w", err)
+	}
+	balance, err := decimal.NewFromString(orZero(asset.Balance))
+	if err != nil {
+		return nil, fmt.Errorf("the server sent a balance that is not a number: %q", asset.Balance)
+	}
+	if amount.GreaterThan(balance) {
+		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: fmt.Sprintf("exceeds the balance of %s %s", balance.String(), asset.Symbol)}
+	}
+	price, err := decimal.NewFromString(orZero(asset.PriceUSD))
+	if err != nil {
+		price = decimal.Zero
+	}
+	r := &Review{
+		Recipient: *rcpt, Asset: *asset, Amount: amount, AmountText: amountText, Memo: dr.Memo,
+		Balance: balance, BalanceAfter: balance.Sub(amount), PriceUSD: price, ValueUSD: amount.Mul(price),
+		ReviewedAt: d.now(),
+	}
+	if prev == nil && dr.TraceID != "" {
+		id, err := mixin.ParseUUID(mixin.FieldTrace, dr.TraceID)
+		if err != nil {
+			return nil, err
+		}
+		prev = &Review{TraceID: id}
+	}
+	r.TraceID, r.NewTrace = d.traceFor(prev)
+	r.ContentHash = ContentHash(r.Asset.AssetID, r.Recipient.UserID, r.AmountText, r.Memo, r.TraceID)
+	if err := d.addWarnings(ctx, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// traceFor keeps the trace of the previous review of this draft unless a
+// payout was already recorded with it.
+func (d *Desk) traceFor(prev *Review) (string, bool) {
+	if prev == nil || prev.TraceID == "" {
+		return NewTraceID(), false
+	}
+	if _, used := d.journal.Lookup(prev.TraceID); used {
+		return NewTraceID(), true
+	}
+	return prev.TraceID, false
+}
+
+// ResolveRecipient finds a user by UUID or Mixin ID number.
+func (d *Desk) ResolveRecipient(ctx context.Context, s string) (*mixin.User, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "empty"}
+	}
+	var u *mixin.User
+	var err error
+	if isDigits(s) {
+		u, err = d.api.Search(ctx, s)
+	} else {
+		id, perr := mixin.ParseUUID(mixin.FieldRecipient, s)
+		if perr != nil {
+			return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "type a user UUID or a Mixin ID number"}
+		}
+		u, err = d.api.User(ctx, id)
+	}
+	if err != nil {
+		if mixin.IsNotFound(err) {
+			return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "no such user"}
+		}
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("looking up the recipient: %w", err)
+	}
+	if u.UserID == d.cfg.Self {
+		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "that is this profile's own account"}
+	}
+	return u, nil
+}
+
+func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
+	now := r.ReviewedAt
+	since := now.Add(-d.cfg.DuplicateWindow)
+
+	// The journal knows what this desk sent; the server also knows what
+	// other tools sent from this account.
+	var dupAt time.Time
+	seen := map[string]bool{}
+	for _, e := range d.journal.Since(since) {
+		in := e.Intent
+		if e.State == StateFailed || in.Trace == r.TraceID || in.RecipientID != r.Recipient.UserID || in.AssetID != r.Asset.AssetID {
+			continue
+		}
+		seen[in.Trace] = true
+		if a, err := decimal.NewFromString(in.Amount); err == nil && a.Equal(r.Amount) && in.Time.After(dupAt) {
+			dupAt = in.Time
+		}
+	}
+	snaps, err := d.api.Snapshots(ctx, mixin.SnapshotQuery{Limit: mixin.MaxSnapshotLimit, Opponent: r.Recipient.UserID})
+	if err != nil {
+		return fmt.Errorf("reading recent payouts to the recipient: %w", err)
+	}
+	paidBefore := d.journal.HasPaid(r.Recipient.UserID)
+	for _, s := range snaps {
+		a, err := decimal.NewFromString(s.Amount)
+		if err != nil || !a.IsNegative() || s.OpponentID != r.Recipient.UserID {
+			continue
+		}
+		paidBefore = true
+		if s.AssetID == r.Asset.AssetID && !s.CreatedAt.Before(since) && a.Neg().Equal(r.Amount) && !seen[s.TraceID] && s.TraceID != r.TraceID {
+			if s.CreatedAt.After(dupAt) {
+				dupAt = s.CreatedAt
+			}
+		}
+	}
+	if !dupAt.IsZero() {
+		r.Warnings = append(r.Warnings, Warning{WarnDuplicate, fmt.Sprintf("%s %s was already sent to %s %s ago.",
+			r.AmountText, r.Asset.Symbol, r.Recipient.FullName, ago(now.Sub(dupAt)))})
+	}
+	if !paidBefore {
+		r.Warnings = append(r.Warnings, Warning{WarnFirstTime, fmt.Sprintf("First payout to %s (Mixin ID %s): check the recipient.",
+			r.Recipient.FullName, r.Recipient.IdentityNumber)})
+	}
+	large := d.cfg.LargeUSD
+	if large == "" {
+		large = DefaultLargeUSD
+	}
+	if th, err := decimal.NewFromString(large); err == nil && th.IsPositive() && r.ValueUSD.GreaterThanOrEqual(th) {
+		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("Large payout: about %s USD (threshold %s USD).",
+			r.ValueUSD.StringFixed(2), th.String())})
+	}
+	var doubt int
+	for _, in := range d.journal.InDoubt() {
+		if in.Trace != r.TraceID {
+			doubt++
+		}
+	}
+	if doubt > 0 {
+		r.Warnings = append(r.Warnings, Warning{WarnInDoubt, fmt.Sprintf("%d earlier transfer(s) of this profile are still in doubt; they are settled by trace before this one is sent.", doubt)})
+	}
+	return nil
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "less than a minute"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d/time.Minute))
+	default:
+		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0"
+	}
+	return s
+}

@@ -1,0 +1,384 @@
+// Package ui is the console: Bubble Tea screens that ask payout and keystore
+// for everything. Every call that can wait runs in a tea.Cmd; Update never
+// blocks.
+package ui
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+)
+
+// Minimum terminal size; below it a notice replaces the screens.
+const (
+	minWidth  = 72
+	minHeight = 22
+)
+
+type screen int
+
+const (
+	screenLoading screen = iota
+	screenSetup
+	screenHome
+	screenTransfer
+	screenConfirm
+	screenResult
+)
+
+// App is the root model.
+type App struct {
+	deps   Deps
+	st     Styles
+	keys   globalKeys
+	help   help.Model
+	width  int
+	height int
+
+	screen   screen
+	showHelp bool
+	status   string // one line at the bottom: the latest notice or error
+	statusOK bool
+	loading  string // what the loading screen is waiting for
+	fatal    string // a start-up failure that leaves nothing to do but quit
+
+	conn     *conn
+	setup    *setupScreen
+	home     *homeScreen
+	transfer *transferScreen
+	confirm  *confirmScreen
+	result   *resultScreen
+
+	quitArmed bool // ctrl+c pressed once during a send
+	quitting  bool
+}
+
+// New builds the console.
+func New(d Deps) *App {
+	h := help.New()
+	h.ShortSeparator = "  "
+	return &App{deps: d, st: DefaultStyles(), keys: defaultGlobalKeys(), help: h, screen: screenLoading, loading: "Opening the profile…"}
+}
+
+// Init reads the profile to open.
+func (a *App) Init() tea.Cmd {
+	load := loadProfileCmd(a.deps)
+	return func() tea.Msg { return load() }
+}
+
+// Close releases the open profile's journal. Call it after the program ends.
+func (a *App) Close() {
+	a.conn.close()
+}
+
+// sending reports whether a transfer is on its way.
+func (a *App) sending() bool {
+	return a.screen == screenResult && a.result != nil && a.result.busy()
+}
+
+// Update routes messages: size first, then results of commands, then keys
+// (global ones last, so that typing into a field is never taken as a
+// shortcut).
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		a.width, a.height = msg.Width, msg.Height
+		a.help.Width = msg.Width - 2
+		return a, nil
+	case startMsg:
+		return a, a.onStart(msg)
+	case connMsg:
+		return a, a.onConn(msg)
+	case recoveredMsg:
+		a.onRecovered(msg)
+		return a, nil
+	case tea.KeyMsg:
+		if key.Matches(msg, a.keys.Quit) {
+			return a, a.onQuitKey()
+		}
+		a.quitArmed = false
+		if a.showHelp {
+			if key.Matches(msg, a.keys.Help) || key.Matches(msg, a.keys.Back) || msg.String() == "q" {
+				a.showHelp = false
+			}
+			return a, nil
+		}
+		if key.Matches(msg, a.keys.Help) && !a.typing() {
+			a.showHelp = true
+			return a, nil
+		}
+	}
+	return a, a.updateScreen(msg)
+}
+
+// typing reports whether the focused element takes free text, so that "?"
+// and letters go to it.
+func (a *App) typing() bool {
+	switch a.screen {
+	case screenSetup:
+		return a.setup != nil && a.setup.typing()
+	case screenTransfer:
+		return a.transfer != nil && a.transfer.typing()
+	case screenConfirm:
+		return a.confirm != nil && a.confirm.typing()
+	}
+	return false
+}
+
+func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
+	switch a.screen {
+	case screenLoading:
+		if k, ok := msg.(tea.KeyMsg); ok && (k.String() == "q" || key.Matches(k, a.keys.Back)) && a.fatal != "" {
+			a.quitting = true
+			return tea.Quit
+		}
+	case screenSetup:
+		return a.setup.update(a, msg)
+	case screenHome:
+		return a.home.update(a, msg)
+	case screenTransfer:
+		return a.transfer.update(a, msg)
+	case screenConfirm:
+		return a.confirm.update(a, msg)
+	case screenResult:
+		return a.result.update(a, msg)
+	}
+	return nil
+}
+
+func (a *App) onQuitKey() tea.Cmd {
+	if a.sending() && !a.quitArmed {
+		a.quitArmed = true
+		a.setStatus("A transfer is being sent. If you quit now it stays in doubt and is settled by its trace at the next start. Press ctrl+c again to quit.", false)
+		return nil
+	}
+	a.quitting = true
+	return tea.Quit
+}
+
+func (a *App) setStatus(s string, ok bool) {
+	a.status, a.statusOK = s, ok
+}
+
+func (a *App) onStart(msg startMsg) tea.Cmd {
+	switch {
+	case msg.err != nil:
+		if msg.name != "" {
+			a.goSetup(msg.name, explain(msg.err))
+			return nil
+		}
+		a.fatal = explain(msg.err)
+		return nil
+	case msg.none:
+		a.goSetup("", "")
+		return nil
+	}
+	a.loading = "Connecting profile " + msg.name + "…"
+	d, name, p := a.deps, msg.name, msg.profile
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := openConn(ctx, d, name, p)
+		return connMsg{c: c, err: err}
+	}
+}
+
+func (a *App) onConn(msg connMsg) tea.Cmd {
+	if msg.err != nil {
+		a.fatal = "Cannot open the profile: " + explain(msg.err)
+		a.screen = screenLoading
+		return nil
+	}
+	a.conn.close()
+	a.conn = msg.c
+	a.home = newHomeScreen()
+	a.screen = screenHome
+	if rep := msg.c.report; rep != nil && !rep.Intact() {
+		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
+	} else if n := len(msg.c.journal.InDoubt()); n > 0 {
+		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
+	}
+	return tea.Batch(a.home.refresh(a), a.recoverCmd())
+}
+
+// recoverCmd settles the profile's in-doubt payouts by trace.
+func (a *App) recoverCmd() tea.Cmd {
+	c := a.conn
+	if c == nil || len(c.journal.InDoubt()) == 0 {
+		return nil
+	}
+	desk, pin := c.desk, c.pin()
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := desk.Recover(ctx, pin)
+		return recoveredMsg{results: res, err: err}
+	}
+}
+
+func (a *App) onRecovered(msg recoveredMsg) {
+	if msg.err != nil {
+		a.setStatus("Settling in-doubt payouts failed: "+explain(msg.err), false)
+		return
+	}
+	var done, failed, doubt int
+	for _, r := range msg.results {
+		switch r.State.String() {
+		case "done":
+			done++
+		case "failed":
+			failed++
+		default:
+			doubt++
+		}
+	}
+	line := "In-doubt payouts settled: " + plural(done, "paid") + ", " + plural(failed, "refused") + ", " + plural(doubt, "still in doubt")
+	if doubt > 0 {
+		line += " (they are settled again before the next send)"
+	}
+	a.setStatus(line+".", doubt == 0)
+}
+
+func (a *App) goSetup(name, problem string) {
+	a.setup = newSetupScreen(name, a.deps.Sandbox)
+	if problem != "" {
+		a.setup.formErr = problem
+	}
+	a.screen = screenSetup
+}
+
+// View draws the screen. It only reads the model.
+func (a *App) View() string {
+	if a.quitting {
+		return ""
+	}
+	if a.width == 0 {
+		return "mixdesk: starting…"
+	}
+	if a.width < minWidth || a.height < minHeight {
+		return lipgloss.Place(a.width, a.height, lipgloss.Center, lipgloss.Center,
+			"Terminal too small: mixdesk needs at least 72×22.\n(This one is "+itoa(a.width)+"×"+itoa(a.height)+".)")
+	}
+	header := a.header()
+	footer := a.footer()
+	bodyH := a.height - lipgloss.Height(header) - lipgloss.Height(footer)
+	var body string
+	if a.showHelp {
+		body = a.fullHelp()
+	} else {
+		body = a.body(bodyH)
+	}
+	body = lipgloss.NewStyle().Height(bodyH).MaxHeight(bodyH).Render(body)
+	return a.st.App.Render(lipgloss.JoinVertical(lipgloss.Left, header, body, footer))
+}
+
+func (a *App) header() string {
+	left := a.st.Title.Render("mixdesk")
+	if a.conn != nil {
+		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + a.conn.me.FullName)
+	}
+	right := ""
+	if a.deps.Sandbox {
+		right = a.st.Sandbox.Render(" SANDBOX: no real funds ")
+	}
+	gap := a.width - 2 - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		gap = 1
+	}
+	return left + strings.Repeat(" ", gap) + right + "\n"
+}
+
+func (a *App) footer() string {
+	var lines []string
+	if a.status != "" {
+		st := a.st.Error
+		if a.statusOK {
+			st = a.st.Good
+		}
+		lines = append(lines, st.Render(truncate(a.status, a.width-2)))
+	}
+	lines = append(lines, a.help.ShortHelpView(a.shortHelp()))
+	return "\n" + strings.Join(lines, "\n")
+}
+
+func (a *App) shortHelp() []key.Binding {
+	var ks []key.Binding
+	switch a.screen {
+	case screenSetup:
+		ks = a.setup.keys()
+	case screenHome:
+		ks = a.home.keys()
+	case screenTransfer:
+		ks = a.transfer.keys()
+	case screenConfirm:
+		ks = a.confirm.keys()
+	case screenResult:
+		ks = a.result.keys()
+	case screenLoading:
+		if a.fatal != "" {
+			ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
+		}
+	}
+	return append(ks, a.keys.Help, a.keys.Quit)
+}
+
+func (a *App) fullHelp() string {
+	var b strings.Builder
+	b.WriteString(a.st.Title.Render("Keys on this screen") + "\n\n")
+	for _, k := range a.shortHelp() {
+		if !k.Enabled() {
+			continue
+		}
+		h := k.Help()
+		b.WriteString("  " + a.st.Focused.Render(padRight(h.Key, 14)) + h.Desc + "\n")
+	}
+	b.WriteString("\n" + a.st.Title.Render("Everywhere") + "\n\n")
+	b.WriteString("  " + padRight("esc", 14) + "go back (a form keeps what was typed)\n")
+	b.WriteString("  " + padRight("ctrl+c", 14) + "quit; during a send it first says what happens to the transfer\n")
+	b.WriteString("  " + padRight("?", 14) + "this help (? or esc closes it)\n")
+	b.WriteString("\n" + a.st.Subtle.Render("Every payout is written to the journal before it is posted, under a trace id made once;\nan unknown outcome is settled by that trace, never paid again under a new one."))
+	return b.String()
+}
+
+func (a *App) body(h int) string {
+	switch a.screen {
+	case screenLoading:
+		if a.fatal != "" {
+			return "\n" + a.st.Error.Render(a.fatal) + "\n\n" + a.st.Subtle.Render("Press q to quit.")
+		}
+		return "\n" + a.loading
+	case screenSetup:
+		return a.setup.view(a, h)
+	case screenHome:
+		return a.home.view(a, h)
+	case screenTransfer:
+		return a.transfer.view(a, h)
+	case screenConfirm:
+		return a.confirm.view(a, h)
+	case screenResult:
+		return a.result.view(a, h)
+	}
+	return ""
+}
+
+func padRight(s string, n int) string {
+	if w := lipgloss.Width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s + " "
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return itoa(n) + " " + word
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+// confirmScreen shows the whole review. Each warning is acknowledged one by
+// one, the amount is typed exactly as shown, and (when the profile asks for
+// it) the PIN. Focus starts on Cancel.
+type confirmScreen struct {
+	r      *payout.Review
+	acked  []bool
+	amount textinput.Model
+	pin    textinput.Model
+	askPIN bool
+	focus  int // 0..len(warnings)-1: warnings; then amount, PIN (if asked), Cancel, Confirm
+
+	kNext, kPrev, kAck, kEnter, kBack key.Binding
+}
+
+func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
+	c := &confirmScreen{
+		r:      r,
+		acked:  make([]bool, len(r.Warnings)),
+		askPIN: askPIN,
+		kNext:  bind([]string{"tab", "down"}, "tab", "next"),
+		kPrev:  bind([]string{"shift+tab", "up"}, "shift+tab", "previous"),
+		kAck:   bind([]string{" "}, "space", "acknowledge warning"),
+		kEnter: bind([]string{"enter"}, "enter", "press the focused button"),
+		kBack:  bind([]string{"esc"}, "esc", "back to the form"),
+	}
+	c.amount = textinput.New()
+	c.amount.Prompt = ""
+	c.amount.CharLimit = 40
+	c.amount.Width = 30
+	c.pin = textinput.New()
+	c.pin.Prompt = ""
+	c.pin.Placeholder = "6 digits"
+	c.pin.CharLimit = 6
+	c.pin.Width = 10
+	c.pin.EchoMode = textinput.EchoPassword
+	c.pin.EchoCharacter = '•'
+	c.focus = c.cancelIdx()
+	return c
+}
+
+func (c *confirmScreen) init() tea.Cmd { return nil }
+
+func (c *confirmScreen) amountIdx() int { return len(c.r.Warnings) }
+func (c *confirmScreen) pinIdx() int {
+	if c.askPIN {
+		return c.amountIdx() + 1
+	}
+	return -1
+}
+func (c *confirmScreen) cancelIdx() int {
+	if c.askPIN {
+		return c.amountIdx() + 2
+	}
+	return c.amountIdx() + 1
+}
+func (c *confirmScreen) confirmIdx() int { return c.cancelIdx() + 1 }
+func (c *confirmScreen) count() int      { return c.confirmIdx() + 1 }
+
+func (c *confirmScreen) typing() bool { return c.focus == c.amountIdx() || c.focus == c.pinIdx() }
+
+// amountMatches: the typed amount is exactly the amount shown, plain or
+// with its digit grouping.
+func (c *confirmScreen) amountMatches() bool {
+	v := c.amount.Value()
+	return v == c.r.AmountText || v == groupDigits(c.r.AmountText)
+}
+
+func (c *confirmScreen) allAcked() bool {
+	for _, a := range c.acked {
+		if !a {
+			return false
+		}
+	}
+	return true
+}
+
+// canConfirm: every warning acknowledged, the amount typed, the PIN given.
+func (c *confirmScreen) canConfirm() bool {
+	if !c.allAcked() || !c.amountMatches() {
+		return false
+	}
+	return !c.askPIN || mixin.ValidatePIN(c.pin.Value()) == nil
+}
+
+func (c *confirmScreen) keys() []key.Binding {
+	ks := []key.Binding{c.kNext, c.kPrev}
+	if c.focus < len(c.r.Warnings) {
+		ks = append(ks, c.kAck)
+	}
+	if c.focus >= c.cancelIdx() {
+		ks = append(ks, c.kEnter)
+	}
+	return append(ks, c.kBack)
+}
+
+func (c *confirmScreen) setFocus(i int) tea.Cmd {
+	c.focus = (i + c.count()) % c.count()
+	c.amount.Blur()
+	c.pin.Blur()
+	switch c.focus {
+	case c.amountIdx():
+		return c.amount.Focus()
+	case c.pinIdx():
+		return c.pin.Focus()
+	}
+	return nil
+}
+
+func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		var cmd tea.Cmd
+		if c.focus == c.amountIdx() {
+			c.amount, cmd = c.amount.Update(msg)
+		} else if c.focus == c.pinIdx() {
+			c.pin, cmd = c.pin.Update(msg)
+		}
+		return cmd
+	}
+	switch k.String() {
+	case "esc":
+		c.pin.SetValue("")
+		a.screen = screenTransfer
+		return nil
+	case "tab", "down":
+		return c.setFocus(c.focus + 1)
+	case "shift+tab", "up":
+		return c.setFocus(c.focus - 1)
+	case "left", "right":
+		if c.focus == c.cancelIdx() {
+			return c.setFocus(c.confirmIdx())
+		}
+		if c.focus == c.confirmIdx() {
+			return c.setFocus(c.cancelIdx())
+		}
+	case " ":
+		if c.focus < len(c.r.Warnings) {
+			c.acked[c.focus] = !c.acked[c.focus]
+			if c.acked[c.focus] {
+				return c.setFocus(c.focus + 1)
+			}
+			return nil
+		}
+	case "enter":
+		switch {
+		case c.focus < len(c.r.Warnings):
+			c.acked[c.focus] = true
+			return c.setFocus(c.focus + 1)
+		case c.focus == c.cancelIdx():
+			c.pin.SetValue("")
+			a.screen = screenTransfer
+			a.setStatus("Not sent.", true)
+			return nil
+		case c.focus == c.confirmIdx():
+			if !c.canConfirm() {
+				return nil
+			}
+			pin := a.conn.pin()
+			if c.askPIN {
+				pin = c.pin.Value()
+			}
+			c.pin.SetValue("") // the PIN typed for this transfer is not kept
+			return a.startSend(c.r, pin)
+		default:
+			return c.setFocus(c.focus + 1)
+		}
+	}
+	var cmd tea.Cmd
+	switch c.focus {
+	case c.amountIdx():
+		c.amount, cmd = c.amount.Update(k)
+	case c.pinIdx():
+		c.pin, cmd = c.pin.Update(k)
+	}
+	return cmd
+}
+
+func (c *confirmScreen) view(a *App, height int) string {
+	st := a.st
+	r := c.r
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n\n")
+	row := func(label, value string) {
+		b.WriteString(st.Label.Render("  "+padRight(label, 14)) + value + "\n")
+	}
+	row("Pay", st.Money.Render(groupDigits(r.AmountText)+" "+r.Asset.Symbol)+st.Subtle.Render("  ≈ "+usd(r.ValueUSD)+" USD"))
+	row("To", st.Money.Render(r.Recipient.FullName)+"  Mixin ID "+r.Recipient.IdentityNumber)
+	row("", st.Subtle.Render(r.Recipient.UserID))
+	row("Asset", r.Asset.Symbol+" · "+r.Asset.Name+st.Subtle.Render(" · "+r.Asset.AssetID))
+	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+r.Asset.Symbol)
+	memo := r.Memo
+	if memo == "" {
+		memo = st.Subtle.Render("(none)")
+	}
+	row("Memo", memo)
+	row("Trace id", r.TraceID)
+	if r.NewTrace {
+		b.WriteString("  " + st.Subtle.Render("(a new trace id: the draft's earlier one was already used by a sent payout)") + "\n")
+	}
+	if len(r.Warnings) > 0 {
+		b.WriteString("\n" + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
+		for i, w := range r.Warnings {
+			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + truncate(w.Text, a.width-12)
+			if c.focus == i {
+				line = st.Focused.Render(line)
+			} else if !c.acked[i] {
+				line = st.Warn.Render(line)
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\n")
+	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + r.AmountText + "): "
+	if c.focus == c.amountIdx() {
+		al = st.Focused.Render(al)
+	}
+	mark := ""
+	if c.amount.Value() != "" {
+		if c.amountMatches() {
+			mark = st.Good.Render(" ✓")
+		} else {
+			mark = st.Error.Render(" ✗ does not match")
+		}
+	}
+	b.WriteString(al + c.amount.View() + mark + "\n")
+	if c.askPIN {
+		pl := marker(c.focus == c.pinIdx()) + "PIN: "
+		if c.focus == c.pinIdx() {
+			pl = st.Focused.Render(pl)
+		}
+		b.WriteString(pl + c.pin.View() + "\n")
+	}
+	b.WriteString("\n  " + st.button("Cancel", c.focus == c.cancelIdx(), true) + "  " +
+		st.button("Confirm and send", c.focus == c.confirmIdx(), c.canConfirm()) + "\n")
+	return b.String()
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}

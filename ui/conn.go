@@ -1,0 +1,141 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"mixdesk/keystore"
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+// Deps is what the console is built on. Main fills it; tests fill it with a
+// sandbox and an in-memory keyring.
+type Deps struct {
+	Store   *keystore.Store
+	APIURL  string
+	DataDir string // where journals live
+	Profile string // the profile asked for with --profile; "" = the default
+	Sandbox bool   // show the SANDBOX marker
+	// ClientOptions are passed to every mixin client (timeouts in tests).
+	ClientOptions []mixin.Option
+	// Payout is the review configuration besides the profile's own id.
+	Payout payout.Config
+}
+
+// conn is an open profile: its session, client, journal and desk.
+type conn struct {
+	name    string
+	profile keystore.Profile // holds the PIN only when the profile keeps it
+	client  *mixin.Client
+	journal *payout.Journal
+	desk    *payout.Desk
+	me      mixin.User
+	report  *payout.Report
+}
+
+// pin is the kept PIN, or "" when it is asked for at every transfer.
+func (c *conn) pin() string {
+	if c.profile.KeepPIN {
+		return c.profile.PIN
+	}
+	return ""
+}
+
+func (c *conn) close() {
+	if c != nil && c.journal != nil {
+		_ = c.journal.Close()
+	}
+}
+
+// journalPath is the journal file of a profile.
+func journalPath(dataDir, profile string) string {
+	return filepath.Join(dataDir, "journal-"+profile+".jsonl")
+}
+
+// openConn opens a profile: checks the session with GET /me, opens and
+// verifies the journal and builds the desk. Nothing here is on the UI
+// goroutine.
+func openConn(ctx context.Context, d Deps, name string, p keystore.Profile) (*conn, error) {
+	sess, err := mixin.NewSession(p.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	client, err := mixin.NewClient(d.APIURL, sess, d.ClientOptions...)
+	if err != nil {
+		return nil, err
+	}
+	me, err := client.Me(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checking the session: %w", err)
+	}
+	if me.UserID != sess.ClientID {
+		return nil, fmt.Errorf("the API says this session belongs to %s, not to client id %s", me.UserID, sess.ClientID)
+	}
+	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating the data directory: %w", err)
+	}
+	j, rep, err := payout.Open(journalPath(d.DataDir, name))
+	if err != nil {
+		return nil, err
+	}
+	cfg := d.Payout
+	cfg.Self = sess.ClientID
+	desk, err := payout.NewDesk(client, j, cfg)
+	if err != nil {
+		_ = j.Close()
+		return nil, err
+	}
+	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep}, nil
+}
+
+// Messages of the start-up and setup flows.
+type (
+	// startMsg: the profile to open was read from the keyring (or there is none).
+	startMsg struct {
+		name    string
+		profile keystore.Profile
+		none    bool
+		err     error
+	}
+	// connMsg: a profile was opened (or failed to open).
+	connMsg struct {
+		c   *conn
+		err error
+	}
+	// recoveredMsg: in-doubt payouts were settled at start-up.
+	recoveredMsg struct {
+		results []payout.Result
+		err     error
+	}
+)
+
+func loadProfileCmd(d Deps) func() startMsg {
+	return func() startMsg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		name := d.Profile
+		if name == "" {
+			def, err := d.Store.Default(ctx)
+			if err != nil && !errors.Is(err, keystore.ErrNotFound) {
+				return startMsg{err: err}
+			}
+			if def == "" {
+				return startMsg{none: true}
+			}
+			name = def
+		}
+		p, err := d.Store.Load(ctx, name)
+		if errors.Is(err, keystore.ErrNotFound) {
+			if d.Profile != "" {
+				return startMsg{name: name, err: fmt.Errorf("no profile named %q in the keyring; set it up", name)}
+			}
+			return startMsg{none: true}
+		}
+		return startMsg{name: name, profile: p, err: err}
+	}
+}

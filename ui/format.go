@@ -1,0 +1,64 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/shopspring/decimal"
+)
+
+// groupDigits puts thousands separators into a decimal string: "-1234567.5"
+// gives "-1,234,567.5". The fraction is left as it is.
+func groupDigits(s string) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		sign, s = s[:1], s[1:]
+	}
+	intPart, frac, hasPoint := strings.Cut(s, ".")
+	if len(intPart) > 3 {
+		var b strings.Builder
+		lead := len(intPart) % 3
+		if lead > 0 {
+			b.WriteString(intPart[:lead])
+		}
+		for i := lead; i < len(intPart); i += 3 {
+			if b.Len() > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(intPart[i : i+3])
+		}
+		intPart = b.String()
+	}
+	if hasPoint {
+		return sign + intPart + "." + frac
+	}
+	return sign + intPart
+}
+
+// money shows an exact decimal with grouping.
+func money(d decimal.Decimal) string { return groupDigits(d.String()) }
+
+// usd shows a USD value rounded to cents, with grouping.
+func usd(d decimal.Decimal) string { return groupDigits(d.StringFixed(2)) }
+
+// truncate cuts s to n runes with an ellipsis.
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if n <= 0 {
+		return ""
+	}
+	if len(r) <= n {
+		return s
+	}
+	if n == 1 {
+		return "…"
+	}
+	return string(r[:n-1]) + "…"
+}
+
+// shortID shows the first block of a UUID, for tight columns.
+func shortID(id string) string {
+	if i := strings.IndexByte(id, '-'); i > 0 {
+		return id[:i]
+	}
+	return id
+}

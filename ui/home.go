@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// homeScreen shows the profile and its balances.
+type homeScreen struct {
+	assets  []mixin.Asset
+	loaded  time.Time
+	loading bool
+	gen     int
+	err     string
+
+	kTransfer, kRefresh, kSetup, kQuit key.Binding
+}
+
+type assetsMsg struct {
+	gen    int
+	assets []mixin.Asset
+	err    error
+}
+
+func newHomeScreen() *homeScreen {
+	return &homeScreen{
+		kTransfer: bind([]string{"t"}, "t", "transfer"),
+		kRefresh:  bind([]string{"r"}, "r", "refresh"),
+		kSetup:    bind([]string{"n"}, "n", "new profile"),
+		kQuit:     bind([]string{"q"}, "q", "quit"),
+	}
+}
+
+func (h *homeScreen) keys() []key.Binding {
+	return []key.Binding{h.kTransfer, h.kRefresh, h.kSetup, h.kQuit}
+}
+
+// refresh reads the balances again.
+func (h *homeScreen) refresh(a *App) tea.Cmd {
+	h.gen++
+	h.loading = true
+	gen, client := h.gen, a.conn.client
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		as, err := client.Assets(ctx)
+		return assetsMsg{gen: gen, assets: as, err: err}
+	}
+}
+
+func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case assetsMsg:
+		if msg.gen != h.gen {
+			return nil // an older refresh
+		}
+		h.loading = false
+		if msg.err != nil {
+			h.err = explain(msg.err)
+			return nil
+		}
+		h.err = ""
+		h.assets = sortAssets(msg.assets)
+		h.loaded = time.Now()
+		return nil
+	case tea.KeyMsg:
+		switch {
+		case key.Matches(msg, h.kTransfer):
+			a.transfer = newTransferScreen(a, h.assets)
+			a.screen = screenTransfer
+			return a.transfer.init()
+		case key.Matches(msg, h.kRefresh):
+			return h.refresh(a)
+		case key.Matches(msg, h.kSetup):
+			a.goSetup("", "")
+			a.setup.canCancel = true
+			return nil
+		case key.Matches(msg, h.kQuit):
+			a.quitting = true
+			return tea.Quit
+		}
+	}
+	return nil
+}
+
+// sortAssets orders by USD value, largest first, then by symbol.
+func sortAssets(as []mixin.Asset) []mixin.Asset {
+	out := append([]mixin.Asset(nil), as...)
+	sort.SliceStable(out, func(i, j int) bool {
+		vi, vj := assetValue(out[i]), assetValue(out[j])
+		if !vi.Equal(vj) {
+			return vi.GreaterThan(vj)
+		}
+		return out[i].Symbol < out[j].Symbol
+	})
+	return out
+}
+
+func dec(s string) decimal.Decimal {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Zero
+	}
+	return d
+}
+
+func assetValue(a mixin.Asset) decimal.Decimal { return dec(a.Balance).Mul(dec(a.PriceUSD)) }
+
+func (h *homeScreen) view(a *App, height int) string {
+	st := a.st
+	var b strings.Builder
+	me := a.conn.me
+	b.WriteString(st.Title.Render(me.FullName) + st.Subtle.Render("  Mixin ID "+me.IdentityNumber+"  ·  client id "+me.UserID) + "\n")
+	b.WriteString(st.Subtle.Render("profile "+a.conn.name+pinNote(a.conn.profile.KeepPIN)) + "\n\n")
+
+	w := a.width - 2
+	symW, amtW, usdW := 8, 26, 18
+	nameW := w - symW - amtW - usdW - 6
+	if nameW < 8 {
+		nameW = 8
+	}
+	b.WriteString(st.Label.Render(padRight("ASSET", symW)+padRight("NAME", nameW)+padLeft("BALANCE", amtW)+padLeft("VALUE (USD)", usdW)) + "\n")
+	total := decimal.Zero
+	rows := height - 9
+	for i, as := range h.assets {
+		if i >= rows && rows > 0 {
+			b.WriteString(st.Subtle.Render("  … " + plural(len(h.assets)-i, "more asset")) + "\n")
+			break
+		}
+		v := assetValue(as)
+		total = total.Add(v)
+		b.WriteString(padRight(truncate(as.Symbol, symW-1), symW) + padRight(truncate(as.Name, nameW-1), nameW) +
+			st.Money.Render(padLeft(money(dec(as.Balance)), amtW)) + padLeft(usd(v), usdW) + "\n")
+	}
+	if len(h.assets) == 0 && !h.loading && h.err == "" {
+		b.WriteString(st.Subtle.Render("No asset holds a balance.") + "\n")
+	}
+	for _, as := range h.assets[min(len(h.assets), max(rows, 0)):] {
+		total = total.Add(assetValue(as))
+	}
+	b.WriteString(strings.Repeat("─", max(w, 10)) + "\n")
+	b.WriteString(padRight("TOTAL", symW+nameW+amtW) + st.Money.Render(padLeft(usd(total), usdW)) + "\n\n")
+	switch {
+	case h.loading:
+		b.WriteString(st.Subtle.Render("Refreshing balances…"))
+	case h.err != "":
+		b.WriteString(st.Error.Render("Balances not refreshed: " + h.err))
+	case !h.loaded.IsZero():
+		b.WriteString(st.Subtle.Render("Balances as of " + h.loaded.Format("15:04:05") + " (r to refresh)"))
+	}
+	return b.String()
+}
+
+func pinNote(keep bool) string {
+	if keep {
+		return " · PIN kept in the keyring"
+	}
+	return " · PIN asked at every transfer"
+}
+
+func padLeft(s string, n int) string {
+	w := len([]rune(s))
+	if w >= n {
+		return " " + s
+	}
+	return strings.Repeat(" ", n-w) + s
+}

@@ -1,0 +1,212 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/payout"
+)
+
+// settleDelays space the automatic settlements of an in-doubt payout.
+var settleDelays = []time.Duration{time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second}
+
+// resultScreen sends one payout and shows what became of it.
+type resultScreen struct {
+	r       *payout.Review
+	pin     string // kept only until the payout is done or failed
+	spin    spinner.Model
+	sending bool // the post (or a settlement) is on its way
+	res     *payout.Result
+	err     error // the procedure failed (journal), not the server
+	tries   int   // settlements made while in doubt
+	gen     int
+
+	kHome, kAgain, kEdit, kSettle key.Binding
+}
+
+type (
+	sentMsg struct {
+		gen int
+		res payout.Result
+		err error
+	}
+	settleTickMsg struct{ gen int }
+)
+
+func newResultScreen(r *payout.Review, pin string) *resultScreen {
+	sp := spinner.New()
+	sp.Spinner = spinner.Dot
+	return &resultScreen{
+		r: r, pin: pin, spin: sp,
+		kHome:   bind([]string{"enter", "esc"}, "enter", "back to balances"),
+		kAgain:  bind([]string{"t"}, "t", "new payout"),
+		kEdit:   bind([]string{"e"}, "e", "edit and review again"),
+		kSettle: bind([]string{"s"}, "s", "settle now"),
+	}
+}
+
+func (s *resultScreen) busy() bool { return s.sending }
+
+func (s *resultScreen) keys() []key.Binding {
+	if s.sending {
+		return nil // nothing that could send again while this one is out
+	}
+	ks := []key.Binding{s.kHome, s.kAgain}
+	if s.res != nil && s.res.State == payout.StateFailed {
+		ks = append(ks, s.kEdit)
+	}
+	if s.res != nil && s.res.State == payout.StateInDoubt {
+		ks = append(ks, s.kSettle)
+	}
+	return ks
+}
+
+// startSend shows the sending screen and posts the reviewed payout.
+func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
+	a.result = newResultScreen(r, pin)
+	a.screen = screenResult
+	a.setStatus("", true)
+	s := a.result
+	s.sending = true
+	s.gen++
+	desk, gen := a.conn.desk, s.gen
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := desk.Send(ctx, r, pin)
+		return sentMsg{gen: gen, res: res, err: err}
+	})
+}
+
+func (s *resultScreen) settle(a *App) tea.Cmd {
+	s.sending = true
+	s.gen++
+	s.tries++
+	desk, gen, trace, pin := a.conn.desk, s.gen, s.r.TraceID, s.pin
+	return tea.Batch(s.spin.Tick, func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		res, err := desk.Settle(ctx, trace, pin)
+		return sentMsg{gen: gen, res: res, err: err}
+	})
+}
+
+func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case spinner.TickMsg:
+		if !s.sending {
+			return nil
+		}
+		var cmd tea.Cmd
+		s.spin, cmd = s.spin.Update(msg)
+		return cmd
+	case sentMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		s.sending = false
+		a.quitArmed = false
+		res := msg.res
+		s.res, s.err = &res, msg.err
+		if a.status != "" && strings.HasPrefix(a.status, "A transfer is being sent") {
+			a.setStatus("", true)
+		}
+		if res.State != payout.StateInDoubt || msg.err != nil {
+			s.pin = ""
+		}
+		if res.State == payout.StateInDoubt && msg.err == nil && s.tries < len(settleDelays) {
+			gen, d := s.gen, settleDelays[s.tries]
+			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
+		}
+		return nil
+	case settleTickMsg:
+		if msg.gen != s.gen || s.sending || a.screen != screenResult {
+			return nil
+		}
+		return s.settle(a)
+	case tea.KeyMsg:
+		if s.sending {
+			return nil
+		}
+		switch {
+		case key.Matches(msg, s.kHome):
+			s.gen++ // stop automatic settlement of this screen
+			s.pin = ""
+			a.screen = screenHome
+			return a.home.refresh(a)
+		case key.Matches(msg, s.kAgain):
+			s.gen++
+			s.pin = ""
+			a.transfer = newTransferScreen(a, a.home.assets)
+			a.screen = screenTransfer
+			return a.transfer.init()
+		case key.Matches(msg, s.kEdit) && s.res != nil && s.res.State == payout.StateFailed:
+			a.screen = screenTransfer
+			a.transfer.reviewing = false
+			return nil
+		case key.Matches(msg, s.kSettle) && s.res != nil && s.res.State == payout.StateInDoubt:
+			return s.settle(a)
+		}
+	}
+	return nil
+}
+
+func (s *resultScreen) view(a *App, height int) string {
+	st := a.st
+	r := s.r
+	var b strings.Builder
+	what := groupDigits(r.AmountText) + " " + r.Asset.Symbol + " to " + r.Recipient.FullName + " (Mixin ID " + r.Recipient.IdentityNumber + ")"
+	if s.sending {
+		verb := "Sending "
+		if s.res != nil {
+			verb = "Settling by trace: "
+		}
+		b.WriteString(s.spin.View() + " " + st.Title.Render(verb+what) + "\n\n")
+		b.WriteString(st.Subtle.Render("trace "+r.TraceID) + "\n\n")
+		b.WriteString(st.Subtle.Render("The intent is in the journal. Whatever happens now, this payout is settled by its trace and never paid twice."))
+		return b.String()
+	}
+	if s.err != nil {
+		b.WriteString(st.Error.Render("✗ "+explain(s.err)) + "\n\n")
+	}
+	if s.res == nil {
+		return b.String()
+	}
+	switch s.res.State {
+	case payout.StateDone:
+		head := "✓ Paid " + what
+		if s.res.Already {
+			head = "✓ Already paid: " + what + " (nothing was sent again)"
+		}
+		b.WriteString(st.Good.Render(head) + "\n\n")
+		if sn := s.res.Snap; sn != nil {
+			b.WriteString(st.Label.Render("  Snapshot        ") + sn.SnapshotID + "\n")
+			if sn.ClosingBalance != "" {
+				b.WriteString(st.Label.Render("  Closing balance ") + groupDigits(sn.ClosingBalance) + " " + r.Asset.Symbol + "\n")
+			}
+		}
+		b.WriteString(st.Label.Render("  Trace id        ") + r.TraceID + "\n")
+		if s.res.Reposted {
+			b.WriteString("\n" + st.Subtle.Render("The first post's outcome was unknown; it was settled by re-posting the same trace.") + "\n")
+		}
+	case payout.StateFailed:
+		b.WriteString(st.Error.Render("✗ Not paid: "+what) + "\n\n")
+		b.WriteString("  " + explain(s.res.Err) + "\n")
+		b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
+	case payout.StateInDoubt:
+		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
+		b.WriteString("  The outcome is unknown: " + explain(s.res.Err) + "\n")
+		b.WriteString("  mixdesk will settle it by trace " + r.TraceID + ": it looks the trace up, and re-posts\n  the same trace only if it was never executed.\n")
+		if s.tries < len(settleDelays) {
+			b.WriteString("\n" + st.Subtle.Render("Next automatic settlement in "+settleDelays[s.tries].String()+" (s to settle now).") + "\n")
+		} else {
+			b.WriteString("\n" + st.Subtle.Render("Still in doubt after "+plural(s.tries, "try")+". It is settled again before the next send and at the next start (s to try now).") + "\n")
+		}
+	}
+	return b.String()
+}

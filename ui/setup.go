@@ -1,0 +1,385 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/keystore"
+	"mixdesk/mixin"
+)
+
+// The setup form's focus order.
+type sField int
+
+const (
+	sfName sField = iota
+	sfClient
+	sfSession
+	sfKey
+	sfToken
+	sfPIN
+	sfPIN2
+	sfKeep
+	sfOverwrite
+	sfSubmit
+	sfCount
+)
+
+var setupLabels = [...]string{"Profile", "Client id", "Session id", "Private key", "PIN token", "PIN", "PIN again", "Keep PIN", "Overwrite", ""}
+
+type setupScreen struct {
+	inputs    [7]textinput.Model // name … PIN again
+	keep      bool
+	overwrite bool
+	exists    bool // the last save found a profile of that name
+	focus     sField
+	errs      [sfCount]string
+	formErr   string
+	busy      string // what is being checked
+	gen       int
+	canCancel bool
+	sandbox   bool
+
+	kNext, kPrev, kToggle, kSubmit, kBack key.Binding
+}
+
+type setupDoneMsg struct {
+	gen int
+	c   *conn
+	err error
+	// field names the form field an error belongs to; -1 for the whole form.
+	field sField
+}
+
+func newSetupScreen(name string, sandbox bool) *setupScreen {
+	s := &setupScreen{
+		keep:    true,
+		sandbox: sandbox,
+		kNext:   bind([]string{"tab", "enter"}, "tab/enter", "next field"),
+		kPrev:   bind([]string{"shift+tab"}, "shift+tab", "previous field"),
+		kToggle: bind([]string{" "}, "space", "toggle"),
+		kSubmit: bind([]string{"enter"}, "enter", "check and save"),
+		kBack:   bind([]string{"esc"}, "esc", "cancel"),
+	}
+	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key (PEM, base64url or hex)", "paste the PIN token", "6 digits", "6 digits again"}
+	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
+	for i := range s.inputs {
+		in := textinput.New()
+		in.Prompt = ""
+		in.Placeholder = ph[i]
+		in.CharLimit = limits[i]
+		in.Width = 40
+		if sField(i) >= sfKey {
+			// Secrets are masked as they are typed or pasted.
+			in.EchoMode = textinput.EchoPassword
+			in.EchoCharacter = '•'
+		}
+		s.inputs[i] = in
+	}
+	s.inputs[sfName].SetValue(name)
+	if name == "" {
+		s.inputs[sfName].SetValue("treasury")
+	}
+	s.setFocus(sfClient)
+	return s
+}
+
+func (s *setupScreen) typing() bool { return s.focus < sfKeep }
+
+func (s *setupScreen) keys() []key.Binding {
+	ks := []key.Binding{s.kNext, s.kPrev}
+	if s.focus == sfKeep || s.focus == sfOverwrite {
+		ks = append(ks, s.kToggle)
+	}
+	if s.focus == sfSubmit {
+		ks = []key.Binding{s.kSubmit, s.kPrev}
+	}
+	if s.canCancel {
+		ks = append(ks, s.kBack)
+	}
+	return ks
+}
+
+func (s *setupScreen) setFocus(f sField) tea.Cmd {
+	if f == sfOverwrite && !s.exists {
+		f = sfSubmit
+	}
+	s.focus = f
+	var cmd tea.Cmd
+	for i := range s.inputs {
+		if sField(i) == f {
+			cmd = s.inputs[i].Focus()
+		} else {
+			s.inputs[i].Blur()
+		}
+	}
+	return cmd
+}
+
+func (s *setupScreen) move(delta int) tea.Cmd {
+	f := int(s.focus)
+	for {
+		f = (f + delta + int(sfCount)) % int(sfCount)
+		if sField(f) != sfOverwrite || s.exists {
+			break
+		}
+	}
+	return s.setFocus(sField(f))
+}
+
+func (s *setupScreen) value(f sField) string { return s.inputs[f].Value() }
+
+// profile collects the form; the PIN is stored only when kept.
+func (s *setupScreen) profile() keystore.Profile {
+	return keystore.Profile{Credentials: mixin.Credentials{
+		ClientID: s.value(sfClient), SessionID: s.value(sfSession), PrivateKey: s.value(sfKey),
+		PINToken: s.value(sfToken), PIN: s.value(sfPIN),
+	}, KeepPIN: s.keep}
+}
+
+// check validates the form locally and puts each error under its field.
+func (s *setupScreen) check() bool {
+	s.errs = [sfCount]string{}
+	s.formErr = ""
+	ok := true
+	if err := keystore.ValidateName(strings.TrimSpace(s.value(sfName))); err != nil {
+		s.errs[sfName] = errReason(err)
+		ok = false
+	}
+	p := s.profile()
+	if err := mixin.ValidatePIN(p.PIN); err != nil {
+		s.errs[sfPIN] = errReason(err)
+		ok = false
+	} else if s.value(sfPIN2) != p.PIN {
+		s.errs[sfPIN2] = "the two PINs differ"
+		ok = false
+	}
+	if _, err := mixin.NewSession(mixin.Credentials{ClientID: p.ClientID, SessionID: p.SessionID, PrivateKey: p.PrivateKey, PINToken: p.PINToken}); err != nil {
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			s.errs[fieldOf(fe.Field)] = fe.Reason
+		} else {
+			s.formErr = explain(err)
+		}
+		ok = false
+	}
+	return ok
+}
+
+func fieldOf(name string) sField {
+	switch name {
+	case mixin.FieldClientID:
+		return sfClient
+	case mixin.FieldSessionID:
+		return sfSession
+	case mixin.FieldPrivateKey:
+		return sfKey
+	case mixin.FieldPINToken:
+		return sfToken
+	case mixin.FieldPIN:
+		return sfPIN
+	}
+	return sfSubmit
+}
+
+func errReason(err error) string {
+	var fe *mixin.FieldError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	var ke *keystore.Error
+	if errors.As(err, &ke) && ke.Detail != "" {
+		return ke.Detail
+	}
+	return err.Error()
+}
+
+func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case setupDoneMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		s.busy = ""
+		if msg.err != nil {
+			if errors.Is(msg.err, keystore.ErrExists) {
+				s.exists = true
+				s.errs[sfName] = "a profile with this name exists; turn Overwrite on to replace it, or choose another name"
+				return s.setFocus(sfOverwrite)
+			}
+			if msg.field != sfCount {
+				s.errs[msg.field] = explain(msg.err)
+			} else {
+				s.formErr = explain(msg.err)
+			}
+			return nil
+		}
+		for i := range s.inputs { // nothing of the session stays in the form
+			s.inputs[i].SetValue("")
+		}
+		return a.onConn(connMsg{c: msg.c})
+	case tea.KeyMsg:
+		if s.busy != "" {
+			return nil // one check at a time; the form is frozen meanwhile
+		}
+		switch msg.String() {
+		case "esc":
+			if s.canCancel && a.conn != nil {
+				a.screen = screenHome
+			}
+			return nil
+		case "tab", "down":
+			return s.move(1)
+		case "shift+tab", "up":
+			return s.move(-1)
+		case "enter":
+			if s.focus == sfSubmit {
+				return s.submit(a)
+			}
+			return s.move(1)
+		case " ":
+			switch s.focus {
+			case sfKeep:
+				s.keep = !s.keep
+				return nil
+			case sfOverwrite:
+				s.overwrite = !s.overwrite
+				return nil
+			}
+		}
+		if s.focus < sfKeep {
+			var cmd tea.Cmd
+			before := s.inputs[s.focus].Value()
+			s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+			if s.inputs[s.focus].Value() != before {
+				s.errs[s.focus] = ""
+				if s.focus == sfName {
+					s.exists, s.overwrite = false, false
+				}
+			}
+			return cmd
+		}
+		return nil
+	}
+	if s.focus < sfKeep {
+		var cmd tea.Cmd
+		s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// submit checks the credentials against the API (GET /me with the signed
+// token, POST /pin/verify with the PIN) and only then saves the profile.
+func (s *setupScreen) submit(a *App) tea.Cmd {
+	if !s.check() {
+		return nil
+	}
+	s.busy = "Checking the session with the API…"
+	s.gen++
+	gen, d, name, p, overwrite := s.gen, a.deps, strings.TrimSpace(s.value(sfName)), s.profile(), s.overwrite && s.exists
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+		defer cancel()
+		c, field, err := setupProfile(ctx, d, name, p, overwrite)
+		return setupDoneMsg{gen: gen, c: c, err: err, field: field}
+	}
+}
+
+// setupProfile verifies and saves a profile, then opens it.
+func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, overwrite bool) (*conn, sField, error) {
+	sess, err := mixin.NewSession(p.Credentials)
+	if err != nil {
+		return nil, sfCount, err
+	}
+	client, err := mixin.NewClient(d.APIURL, sess, d.ClientOptions...)
+	if err != nil {
+		return nil, sfCount, err
+	}
+	me, err := client.Me(ctx)
+	if err != nil {
+		return nil, sfCount, err
+	}
+	if me.UserID != sess.ClientID {
+		return nil, sfClient, errors.New("the API says this session belongs to another app")
+	}
+	if _, err := client.VerifyPIN(ctx, p.PIN); err != nil {
+		return nil, sfPIN, err
+	}
+	if !overwrite {
+		if exists, err := d.Store.Exists(ctx, name); err != nil {
+			return nil, sfCount, err
+		} else if exists {
+			return nil, sfName, keystore.ErrExists
+		}
+	}
+	stored := p
+	if !p.KeepPIN {
+		stored.PIN = ""
+	}
+	if err := d.Store.Save(ctx, name, stored, overwrite); err != nil {
+		return nil, sfCount, err
+	}
+	if def, err := d.Store.Default(ctx); err == nil && def == "" {
+		_ = d.Store.SetDefault(ctx, name)
+	}
+	c, err := openConn(ctx, d, name, stored)
+	return c, sfCount, err
+}
+
+func (s *setupScreen) view(a *App, height int) string {
+	st := a.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Set up an app session") + "\n")
+	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires\nthe app's earlier sessions: set up the newest one. Secrets go to the OS keyring only.") + "\n\n")
+	for f := sfName; f < sfSubmit; f++ {
+		if f == sfOverwrite && !s.exists {
+			continue
+		}
+		l := marker(s.focus == f) + padRight(setupLabels[f], 12)
+		if s.focus == f {
+			l = st.Focused.Render(l)
+		} else {
+			l = st.Label.Render(l)
+		}
+		var v string
+		switch f {
+		case sfKeep:
+			v = checkbox(s.keep) + " keep the PIN in the keyring (off: asked at every transfer)"
+		case sfOverwrite:
+			v = checkbox(s.overwrite) + " replace the existing profile " + strings.TrimSpace(s.value(sfName))
+		case sfKey, sfToken:
+			v = s.inputs[f].View()
+			if n := len(s.value(f)); n > 0 {
+				v += st.Subtle.Render(" " + itoa(n) + " chars")
+			}
+		default:
+			v = s.inputs[f].View()
+		}
+		b.WriteString(l + v + "\n")
+		if s.errs[f] != "" {
+			b.WriteString("              " + st.Error.Render("✗ "+s.errs[f]) + "\n")
+		}
+	}
+	b.WriteString("\n  " + st.button("Check and save", s.focus == sfSubmit, s.busy == "") + "\n")
+	switch {
+	case s.busy != "":
+		b.WriteString("\n" + st.Subtle.Render(s.busy) + "\n")
+	case s.formErr != "":
+		b.WriteString("\n" + st.Error.Render(s.formErr) + "\n")
+	}
+	return b.String()
+}
+
+func checkbox(on bool) string {
+	if on {
+		return "[x]"
+	}
+	return "[ ]"
+}

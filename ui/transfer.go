@@ -1,0 +1,469 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+// The transfer form's focus order.
+type tField int
+
+const (
+	tfAsset tField = iota
+	tfRecipient
+	tfAmount
+	tfMemo
+	tfSend
+	tfCount
+)
+
+// resolveDelay is how long typing must pause before the recipient is looked up.
+const resolveDelay = 400 * time.Millisecond
+
+type transferScreen struct {
+	assets   []mixin.Asset
+	matches  []int // indexes into assets that match the filter
+	pick     int   // position in matches
+	asset    *mixin.Asset
+	inputs   [4]textinput.Model
+	focus    tField
+	trace    string
+	prev     *payout.Review // the last review of this draft
+	fieldErr [4]string
+
+	rcptGen    int
+	rcptFor    string
+	rcpt       *mixin.User
+	rcptErr    string
+	resolving  bool
+	reviewing  bool
+	reviewGen  int
+	formErr    string
+	desk       *payout.Desk
+	defaultCur int
+
+	kNext, kPrev, kUp, kDown, kSend, kBack key.Binding
+}
+
+type (
+	resolveTickMsg struct{ gen int }
+	recipientMsg   struct {
+		gen  int
+		user *mixin.User
+		err  error
+	}
+	reviewMsg struct {
+		gen    int
+		review *payout.Review
+		err    error
+	}
+)
+
+func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
+	t := &transferScreen{
+		assets: assets,
+		trace:  payout.NewTraceID(),
+		desk:   a.conn.desk,
+		kNext:  bind([]string{"tab", "enter"}, "tab/enter", "next field"),
+		kPrev:  bind([]string{"shift+tab"}, "shift+tab", "previous field"),
+		kUp:    bind([]string{"up"}, "↑/↓", "choose asset"),
+		kDown:  bind([]string{"down"}, "", ""),
+		kSend:  bind([]string{"enter"}, "enter", "review"),
+		kBack:  bind([]string{"esc"}, "esc", "back to balances"),
+	}
+	placeholders := [4]string{"type to filter: BTC, USDT…", "user UUID or Mixin ID number", "0.00", "optional, up to 140 characters"}
+	limits := [4]int{40, 36, 29, 140}
+	for i := range t.inputs {
+		in := textinput.New()
+		in.Prompt = ""
+		in.Placeholder = placeholders[i]
+		in.CharLimit = limits[i]
+		in.Width = 44
+		t.inputs[i] = in
+	}
+	t.filter()
+	return t
+}
+
+func (t *transferScreen) init() tea.Cmd { return t.setFocus(tfAsset) }
+
+func (t *transferScreen) typing() bool { return t.focus < tfSend }
+
+func (t *transferScreen) keys() []key.Binding {
+	ks := []key.Binding{t.kNext, t.kPrev}
+	if t.focus == tfAsset {
+		ks = append(ks, t.kUp)
+	}
+	t.kSend.SetEnabled(t.ready())
+	if t.focus == tfSend {
+		ks = []key.Binding{t.kSend, t.kPrev}
+	}
+	return append(ks, t.kBack)
+}
+
+func (t *transferScreen) setFocus(f tField) tea.Cmd {
+	t.focus = f
+	var cmd tea.Cmd
+	for i := range t.inputs {
+		if tField(i) == f {
+			cmd = t.inputs[i].Focus()
+		} else {
+			t.inputs[i].Blur()
+		}
+	}
+	return cmd
+}
+
+// filter recomputes the assets matching the asset field.
+func (t *transferScreen) filter() {
+	q := strings.ToLower(strings.TrimSpace(t.inputs[tfAsset].Value()))
+	t.matches = t.matches[:0]
+	for i, as := range t.assets {
+		if q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q) {
+			t.matches = append(t.matches, i)
+		}
+	}
+	if t.pick >= len(t.matches) {
+		t.pick = max(0, len(t.matches)-1)
+	}
+}
+
+func (t *transferScreen) choose() {
+	if len(t.matches) == 0 {
+		t.asset = nil
+		t.fieldErr[tfAsset] = "no asset matches"
+		return
+	}
+	as := t.assets[t.matches[t.pick]]
+	t.asset = &as
+	t.fieldErr[tfAsset] = ""
+	t.inputs[tfAsset].SetValue(as.Symbol)
+}
+
+// amountState checks the amount against the chosen asset.
+func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText string) {
+	s := strings.TrimSpace(t.inputs[tfAmount].Value())
+	if s == "" {
+		return decimal.Zero, decimal.Zero, ""
+	}
+	d, _, err := mixin.ParseAmount(s)
+	if err != nil {
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			return decimal.Zero, decimal.Zero, fe.Reason
+		}
+		return decimal.Zero, decimal.Zero, err.Error()
+	}
+	if t.asset == nil {
+		return d, decimal.Zero, ""
+	}
+	bal := dec(t.asset.Balance)
+	if d.GreaterThan(bal) {
+		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + t.asset.Symbol
+	}
+	return d, bal.Sub(d), ""
+}
+
+func (t *transferScreen) memoErr() string {
+	if err := mixin.ValidateMemo(t.inputs[tfMemo].Value()); err != nil {
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			return fe.Reason
+		}
+		return err.Error()
+	}
+	return ""
+}
+
+// ready: every field is valid and the recipient is resolved, so review
+// (the Send key) is enabled.
+func (t *transferScreen) ready() bool {
+	if t.asset == nil || t.rcpt == nil || t.resolving || t.reviewing {
+		return false
+	}
+	if strings.TrimSpace(t.inputs[tfRecipient].Value()) != t.rcptFor {
+		return false
+	}
+	amt, _, aerr := t.amountState()
+	return aerr == "" && amt.IsPositive() && t.memoErr() == ""
+}
+
+func (t *transferScreen) draft() payout.Draft {
+	d := payout.Draft{Recipient: strings.TrimSpace(t.inputs[tfRecipient].Value()), Amount: strings.TrimSpace(t.inputs[tfAmount].Value()),
+		Memo: t.inputs[tfMemo].Value(), TraceID: t.trace}
+	if t.rcpt != nil {
+		d.Recipient = t.rcpt.UserID
+	}
+	if t.asset != nil {
+		d.AssetID = t.asset.AssetID
+	}
+	return d
+}
+
+func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case resolveTickMsg:
+		if msg.gen != t.rcptGen {
+			return nil
+		}
+		q := strings.TrimSpace(t.inputs[tfRecipient].Value())
+		if q == "" {
+			t.resolving = false
+			return nil
+		}
+		desk, gen := t.desk, t.rcptGen
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			u, err := desk.ResolveRecipient(ctx, q)
+			return recipientMsg{gen: gen, user: u, err: err}
+		}
+	case recipientMsg:
+		if msg.gen != t.rcptGen {
+			return nil
+		}
+		t.resolving = false
+		if msg.err != nil {
+			t.rcpt, t.rcptErr = nil, explain(msg.err)
+			return nil
+		}
+		t.rcpt, t.rcptErr, t.rcptFor = msg.user, "", strings.TrimSpace(t.inputs[tfRecipient].Value())
+		return nil
+	case reviewMsg:
+		if msg.gen != t.reviewGen {
+			return nil
+		}
+		t.reviewing = false
+		if msg.err != nil {
+			t.showReviewErr(msg.err)
+			return nil
+		}
+		t.prev = msg.review
+		t.trace = msg.review.TraceID
+		a.confirm = newConfirmScreen(msg.review, !a.conn.profile.KeepPIN)
+		a.screen = screenConfirm
+		a.setStatus("", true)
+		return a.confirm.init()
+	case tea.KeyMsg:
+		return t.onKey(a, msg)
+	}
+	if t.focus < tfSend {
+		var cmd tea.Cmd
+		t.inputs[t.focus], cmd = t.inputs[t.focus].Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (t *transferScreen) showReviewErr(err error) {
+	var fe *mixin.FieldError
+	if errors.As(err, &fe) {
+		switch fe.Field {
+		case mixin.FieldAsset:
+			t.fieldErr[tfAsset] = fe.Reason
+			return
+		case mixin.FieldRecipient:
+			t.rcptErr = capitalize(fe.Reason)
+			return
+		case mixin.FieldAmount:
+			t.fieldErr[tfAmount] = fe.Reason
+			return
+		case mixin.FieldMemo:
+			t.fieldErr[tfMemo] = fe.Reason
+			return
+		}
+	}
+	t.formErr = "Review failed: " + explain(err)
+}
+
+func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		a.screen = screenHome
+		return nil
+	case "up", "down":
+		if t.focus == tfAsset && len(t.matches) > 0 {
+			if k.String() == "up" {
+				t.pick = (t.pick + len(t.matches) - 1) % len(t.matches)
+			} else {
+				t.pick = (t.pick + 1) % len(t.matches)
+			}
+			return nil
+		}
+		if k.String() == "up" {
+			return t.setFocus((t.focus + tfCount - 1) % tfCount)
+		}
+		return t.setFocus((t.focus + 1) % tfCount)
+	case "shift+tab":
+		return t.setFocus((t.focus + tfCount - 1) % tfCount)
+	case "tab", "enter":
+		if t.focus == tfAsset {
+			t.choose()
+		}
+		if t.focus == tfSend && k.String() == "enter" {
+			return t.review(a)
+		}
+		next := t.focus + 1
+		if next == tfCount {
+			next = 0
+		}
+		return t.setFocus(next)
+	}
+	if t.focus >= tfSend {
+		return nil
+	}
+	before := t.inputs[t.focus].Value()
+	var cmd tea.Cmd
+	t.inputs[t.focus], cmd = t.inputs[t.focus].Update(k)
+	if t.inputs[t.focus].Value() == before {
+		return cmd
+	}
+	t.formErr = ""
+	t.fieldErr[t.focus] = ""
+	switch t.focus {
+	case tfAsset:
+		t.asset = nil
+		t.pick = 0
+		t.filter()
+	case tfRecipient:
+		t.rcpt, t.rcptErr = nil, ""
+		t.rcptGen++
+		t.resolving = strings.TrimSpace(t.inputs[tfRecipient].Value()) != ""
+		gen := t.rcptGen
+		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return resolveTickMsg{gen: gen} }))
+	}
+	return cmd
+}
+
+// review asks payout for the review of the draft.
+func (t *transferScreen) review(a *App) tea.Cmd {
+	if !t.ready() {
+		t.formErr = "Fill in every field first: " + t.missing()
+		return nil
+	}
+	t.reviewing = true
+	t.reviewGen++
+	desk, d, prev, gen := t.desk, t.draft(), t.prev, t.reviewGen
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		r, err := desk.Review(ctx, d, prev)
+		return reviewMsg{gen: gen, review: r, err: err}
+	}
+}
+
+func (t *transferScreen) missing() string {
+	switch {
+	case t.asset == nil:
+		return "choose an asset."
+	case t.rcpt == nil:
+		return "a recipient that resolves."
+	}
+	if amt, _, e := t.amountState(); e != "" || !amt.IsPositive() {
+		return "a valid amount."
+	}
+	return "a valid memo."
+}
+
+func (t *transferScreen) view(a *App, height int) string {
+	st := a.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("New payout") + "\n\n")
+	label := func(f tField, name string) string {
+		l := marker(t.focus == f) + padRight(name, 11)
+		if t.focus == f {
+			return st.Focused.Render(l)
+		}
+		return st.Label.Render(l)
+	}
+	errLine := func(s string) {
+		if s != "" {
+			b.WriteString("             " + st.Error.Render("✗ "+s) + "\n")
+		}
+	}
+
+	// Asset, with the filtered list while the field has focus.
+	b.WriteString(label(tfAsset, "Asset") + t.inputs[tfAsset].View() + "\n")
+	if t.focus == tfAsset {
+		shown := 0
+		for i, idx := range t.matches {
+			if shown >= 5 {
+				b.WriteString("             " + st.Subtle.Render("… "+plural(len(t.matches)-shown, "more")) + "\n")
+				break
+			}
+			as := t.assets[idx]
+			line := padRight(as.Symbol, 7) + padRight(truncate(as.Name, 18), 19) + padLeft(money(dec(as.Balance)), 22)
+			if i == t.pick {
+				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
+			} else {
+				b.WriteString("             " + line + "\n")
+			}
+			shown++
+		}
+		if len(t.matches) == 0 {
+			b.WriteString("             " + st.Error.Render("no asset matches") + "\n")
+		}
+	} else if t.asset != nil {
+		b.WriteString("             " + st.Subtle.Render(t.asset.Name+" · balance "+money(dec(t.asset.Balance))+" "+t.asset.Symbol) + "\n")
+	}
+	errLine(t.fieldErr[tfAsset])
+
+	// Recipient, resolved while typing pauses.
+	b.WriteString(label(tfRecipient, "Recipient") + t.inputs[tfRecipient].View() + "\n")
+	switch {
+	case t.resolving:
+		b.WriteString("             " + st.Subtle.Render("looking up…") + "\n")
+	case t.rcptErr != "":
+		errLine(t.rcptErr)
+	case t.rcpt != nil:
+		b.WriteString("             " + st.Good.Render("✓ "+t.rcpt.FullName) + st.Subtle.Render(" · Mixin ID "+t.rcpt.IdentityNumber+" · "+t.rcpt.UserID) + "\n")
+	}
+
+	// Amount with the balance after.
+	b.WriteString(label(tfAmount, "Amount") + t.inputs[tfAmount].View() + "\n")
+	amt, after, aerr := t.amountState()
+	switch {
+	case aerr != "":
+		errLine(aerr)
+	case t.fieldErr[tfAmount] != "":
+		errLine(t.fieldErr[tfAmount])
+	case t.asset != nil && amt.IsPositive():
+		b.WriteString("             " + st.Subtle.Render("balance "+money(dec(t.asset.Balance))+" → after "+money(after)+" "+t.asset.Symbol+
+			" · ≈ "+usd(amt.Mul(dec(t.asset.PriceUSD)))+" USD") + "\n")
+	}
+
+	// Memo with its counter.
+	n := utf8.RuneCountInString(t.inputs[tfMemo].Value())
+	counter := st.Subtle.Render(itoa(n) + "/140")
+	if n > mixin.MaxMemoRunes {
+		counter = st.Error.Render(itoa(n) + "/140")
+	}
+	b.WriteString(label(tfMemo, "Memo") + t.inputs[tfMemo].View() + " " + counter + "\n")
+	if e := t.memoErr(); e != "" {
+		errLine(e)
+	} else {
+		errLine(t.fieldErr[tfMemo])
+	}
+
+	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(t.trace+"  (made once for this payout; kept through edits)") + "\n\n")
+	label2 := "Review"
+	if t.reviewing {
+		label2 = "Reviewing…"
+	}
+	b.WriteString("  " + st.button(label2, t.focus == tfSend, t.ready()) + "\n")
+	if t.formErr != "" {
+		b.WriteString("\n" + st.Error.Render(t.formErr) + "\n")
+	}
+	return b.String()
+}
