@@ -132,7 +132,7 @@ func (h *homeScreen) view(a *App, height int) string {
 	rows := height - 9
 	for i, as := range h.assets {
 		if i >= rows && rows > 0 {
-			b.WriteString(st.Subtle.Render("  … " + plural(len(h.assets)-i, "more asset")) + "\n")
+			b.WriteString(st.Subtle.Render("  … "+plural(len(h.assets)-i, "more asset")) + "\n")
 			break
 		}
 		v := assetValue(as)
