@@ -1,0 +1,79 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"mixdesk/mixin"
+)
+
+// API is the part of the Mixin API the money logic uses; *mixin.Client is one.
+type API interface {
+	Asset(ctx context.Context, assetID string) (*mixin.Asset, error)
+	User(ctx context.Context, userID string) (*mixin.User, error)
+	Search(ctx context.Context, q string) (*mixin.User, error)
+	Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mixin.Snapshot, error)
+	Transfer(ctx context.Context, in mixin.TransferInput, pin string) (*mixin.Snapshot, error)
+	TransferByTrace(ctx context.Context, traceID string) (*mixin.Snapshot, error)
+}
+
+// Config holds the review rules of a profile.
+type Config struct {
+	// Self is the profile's own user id (the app's client id): a payout to
+	// it is refused.
+	Self string
+	// LargeUSD is the large-amount threshold in USD; a payout worth at least
+	// this much gets a warning. Zero turns the warning off.
+	LargeUSD string
+	// DuplicateWindow is how far back "the same amount to the same recipient"
+	// is looked for. Zero means 6 hours.
+	DuplicateWindow time.Duration
+}
+
+// DefaultLargeUSD is the large-amount threshold when none is configured.
+const DefaultLargeUSD = "1000"
+
+// DefaultDuplicateWindow is the look-back of the duplicate-payout warning.
+const DefaultDuplicateWindow = 6 * time.Hour
+
+// Desk is the money logic of one profile: it reviews drafts and sends
+// reviewed payouts through the journal. It is safe for concurrent use; sends
+// are serialised.
+type Desk struct {
+	api     API
+	journal *Journal
+	cfg     Config
+	now     func() time.Time
+
+	sendMu sync.Mutex // one send or settlement at a time
+}
+
+// NewDesk builds a desk on an open journal.
+func NewDesk(api API, j *Journal, cfg Config) (*Desk, error) {
+	if api == nil || j == nil {
+		return nil, errors.New("payout: a desk needs an API client and an open journal")
+	}
+	self, err := mixin.ParseUUID("profile client id", cfg.Self)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Self = self
+	if cfg.DuplicateWindow == 0 {
+		cfg.DuplicateWindow = DefaultDuplicateWindow
+	}
+	if cfg.LargeUSD != "" && cfg.LargeUSD != "0" { // "0" turns the warning off
+		if _, _, err := mixin.ParseAmount(cfg.LargeUSD); err != nil {
+			return nil, fmt.Errorf("payout: large-amount threshold: %w", err)
+		}
+	}
+	return &Desk{api: api, journal: j, cfg: cfg, now: time.Now}, nil
+}
+
+// Journal is the desk's journal.
+func (d *Desk) Journal() *Journal { return d.journal }
+
+// Config is the desk's configuration.
+func (d *Desk) Config() Config { return d.cfg }

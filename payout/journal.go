@@ -1,0 +1,489 @@
+package payout
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// maxJournalBytes bounds the size of a journal Open will read (about three
+// million records).
+const maxJournalBytes = 1 << 30
+
+// Journal is the write-ahead journal of one profile's payouts: an
+// append-only file of JSON records, one per line, that says what the console
+// was about to pay before it posted, and what came of it.
+//
+// # Records
+//
+// An intent is appended, and is on disk, before a transfer is posted. It is
+// followed by done (the snapshot id of the executed transfer) or failed (the
+// server's refusal), or by nothing: the transfer is then in doubt and is
+// settled by a trace look-up, after which done (Via "recovery") is appended.
+// The journal enforces the order: one intent per trace, an outcome only after
+// an intent, never two contradicting outcomes.
+//
+// # Format
+//
+// One JSON object per line, fields in this order, optional ones left out
+// when empty; times are RFC 3339 UTC with nanoseconds, money is a decimal
+// string:
+//
+//	{"seq":1,"prev":"00…00","kind":"intent","time":"…","trace_id":"…",
+//	 "asset_id":"…","recipient_id":"…","amount":"10.5","memo":"…",
+//	 "hash":"…","operator":"…","host":"…","batch_id":"…","row_key":"…"}
+//	{"seq":2,"prev":"…","kind":"done","time":"…","trace_id":"…",
+//	 "snapshot_id":"…","closing_balance":"89.5","via":"send"}
+//	{"seq":3,"prev":"…","kind":"failed","time":"…","trace_id":"…",
+//	 "code":20117,"description":"…"}
+//
+// (each record is on one line; hash is ContentHash).
+//
+// # Chain
+//
+// Each line carries seq (1, 2, 3, ...) and prev, the hex SHA-256 of the exact
+// bytes of the previous line without its newline (64 zeros for the first
+// line). Open re-hashes every line, so an edited, inserted, reordered or
+// deleted record is found and reported with its line number; nothing is
+// repaired. A journal with a problem can still be read, but appends are
+// refused. The one repair made is cutting off a torn last line (see
+// Report.TornTail), because such a line was never acknowledged. The chain
+// cannot show records cut off the end of the file, nor an edit of the last
+// line (beyond what an intent's content hash shows); Report.HeadSeq and
+// Report.HeadHash allow a caller to check for that against a copy kept
+// elsewhere. The chain detects accidents and careless edits, not a forger
+// who rewrites every hash after his change.
+//
+// # Durability and locking
+//
+// Every append writes its whole line and fsyncs the file before it returns;
+// an append that fails to reach the disk is taken back where possible and the
+// journal refuses further appends (ErrJournalWrite) until it is opened again
+// and verified. While open, the file is held under an exclusive advisory
+// lock, so a second mixdesk on the same profile is refused
+// (ErrJournalInUse).
+//
+// # Concurrency
+//
+// A Journal is safe for concurrent use. Appends are serialised; queries read
+// an in-memory index kept up to date on every append, never the file, and
+// do not wait for an fsync in progress.
+//
+// The journal holds no secrets: no PIN, key or token is ever written.
+type Journal struct {
+	path string
+	opts options
+
+	// wmu serialises appends and Close; it guards f, size, torn and buf,
+	// and is held (with mu) to change the fields guarded by mu.
+	wmu   sync.Mutex
+	f     *os.File
+	size  int64 // bytes of complete lines in the file
+	torn  int64 // offset of a torn tail to cut off, or -1
+	buf   []byte
+	fsync func(*os.File) error
+
+	// mu guards the state read by queries.
+	mu      sync.RWMutex
+	idx     *index
+	seq     uint64   // seq of the last record
+	head    [32]byte // hash of the last line
+	refusal error    // why appends are refused; nil when they are allowed
+}
+
+// Option changes a default of Open.
+type Option func(*options)
+
+type options struct {
+	now      func() time.Time
+	operator string
+	host     string
+}
+
+// WithClock sets the clock that stamps records (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+	}
+}
+
+// WithOperator sets the operator recorded on intents that name none
+// (default: the login of the OS user).
+func WithOperator(login string) Option {
+	return func(o *options) { o.operator = login }
+}
+
+// WithHost sets the host recorded on intents that name none (default: the
+// OS host name).
+func WithHost(name string) Option {
+	return func(o *options) { o.host = name }
+}
+
+// Open opens the journal at path, creating it (mode 0600, and its directory
+// with mode 0700) if it does not exist, locks it against other processes,
+// and reads and verifies every record.
+//
+// Open fails only when the file cannot be used at all: it cannot be created
+// or read, it is not a regular file, it is too large, or another mixdesk holds
+// it (ErrJournalInUse). Whatever the content, Open then returns the journal
+// and a Report of what it found. When the report is not Intact, the journal
+// can be read (Entries, Lookup, the Report's Records) but every append fails
+// with the report's error (ErrJournalBroken). An existing file with a wider
+// mode is narrowed to 0600.
+//
+// The caller must Close the journal to release the lock.
+func Open(path string, opts ...Option) (*Journal, *Report, error) {
+	if path == "" {
+		return nil, nil, errors.New("journal: no path given")
+	}
+	o := options{now: time.Now}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.operator == "" {
+		o.operator = currentLogin()
+	}
+	if o.host == "" {
+		o.host, _ = os.Hostname()
+	}
+	o.operator, o.host = label(o.operator), label(o.host)
+
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("journal: create directory: %w", err)
+	}
+	f, created, err := openFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: open: %w", err)
+	}
+	j, rep, err := load(path, dir, f, created, o)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return j, rep, nil
+}
+
+// openFile opens path for reading and appending, creating it with mode 0600
+// when it does not exist; created tells which.
+func openFile(path string) (f *os.File, created bool, err error) {
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return f, true, nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, false, err
+	}
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
+	return f, false, err
+}
+
+// load locks and reads an opened journal file.
+func load(path, dir string, f *os.File, created bool, o options) (*Journal, *Report, error) {
+	if err := lockFile(f); err != nil {
+		if errors.Is(err, ErrJournalInUse) {
+			return nil, nil, fmt.Errorf("journal %s: %w (close the other console first)", path, ErrJournalInUse)
+		}
+		return nil, nil, fmt.Errorf("journal %s: lock: %w", path, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: stat: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("journal %s: not a regular file", path)
+	}
+	if err := tightenMode(f, fi.Mode()); err != nil {
+		return nil, nil, fmt.Errorf("journal %s: make the file private (mode 0600): %w", path, err)
+	}
+	if created {
+		if err := syncDir(dir); err != nil {
+			return nil, nil, fmt.Errorf("journal: sync directory %s: %w", dir, err)
+		}
+	}
+	size := fi.Size()
+	if size > maxJournalBytes {
+		return nil, nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, size, maxJournalBytes)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(io.NewSectionReader(f, 0, size), data); err != nil {
+		return nil, nil, fmt.Errorf("journal %s: read: %w", path, err)
+	}
+
+	v := verify(path, data)
+	j := &Journal{
+		path:  path,
+		opts:  o,
+		f:     f,
+		size:  size,
+		torn:  v.tornOffset,
+		fsync: (*os.File).Sync,
+		idx:   v.idx,
+		seq:   v.headSeq,
+		head:  v.headHash,
+	}
+	if v.tornOffset >= 0 {
+		j.size = v.tornOffset
+	}
+	j.refusal = v.report.Err()
+	return j, v.report, nil
+}
+
+// Path returns the journal's file name.
+func (j *Journal) Path() string { return j.path }
+
+// Err returns nil when appends are allowed, else why not: a *BrokenError
+// (ErrJournalBroken), ErrJournalWrite or ErrJournalClosed.
+func (j *Journal) Err() error {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.refusal
+}
+
+// Head returns the seq of the last record and the hex SHA-256 of its line
+// (0 and 64 zeros for an empty journal).
+func (j *Journal) Head() (seq uint64, hash string) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.seq, hex.EncodeToString(j.head[:])
+}
+
+// AppendIntent records that the console is about to post the transfer in.
+// It fills Seq and Time, and Hash, Operator and Host when they are empty,
+// validates the fields (ErrInvalidRecord), and refuses a trace that already
+// has an intent with a *DuplicateTraceError (ErrDuplicateTrace), whatever its
+// content: the payout layer decides what a repeat means. The record is on
+// disk when AppendIntent returns without error; the returned Entry is in
+// doubt.
+func (j *Journal) AppendIntent(in Intent) (Entry, error) {
+	if in.Operator == "" {
+		in.Operator = j.opts.operator
+	}
+	if in.Host == "" {
+		in.Host = j.opts.host
+	}
+	if err := validateIntent(&in); err != nil {
+		return Entry{}, err
+	}
+	if in.Hash == "" {
+		in.Hash = in.ContentHash()
+	}
+	return j.append(Record{Kind: KindIntent, Intent: &in})
+}
+
+// AppendDone records that the transfer with d.Trace was executed as snapshot
+// d.SnapshotID. The trace must have an intent (ErrNoIntent). Done again with
+// the same snapshot changes nothing and returns the entry; any other outcome
+// already recorded refuses it with an *OutcomeConflictError
+// (ErrConflictingOutcome).
+func (j *Journal) AppendDone(d Done) (Entry, error) {
+	if err := validateDone(&d); err != nil {
+		return Entry{}, err
+	}
+	return j.append(Record{Kind: KindDone, Done: &d})
+}
+
+// AppendFailed records that the server refused the transfer with f.Trace.
+// The trace must have an intent (ErrNoIntent). The same failure again (code
+// and description) changes nothing and returns the entry; any other outcome
+// already recorded refuses it with an *OutcomeConflictError
+// (ErrConflictingOutcome).
+func (j *Journal) AppendFailed(f Failed) (Entry, error) {
+	if err := validateFailed(&f); err != nil {
+		return Entry{}, err
+	}
+	return j.append(Record{Kind: KindFailed, Failed: &f})
+}
+
+// append writes rec after the last record: stamps it, checks it against the
+// state, writes its line and fsyncs, then updates the index.
+func (j *Journal) append(rec Record) (Entry, error) {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.refusal != nil {
+		return Entry{}, j.refusal
+	}
+
+	rec.Seq = j.seq + 1
+	rec.Prev = hex.EncodeToString(j.head[:])
+	rec.Time = j.opts.now().UTC()
+	switch {
+	case rec.Intent != nil:
+		rec.Intent.Seq, rec.Intent.Time = rec.Seq, rec.Time
+	case rec.Done != nil:
+		rec.Done.Seq, rec.Done.Time = rec.Seq, rec.Time
+	case rec.Failed != nil:
+		rec.Failed.Seq, rec.Failed.Time = rec.Seq, rec.Time
+	}
+
+	if err := j.idx.check(&rec); err != nil {
+		var repeat *errRepeat
+		if errors.As(err, &repeat) {
+			return repeat.existing, nil
+		}
+		return Entry{}, err
+	}
+
+	w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed)
+	line := w.appendLine(j.buf[:0])
+	if err := selfCheck(line, &w); err != nil {
+		return Entry{}, err
+	}
+	line = append(line, '\n')
+	j.buf = line
+
+	if j.torn >= 0 {
+		if err := j.f.Truncate(j.torn); err != nil {
+			return Entry{}, fmt.Errorf("journal: cut off the torn last line: %w", err)
+		}
+		j.torn = -1
+	}
+	if _, err := j.f.Write(line); err != nil {
+		return Entry{}, j.writeFailed("write", err)
+	}
+	if err := j.fsync(j.f); err != nil {
+		return Entry{}, j.writeFailed("fsync", err)
+	}
+	j.size += int64(len(line))
+
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq = rec.Seq
+	j.head = sha256.Sum256(line[:len(line)-1])
+	return j.idx.apply(&rec).value(), nil
+}
+
+// selfCheck reads an encoded line back as Open would, so that nothing is
+// written that a later Open would reject.
+func selfCheck(line []byte, w *wireRecord) error {
+	var back wireRecord
+	var scratch []byte
+	if err := decodeLine(string(line), &back); err != nil {
+		return fmt.Errorf("journal: record does not read back (%v); nothing was written", err)
+	}
+	if !back.sameValues(w) {
+		return errors.New("journal: record does not read back unchanged; nothing was written")
+	}
+	if _, bad := back.toRecord(&scratch); bad != nil {
+		return fmt.Errorf("journal: record does not read back (%s); nothing was written", bad.detail)
+	}
+	return nil
+}
+
+// writeFailed takes back a failed append as far as it can and refuses
+// further appends: after a failed write or fsync the file's state is not
+// known, and only a fresh Open can verify it.
+func (j *Journal) writeFailed(op string, err error) error {
+	_ = j.f.Truncate(j.size)
+	refusal := fmt.Errorf("%w (%s: %w); open the journal again to verify it", ErrJournalWrite, op, err)
+	j.mu.Lock()
+	j.refusal = refusal
+	j.mu.Unlock()
+	return refusal
+}
+
+// Close releases the lock and closes the file. Queries still answer from
+// memory afterwards; appends fail with ErrJournalClosed. Closing twice is
+// harmless.
+func (j *Journal) Close() error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	j.mu.Lock()
+	j.refusal = ErrJournalClosed
+	j.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("journal: close: %w", err)
+	}
+	return nil
+}
+
+// Lookup returns the entry of a trace (canonical lowercase UUID).
+func (j *Journal) Lookup(trace string) (Entry, bool) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.lookup(trace)
+}
+
+// Entries returns every entry in journal order (the order of the intents).
+func (j *Journal) Entries() []Entry {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.all()
+}
+
+// Len returns the number of entries (traces with an intent).
+func (j *Journal) Len() int {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return len(j.idx.entries)
+}
+
+// InDoubt returns the intents without an outcome, in journal order. Each
+// must be settled by a trace look-up before any new transfer is sent.
+func (j *Journal) InDoubt() []Intent {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.inDoubtIntents()
+}
+
+// Since returns the entries whose intent was recorded at t or later, oldest
+// first, whatever their state (for the "same amount to the same recipient
+// lately" warning). Its cost grows with the number returned, not with the
+// size of the journal.
+func (j *Journal) Since(t time.Time) []Entry {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.since(t)
+}
+
+// HasPaid reports whether the journal holds a done transfer to recipientID
+// (for the "first payout to this recipient" warning). In-doubt intents do
+// not count; see InDoubt.
+func (j *Journal) HasPaid(recipientID string) bool {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.paid[recipientID] > 0
+}
+
+// currentLogin names the OS user for the operator field.
+func currentLogin() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	for _, k := range []string{"USER", "LOGNAME", "USERNAME"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return fmt.Sprintf("uid %d", os.Getuid())
+}
+
+// label makes a default operator or host name fit a record: valid UTF-8 of
+// at most MaxJournalLabel bytes.
+func label(s string) string {
+	s = strings.ToValidUTF8(s, "?")
+	if len(s) <= MaxJournalLabel {
+		return s
+	}
+	cut := MaxJournalLabel
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut]
+}

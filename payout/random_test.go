@@ -1,0 +1,257 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+	"mixdesk/mixin/sandbox"
+)
+
+// TestRandomFaultsAndCrashes sends many payouts through a sandbox that fails
+// at random (a 5xx before anything is done, a commit whose answer is lost, a
+// stall past the client's timeout, 429), with the process "killed" at
+// random between intent and post and the console restarted, and some
+// reviews sent twice. After a final recovery the server's ledger must hold
+// exactly one debit for every payout the journal calls done, none for any
+// other, nothing the journal does not know, and balances must add up.
+//
+// MIXDESK_RANDOM_SEED=n replays a run; -short sends 100 payouts instead of 500.
+func TestRandomFaultsAndCrashes(t *testing.T) {
+	n := 500
+	if testing.Short() {
+		n = 100
+	}
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("MIXDESK_RANDOM_SEED"); s != "" {
+		v, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MIXDESK_RANDOM_SEED: %v", err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (replay with MIXDESK_RANDOM_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(uint64(seed), 0x6d69786465736b))
+	start := time.Now()
+
+	r := newRig(t, seed%1_000_000_007+1, withTimeout(150*time.Millisecond))
+	ctx := context.Background()
+	crash := false
+	setAfterIntent(t, func() error {
+		if crash {
+			crash = false
+			return errCrash
+		}
+		return nil
+	})
+
+	type stat struct{ faults, crashes, restarts, resends, refused, done, failed, inDoubt int }
+	var st stat
+	wasRecorded := map[string]bool{}
+	memos := []string{"", "payroll", "refund #12", "vendor: ACME", "bonus ✓"}
+	var reviews []*Review
+	for i := 0; i < n; i++ {
+		var rv *Review
+		if len(reviews) > 0 && rng.IntN(20) == 0 {
+			rv = reviews[rng.IntN(len(reviews))]
+			st.resends++
+		} else {
+			amount := fmt.Sprintf("%d.%02d", rng.IntN(20), 1+rng.IntN(99))
+			rv = r.review(r.draft(rng.IntN(len(r.users)), amount, memos[rng.IntN(len(memos))]), nil)
+			reviews = append(reviews, rv)
+		}
+
+		post, trace := "/transfers", "/transfers/trace/"
+		switch k := rng.IntN(100); {
+		case k < 8:
+			r.srv.InjectFault("POST", post, sandbox.Fault{Kind: sandbox.FaultServerError, Status: 500 + rng.IntN(4)})
+		case k < 16:
+			r.srv.InjectFault("POST", post, sandbox.Fault{Kind: sandbox.FaultCommitThenDrop})
+		case k < 20:
+			r.srv.InjectFault("POST", post, sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 3 * time.Second})
+		case k < 24:
+			r.srv.InjectFault("POST", post, sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
+		case k < 28:
+			r.srv.InjectFault("GET", trace, sandbox.Fault{Kind: sandbox.FaultServerError, Times: 1 + rng.IntN(4)})
+		case k < 30:
+			r.srv.InjectFault("GET", trace, sandbox.Fault{Kind: sandbox.FaultTooManyRequests, Times: 1 + rng.IntN(4)})
+		case k < 32:
+			r.srv.InjectFault("GET", trace, sandbox.Fault{Kind: sandbox.FaultDelay, Delay: time.Second})
+		default:
+			st.faults--
+		}
+		st.faults++
+		crash = rng.IntN(100) < 7
+
+		res, err := r.desk.Send(ctx, rv, r.pin)
+		crash = false
+		for try := 0; err != nil && mixin.IsTooManyRequests(err) && try < 5; try++ {
+			// A 429 met while settling an earlier payout stops the send
+			// before this one is recorded; the operator tries again.
+			if _, ok := r.j.Lookup(rv.TraceID); ok && !wasRecorded[rv.TraceID] {
+				t.Fatalf("payout %d: refused with %v, yet recorded", i, err)
+			}
+			st.refused++
+			res, err = r.desk.Send(ctx, rv, r.pin)
+		}
+		if err != nil {
+			t.Fatalf("payout %d: Send: %v", i, err)
+		}
+		wasRecorded[rv.TraceID] = true
+		if res.TraceID != rv.TraceID {
+			t.Fatalf("payout %d: result for trace %s, sent %s", i, res.TraceID, rv.TraceID)
+		}
+		e := r.entry(rv.TraceID)
+		if e.State != res.State {
+			t.Fatalf("payout %d: result %s but the journal says %s", i, res.State, e.State)
+		}
+		switch res.State {
+		case StateDone:
+			if res.Snap == nil || res.Snap.SnapshotID != e.Done.SnapshotID {
+				t.Fatalf("payout %d: done as %+v, journal %+v", i, res.Snap, e.Done)
+			}
+		case StateFailed:
+			if !mixin.IsTooManyRequests(res.Err) {
+				t.Fatalf("payout %d: failed with %v; only a 429 may fail a payout here", i, res.Err)
+			}
+		}
+
+		restart := errors.Is(res.Err, errCrash)
+		if restart {
+			st.crashes++
+		} else if rng.IntN(50) == 0 {
+			restart = true // closed and opened again by the operator
+		}
+		if restart {
+			st.restarts++
+			if rep := r.restart(); !rep.Intact() || rep.TornTail {
+				t.Fatalf("payout %d: report after restart: %s", i, rep)
+			}
+			pin := ""
+			switch rng.IntN(3) {
+			case 0: // start-up recovery without the PIN
+			case 1:
+				pin = r.pin
+			default:
+				continue
+			}
+			if _, err := r.desk.Recover(ctx, pin); err != nil && !mixin.IsTooManyRequests(err) {
+				t.Fatalf("payout %d: Recover: %v", i, err)
+			}
+		}
+	}
+
+	// The last start: no faults, a patient client, recovery with the PIN.
+	r.srv.ClearFaults()
+	r.timeout = 10 * time.Second
+	if rep := r.restart(); !rep.Intact() {
+		t.Fatalf("final report: %s", rep)
+	}
+	out, err := r.desk.Recover(ctx, r.pin)
+	if err != nil {
+		t.Fatalf("final Recover: %v", err)
+	}
+	for _, res := range out {
+		if res.State == StateInDoubt {
+			t.Errorf("final Recover left %s in doubt: %v", res.TraceID, res.Err)
+		}
+	}
+
+	// Journal against ledger.
+	ledger := r.srv.Ledger()
+	byTrace := map[string][]sandbox.Entry{}
+	for _, l := range ledger {
+		byTrace[l.TraceID] = append(byTrace[l.TraceID], l)
+	}
+	inJournal := map[string]bool{}
+	paidTo := map[string]decimal.Decimal{}
+	total := decimal.Zero
+	for _, e := range r.j.Entries() {
+		tr := e.Intent.Trace
+		inJournal[tr] = true
+		led := byTrace[tr]
+		switch e.State {
+		case StateDone:
+			st.done++
+			if len(led) != 1 {
+				t.Errorf("done %s: %d transfers in the ledger, want 1: %+v", tr, len(led), led)
+				continue
+			}
+			l := led[0]
+			if l.SnapshotID != e.Done.SnapshotID || l.From != r.self.UserID || l.To != e.Intent.RecipientID ||
+				l.AssetID != e.Intent.AssetID || l.Amount != e.Intent.Amount || l.Memo != e.Intent.Memo {
+				t.Errorf("done %s: ledger %+v does not match intent %+v / done %+v", tr, l, e.Intent, e.Done)
+			}
+			a := decimal.RequireFromString(l.Amount)
+			paidTo[l.To] = paidTo[l.To].Add(a)
+			total = total.Add(a)
+		case StateFailed:
+			st.failed++
+			if len(led) != 0 {
+				t.Errorf("failed %s (code %d): the ledger holds %+v", tr, e.Failed.Code, led)
+			}
+			if e.Failed.Code != mixin.CodeTooManyRequests {
+				t.Errorf("failed %s with code %d %q", tr, e.Failed.Code, e.Failed.Description)
+			}
+		default:
+			st.inDoubt++
+			t.Errorf("%s still in doubt after the final recovery", tr)
+		}
+	}
+	if len(inJournal) != len(reviews) {
+		t.Errorf("journal has %d payouts, %d were reviewed and sent", len(inJournal), len(reviews))
+	}
+	for _, rv := range reviews {
+		if !inJournal[rv.TraceID] {
+			t.Errorf("payout %s is not in the journal", rv.TraceID)
+		}
+	}
+	for _, l := range ledger {
+		if !inJournal[l.TraceID] || l.From != r.self.UserID {
+			t.Errorf("ledger entry %+v is not a payout of the journal", l)
+		}
+	}
+	for _, tr := range r.count.postedTraces() {
+		if !inJournal[tr] {
+			t.Errorf("trace %s was posted but is not in the journal", tr)
+		}
+	}
+	if len(ledger) != st.done {
+		t.Errorf("ledger has %d transfers, the journal %d done payouts", len(ledger), st.done)
+	}
+
+	// Balances: what left the operator arrived, nothing more.
+	opening := map[string]string{r.self.UserID: "50000"}
+	for _, u := range r.users {
+		opening[u.UserID] = "2500"
+	}
+	sum := decimal.Zero
+	for id, open := range opening {
+		got := r.bal(id, usdtID)
+		sum = sum.Add(got)
+		want := decimal.RequireFromString(open).Add(paidTo[id])
+		if id == r.self.UserID {
+			want = decimal.RequireFromString(open).Sub(total)
+		}
+		if !got.Equal(want) {
+			t.Errorf("balance of %s is %s, want %s", id, got, want)
+		}
+	}
+	if want := decimal.RequireFromString("60000"); !sum.Equal(want) {
+		t.Errorf("USDT in the world: %s, want %s", sum, want)
+	}
+
+	if rep := r.restart(); !rep.Intact() || len(r.j.InDoubt()) != 0 {
+		t.Fatalf("journal after the run: %s; in doubt %d", rep, len(r.j.InDoubt()))
+	}
+	t.Logf("%d sends (%d reviews, %d resends, %d refused by a 429 while settling): %d done, %d failed, %d in doubt; %d faults, %d crashes, %d restarts, %d posts; %v",
+		n, len(reviews), st.resends, st.refused, st.done, st.failed, st.inDoubt, st.faults, st.crashes, st.restarts, r.count.posts(), time.Since(start).Round(time.Millisecond))
+}

@@ -1,0 +1,275 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// Result is what became of one payout.
+type Result struct {
+	TraceID string
+	State   State           // done, failed or in doubt
+	Snap    *mixin.Snapshot // the sender's snapshot when done and known
+	// Err is the server's refusal (failed) or what left the payout in doubt.
+	Err error
+	// Already is set when the journal already held the outcome and nothing
+	// was posted (a second Send of the same review).
+	Already bool
+	// Reposted is set when settling posted the transfer again with its trace.
+	Reposted bool
+}
+
+// ErrTraceMismatch: the journal holds another payout under this trace id;
+// nothing was sent. Review the draft again.
+var ErrTraceMismatch = errors.New("payout: this trace id already belongs to another payout in the journal")
+
+// testHookAfterIntent, when set by a test, runs after the intent is durable
+// and before the post; returning an error stops Send there, as a crash would.
+var testHookAfterIntent func() error
+
+// Send pays a reviewed payout: it settles any transfer still in doubt,
+// appends the intent (fsynced), posts once with the review's trace id and
+// records the outcome. A timeout, a 5xx or a lost connection leaves the
+// payout in doubt (Result.State); it is settled by trace later, never sent
+// with a new trace. Sending the same review again never moves money twice:
+// a recorded outcome is returned as it is, an in-doubt one is settled.
+//
+// The error is for failures to run the procedure at all (the journal cannot
+// be written, the review does not match the journal); the server's answer
+// is in the Result.
+func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) {
+	if r == nil {
+		return Result{}, errors.New("payout: nothing to send")
+	}
+	in := r.Input()
+	if _, err := mixin.ValidateTransfer(in); err != nil {
+		return Result{}, err
+	}
+	if h := ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, in.TraceID); h != r.ContentHash {
+		return Result{}, errors.New("payout: the review was changed after it was built; review again")
+	}
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
+
+	if e, ok := d.journal.Lookup(in.TraceID); ok {
+		if e.Intent.Hash != r.ContentHash {
+			return Result{TraceID: in.TraceID}, ErrTraceMismatch
+		}
+		switch e.State {
+		case StateDone:
+			return Result{TraceID: in.TraceID, State: StateDone, Already: true, Snap: snapFromDone(e)}, nil
+		case StateFailed:
+			return Result{TraceID: in.TraceID, State: StateFailed, Already: true,
+				Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, nil
+		}
+		return d.settle(ctx, e.Intent, pin)
+	}
+
+	// A PIN the client cannot even encrypt would leave the payout in doubt
+	// although nothing was sent: refuse it before anything is recorded.
+	if err := mixin.ValidatePIN(pin); err != nil {
+		return Result{TraceID: in.TraceID}, err
+	}
+
+	// Earlier transfers in doubt are settled first, so that the picture the
+	// operator sees next is true. Their outcomes are in the journal.
+	for _, other := range d.journal.InDoubt() {
+		res, err := d.settle(ctx, other, pin)
+		if err != nil {
+			return Result{TraceID: in.TraceID}, err
+		}
+		if res.State == StateFailed && mixin.IsPINError(res.Err) {
+			// Posting this payout with a PIN just refused would be a retry.
+			return Result{TraceID: in.TraceID}, fmt.Errorf("payout: settling an earlier transfer in doubt, the PIN was refused (nothing was sent): %w", res.Err)
+		}
+	}
+
+	if _, err := d.journal.AppendIntent(Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,
+		Amount: in.Amount, Memo: in.Memo, Hash: r.ContentHash}); err != nil {
+		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: recording the intent (nothing was sent): %w", err)
+	}
+	if testHookAfterIntent != nil {
+		if err := testHookAfterIntent(); err != nil {
+			return Result{TraceID: in.TraceID, State: StateInDoubt, Err: err}, nil
+		}
+	}
+	snap, err := d.api.Transfer(ctx, in, pin)
+	return d.record(ctx, in, snap, err, false)
+}
+
+// record appends the outcome of one post of in.
+func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.Snapshot, err error, reposted bool) (Result, error) {
+	res := Result{TraceID: in.TraceID, Reposted: reposted}
+	if err == nil {
+		if snap == nil || snap.TraceID != in.TraceID || snap.SnapshotID == "" {
+			res.State, res.Err = StateInDoubt, errors.New("the answer did not carry this transfer's snapshot")
+			return res, nil
+		}
+		return d.recordDone(res, snap, ViaSend)
+	}
+	if mixin.IsTraceUsed(err) {
+		// The trace was paid already: look it up and record what was paid.
+		found, lerr := d.api.TransferByTrace(ctx, in.TraceID)
+		if mixin.IsForbidden(lerr) {
+			return d.recordFailed(res, traceTakenByOthers())
+		}
+		if lerr != nil {
+			res.State, res.Err = StateInDoubt, fmt.Errorf("trace already used, and looking it up failed: %w", lerr)
+			return res, nil
+		}
+		if matches(found, in) {
+			return d.recordDone(res, found, ViaRecovery)
+		}
+		return d.recordFailed(res, traceTaken(found))
+	}
+	var me *mixin.Error
+	if errors.As(err, &me) && (me.Code < 500 || me.Code >= 10000) {
+		return d.recordFailed(res, me)
+	}
+	// 5xx, transport, a broken answer or a cancelled context: unknown.
+	res.State, res.Err = StateInDoubt, err
+	return res, nil
+}
+
+func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via Via) (Result, error) {
+	res.State, res.Snap = StateDone, snap
+	closing := ""
+	if snap.ClosingBalance != "" && snap.OpponentID != "" {
+		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
+			closing = c.String()
+		}
+	}
+	if _, err := d.journal.AppendDone(Done{Trace: res.TraceID, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: via}); err != nil {
+		// The money moved; only the record is missing. The entry stays in
+		// doubt in the journal and the next settlement finds the snapshot.
+		return res, fmt.Errorf("payout: the transfer was made (snapshot %s) but recording it failed: %w", snap.SnapshotID, err)
+	}
+	return res, nil
+}
+
+func (d *Desk) recordFailed(res Result, me *mixin.Error) (Result, error) {
+	res.State, res.Err = StateFailed, me
+	if _, err := d.journal.AppendFailed(Failed{Trace: res.TraceID, Code: me.Code, Description: me.Description}); err != nil {
+		return res, fmt.Errorf("payout: the server refused the transfer (%v) and recording it failed: %w", me, err)
+	}
+	return res, nil
+}
+
+// traceTaken is the refusal recorded when the trace belongs to another
+// transfer: what that transfer was, in the words of this account.
+func traceTaken(found *mixin.Snapshot) *mixin.Error {
+	what := fmt.Sprintf("%s of asset %s", strings.TrimPrefix(found.Amount, "-"), found.AssetID)
+	if strings.HasPrefix(found.Amount, "-") {
+		what = "a payout of " + what + " to " + found.OpponentID
+	} else {
+		what = "a payment of " + what + " received from " + found.OpponentID
+	}
+	return &mixin.Error{Code: mixin.CodeTraceUsed,
+		Description: fmt.Sprintf("the trace id already belongs to %s (snapshot %s); this payout was not made", what, found.SnapshotID)}
+}
+
+// traceTakenByOthers: the trace belongs to a transfer between other users,
+// so this payout can never be made under it.
+func traceTakenByOthers() *mixin.Error {
+	return &mixin.Error{Code: mixin.CodeTraceUsed,
+		Description: "the trace id already belongs to a transfer this account is not part of; this payout was not made"}
+}
+
+// matches reports whether a snapshot found by trace is the transfer in.
+func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
+	if s == nil || s.TraceID != in.TraceID || s.AssetID != in.AssetID || s.OpponentID != in.OpponentID || s.Memo != in.Memo {
+		return false
+	}
+	// The sender sees a negative amount; a positive one is a transfer to
+	// this account under the same trace, not this payout.
+	a, err := decimal.NewFromString(s.Amount)
+	want, err2 := decimal.NewFromString(in.Amount)
+	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
+}
+
+func snapFromDone(e Entry) *mixin.Snapshot {
+	return &mixin.Snapshot{Type: "transfer", SnapshotID: e.Done.SnapshotID, TraceID: e.Intent.Trace, AssetID: e.Intent.AssetID,
+		OpponentID: e.Intent.RecipientID, Amount: "-" + e.Intent.Amount, ClosingBalance: e.Done.ClosingBalance, Memo: e.Intent.Memo}
+}
+
+// Settle settles one in-doubt payout by its trace: found on the server →
+// done; not found → posted again with the same trace and a fresh PIN
+// encryption (when pin is empty it stays in doubt: nothing can be posted
+// without the PIN). A PIN error is recorded and never retried.
+func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
+	e, ok := d.journal.Lookup(trace)
+	if !ok {
+		return Result{TraceID: trace}, fmt.Errorf("payout: no payout with trace %s in the journal", trace)
+	}
+	switch e.State {
+	case StateDone:
+		return Result{TraceID: trace, State: StateDone, Already: true, Snap: snapFromDone(e)}, nil
+	case StateFailed:
+		return Result{TraceID: trace, State: StateFailed, Already: true, Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, nil
+	}
+	return d.settle(ctx, e.Intent, pin)
+}
+
+// ErrNeedPIN: the transfer was not executed and re-posting it needs the PIN.
+var ErrNeedPIN = errors.New("not executed yet; re-posting it needs the PIN")
+
+func (d *Desk) settle(ctx context.Context, it Intent, pin string) (Result, error) {
+	in := mixin.TransferInput{AssetID: it.AssetID, OpponentID: it.RecipientID, Amount: it.Amount, TraceID: it.Trace, Memo: it.Memo}
+	res := Result{TraceID: it.Trace, State: StateInDoubt}
+	// A journal that cannot be trusted (edited, or a failed write) may hold
+	// an intent nobody confirmed, and no outcome could be recorded: nothing
+	// is posted from it.
+	if err := d.journal.Err(); err != nil {
+		return res, fmt.Errorf("payout: nothing was sent: %w", err)
+	}
+	found, err := d.api.TransferByTrace(ctx, it.Trace)
+	switch {
+	case err == nil:
+		if matches(found, in) {
+			return d.recordDone(res, found, ViaRecovery)
+		}
+		return d.recordFailed(res, traceTaken(found))
+	case mixin.IsForbidden(err):
+		return d.recordFailed(res, traceTakenByOthers())
+	case !mixin.IsNotFound(err):
+		res.Err = err
+		return res, nil
+	}
+	if pin == "" {
+		res.Err = ErrNeedPIN
+		return res, nil
+	}
+	snap, err := d.api.Transfer(ctx, in, pin)
+	return d.record(ctx, in, snap, err, true)
+}
+
+// Recover settles every in-doubt payout of the journal (at start-up, and
+// from the history screen). pin may be empty: then payouts that were not
+// executed stay in doubt with ErrNeedPIN. A PIN refused by the server stops
+// it (the refusal is in the last Result, the error says how many were left).
+func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
+	var out []Result
+	pending := d.journal.InDoubt()
+	for i, it := range pending {
+		r, err := d.settle(ctx, it, pin)
+		out = append(out, r)
+		if err != nil {
+			return out, err
+		}
+		if r.State == StateFailed && mixin.IsPINError(r.Err) && i < len(pending)-1 {
+			// Each wrong try counts toward the PIN lock: stop here.
+			return out, fmt.Errorf("payout: the PIN was refused; %d more transfer(s) in doubt were not settled: %w", len(pending)-i-1, r.Err)
+		}
+	}
+	return out, nil
+}
