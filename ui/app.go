@@ -274,6 +274,12 @@ func (a *App) View() string {
 	} else {
 		body = a.body(bodyH)
 	}
+	// Lines too long for the terminal are wrapped where the height allows:
+	// Bubble Tea cuts them at the right edge, and the operator would never
+	// see their end. Wrapping never pushes the bottom (the buttons) out.
+	if wrapped := fitWidth(body, a.width-2); lipgloss.Height(wrapped) <= bodyH {
+		body = wrapped
+	}
 	body = lipgloss.NewStyle().Height(bodyH).MaxHeight(bodyH).Render(body)
 	return a.st.App.Render(lipgloss.JoinVertical(lipgloss.Left, header, body, footer))
 }
@@ -301,9 +307,10 @@ func (a *App) footer() string {
 		if a.statusOK {
 			st = a.st.Good
 		}
-		lines = append(lines, st.Render(truncate(a.status, a.width-2)))
+		lines = append(lines, st.Render(fitWidth(a.status, a.width-2)))
 	}
-	lines = append(lines, a.help.ShortHelpView(a.shortHelp()))
+	// help cuts the line with "…" only when the ellipsis fits; wrap the rest.
+	lines = append(lines, fitWidth(a.help.ShortHelpView(a.shortHelp()), a.width-2))
 	return "\n" + strings.Join(lines, "\n")
 }
 

@@ -213,7 +213,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 	if len(r.Warnings) > 0 {
 		b.WriteString("\n" + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
 		for i, w := range r.Warnings {
-			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + truncate(w.Text, a.width-12)
+			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + w.Text // wrapped by View, never cut: it is acknowledged
 			if c.focus == i {
 				line = st.Focused.Render(line)
 			} else if !c.acked[i] {

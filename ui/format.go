@@ -3,6 +3,7 @@ package ui
 import (
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/shopspring/decimal"
 )
 
@@ -61,4 +62,21 @@ func shortID(id string) string {
 		return id[:i]
 	}
 	return id
+}
+
+// fitWidth wraps the lines of s wider than w cells, at spaces only, so that
+// ids such as UUIDs stay whole where they fit. Bubble Tea cuts a line at the
+// right edge of the terminal, and the operator would never see its end.
+func fitWidth(s string, w int) string {
+	if w <= 0 {
+		return s
+	}
+	const keep = "\u2011" // a non-breaking hyphen, one cell wide like "-"
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if ansi.StringWidth(l) > w {
+			lines[i] = strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(l, "-", keep), w, ""), keep, "-")
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -1,0 +1,198 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/keystore"
+	"mixdesk/mixin"
+)
+
+// fillSetup types a session into the setup form, which opens with the
+// focus on Client id, and moves the focus to "Check and save".
+func fillSetup(f *flow, c mixin.Credentials, pin, pin2 string) {
+	for _, v := range []string{c.ClientID, c.SessionID, c.PrivateKey, c.PINToken, pin, pin2} {
+		f.typ(v)
+		f.press(tea.KeyTab)
+	}
+	f.press(tea.KeyTab) // Keep PIN → Check and save (Overwrite is hidden)
+}
+
+// fieldError returns the line under the form field with this label, which
+// is where the field's error is shown.
+func fieldError(t *testing.T, view, label string) string {
+	t.Helper()
+	re := regexp.MustCompile(`^\s*(› )?` + regexp.QuoteMeta(label) + `\s+[^\sA-Za-z]`)
+	lines := strings.Split(view, "\n")
+	for i, l := range lines {
+		if re.MatchString(l) {
+			if i+1 < len(lines) {
+				return lines[i+1]
+			}
+			return ""
+		}
+	}
+	t.Fatalf("no field %q on the screen:\n%s", label, view)
+	return ""
+}
+
+func storedNothing(t *testing.T, r *rig) {
+	t.Helper()
+	if u := r.mem.Users(r.store.Service()); len(u) != 0 {
+		t.Errorf("the keyring holds %v, want nothing", u)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if def, err := r.store.Default(ctx); (err != nil && !errors.Is(err, keystore.ErrNotFound)) || def != "" {
+		t.Errorf("default profile = %q, %v; want none", def, err)
+	}
+}
+
+func TestSetupFirstStartSavesProfileAndOpensHome(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+
+	v := f.view()
+	checkGolden(t, "empty", v, termW)
+	// NO_COLOR: the focused field keeps a visible marker.
+	mustContain(t, v, "› Client id")
+	if n := r.calls.total(); n != 0 {
+		t.Errorf("the empty setup form made %d API calls", n)
+	}
+
+	c := r.world.Operator
+	if strings.ContainsAny(c.PrivateKey, "\n\r") {
+		t.Fatal("an Ed25519 key is expected on one line")
+	}
+	fillSetup(f, c, c.PIN, c.PIN)
+	v = f.view()
+	// NO_COLOR: the focused button is framed.
+	mustContain(t, v, "> Check and save <", "[x] keep the PIN", "86 chars")
+	// Secrets are masked on screen.
+	mustNotContain(t, v, c.PrivateKey[:12], c.PINToken[:12], c.PIN)
+	mustContain(t, v, strings.Repeat("•", 6))
+
+	f.press(tea.KeyEnter)
+	f.waitHome()
+	a := f.final()
+
+	v = a.View()
+	mustContain(t, v, "mixdesk", "treasury", "Treasury Desk", "SANDBOX",
+		"BTC", "Bitcoin", "2.5", "ETH", "40", "USDT", "50,000", "Balances as of")
+	if a.screen != screenHome {
+		t.Errorf("screen = %v, want home", a.screen)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	def, err := r.store.Default(ctx)
+	if err != nil || def != profileName {
+		t.Errorf("default profile = %q, %v; want %q", def, err, profileName)
+	}
+	p, err := r.store.Load(ctx, profileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ClientID != c.ClientID || p.SessionID != c.SessionID || p.PrivateKey != c.PrivateKey ||
+		p.PINToken != c.PINToken || p.PIN != c.PIN || !p.KeepPIN {
+		t.Errorf("stored profile %v does not hold the session typed in", p)
+	}
+	for _, fld := range []sField{sfClient, sfSession, sfKey, sfToken, sfPIN, sfPIN2} {
+		if got := a.setup.value(fld); got != "" {
+			t.Errorf("setup field %s still holds %d characters after saving", setupLabels[fld], len(got))
+		}
+	}
+	if n := r.calls.count("POST /pin/verify"); n != 1 {
+		t.Errorf("POST /pin/verify made %d times, want 1", n)
+	}
+}
+
+func TestSetupWrongPINShowsErrorUnderPINAndSavesNothing(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+
+	c := r.world.Operator
+	fillSetup(f, c, r.wrongPIN(), r.wrongPIN())
+	f.press(tea.KeyEnter)
+	f.waitFor("PIN incorrect")
+	a := f.final()
+
+	v := a.View()
+	if a.screen != screenSetup {
+		t.Fatalf("screen = %v, want setup", a.screen)
+	}
+	if got := fieldError(t, v, "PIN"); !strings.Contains(got, "✗ PIN incorrect") {
+		t.Errorf("line under the PIN field = %q, want the PIN-incorrect error:\n%s", got, v)
+	}
+	fitsWidth(t, v, termW)
+	mustContain(t, flat(v), "Five wrong PINs in 24 hours lock it.")
+	if got := fieldError(t, v, "Private key"); strings.Contains(got, "✗") {
+		t.Errorf("an error shows under the key field: %q", got)
+	}
+	storedNothing(t, r)
+	if n := r.calls.count("POST /pin/verify"); n != 1 {
+		t.Errorf("POST /pin/verify made %d times, want 1 (a wrong PIN counts toward the lock)", n)
+	}
+	// The form keeps what was typed, so that the operator can fix the PIN.
+	if a.setup.value(sfKey) != c.PrivateKey {
+		t.Error("the private key was cleared after a wrong PIN")
+	}
+}
+
+func TestSetupBadKeyShowsErrorUnderKeyWithoutNetwork(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+
+	c := r.world.Operator
+	c.PrivateKey = "not-a-key"
+	fillSetup(f, c, c.PIN, c.PIN)
+	f.press(tea.KeyEnter)
+	f.waitFor("✗")
+	a := f.final()
+
+	v := a.View()
+	if got := fieldError(t, v, "Private key"); !strings.Contains(got, "✗ ") {
+		t.Errorf("line under the key field = %q, want an error:\n%s", got, v)
+	}
+	if got := fieldError(t, v, "PIN"); strings.Contains(got, "✗") {
+		t.Errorf("an error shows under the PIN field: %q", got)
+	}
+	mustNotContain(t, v, "Checking the session")
+	if n := r.calls.total(); n != 0 {
+		t.Errorf("a bad key made %d API calls, want none", n)
+	}
+	storedNothing(t, r)
+}
+
+func TestSetupPINsDifferIsCaughtLocally(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+
+	c := r.world.Operator
+	fillSetup(f, c, c.PIN, r.wrongPIN())
+	f.press(tea.KeyEnter)
+	f.waitFor("differ")
+	a := f.final()
+
+	if got := fieldError(t, a.View(), "PIN again"); !strings.Contains(got, "✗ the two PINs differ") {
+		t.Errorf("line under PIN again = %q", got)
+	}
+	if n := r.calls.total(); n != 0 {
+		t.Errorf("%d API calls, want none", n)
+	}
+	storedNothing(t, r)
+}
