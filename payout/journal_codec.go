@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -341,35 +340,59 @@ func (d *lineDecoder) member(w *wireRecord) error {
 // escapes is returned as a substring of the line, without copying.
 func (d *lineDecoder) str() (string, error) {
 	start := d.i + 1
-	end := strings.IndexByte(d.s[start:], '"')
-	if end < 0 {
-		end = len(d.s) - start
-	}
-	v := d.s[start : start+end]
-	if strings.IndexByte(v, '\\') >= 0 {
-		d.i = start
-		return d.escaped()
+	rest := d.s[start:]
+	// Skip eight plain bytes at a time: most strings are ids and hashes.
+	j := 0
+	for ; j+8 <= len(rest); j += 8 {
+		x := uint64(rest[j]) | uint64(rest[j+1])<<8 | uint64(rest[j+2])<<16 | uint64(rest[j+3])<<24 |
+			uint64(rest[j+4])<<32 | uint64(rest[j+5])<<40 | uint64(rest[j+6])<<48 | uint64(rest[j+7])<<56
+		if !plainWord(x) {
+			break
+		}
 	}
 	ascii := true
-	for j := 0; j < len(v); j++ {
-		if c := v[j]; c-0x20 >= 0x60 { // below 0x20 or 0x80 and above
-			if c < 0x20 {
-				d.i = start + j
-				return "", d.fail("control character in a string")
+	for ; j < len(rest); j++ {
+		switch c := rest[j]; {
+		case c == '"':
+			v := rest[:j]
+			if !ascii && !utf8.ValidString(v) {
+				d.i = start
+				return "", d.fail("string is not valid UTF-8")
 			}
+			d.i = start + j + 1
+			return v, nil
+		case c == '\\':
+			d.i = start
+			return d.escaped()
+		case c < 0x20:
+			d.i = start + j
+			return "", d.fail("control character in a string")
+		case c >= 0x80:
 			ascii = false
 		}
 	}
-	if start+end == len(d.s) {
-		d.i = len(d.s)
-		return "", d.fail("string is not closed")
-	}
-	if !ascii && !utf8.ValidString(v) {
-		d.i = start
-		return "", d.fail("string is not valid UTF-8")
-	}
-	d.i = start + end + 1
-	return v, nil
+	d.i = len(d.s)
+	return "", d.fail("string is not closed")
+}
+
+// Byte masks for plainWord.
+const (
+	lowBits  = 0x0101010101010101
+	highBits = 0x8080808080808080
+)
+
+// plainWord reports whether none of the eight bytes in x is a quote, a
+// backslash, a control character or a non-ASCII byte.
+func plainWord(x uint64) bool {
+	q := x ^ ('"' * lowBits)
+	b := x ^ ('\\' * lowBits)
+	// (v - lowBits) &^ v has a high bit set where v has a zero byte;
+	// x - 0x20*lowBits has one where a byte is below 0x20, and x itself
+	// where a byte is 0x80 or above.
+	special := (q - lowBits) &^ q
+	special |= (b - lowBits) &^ b
+	special |= (x - 0x20*lowBits) | x
+	return special&highBits == 0
 }
 
 // escaped reads the rest of a string that holds escapes; d.i is just after

@@ -920,6 +920,27 @@ func TestLineCodec(t *testing.T) {
 			t.Fatalf("%q: encoding/json reads %q, %v", s, m.Description, err)
 		}
 	}
+	// Every byte value at every place of a string, against encoding/json
+	// (the reader skips plain bytes eight at a time).
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 17; pos++ {
+			v := []byte(strings.Repeat("a", 17))
+			v[pos] = byte(c)
+			line := `{"memo":"` + string(v) + `"}`
+			var w wireRecord
+			err := decodeLine(line, &w)
+			plain := c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+			if plain != (err == nil) {
+				t.Fatalf("byte %#x at %d: %v", c, pos, err)
+			}
+			var m struct {
+				Memo string `json:"memo"`
+			}
+			if err == nil && (json.Unmarshal([]byte(line), &m) != nil || m.Memo != w.Memo) {
+				t.Fatalf("byte %#x at %d read as %q, encoding/json %q", c, pos, w.Memo, m.Memo)
+			}
+		}
+	}
 	// The reader takes JSON the journal itself would not write.
 	var w wireRecord
 	if err := decodeLine(` { "seq" : 12 , "memo" : "a\/b\u00e9\ud83c\udf89\n" } `, &w); err != nil || w.Seq != 12 || w.Memo != "a/bé🎉\n" {

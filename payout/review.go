@@ -215,7 +215,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	}
 	if !dupAt.IsZero() {
 		r.Warnings = append(r.Warnings, Warning{WarnDuplicate, fmt.Sprintf("%s %s was already sent to %s %s ago.",
-			r.AmountText, r.Asset.Symbol, r.Recipient.FullName, ago(now.Sub(dupAt)))})
+			GroupDigits(r.AmountText), r.Asset.Symbol, r.Recipient.FullName, ago(now.Sub(dupAt)))})
 	}
 	if !paidBefore {
 		r.Warnings = append(r.Warnings, Warning{WarnFirstTime, fmt.Sprintf("First payout to %s (Mixin ID %s): check the recipient.",
@@ -227,7 +227,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	}
 	if th, err := decimal.NewFromString(large); err == nil && th.IsPositive() && r.ValueUSD.GreaterThanOrEqual(th) {
 		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("Large payout: about %s USD (threshold %s USD).",
-			r.ValueUSD.StringFixed(2), th.String())})
+			GroupDigits(r.ValueUSD.StringFixed(2)), GroupDigits(th.String()))})
 	}
 	var doubt int
 	for _, in := range d.journal.InDoubt() {

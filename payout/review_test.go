@@ -235,7 +235,7 @@ func TestReviewWarnings(t *testing.T) {
 			t.Fatalf("warnings %v, want %s", warningKinds(big), WarnLarge)
 		}
 		for _, w := range big.Warnings {
-			if w.Kind == WarnLarge && (!strings.Contains(w.Text, "1285.01") || !strings.Contains(w.Text, "1000")) {
+			if w.Kind == WarnLarge && (!strings.Contains(w.Text, "1,285.01 USD") || !strings.Contains(w.Text, "threshold 1,000 USD")) {
 				t.Errorf("warning %q", w.Text)
 			}
 		}

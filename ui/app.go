@@ -98,6 +98,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case recoveredMsg:
 		a.onRecovered(msg)
 		return a, nil
+	case assetsMsg:
+		// Balances are refreshed behind other screens too (after a payout).
+		if a.home != nil {
+			return a, a.home.update(a, msg)
+		}
+		return a, nil
 	case tea.KeyMsg:
 		if key.Matches(msg, a.keys.Quit) {
 			return a, a.onQuitKey()
@@ -223,6 +229,9 @@ func (a *App) recoverCmd() tea.Cmd {
 }
 
 func (a *App) onRecovered(msg recoveredMsg) {
+	if a.home != nil {
+		a.home.countDoubt(a)
+	}
 	if msg.err != nil {
 		a.setStatus("Settling in-doubt payouts failed: "+explain(msg.err), false)
 		return

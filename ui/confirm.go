@@ -31,10 +31,10 @@ func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
 		acked:  make([]bool, len(r.Warnings)),
 		askPIN: askPIN,
 		kNext:  bind([]string{"tab", "down"}, "tab", "next"),
-		kPrev:  bind([]string{"shift+tab", "up"}, "shift+tab", "previous"),
-		kAck:   bind([]string{" "}, "space", "acknowledge warning"),
-		kEnter: bind([]string{"enter"}, "enter", "press the focused button"),
-		kBack:  bind([]string{"esc"}, "esc", "back to the form"),
+		kPrev:  bind([]string{"shift+tab", "up"}, "shift+tab", "back"),
+		kAck:   bind([]string{" "}, "space", "acknowledge"),
+		kEnter: bind([]string{"enter"}, "enter", "press"),
+		kBack:  bind([]string{"esc"}, "esc", "edit"),
 	}
 	c.amount = textinput.New()
 	c.amount.Prompt = ""
@@ -223,7 +223,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 		}
 	}
 	b.WriteString("\n")
-	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + r.AmountText + "): "
+	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + groupDigits(r.AmountText) + "): "
 	if c.focus == c.amountIdx() {
 		al = st.Focused.Render(al)
 	}

@@ -75,6 +75,31 @@ func explain(err error) string {
 	return capitalize(oneLine(err.Error()))
 }
 
+// doubtCause says why a payout's outcome is unknown, without advice to try
+// again: an in-doubt payout is settled by its trace, never sent again by hand.
+func doubtCause(err error) string {
+	var te *mixin.TransportError
+	var se *mixin.ServerError
+	var pe *mixin.ProtocolError
+	switch {
+	case err == nil:
+		return "no answer was recorded"
+	case errors.Is(err, payout.ErrNeedPIN):
+		return "it was not executed yet, and posting it again with its trace needs the PIN"
+	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded):
+		return "no answer arrived in time"
+	case errors.As(err, &te):
+		return "the connection failed before an answer arrived (" + oneLine(te.Err.Error()) + ")"
+	case errors.As(err, &se):
+		return "the API failed (HTTP " + itoa(se.StatusCode) + ") while handling it"
+	case errors.As(err, &pe):
+		return "the answer was broken (" + oneLine(pe.Reason) + ")"
+	case errors.Is(err, context.Canceled):
+		return "the send was interrupted"
+	}
+	return oneLine(err.Error())
+}
+
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
 	return truncate(s, 200)

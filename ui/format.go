@@ -1,39 +1,15 @@
 package ui
 
 import (
+	"mixdesk/payout"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shopspring/decimal"
 )
 
-// groupDigits puts thousands separators into a decimal string: "-1234567.5"
-// gives "-1,234,567.5". The fraction is left as it is.
-func groupDigits(s string) string {
-	sign := ""
-	if strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
-		sign, s = s[:1], s[1:]
-	}
-	intPart, frac, hasPoint := strings.Cut(s, ".")
-	if len(intPart) > 3 {
-		var b strings.Builder
-		lead := len(intPart) % 3
-		if lead > 0 {
-			b.WriteString(intPart[:lead])
-		}
-		for i := lead; i < len(intPart); i += 3 {
-			if b.Len() > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(intPart[i : i+3])
-		}
-		intPart = b.String()
-	}
-	if hasPoint {
-		return sign + intPart + "." + frac
-	}
-	return sign + intPart
-}
+// groupDigits puts thousands separators into a decimal string.
+func groupDigits(s string) string { return payout.GroupDigits(s) }
 
 // money shows an exact decimal with grouping.
 func money(d decimal.Decimal) string { return groupDigits(d.String()) }
@@ -77,6 +53,15 @@ func fitWidth(s string, w int) string {
 		if ansi.StringWidth(l) > w {
 			lines[i] = strings.ReplaceAll(ansi.Wrap(strings.ReplaceAll(l, "-", keep), w, ""), keep, "-")
 		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// para wraps a paragraph to the width w and indents every line of it.
+func para(text string, w int, indent string) string {
+	lines := strings.Split(fitWidth(text, w-len(indent)), "\n")
+	for i, l := range lines {
+		lines[i] = indent + l
 	}
 	return strings.Join(lines, "\n")
 }

@@ -20,8 +20,9 @@ type homeScreen struct {
 	loading bool
 	gen     int
 	err     string
+	doubt   int // payouts of the journal still in doubt
 
-	kTransfer, kRefresh, kSetup, kQuit key.Binding
+	kTransfer, kRefresh, kSettle, kSetup, kQuit key.Binding
 }
 
 type assetsMsg struct {
@@ -34,19 +35,29 @@ func newHomeScreen() *homeScreen {
 	return &homeScreen{
 		kTransfer: bind([]string{"t"}, "t", "transfer"),
 		kRefresh:  bind([]string{"r"}, "r", "refresh"),
+		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
 		kSetup:    bind([]string{"n"}, "n", "new profile"),
 		kQuit:     bind([]string{"q"}, "q", "quit"),
 	}
 }
 
 func (h *homeScreen) keys() []key.Binding {
-	return []key.Binding{h.kTransfer, h.kRefresh, h.kSetup, h.kQuit}
+	h.kSettle.SetEnabled(h.doubt > 0)
+	return []key.Binding{h.kTransfer, h.kRefresh, h.kSettle, h.kSetup}
+}
+
+// countDoubt reads how many payouts are in doubt (an in-memory look-up).
+func (h *homeScreen) countDoubt(a *App) {
+	if a.conn != nil {
+		h.doubt = len(a.conn.journal.InDoubt())
+	}
 }
 
 // refresh reads the balances again.
 func (h *homeScreen) refresh(a *App) tea.Cmd {
 	h.gen++
 	h.loading = true
+	h.countDoubt(a)
 	gen, client := h.gen, a.conn.client
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -79,6 +90,9 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return a.transfer.init()
 		case key.Matches(msg, h.kRefresh):
 			return h.refresh(a)
+		case key.Matches(msg, h.kSettle) && h.doubt > 0:
+			a.setStatus("Settling "+plural(h.doubt, "in-doubt payout")+" by trace…", true)
+			return a.recoverCmd()
 		case key.Matches(msg, h.kSetup):
 			a.goSetup("", "")
 			a.setup.canCancel = true
@@ -148,6 +162,9 @@ func (h *homeScreen) view(a *App, height int) string {
 	}
 	b.WriteString(strings.Repeat("─", max(w, 10)) + "\n")
 	b.WriteString(padRight("TOTAL", symW+nameW+amtW) + st.Money.Render(padLeft(usd(total), usdW)) + "\n\n")
+	if h.doubt > 0 {
+		b.WriteString(st.Warn.Render("⚠ "+plural(h.doubt, "payout")+" in doubt: settled by trace before the next send (s to settle now)") + "\n")
+	}
 	switch {
 	case h.loading:
 		b.WriteString(st.Subtle.Render("Refreshing balances…"))

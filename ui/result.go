@@ -119,9 +119,13 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		if res.State != payout.StateInDoubt || msg.err != nil {
 			s.pin = ""
 		}
+		a.home.countDoubt(a)
 		if res.State == payout.StateInDoubt && msg.err == nil && s.tries < len(settleDelays) {
 			gen, d := s.gen, settleDelays[s.tries]
 			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
+		}
+		if res.State == payout.StateDone {
+			return a.home.refresh(a) // the balances behind this screen moved
 		}
 		return nil
 	case settleTickMsg:
@@ -146,8 +150,10 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			a.screen = screenTransfer
 			return a.transfer.init()
 		case key.Matches(msg, s.kEdit) && s.res != nil && s.res.State == payout.StateFailed:
+			// The refused payout's trace is closed: the edited draft is a new
+			// payout with a trace of its own.
+			a.transfer.renew()
 			a.screen = screenTransfer
-			a.transfer.reviewing = false
 			return nil
 		case key.Matches(msg, s.kSettle) && s.res != nil && s.res.State == payout.StateInDoubt:
 			return s.settle(a)
@@ -200,8 +206,9 @@ func (s *resultScreen) view(a *App, height int) string {
 		b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
-		b.WriteString("  The outcome is unknown: " + explain(s.res.Err) + "\n")
-		b.WriteString("  mixdesk will settle it by trace " + r.TraceID + ": it looks the trace up, and re-posts\n  the same trace only if it was never executed.\n")
+		w := a.width - 2
+		b.WriteString(para("The outcome is unknown: "+doubtCause(s.res.Err)+".", w, "  ") + "\n\n")
+		b.WriteString(para("mixdesk settles it by its trace "+r.TraceID+": it looks the trace up, and posts the same trace again only if it was never executed. Do not send this payout again by hand.", w, "  ") + "\n")
 		if s.tries < len(settleDelays) {
 			b.WriteString("\n" + st.Subtle.Render("Next automatic settlement in "+settleDelays[s.tries].String()+" (s to settle now).") + "\n")
 		} else {

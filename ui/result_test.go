@@ -58,7 +58,7 @@ func TestDroppedConnectionIsInDoubtThenSettledPaid(t *testing.T) {
 	trace := traceOnForm(t, f.view())
 	f.review()
 	f.confirm("10", "")
-	f.waitFor("? In doubt", "settle it by trace")
+	f.waitFor("? In doubt", "settles it by its trace")
 	// The automatic settlement ticks after a second.
 	f.waitFor("✓ Paid")
 	a := f.final()
@@ -114,7 +114,7 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 
 	v := a.View()
 	checkGolden(t, "in_doubt", v, termW)
-	mustContain(t, v, "? In doubt: 10 USDT to "+r.rcpt.FullName, "mixdesk will settle it by trace "+trace,
+	mustContain(t, v, "? In doubt: 10 USDT to "+r.rcpt.FullName, "mixdesk settles it by its trace "+trace,
 		"Next automatic settlement in 1s (s to settle now).", "s settle now")
 	if a.result.res.State != payout.StateInDoubt {
 		t.Fatalf("state = %v, want in doubt", a.result.res.State)

@@ -67,7 +67,7 @@ func newSetupScreen(name string, sandbox bool) *setupScreen {
 		kSubmit: bind([]string{"enter"}, "enter", "check and save"),
 		kBack:   bind([]string{"esc"}, "esc", "cancel"),
 	}
-	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key (PEM, base64url or hex)", "paste the PIN token", "6 digits", "6 digits again"}
+	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key", "paste the PIN token", "6 digits", "6 digits again"}
 	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
 	for i := range s.inputs {
 		in := textinput.New()
@@ -337,12 +337,12 @@ func (s *setupScreen) view(a *App, height int) string {
 	st := a.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Set up an app session") + "\n")
-	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires\nthe app's earlier sessions: set up the newest one. Secrets go to the OS keyring only.") + "\n\n")
+	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. Secrets go to the OS keyring only.") + "\n\n")
 	for f := sfName; f < sfSubmit; f++ {
 		if f == sfOverwrite && !s.exists {
 			continue
 		}
-		l := marker(s.focus == f) + padRight(setupLabels[f], 12)
+		l := marker(s.focus == f) + padRight(setupLabels[f], 13)
 		if s.focus == f {
 			l = st.Focused.Render(l)
 		} else {
@@ -364,7 +364,7 @@ func (s *setupScreen) view(a *App, height int) string {
 		}
 		b.WriteString(l + v + "\n")
 		if s.errs[f] != "" {
-			b.WriteString("              " + st.Error.Render("✗ "+s.errs[f]) + "\n")
+			b.WriteString("               " + st.Error.Render("✗ "+s.errs[f]) + "\n")
 		}
 	}
 	b.WriteString("\n  " + st.button("Check and save", s.focus == sfSubmit, s.busy == "") + "\n")

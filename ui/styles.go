@@ -60,6 +60,8 @@ func DefaultStyles() Styles {
 // shows without colour, a disabled one is bracketed in "( )".
 func (s Styles) button(label string, focused, enabled bool) string {
 	switch {
+	case !enabled && focused:
+		return s.ButtonOff.Render("> (" + label + ") <")
 	case !enabled:
 		return s.ButtonOff.Render("(" + label + ")")
 	case focused:

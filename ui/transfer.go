@@ -51,7 +51,7 @@ type transferScreen struct {
 	reviewGen  int
 	formErr    string
 	desk       *payout.Desk
-	defaultCur int
+	renewed    bool // the trace was replaced after a refused payout
 
 	kNext, kPrev, kUp, kDown, kSend, kBack key.Binding
 }
@@ -97,6 +97,16 @@ func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
 }
 
 func (t *transferScreen) init() tea.Cmd { return t.setFocus(tfAsset) }
+
+// renew gives the draft a new trace after its payout was refused: the old
+// trace is closed, and the edited draft is a new payout.
+func (t *transferScreen) renew() {
+	t.trace = payout.NewTraceID()
+	t.prev = nil
+	t.reviewing = false
+	t.formErr = ""
+	t.renewed = true
+}
 
 func (t *transferScreen) typing() bool { return t.focus < tfSend }
 
@@ -456,7 +466,11 @@ func (t *transferScreen) view(a *App, height int) string {
 		errLine(t.fieldErr[tfMemo])
 	}
 
-	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(t.trace+"  (made once for this payout; kept through edits)") + "\n\n")
+	note := "  (made once for this payout; kept through edits)"
+	if t.renewed {
+		note = "  (new: the refused payout's trace is closed)"
+	}
+	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(t.trace+note) + "\n\n")
 	label2 := "Review"
 	if t.reviewing {
 		label2 = "Reviewing…"

@@ -48,7 +48,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 		"Memo          "+memo,
 		"Trace id      "+formTrace,
 		"First payout to "+r.rcpt.FullName,
-		"Large payout: about 1250.75 USD",
+		"Large payout: about 1,250.75 USD",
 		"> Cancel <", "(Confirm and send)")
 	var focusOnCancel bool
 	f.probe(func(a *App) { focusOnCancel = a.confirm.focus == a.confirm.cancelIdx() })
@@ -195,6 +195,6 @@ func TestConfirmShowsWholeWarningsForLongNames(t *testing.T) {
 	fitsWidth(t, v, termW)
 	mustContain(t, flat(v),
 		"First payout to "+r.rcpt.FullName+" (Mixin ID "+r.rcpt.IdentityNumber+"): check the recipient.",
-		"Large payout: about 1500.30 USD (threshold 1000 USD).", "> Cancel <")
+		"Large payout: about 1,500.30 USD (threshold 1,000 USD).", "> Cancel <")
 	f.final()
 }
