@@ -42,16 +42,16 @@ type transferScreen struct {
 	prev     *payout.Review // the last review of this draft
 	fieldErr [4]string
 
-	rcptGen    int
-	rcptFor    string
-	rcpt       *mixin.User
-	rcptErr    string
-	resolving  bool
-	reviewing  bool
-	reviewGen  int
-	formErr    string
-	desk       *payout.Desk
-	renewed    bool // the trace was replaced after a refused payout
+	rcptGen   int
+	rcptFor   string
+	rcpt      *mixin.User
+	rcptErr   string
+	resolving bool
+	reviewing bool
+	reviewGen int
+	formErr   string
+	desk      *payout.Desk
+	renewed   bool // the trace was replaced after a refused payout
 
 	kNext, kPrev, kUp, kDown, kSend, kBack key.Binding
 }
