@@ -22,6 +22,22 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "0.1.0-dev"
 
+const usage = `mixdesk: a terminal treasury desk for the Mixin wallet API
+
+Usage:
+  mixdesk [--profile NAME] [--api URL] [--data-dir DIR]
+  mixdesk --sandbox [--data-dir DIR]
+
+Flags:
+  --profile NAME   open this profile of the OS keyring (default: the default profile)
+  --api URL        API base URL (default https://api.mixin.one; also $MIXDESK_API)
+  --data-dir DIR   where journals and local state live
+                   (default $XDG_DATA_HOME/mixdesk, else ~/.local/share/mixdesk)
+  --sandbox        run on the embedded sandbox of the Mixin API: no real funds, no keyring
+  --version        print the version and exit
+  --help           print this help and exit
+`
+
 type options struct {
 	profile string
 	api     string
@@ -35,7 +51,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mixdesk", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // errors are reported below, in one line
 	var o options
 	var showVersion bool
 	fs.StringVar(&o.profile, "profile", "", "open the profile `NAME` (default: the default profile)")
@@ -43,14 +59,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "`DIR` for the journal and local state")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "run on the embedded sandbox of the Mixin API (no real funds, no keyring)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "mixdesk: a terminal treasury desk for the Mixin wallet API\n\nUsage:\n  mixdesk [flags]\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
 			return 0
 		}
+		fmt.Fprintf(stderr, "mixdesk: %v (see mixdesk --help)\n", err)
 		return 2
 	}
 	if showVersion {
