@@ -43,7 +43,7 @@ func newHomeScreen() *homeScreen {
 
 func (h *homeScreen) keys() []key.Binding {
 	h.kSettle.SetEnabled(h.doubt > 0)
-	return []key.Binding{h.kTransfer, h.kRefresh, h.kSettle, h.kSetup}
+	return []key.Binding{h.kTransfer, h.kRefresh, h.kSettle, h.kSetup, h.kQuit}
 }
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).

@@ -202,7 +202,7 @@ func (s *resultScreen) view(a *App, height int) string {
 		}
 	case payout.StateFailed:
 		b.WriteString(st.Error.Render("✗ Not paid: "+what) + "\n\n")
-		b.WriteString("  " + explain(s.res.Err) + "\n")
+		b.WriteString(para(explain(s.res.Err), a.width-2, "  ") + "\n")
 		b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
