@@ -93,7 +93,8 @@ func (h *sandboxHost) save() error {
 	if err != nil {
 		return fmt.Errorf("sandbox: saving the world: %w", err)
 	}
-	if _, err := f.Write(buf.Bytes()); err == nil {
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -66,6 +67,9 @@ func NewClient(baseURL string, sess *Session, opts ...Option) (*Client, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, &FieldError{Field: "API URL", Reason: "need http(s)://host, e.g. " + DefaultBaseURL}
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return nil, &FieldError{Field: "API URL", Reason: "plain http is allowed only for a sandbox on this machine (localhost, 127.0.0.1, ::1); use https"}
+	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, &FieldError{Field: "API URL", Reason: "must not carry a query or fragment"}
 	}
@@ -94,6 +98,15 @@ func (c *Client) Session() *Session { return c.sess }
 
 // BaseURL is the API host the client talks to.
 func (c *Client) BaseURL() string { return c.base }
+
+// isLoopback reports whether host names this machine.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
 
 // envelope is every answer's body: data or error.
 type envelope struct {

@@ -199,9 +199,18 @@ func TestClockSkew(t *testing.T) {
 	}
 }
 
+func TestNewClientAllowsPlainHTTPOnlyOnLoopback(t *testing.T) {
+	s, _ := NewSession(newEdSession(t, false).creds)
+	for _, u := range []string{"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", "https://api.mixin.one"} {
+		if _, err := NewClient(u, s); err != nil {
+			t.Errorf("%q refused: %v", u, err)
+		}
+	}
+}
+
 func TestNewClientRefusesBadURL(t *testing.T) {
 	s, _ := NewSession(newEdSession(t, false).creds)
-	for _, u := range []string{"", "api.mixin.one", "ftp://x", "https://x/?a=1", "https://"} {
+	for _, u := range []string{"", "api.mixin.one", "ftp://x", "https://x/?a=1", "https://", "http://api.mixin.one", "http://10.0.0.5:8080"} {
 		if _, err := NewClient(u, s); err == nil {
 			t.Errorf("%q accepted", u)
 		}

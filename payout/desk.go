@@ -49,6 +49,9 @@ type Desk struct {
 	now     func() time.Time
 
 	sendMu sync.Mutex // one send or settlement at a time
+
+	namesOnce sync.Once
+	names     *Names // counterparty names, made on first use
 }
 
 // NewDesk builds a desk on an open journal.

@@ -80,6 +80,9 @@ func NewTraceID() string { return uuid.NewString() }
 // already sent with it. A draft with a bad field gets a *mixin.FieldError
 // naming it; a draft over the balance is an amount error, not a warning.
 func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, error) {
+	if err := d.journal.Err(); err != nil {
+		return nil, fmt.Errorf("no payout can be reviewed: %w", err)
+	}
 	assetID, err := mixin.ParseUUID(mixin.FieldAsset, dr.AssetID)
 	if err != nil {
 		return nil, err
@@ -102,6 +105,12 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		}
 		return nil, fmt.Errorf("reading the asset: %w", err)
 	}
+	// What is posted is exactly what was asked for: the server's answer must
+	// be about that asset.
+	if got, err := mixin.ParseUUID(mixin.FieldAsset, asset.AssetID); err != nil || got != assetID {
+		return nil, fmt.Errorf("the API answered about asset %q when asked for %s", asset.AssetID, assetID)
+	}
+	asset.AssetID = assetID
 	balance, err := decimal.NewFromString(orZero(asset.Balance))
 	if err != nil {
 		return nil, fmt.Errorf("the server sent a balance that is not a number: %q", asset.Balance)
@@ -172,6 +181,16 @@ func (d *Desk) ResolveRecipient(ctx context.Context, s string) (*mixin.User, err
 		}
 		return nil, fmt.Errorf("looking up the recipient: %w", err)
 	}
+	// Ids are kept in canonical form so that the reviewed payout is posted
+	// and journalled exactly as reviewed.
+	id, err := mixin.ParseUUID(mixin.FieldRecipient, u.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("the API answered with a user id that is not a UUID: %q", u.UserID)
+	}
+	if !isDigits(s) && id != strings.ToLower(s) {
+		return nil, fmt.Errorf("the API answered about user %s when asked for %s", id, s)
+	}
+	u.UserID = id
 	if u.UserID == d.cfg.Self {
 		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "that is this profile's own account"}
 	}
@@ -225,7 +244,10 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	if large == "" {
 		large = DefaultLargeUSD
 	}
-	if th, err := decimal.NewFromString(large); err == nil && th.IsPositive() && r.ValueUSD.GreaterThanOrEqual(th) {
+	if th, err := decimal.NewFromString(large); err == nil && th.IsPositive() && !r.PriceUSD.IsPositive() {
+		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("%s has no USD price: the large-amount check (%s USD) could not be made.",
+			r.Asset.Symbol, GroupDigits(th.String()))})
+	} else if err == nil && th.IsPositive() && r.ValueUSD.GreaterThanOrEqual(th) {
 		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("Large payout: about %s USD (threshold %s USD).",
 			GroupDigits(r.ValueUSD.StringFixed(2)), GroupDigits(th.String()))})
 	}

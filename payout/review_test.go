@@ -328,3 +328,26 @@ func TestReviewTraceThroughEdits(t *testing.T) {
 		t.Fatalf("traces %s %s %s", a.TraceID, b.TraceID, c.TraceID)
 	}
 }
+
+// TestReviewWarnsWhenNoPrice: an asset without a USD price cannot be
+// checked against the large-amount threshold; the review says so instead of
+// staying silent.
+func TestReviewWarnsWhenNoPrice(t *testing.T) {
+	r := newRig(t, 42, withClock(reviewStart))
+	if _, err := r.srv.AddAsset(mixin.Asset{AssetID: "9b180ab6-6abe-3dc0-a13f-04169eb34bfa", ChainID: "9b180ab6-6abe-3dc0-a13f-04169eb34bfa", Symbol: "NOPX", Name: "No price", PriceUSD: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.srv.Credit(r.self.UserID, "9b180ab6-6abe-3dc0-a13f-04169eb34bfa", "1000000"); err != nil {
+		t.Fatal(err)
+	}
+	rv := r.review(Draft{AssetID: "9b180ab6-6abe-3dc0-a13f-04169eb34bfa", Recipient: r.users[0].UserID, Amount: "999999"}, nil)
+	found := false
+	for _, w := range rv.Warnings {
+		if w.Kind == WarnLarge && strings.Contains(w.Text, "NOPX has no USD price") {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("warnings %+v lack the no-price warning", rv.Warnings)
+	}
+}

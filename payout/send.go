@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -24,6 +25,13 @@ type Result struct {
 	// Reposted is set when settling posted the transfer again with its trace.
 	Reposted bool
 }
+
+// MaxReviewAge is how long a review may wait for its confirmation before it
+// must be made again.
+const MaxReviewAge = 10 * time.Minute
+
+// ErrReviewStale: the review is older than MaxReviewAge; nothing was sent.
+var ErrReviewStale = errors.New("payout: this review is more than 10 minutes old; review it again (balances and warnings may have changed); nothing was sent")
 
 // ErrTraceMismatch: the journal holds another payout under this trace id;
 // nothing was sent. Review the draft again.
@@ -61,14 +69,16 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 		if e.Intent.Hash != r.ContentHash {
 			return Result{TraceID: in.TraceID}, ErrTraceMismatch
 		}
-		switch e.State {
-		case StateDone:
-			return Result{TraceID: in.TraceID, State: StateDone, Already: true, Snap: snapFromDone(e)}, nil
-		case StateFailed:
-			return Result{TraceID: in.TraceID, State: StateFailed, Already: true,
-				Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, nil
+		if res, closed := resultFromEntry(e); closed {
+			return res, nil
 		}
 		return d.settle(ctx, e.Intent, pin)
+	}
+
+	// A review is a picture of balances and warnings at one moment; one left
+	// open too long is reviewed again before anything is sent.
+	if age := d.now().Sub(r.ReviewedAt); age > MaxReviewAge {
+		return Result{TraceID: in.TraceID}, ErrReviewStale
 	}
 
 	// A PIN the client cannot even encrypt would leave the payout in doubt
@@ -193,6 +203,19 @@ func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
 	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
 }
 
+// resultFromEntry is the recorded outcome of a journal entry that is done
+// or failed (closed); nothing is posted for it again.
+func resultFromEntry(e Entry) (Result, bool) {
+	switch e.State {
+	case StateDone:
+		return Result{TraceID: e.Intent.Trace, State: StateDone, Already: true, Snap: snapFromDone(e)}, true
+	case StateFailed:
+		return Result{TraceID: e.Intent.Trace, State: StateFailed, Already: true,
+			Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, true
+	}
+	return Result{}, false
+}
+
 func snapFromDone(e Entry) *mixin.Snapshot {
 	return &mixin.Snapshot{Type: "transfer", SnapshotID: e.Done.SnapshotID, TraceID: e.Intent.Trace, AssetID: e.Intent.AssetID,
 		OpponentID: e.Intent.RecipientID, Amount: "-" + e.Intent.Amount, ClosingBalance: e.Done.ClosingBalance, Memo: e.Intent.Memo}
@@ -209,11 +232,8 @@ func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
 	if !ok {
 		return Result{TraceID: trace}, fmt.Errorf("payout: no payout with trace %s in the journal", trace)
 	}
-	switch e.State {
-	case StateDone:
-		return Result{TraceID: trace, State: StateDone, Already: true, Snap: snapFromDone(e)}, nil
-	case StateFailed:
-		return Result{TraceID: trace, State: StateFailed, Already: true, Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, nil
+	if res, closed := resultFromEntry(e); closed {
+		return res, nil
 	}
 	return d.settle(ctx, e.Intent, pin)
 }

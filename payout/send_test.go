@@ -789,6 +789,7 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 			r.srv.InjectFault("GET", "/transfers/trace/", sandbox.Fault{Kind: sandbox.FaultServerError, Times: 4})
 			r.send(c) // lines 4, 5
 			r.wantState(b.TraceID, StateInDoubt)
+			d := r.review(r.draft(3, "5", "d"), nil) // reviewed before the edit
 			r.j.Close()
 
 			lines := strings.SplitAfter(readFileT(t, r.path), "\n")
@@ -817,7 +818,9 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 				t.Errorf("first problem %+v, want a content-hash problem", rep.FirstBad)
 			}
 
-			d := r.review(r.draft(3, "5", "d"), nil)
+			if _, err := r.desk.Review(ctx, r.draft(3, "5", "d"), nil); !errors.Is(err, ErrJournalBroken) {
+				t.Fatalf("Review on a broken journal: %v, want ErrJournalBroken", err)
+			}
 			res, err := r.desk.Send(ctx, d, r.pin)
 			if err == nil || !errors.Is(err, ErrJournalBroken) || res.State == StateDone {
 				t.Fatalf("Send on a broken journal = %+v, %v; want ErrJournalBroken", res, err)
@@ -858,4 +861,30 @@ func readFileT(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestSendRefusesStaleReview: a review left on the confirmation for longer
+// than MaxReviewAge is not sent; nothing is recorded or posted. A review
+// already sent is still answered from the journal however old it is.
+func TestSendRefusesStaleReview(t *testing.T) {
+	r := newRig(t, 41, withClock(reviewStart))
+	stale := r.review(r.draft(0, "3", "old"), nil)
+	sent := r.review(r.draft(1, "4", "sent"), nil)
+	first := r.send(sent)
+	r.clock.Advance(MaxReviewAge + time.Second)
+	res, err := r.desk.Send(context.Background(), stale, r.pin)
+	if !errors.Is(err, ErrReviewStale) || res.State == StateDone {
+		t.Fatalf("Send of a stale review = %+v, %v; want ErrReviewStale", res, err)
+	}
+	if _, ok := r.j.Lookup(stale.TraceID); ok {
+		t.Fatal("a stale review was recorded")
+	}
+	r.wantNoDebit(stale.TraceID)
+	again := r.send(sent)
+	if again.State != StateDone || !again.Already || again.Snap.SnapshotID != first.Snap.SnapshotID {
+		t.Fatalf("old sent review = %+v, want its recorded outcome", again)
+	}
+	if r.count.posts() != 1 {
+		t.Fatalf("%d posts, want 1", r.count.posts())
+	}
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+
+	"mixdesk/payout"
 )
 
 // Minimum terminal size; below it a notice replaces the screens.
@@ -30,6 +32,8 @@ const (
 	screenTransfer
 	screenConfirm
 	screenResult
+	screenHistory
+	screenRequest
 )
 
 // App is the root model.
@@ -54,9 +58,22 @@ type App struct {
 	transfer *transferScreen
 	confirm  *confirmScreen
 	result   *resultScreen
+	history  *historyScreen
+	request  *requestScreen
 
-	quitArmed bool // ctrl+c pressed once during a send
-	quitting  bool
+	quitArmed  bool // ctrl+c pressed once during a send
+	quitting   bool
+	recovering bool // in-doubt payouts are being settled (and may be re-posted)
+
+	// gen numbers every asynchronous request of every screen, so that a late
+	// answer meant for a screen that was left never matches the next one.
+	gen int
+}
+
+// nextGen gives the number of a new asynchronous request.
+func (a *App) nextGen() int {
+	a.gen++
+	return a.gen
 }
 
 // New builds the console.
@@ -79,7 +96,7 @@ func (a *App) Close() {
 
 // sending reports whether a transfer is on its way.
 func (a *App) sending() bool {
-	return a.screen == screenResult && a.result != nil && a.result.busy()
+	return a.recovering || a.screen == screenResult && a.result != nil && a.result.busy()
 }
 
 // Update routes messages: size first, then results of commands, then keys
@@ -97,6 +114,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.onConn(msg)
 	case recoveredMsg:
 		a.onRecovered(msg)
+		return a, nil
+	case copiedMsg:
+		if msg.err != nil {
+			a.setStatus("Copy failed: "+explain(msg.err), false)
+		} else {
+			a.setStatus("Copied the "+msg.what+" to the clipboard (OSC 52).", true)
+		}
 		return a, nil
 	case assetsMsg:
 		// Balances are refreshed behind other screens too (after a payout).
@@ -133,6 +157,10 @@ func (a *App) typing() bool {
 		return a.transfer != nil && a.transfer.typing()
 	case screenConfirm:
 		return a.confirm != nil && a.confirm.typing()
+	case screenHistory:
+		return a.history != nil && a.history.typing()
+	case screenRequest:
+		return a.request != nil && a.request.typing()
 	}
 	return false
 }
@@ -154,6 +182,10 @@ func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 		return a.confirm.update(a, msg)
 	case screenResult:
 		return a.result.update(a, msg)
+	case screenHistory:
+		return a.history.update(a, msg)
+	case screenRequest:
+		return a.request.update(a, msg)
 	}
 	return nil
 }
@@ -161,7 +193,7 @@ func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 func (a *App) onQuitKey() tea.Cmd {
 	if a.sending() && !a.quitArmed {
 		a.quitArmed = true
-		a.setStatus("A transfer is being sent. If you quit now it stays in doubt and is settled by its trace at the next start. Press ctrl+c again to quit.", false)
+		a.setStatus("A transfer is being sent or settled. If you quit now it stays in doubt and is settled by its trace at the next start. Press ctrl+c again to quit.", false)
 		return nil
 	}
 	a.quitting = true
@@ -190,7 +222,7 @@ func (a *App) onStart(msg startMsg) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := openConn(ctx, d, name, p)
+		c, err := openConn(ctx, d, name, p, nil)
 		return connMsg{c: c, err: err}
 	}
 }
@@ -201,7 +233,9 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 		a.screen = screenLoading
 		return nil
 	}
-	a.conn.close()
+	if a.conn != nil && a.conn.journal != msg.c.journal {
+		a.conn.close()
+	}
 	a.conn = msg.c
 	a.home = newHomeScreen()
 	a.screen = screenHome
@@ -219,6 +253,10 @@ func (a *App) recoverCmd() tea.Cmd {
 	if c == nil || len(c.journal.InDoubt()) == 0 {
 		return nil
 	}
+	if a.recovering {
+		return nil
+	}
+	a.recovering = true
 	desk, pin := c.desk, c.pin()
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -229,6 +267,7 @@ func (a *App) recoverCmd() tea.Cmd {
 }
 
 func (a *App) onRecovered(msg recoveredMsg) {
+	a.recovering = false
 	if a.home != nil {
 		a.home.countDoubt(a)
 	}
@@ -238,16 +277,16 @@ func (a *App) onRecovered(msg recoveredMsg) {
 	}
 	var done, failed, doubt int
 	for _, r := range msg.results {
-		switch r.State.String() {
-		case "done":
+		switch r.State {
+		case payout.StateDone:
 			done++
-		case "failed":
+		case payout.StateFailed:
 			failed++
 		default:
 			doubt++
 		}
 	}
-	line := "In-doubt payouts settled: " + plural(done, "paid") + ", " + plural(failed, "refused") + ", " + plural(doubt, "still in doubt")
+	line := "In-doubt payouts settled: " + itoa(done) + " paid, " + itoa(failed) + " refused, " + itoa(doubt) + " still in doubt"
 	if doubt > 0 {
 		line += " (they are settled again before the next send)"
 	}
@@ -274,9 +313,7 @@ func (a *App) View() string {
 		return lipgloss.Place(a.width, a.height, lipgloss.Center, lipgloss.Center,
 			"Terminal too small: mixdesk needs at least 72×22.\n(This one is "+itoa(a.width)+"×"+itoa(a.height)+".)")
 	}
-	header := a.header()
-	footer := a.footer()
-	bodyH := a.height - lipgloss.Height(header) - lipgloss.Height(footer)
+	header, footer, bodyH := a.layout()
 	var body string
 	if a.showHelp {
 		body = a.fullHelp()
@@ -293,10 +330,22 @@ func (a *App) View() string {
 	return a.st.App.Render(lipgloss.JoinVertical(lipgloss.Left, header, body, footer))
 }
 
+// layout draws the header and footer and says how many rows the body gets.
+func (a *App) layout() (header, footer string, bodyH int) {
+	header, footer = a.header(), a.footer()
+	return header, footer, max(1, a.height-lipgloss.Height(header)-lipgloss.Height(footer))
+}
+
+// bodyHeight is the height the screens get between header and footer.
+func (a *App) bodyHeight() int {
+	_, _, h := a.layout()
+	return h
+}
+
 func (a *App) header() string {
 	left := a.st.Title.Render("mixdesk")
 	if a.conn != nil {
-		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + a.conn.me.FullName)
+		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + clean(a.conn.me.FullName))
 	}
 	right := ""
 	if a.deps.Sandbox {
@@ -336,6 +385,10 @@ func (a *App) shortHelp() []key.Binding {
 		ks = a.confirm.keys()
 	case screenResult:
 		ks = a.result.keys()
+	case screenHistory:
+		ks = a.history.keys()
+	case screenRequest:
+		ks = a.request.keys()
 	case screenLoading:
 		if a.fatal != "" {
 			ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
@@ -379,6 +432,10 @@ func (a *App) body(h int) string {
 		return a.confirm.view(a, h)
 	case screenResult:
 		return a.result.view(a, h)
+	case screenHistory:
+		return a.history.view(a, h)
+	case screenRequest:
+		return a.request.view(a, h)
 	}
 	return ""
 }
@@ -390,11 +447,19 @@ func padRight(s string, n int) string {
 	return s + " "
 }
 
-func plural(n int, word string) string {
+// plural counts a noun: "1 payout", "2 payouts", "3 tries".
+func plural(n int, noun string) string {
 	if n == 1 {
-		return "1 " + word
+		return "1 " + noun
 	}
-	return itoa(n) + " " + word
+	switch {
+	case strings.HasSuffix(noun, "y") && !strings.HasSuffix(noun, "ay") && !strings.HasSuffix(noun, "ey"):
+		noun = noun[:len(noun)-1] + "ies"
+	case strings.HasSuffix(noun, "s"):
+	default:
+		noun += "s"
+	}
+	return itoa(n) + " " + noun
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

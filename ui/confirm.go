@@ -75,7 +75,7 @@ func (c *confirmScreen) typing() bool { return c.focus == c.amountIdx() || c.foc
 // with its digit grouping.
 func (c *confirmScreen) amountMatches() bool {
 	v := c.amount.Value()
-	return v == c.r.AmountText || v == groupDigits(c.r.AmountText)
+	return v == c.r.AmountText || v == payout.GroupDigits(c.r.AmountText)
 }
 
 func (c *confirmScreen) allAcked() bool {
@@ -196,12 +196,12 @@ func (c *confirmScreen) view(a *App, height int) string {
 	row := func(label, value string) {
 		b.WriteString(st.Label.Render("  "+padRight(label, 14)) + value + "\n")
 	}
-	row("Pay", st.Money.Render(groupDigits(r.AmountText)+" "+r.Asset.Symbol)+st.Subtle.Render("  ≈ "+usd(r.ValueUSD)+" USD"))
-	row("To", st.Money.Render(r.Recipient.FullName)+"  Mixin ID "+r.Recipient.IdentityNumber)
+	row("Pay", st.Money.Render(payout.GroupDigits(r.AmountText)+" "+clean(r.Asset.Symbol))+st.Subtle.Render("  ≈ "+usd(r.ValueUSD)+" USD"))
+	row("To", st.Money.Render(clean(r.Recipient.FullName))+"  Mixin ID "+clean(r.Recipient.IdentityNumber))
 	row("", st.Subtle.Render(r.Recipient.UserID))
-	row("Asset", r.Asset.Symbol+" · "+r.Asset.Name+st.Subtle.Render(" · "+r.Asset.AssetID))
-	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+r.Asset.Symbol)
-	memo := r.Memo
+	row("Asset", clean(r.Asset.Symbol)+" · "+clean(r.Asset.Name)+st.Subtle.Render(" · "+r.Asset.AssetID))
+	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+clean(r.Asset.Symbol))
+	memo := clean(r.Memo)
 	if memo == "" {
 		memo = st.Subtle.Render("(none)")
 	}
@@ -213,7 +213,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 	if len(r.Warnings) > 0 {
 		b.WriteString("\n" + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
 		for i, w := range r.Warnings {
-			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + w.Text // wrapped by View, never cut: it is acknowledged
+			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
 			if c.focus == i {
 				line = st.Focused.Render(line)
 			} else if !c.acked[i] {
@@ -223,7 +223,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 		}
 	}
 	b.WriteString("\n")
-	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + groupDigits(r.AmountText) + "): "
+	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + payout.GroupDigits(r.AmountText) + "): "
 	if c.focus == c.amountIdx() {
 		al = st.Focused.Render(al)
 	}

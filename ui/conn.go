@@ -60,7 +60,8 @@ func journalPath(dataDir, profile string) string {
 // openConn opens a profile: checks the session with GET /me, opens and
 // verifies the journal and builds the desk. Nothing here is on the UI
 // goroutine.
-func openConn(ctx context.Context, d Deps, name string, p keystore.Profile) (*conn, error) {
+// An open journal of the profile may be handed in (reuse) to be kept.
+func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reuse *payout.Journal) (*conn, error) {
 	sess, err := mixin.NewSession(p.Credentials)
 	if err != nil {
 		return nil, err
@@ -79,15 +80,19 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile) (*co
 	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
-	j, rep, err := payout.Open(journalPath(d.DataDir, name))
-	if err != nil {
-		return nil, err
+	j, rep := reuse, (*payout.Report)(nil)
+	if j == nil {
+		if j, rep, err = payout.Open(journalPath(d.DataDir, name)); err != nil {
+			return nil, err
+		}
 	}
 	cfg := d.Payout
 	cfg.Self = sess.ClientID
 	desk, err := payout.NewDesk(client, j, cfg)
 	if err != nil {
-		_ = j.Close()
+		if reuse == nil {
+			_ = j.Close()
+		}
 		return nil, err
 	}
 	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep}, nil

@@ -15,6 +15,10 @@ import (
 // explain turns an error into one line: what happened and what the operator
 // can do. It never includes a secret (errors carry none).
 func explain(err error) string {
+	return clean(explainRaw(err))
+}
+
+func explainRaw(err error) string {
 	if err == nil {
 		return ""
 	}
@@ -72,7 +76,11 @@ func explain(err error) string {
 	if errors.Is(err, payout.ErrNeedPIN) {
 		return "Not executed yet; it is re-posted with its trace when the PIN is given."
 	}
-	return capitalize(oneLine(err.Error()))
+	msg := oneLine(err.Error())
+	for _, p := range []string{"payout: ", "mixin: ", "journal: ", "keystore: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return capitalize(msg)
 }
 
 // doubtCause says why a payout's outcome is unknown, without advice to try

@@ -8,14 +8,11 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// groupDigits puts thousands separators into a decimal string.
-func groupDigits(s string) string { return payout.GroupDigits(s) }
-
 // money shows an exact decimal with grouping.
-func money(d decimal.Decimal) string { return groupDigits(d.String()) }
+func money(d decimal.Decimal) string { return payout.GroupDigits(d.String()) }
 
 // usd shows a USD value rounded to cents, with grouping.
-func usd(d decimal.Decimal) string { return groupDigits(d.StringFixed(2)) }
+func usd(d decimal.Decimal) string { return payout.GroupDigits(d.StringFixed(2)) }
 
 // truncate cuts s to n runes with an ellipsis.
 func truncate(s string, n int) string {
@@ -64,4 +61,19 @@ func para(text string, w int, indent string) string {
 		lines[i] = indent + l
 	}
 	return strings.Join(lines, "\n")
+}
+
+// clean makes text that came from the server or a file safe to draw:
+// control characters (escape sequences included) and bidirectional
+// overrides are dropped, so a name cannot rewrite what is around it.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
+			return -1
+		case r == 0x061c || r >= 0x200e && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
+			return -1
+		}
+		return r
+	}, s)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
@@ -22,7 +23,7 @@ type homeScreen struct {
 	err     string
 	doubt   int // payouts of the journal still in doubt
 
-	kTransfer, kRefresh, kSettle, kSetup, kQuit key.Binding
+	kTransfer, kHistory, kRequest, kRefresh, kSettle, kSetup, kQuit key.Binding
 }
 
 type assetsMsg struct {
@@ -34,6 +35,8 @@ type assetsMsg struct {
 func newHomeScreen() *homeScreen {
 	return &homeScreen{
 		kTransfer: bind([]string{"t"}, "t", "transfer"),
+		kHistory:  bind([]string{"h"}, "h", "history"),
+		kRequest:  bind([]string{"p"}, "p", "payment requests"),
 		kRefresh:  bind([]string{"r"}, "r", "refresh"),
 		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
 		kSetup:    bind([]string{"n"}, "n", "new profile"),
@@ -42,8 +45,11 @@ func newHomeScreen() *homeScreen {
 }
 
 func (h *homeScreen) keys() []key.Binding {
-	h.kSettle.SetEnabled(h.doubt > 0)
-	return []key.Binding{h.kTransfer, h.kRefresh, h.kSettle, h.kSetup, h.kQuit}
+	ks := []key.Binding{h.kTransfer, h.kHistory, h.kRequest, h.kRefresh}
+	if h.doubt > 0 {
+		ks = append(ks, h.kSettle)
+	}
+	return append(ks, h.kSetup, h.kQuit)
 }
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).
@@ -55,7 +61,7 @@ func (h *homeScreen) countDoubt(a *App) {
 
 // refresh reads the balances again.
 func (h *homeScreen) refresh(a *App) tea.Cmd {
-	h.gen++
+	h.gen = a.nextGen()
 	h.loading = true
 	h.countDoubt(a)
 	gen, client := h.gen, a.conn.client
@@ -88,6 +94,10 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			a.transfer = newTransferScreen(a, h.assets)
 			a.screen = screenTransfer
 			return a.transfer.init()
+		case key.Matches(msg, h.kHistory):
+			return a.openHistory()
+		case key.Matches(msg, h.kRequest):
+			return a.openRequests()
 		case key.Matches(msg, h.kRefresh):
 			return h.refresh(a)
 		case key.Matches(msg, h.kSettle) && h.doubt > 0:
@@ -132,7 +142,7 @@ func (h *homeScreen) view(a *App, height int) string {
 	st := a.st
 	var b strings.Builder
 	me := a.conn.me
-	b.WriteString(st.Title.Render(me.FullName) + st.Subtle.Render("  Mixin ID "+me.IdentityNumber+"  ·  client id "+me.UserID) + "\n")
+	b.WriteString(st.Title.Render(clean(me.FullName)) + st.Subtle.Render("  Mixin ID "+clean(me.IdentityNumber)+"  ·  client id "+me.UserID) + "\n")
 	b.WriteString(st.Subtle.Render("profile "+a.conn.name+pinNote(a.conn.profile.KeepPIN)) + "\n\n")
 
 	w := a.width - 2
@@ -151,7 +161,7 @@ func (h *homeScreen) view(a *App, height int) string {
 		}
 		v := assetValue(as)
 		total = total.Add(v)
-		b.WriteString(padRight(truncate(as.Symbol, symW-1), symW) + padRight(truncate(as.Name, nameW-1), nameW) +
+		b.WriteString(padRight(truncate(clean(as.Symbol), symW-1), symW) + padRight(truncate(clean(as.Name), nameW-1), nameW) +
 			st.Money.Render(padLeft(money(dec(as.Balance)), amtW)) + padLeft(usd(v), usdW) + "\n")
 	}
 	if len(h.assets) == 0 && !h.loading && h.err == "" {
@@ -184,7 +194,7 @@ func pinNote(keep bool) string {
 }
 
 func padLeft(s string, n int) string {
-	w := len([]rune(s))
+	w := lipgloss.Width(s)
 	if w >= n {
 		return " " + s
 	}

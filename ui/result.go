@@ -23,6 +23,7 @@ type resultScreen struct {
 	sending bool // the post (or a settlement) is on its way
 	res     *payout.Result
 	err     error // the procedure failed (journal), not the server
+	notSent bool  // err came before anything was recorded or posted
 	tries   int   // settlements made while in doubt
 	gen     int
 
@@ -57,6 +58,9 @@ func (s *resultScreen) keys() []key.Binding {
 		return nil // nothing that could send again while this one is out
 	}
 	ks := []key.Binding{s.kHome, s.kAgain}
+	if s.notSent {
+		return append(ks, s.kEdit)
+	}
 	if s.res != nil && s.res.State == payout.StateFailed {
 		ks = append(ks, s.kEdit)
 	}
@@ -73,7 +77,7 @@ func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
 	a.setStatus("", true)
 	s := a.result
 	s.sending = true
-	s.gen++
+	s.gen = a.nextGen()
 	desk, gen := a.conn.desk, s.gen
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -85,7 +89,7 @@ func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
 
 func (s *resultScreen) settle(a *App) tea.Cmd {
 	s.sending = true
-	s.gen++
+	s.gen = a.nextGen()
 	s.tries++
 	desk, gen, trace, pin := a.conn.desk, s.gen, s.r.TraceID, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
@@ -113,6 +117,13 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		a.quitArmed = false
 		res := msg.res
 		s.res, s.err = &res, msg.err
+		if msg.err != nil {
+			// Send refuses some payouts before writing or posting anything
+			// (a stale review, a journal that cannot be trusted, a PIN just
+			// refused): those are not in doubt.
+			_, recorded := a.conn.journal.Lookup(s.r.TraceID)
+			s.notSent = !recorded
+		}
 		if a.status != "" && strings.HasPrefix(a.status, "A transfer is being sent") {
 			a.setStatus("", true)
 		}
@@ -139,16 +150,20 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		switch {
 		case key.Matches(msg, s.kHome):
-			s.gen++ // stop automatic settlement of this screen
+			s.gen = a.nextGen() // stop automatic settlement of this screen
 			s.pin = ""
 			a.screen = screenHome
 			return a.home.refresh(a)
 		case key.Matches(msg, s.kAgain):
-			s.gen++
+			s.gen = a.nextGen()
 			s.pin = ""
 			a.transfer = newTransferScreen(a, a.home.assets)
 			a.screen = screenTransfer
 			return a.transfer.init()
+		case key.Matches(msg, s.kEdit) && s.notSent:
+			// Nothing was recorded under the trace: the draft keeps it.
+			a.screen = screenTransfer
+			return nil
 		case key.Matches(msg, s.kEdit) && s.res != nil && s.res.State == payout.StateFailed:
 			// The refused payout's trace is closed: the edited draft is a new
 			// payout with a trace of its own.
@@ -166,7 +181,7 @@ func (s *resultScreen) view(a *App, height int) string {
 	st := a.st
 	r := s.r
 	var b strings.Builder
-	what := groupDigits(r.AmountText) + " " + r.Asset.Symbol + " to " + r.Recipient.FullName + " (Mixin ID " + r.Recipient.IdentityNumber + ")"
+	what := payout.GroupDigits(r.AmountText) + " " + clean(r.Asset.Symbol) + " to " + clean(r.Recipient.FullName) + " (Mixin ID " + clean(r.Recipient.IdentityNumber) + ")"
 	if s.sending {
 		verb := "Sending "
 		if s.res != nil {
@@ -177,8 +192,14 @@ func (s *resultScreen) view(a *App, height int) string {
 		b.WriteString(st.Subtle.Render("The intent is in the journal. Whatever happens now, this payout is settled by its trace and never paid twice."))
 		return b.String()
 	}
+	if s.notSent {
+		b.WriteString(st.Error.Render("✗ Not sent: "+what) + "\n\n")
+		b.WriteString(para(explain(s.err), a.width-2, "  ") + "\n\n")
+		b.WriteString(para("Nothing was recorded or posted for this payout. Press e to go back to the form and review it again.", a.width-2, "  ") + "\n")
+		return b.String()
+	}
 	if s.err != nil {
-		b.WriteString(st.Error.Render("✗ "+explain(s.err)) + "\n\n")
+		b.WriteString(para("✗ "+explain(s.err), a.width-2, "") + "\n\n")
 	}
 	if s.res == nil {
 		return b.String()
@@ -193,7 +214,7 @@ func (s *resultScreen) view(a *App, height int) string {
 		if sn := s.res.Snap; sn != nil {
 			b.WriteString(st.Label.Render("  Snapshot        ") + sn.SnapshotID + "\n")
 			if sn.ClosingBalance != "" {
-				b.WriteString(st.Label.Render("  Closing balance ") + groupDigits(sn.ClosingBalance) + " " + r.Asset.Symbol + "\n")
+				b.WriteString(st.Label.Render("  Closing balance ") + payout.GroupDigits(sn.ClosingBalance) + " " + clean(r.Asset.Symbol) + "\n")
 			}
 		}
 		b.WriteString(st.Label.Render("  Trace id        ") + r.TraceID + "\n")
@@ -207,7 +228,7 @@ func (s *resultScreen) view(a *App, height int) string {
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
 		w := a.width - 2
-		b.WriteString(para("The outcome is unknown: "+doubtCause(s.res.Err)+".", w, "  ") + "\n\n")
+		b.WriteString(para("The outcome is unknown: "+clean(doubtCause(s.res.Err))+".", w, "  ") + "\n\n")
 		b.WriteString(para("mixdesk settles it by its trace "+r.TraceID+": it looks the trace up, and posts the same trace again only if it was never executed. Do not send this payout again by hand.", w, "  ") + "\n")
 		if s.tries < len(settleDelays) {
 			b.WriteString("\n" + st.Subtle.Render("Next automatic settlement in "+settleDelays[s.tries].String()+" (s to settle now).") + "\n")

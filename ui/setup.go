@@ -12,6 +12,7 @@ import (
 
 	"mixdesk/keystore"
 	"mixdesk/mixin"
+	"mixdesk/payout"
 )
 
 // The setup form's focus order.
@@ -160,15 +161,14 @@ func (s *setupScreen) check() bool {
 		s.errs[sfPIN2] = "the two PINs differ"
 		ok = false
 	}
-	if _, err := mixin.NewSession(mixin.Credentials{ClientID: p.ClientID, SessionID: p.SessionID, PrivateKey: p.PrivateKey, PINToken: p.PINToken}); err != nil {
-		var fe *mixin.FieldError
-		if errors.As(err, &fe) {
-			s.errs[fieldOf(fe.Field)] = fe.Reason
-		} else {
-			s.formErr = explain(err)
+	for f, v := range map[sField]string{sfClient: p.ClientID, sfSession: p.SessionID, sfKey: p.PrivateKey, sfToken: p.PINToken} {
+		if strings.TrimSpace(v) == "" {
+			s.errs[f] = "empty"
+			ok = false
 		}
-		ok = false
 	}
+	// The key and the PIN token are parsed and cross-checked in the
+	// command (an RSA key takes milliseconds), never on the UI goroutine.
 	return ok
 }
 
@@ -282,20 +282,30 @@ func (s *setupScreen) submit(a *App) tea.Cmd {
 		return nil
 	}
 	s.busy = "Checking the session with the API…"
-	s.gen++
+	s.gen = a.nextGen()
 	gen, d, name, p, overwrite := s.gen, a.deps, strings.TrimSpace(s.value(sfName)), s.profile(), s.overwrite && s.exists
+	// Setting up the open profile again (a new session) keeps its journal
+	// open: the journal is locked while open and cannot be opened twice.
+	var reuse *payout.Journal
+	if a.conn != nil && a.conn.name == name {
+		reuse = a.conn.journal
+	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 		defer cancel()
-		c, field, err := setupProfile(ctx, d, name, p, overwrite)
+		c, field, err := setupProfile(ctx, d, name, p, overwrite, reuse)
 		return setupDoneMsg{gen: gen, c: c, err: err, field: field}
 	}
 }
 
 // setupProfile verifies and saves a profile, then opens it.
-func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, overwrite bool) (*conn, sField, error) {
+func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, overwrite bool, reuse *payout.Journal) (*conn, sField, error) {
 	sess, err := mixin.NewSession(p.Credentials)
 	if err != nil {
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			return nil, fieldOf(fe.Field), errors.New(fe.Reason)
+		}
 		return nil, sfCount, err
 	}
 	client, err := mixin.NewClient(d.APIURL, sess, d.ClientOptions...)
@@ -329,7 +339,7 @@ func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, 
 	if def, err := d.Store.Default(ctx); err == nil && def == "" {
 		_ = d.Store.SetDefault(ctx, name)
 	}
-	c, err := openConn(ctx, d, name, stored)
+	c, err := openConn(ctx, d, name, stored, reuse)
 	return c, sfCount, err
 }
 

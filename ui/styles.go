@@ -15,14 +15,11 @@ type Styles struct {
 	Value     lipgloss.Style
 	Money     lipgloss.Style
 	Good      lipgloss.Style
-	Bad       lipgloss.Style
 	Warn      lipgloss.Style
 	Error     lipgloss.Style
 	Button    lipgloss.Style
 	ButtonOn  lipgloss.Style
 	ButtonOff lipgloss.Style
-	Box       lipgloss.Style
-	Help      lipgloss.Style
 }
 
 var (
@@ -45,14 +42,11 @@ func DefaultStyles() Styles {
 		Value:     lipgloss.NewStyle(),
 		Money:     lipgloss.NewStyle().Bold(true),
 		Good:      lipgloss.NewStyle().Foreground(good),
-		Bad:       lipgloss.NewStyle().Foreground(bad),
 		Warn:      lipgloss.NewStyle().Foreground(warn),
 		Error:     lipgloss.NewStyle().Foreground(bad),
 		Button:    lipgloss.NewStyle().Padding(0, 1),
 		ButtonOn:  lipgloss.NewStyle().Padding(0, 1).Bold(true).Reverse(true),
 		ButtonOff: lipgloss.NewStyle().Padding(0, 1).Foreground(subtle),
-		Box:       lipgloss.NewStyle().Border(lipgloss.RoundedBorder()).BorderForeground(accent).Padding(0, 1),
-		Help:      lipgloss.NewStyle().Foreground(subtle),
 	}
 }
 

@@ -53,13 +53,14 @@ type transferScreen struct {
 	desk      *payout.Desk
 	renewed   bool // the trace was replaced after a refused payout
 
-	kNext, kPrev, kUp, kDown, kSend, kBack key.Binding
+	kNext, kPrev, kUp, kSend, kBack key.Binding
 }
 
 type (
 	resolveTickMsg struct{ gen int }
 	recipientMsg   struct {
 		gen  int
+		q    string // what was looked up
 		user *mixin.User
 		err  error
 	}
@@ -78,7 +79,6 @@ func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
 		kNext:  bind([]string{"tab", "enter"}, "tab/enter", "next field"),
 		kPrev:  bind([]string{"shift+tab"}, "shift+tab", "previous field"),
 		kUp:    bind([]string{"up"}, "↑/↓", "choose asset"),
-		kDown:  bind([]string{"down"}, "", ""),
 		kSend:  bind([]string{"enter"}, "enter", "review"),
 		kBack:  bind([]string{"esc"}, "esc", "back to balances"),
 	}
@@ -115,9 +115,11 @@ func (t *transferScreen) keys() []key.Binding {
 	if t.focus == tfAsset {
 		ks = append(ks, t.kUp)
 	}
-	t.kSend.SetEnabled(t.ready())
 	if t.focus == tfSend {
-		ks = []key.Binding{t.kSend, t.kPrev}
+		ks = []key.Binding{t.kPrev}
+		if t.ready() {
+			ks = []key.Binding{t.kSend, t.kPrev}
+		}
 	}
 	return append(ks, t.kBack)
 }
@@ -237,18 +239,18 @@ func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 			defer cancel()
 			u, err := desk.ResolveRecipient(ctx, q)
-			return recipientMsg{gen: gen, user: u, err: err}
+			return recipientMsg{gen: gen, q: q, user: u, err: err}
 		}
 	case recipientMsg:
-		if msg.gen != t.rcptGen {
-			return nil
+		if msg.gen != t.rcptGen || msg.q != strings.TrimSpace(t.inputs[tfRecipient].Value()) {
+			return nil // an answer for an earlier text or an earlier form
 		}
 		t.resolving = false
 		if msg.err != nil {
 			t.rcpt, t.rcptErr = nil, explain(msg.err)
 			return nil
 		}
-		t.rcpt, t.rcptErr, t.rcptFor = msg.user, "", strings.TrimSpace(t.inputs[tfRecipient].Value())
+		t.rcpt, t.rcptErr, t.rcptFor = msg.user, "", msg.q
 		return nil
 	case reviewMsg:
 		if msg.gen != t.reviewGen {
@@ -298,10 +300,17 @@ func (t *transferScreen) showReviewErr(err error) {
 }
 
 func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	if k.String() == "esc" {
+		// Leaving drops any review still on its way.
+		t.reviewGen = a.nextGen()
+		t.reviewing = false
 		a.screen = screenHome
 		return nil
+	}
+	if t.reviewing {
+		return nil // the form is frozen while its review is made
+	}
+	switch k.String() {
 	case "up", "down":
 		if t.focus == tfAsset && len(t.matches) > 0 {
 			if k.String() == "up" {
@@ -348,7 +357,7 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		t.filter()
 	case tfRecipient:
 		t.rcpt, t.rcptErr = nil, ""
-		t.rcptGen++
+		t.rcptGen = a.nextGen()
 		t.resolving = strings.TrimSpace(t.inputs[tfRecipient].Value()) != ""
 		gen := t.rcptGen
 		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return resolveTickMsg{gen: gen} }))
@@ -363,7 +372,7 @@ func (t *transferScreen) review(a *App) tea.Cmd {
 		return nil
 	}
 	t.reviewing = true
-	t.reviewGen++
+	t.reviewGen = a.nextGen()
 	desk, d, prev, gen := t.desk, t.draft(), t.prev, t.reviewGen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -409,11 +418,11 @@ func (t *transferScreen) view(a *App, height int) string {
 		shown := 0
 		for i, idx := range t.matches {
 			if shown >= 5 {
-				b.WriteString("             " + st.Subtle.Render("… "+plural(len(t.matches)-shown, "more")) + "\n")
+				b.WriteString("             " + st.Subtle.Render("… "+itoa(len(t.matches)-shown)+" more") + "\n")
 				break
 			}
 			as := t.assets[idx]
-			line := padRight(as.Symbol, 7) + padRight(truncate(as.Name, 18), 19) + padLeft(money(dec(as.Balance)), 22)
+			line := padRight(truncate(clean(as.Symbol), 6), 7) + padRight(truncate(clean(as.Name), 18), 19) + padLeft(money(dec(as.Balance)), 22)
 			if i == t.pick {
 				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
 			} else {
@@ -425,7 +434,7 @@ func (t *transferScreen) view(a *App, height int) string {
 			b.WriteString("             " + st.Error.Render("no asset matches") + "\n")
 		}
 	} else if t.asset != nil {
-		b.WriteString("             " + st.Subtle.Render(t.asset.Name+" · balance "+money(dec(t.asset.Balance))+" "+t.asset.Symbol) + "\n")
+		b.WriteString("             " + st.Subtle.Render(clean(t.asset.Name)+" · balance "+money(dec(t.asset.Balance))+" "+clean(t.asset.Symbol)) + "\n")
 	}
 	errLine(t.fieldErr[tfAsset])
 
@@ -437,7 +446,7 @@ func (t *transferScreen) view(a *App, height int) string {
 	case t.rcptErr != "":
 		errLine(t.rcptErr)
 	case t.rcpt != nil:
-		b.WriteString("             " + st.Good.Render("✓ "+t.rcpt.FullName) + st.Subtle.Render(" · Mixin ID "+t.rcpt.IdentityNumber+" · "+t.rcpt.UserID) + "\n")
+		b.WriteString("             " + st.Good.Render("✓ "+clean(t.rcpt.FullName)) + st.Subtle.Render(" · Mixin ID "+clean(t.rcpt.IdentityNumber)+" · "+t.rcpt.UserID) + "\n")
 	}
 
 	// Amount with the balance after.
@@ -449,7 +458,7 @@ func (t *transferScreen) view(a *App, height int) string {
 	case t.fieldErr[tfAmount] != "":
 		errLine(t.fieldErr[tfAmount])
 	case t.asset != nil && amt.IsPositive():
-		b.WriteString("             " + st.Subtle.Render("balance "+money(dec(t.asset.Balance))+" → after "+money(after)+" "+t.asset.Symbol+
+		b.WriteString("             " + st.Subtle.Render("balance "+money(dec(t.asset.Balance))+" → after "+money(after)+" "+clean(t.asset.Symbol)+
 			" · ≈ "+usd(amt.Mul(dec(t.asset.PriceUSD)))+" USD") + "\n")
 	}
 

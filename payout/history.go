@@ -1,0 +1,865 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// HistoryPageSize is how many snapshots one LoadMore asks the server for.
+const HistoryPageSize = 100
+
+// RowState is what a history row stands for.
+type RowState string
+
+// The states of a history row.
+const (
+	RowDone     RowState = "done"       // sent by this desk and executed (journal done, or snapshot whose trace is a journal intent)
+	RowInDoubt  RowState = "in-doubt"   // journal intent without outcome
+	RowFailed   RowState = "failed"     // refused by the server (journal failed)
+	RowReceived RowState = "received"   // incoming snapshot (amount > 0)
+	RowOther    RowState = "other-tool" // outgoing snapshot with no journal entry: sent by another tool
+)
+
+// Row is one line of the history: a snapshot of the account, joined with
+// the journal entry of its trace when there is one, or a journal entry that
+// has no snapshot (a payout in doubt, or one the server refused).
+type Row struct {
+	SnapshotID string // "" for journal-only rows (in doubt, failed)
+	TraceID    string
+	AssetID    string
+	Amount     decimal.Decimal // signed: negative = out, positive = in
+	OpponentID string
+	Memo       string
+	Time       time.Time // snapshot created_at, or the journal intent time (UTC)
+	State      RowState
+	Closing    string // closing balance when known
+	Code       int    // failed rows: the Mixin error code
+	Reason     string // failed rows: the description; in-doubt rows: ""
+	Operator   string // journal rows: who confirmed (login@host)
+}
+
+// Outgoing reports whether the row moved money out of the account.
+func (r Row) Outgoing() bool { return r.Amount.IsNegative() }
+
+// JournalOnly reports whether the row is a journal entry without a snapshot
+// (in doubt or failed).
+func (r Row) JournalOnly() bool { return r.SnapshotID == "" }
+
+// ErrBadSnapshot: the server sent snapshots that cannot be shown (no id, no
+// time, or an amount that is not a number). The other rows of the page are
+// added; these are left out.
+var ErrBadSnapshot = errors.New("the server sent snapshots that cannot be read")
+
+// History is the account's movements, newest first: server snapshots loaded
+// page by page with LoadMore, joined with the desk's journal. Journal entries
+// that have no snapshot (in doubt, failed) are rows from the start; a payout
+// in doubt whose snapshot turns up is shown once, as the snapshot (done).
+//
+// The journal is read when the History is made; make a new History to see
+// payouts sent since. Rows are ordered by time, newest first; journal-only
+// rows older than every snapshot loaded so far sit at the end until older
+// pages arrive and go before them.
+//
+// A History is safe for concurrent use; LoadMore calls are serialised.
+type History struct {
+	api    API
+	lookup func(trace string) (Entry, bool) // the journal's; nil without one
+
+	load chan struct{} // one token: held by the LoadMore in progress
+
+	mu   sync.Mutex
+	rows []Row
+	keys []rowKey // keys[i] is what the filter reads of rows[i]
+	// shared: rows[:shared] and keys[:shared] may be held by callers
+	// (Rows, Filter) and are never written again; a change there copies.
+	shared int
+	// pending: rows[pending:] are journal-only rows no newer than the
+	// oldest snapshot loaded; a later page may hold snapshots that go
+	// before them.
+	pending   int
+	jrows     map[string]struct{} // traces of the journal-only rows shown
+	opps      []string            // counterparties, by first appearance; only appended to
+	oppIdx    map[string]int32
+	assets    []string // assets, by first appearance; only appended to
+	assetIdx  map[string]int32
+	operators map[string]string // "login@host", shared between rows
+
+	// Paging; written under mu by the holder of the load token.
+	offset   time.Time           // created_at of the oldest snapshot loaded
+	boundary map[string]struct{} // ids of the loaded snapshots at offset
+	done     bool
+}
+
+// rowKey is the part of a row that Filter reads, kept beside the rows so
+// that a scan touches little memory.
+type rowKey struct {
+	memo  string // the memo lower-cased (the memo itself when it has no upper case)
+	opp   int32  // index of the counterparty in History.opps
+	asset int32  // index of the asset in History.assets
+	sign  int8   // -1 out, +1 in
+}
+
+// histItem is a row with its key, while rows are being merged.
+type histItem struct {
+	row Row
+	key rowKey
+}
+
+// NewHistory makes an empty history of the desk's account. The journal's
+// payouts in doubt and refused payouts are rows from the start; call
+// LoadMore for the server's snapshots.
+func (d *Desk) NewHistory() *History {
+	if d == nil {
+		return newHistory(nil, nil)
+	}
+	return newHistory(d.api, d.journal)
+}
+
+// newHistory makes a history over api and j; either may be nil (a history
+// without an API cannot load, one without a journal joins nothing).
+func newHistory(api API, j *Journal) *History {
+	h := &History{
+		api:       api,
+		load:      make(chan struct{}, 1),
+		jrows:     make(map[string]struct{}),
+		oppIdx:    make(map[string]int32),
+		assetIdx:  make(map[string]int32),
+		operators: make(map[string]string),
+		boundary:  make(map[string]struct{}),
+	}
+	if j == nil {
+		return h
+	}
+	h.lookup = j.Lookup
+	var its []histItem
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, e := range j.Entries() {
+		if e.State == StateDone {
+			continue // shown with its snapshot
+		}
+		if it, ok := h.journalItemLocked(e); ok {
+			its = append(its, it)
+			h.jrows[it.row.TraceID] = struct{}{}
+		}
+	}
+	slices.SortStableFunc(its, func(a, b histItem) int { return b.row.Time.Compare(a.row.Time) })
+	h.rows = make([]Row, len(its))
+	h.keys = make([]rowKey, len(its))
+	for i := range its {
+		h.rows[i], h.keys[i] = its[i].row, its[i].key
+	}
+	return h
+}
+
+// Done reports whether the server has no older snapshots: every row is
+// loaded. A nil History is done.
+func (h *History) Done() bool {
+	if h == nil {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.done
+}
+
+// Len returns the number of rows.
+func (h *History) Len() int {
+	if h == nil {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.rows)
+}
+
+// Rows returns the rows, newest first. The slice is a snapshot: later loads
+// do not change it, and the caller must not modify it.
+func (h *History) Rows() []Row {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.rows)
+	h.shared = max(h.shared, n)
+	return h.rows[:n:n]
+}
+
+// LoadMore reads the next page of snapshots (HistoryPageSize, newest first,
+// older than those loaded) and adds them, joined with the journal. It
+// returns how many rows were added. The server's offset is inclusive, so a
+// page starts with snapshots already loaded; they are dropped. After the
+// last page Done is true and LoadMore adds nothing.
+//
+// On an error nothing is added and the next call asks for the same page;
+// the exception is ErrBadSnapshot, which comes with the readable rows of the
+// page added.
+func (h *History) LoadMore(ctx context.Context) (added int, err error) {
+	if h == nil || h.api == nil {
+		return 0, errors.New("payout: this history has no connection to the server")
+	}
+	select {
+	case h.load <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-h.load }()
+
+	h.mu.Lock()
+	offset, boundary, done := h.offset, h.boundary, h.done
+	h.mu.Unlock()
+	for !done {
+		page, err := h.api.Snapshots(ctx, mixin.SnapshotQuery{Limit: HistoryPageSize, Offset: offset})
+		if err != nil {
+			return 0, fmt.Errorf("payout: loading history: %w", err)
+		}
+		fresh, next, nextBoundary := siftPage(page, offset, boundary)
+		done = len(page) < HistoryPageSize
+		if len(fresh) == 0 && !done {
+			if next.Equal(offset) {
+				// A whole page at one instant, or nothing older than the
+				// offset: asking again would give the same page.
+				return 0, &mixin.ProtocolError{Op: "GET /snapshots",
+					Reason: "a full page brought no snapshot older than the last one loaded; history cannot page further"}
+			}
+			offset, boundary = next, nextBoundary
+			continue
+		}
+		added, bad := h.commitPage(fresh, next, nextBoundary, done)
+		if len(bad) > 0 {
+			return added, fmt.Errorf("payout: history: %w: %d left out (%s)", ErrBadSnapshot, len(bad), strings.Join(bad[:min(len(bad), 3)], "; "))
+		}
+		return added, nil
+	}
+	return 0, nil
+}
+
+// siftPage returns the snapshots of a page not loaded yet, newest first, with
+// the offset and boundary set for the next page. A snapshot newer than the
+// offset, or at the offset and in the boundary set, was loaded already. The
+// order of the page is not trusted; a snapshot without time is passed on
+// (addLocked reports it) but does not move the offset.
+func siftPage(page []mixin.Snapshot, offset time.Time, boundary map[string]struct{}) (fresh []mixin.Snapshot, next time.Time, nextBoundary map[string]struct{}) {
+	sorted := slices.Clone(page)
+	slices.SortStableFunc(sorted, func(a, b mixin.Snapshot) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	next = offset
+	seen := make(map[string]struct{}, len(sorted))
+	for _, s := range sorted {
+		id := strings.ToLower(s.SnapshotID)
+		if !offset.IsZero() && s.CreatedAt.After(offset) {
+			continue
+		}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		if _, dup := boundary[id]; dup && s.CreatedAt.Equal(offset) {
+			continue
+		}
+		seen[id] = struct{}{}
+		fresh = append(fresh, s)
+		if !s.CreatedAt.IsZero() {
+			next = s.CreatedAt // sorted: the last one with a time is the oldest
+		}
+	}
+	nextBoundary = make(map[string]struct{})
+	if next.Equal(offset) {
+		for id := range boundary {
+			nextBoundary[id] = struct{}{}
+		}
+	}
+	for _, s := range fresh {
+		if s.CreatedAt.Equal(next) {
+			nextBoundary[strings.ToLower(s.SnapshotID)] = struct{}{}
+		}
+	}
+	return fresh, next, nextBoundary
+}
+
+// commitPage adds the fresh snapshots of a page and moves the paging state
+// on; it returns what addLocked returns.
+func (h *History) commitPage(fresh []mixin.Snapshot, next time.Time, boundary map[string]struct{}, done bool) (added int, bad []string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	added, bad = h.addLocked(fresh)
+	h.offset, h.boundary, h.done = next, boundary, done
+	return added, bad
+}
+
+// addLocked adds snapshots (newest first, none of them loaded before) and
+// returns how many rows it added and a description of each snapshot it
+// could not read.
+func (h *History) addLocked(snaps []mixin.Snapshot) (added int, bad []string) {
+	fresh := make([]histItem, 0, len(snaps))
+	var drop map[string]struct{} // journal-only rows now shown by their snapshot
+	for i := range snaps {
+		it, trace, err := h.snapshotItemLocked(&snaps[i])
+		if err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		if trace != "" {
+			if drop == nil {
+				drop = make(map[string]struct{})
+			}
+			drop[trace] = struct{}{}
+		}
+		fresh = append(fresh, it)
+	}
+	h.mergeLocked(fresh, drop)
+	return len(fresh), bad
+}
+
+// mergeLocked puts fresh rows (newest first, all at or before the oldest
+// snapshot loaded) among the pending journal-only rows at the end, and
+// takes out the journal-only rows in drop. Rows a caller may hold are never
+// written: the arrays are copied first when that would happen.
+func (h *History) mergeLocked(fresh []histItem, drop map[string]struct{}) {
+	from := h.pending
+	inPrefix := false
+	for trace := range drop {
+		for i := 0; i < from && !inPrefix; i++ {
+			inPrefix = h.rows[i].SnapshotID == "" && h.rows[i].TraceID == trace
+		}
+	}
+	dropped := func(r *Row) bool {
+		_, ok := drop[r.TraceID]
+		return ok && r.SnapshotID == ""
+	}
+
+	// The pending journal rows, copied out before their places are reused.
+	var tail []histItem
+	for i := from; i < len(h.rows); i++ {
+		if !dropped(&h.rows[i]) {
+			tail = append(tail, histItem{h.rows[i], h.keys[i]})
+		}
+	}
+	// Merge, newest first; a snapshot goes before a journal row of the
+	// same instant, so the journal rows after the last snapshot stay
+	// pending.
+	merged := make([]histItem, 0, len(fresh)+len(tail))
+	settled := 0 // merged[:settled] ends with the last fresh row
+	for i, j := 0, 0; i < len(fresh) || j < len(tail); {
+		if i < len(fresh) && (j == len(tail) || !fresh[i].row.Time.Before(tail[j].row.Time)) {
+			merged = append(merged, fresh[i])
+			i++
+			settled = len(merged)
+		} else {
+			merged = append(merged, tail[j])
+			j++
+		}
+	}
+
+	rows, keys := h.rows[:from], h.keys[:from]
+	inPlace := !inPrefix && from >= h.shared
+	if !inPlace {
+		n := from + len(merged)
+		rows = make([]Row, 0, n+HistoryPageSize)
+		keys = make([]rowKey, 0, n+HistoryPageSize)
+		if !inPrefix {
+			rows = append(rows, h.rows[:from]...)
+			keys = append(keys, h.keys[:from]...)
+		} else {
+			for i := 0; i < from; i++ {
+				if !dropped(&h.rows[i]) {
+					rows = append(rows, h.rows[i])
+					keys = append(keys, h.keys[i])
+				}
+			}
+		}
+		h.shared = 0
+	}
+	pending := len(rows) + settled
+	for _, it := range merged {
+		rows = append(rows, it.row)
+		keys = append(keys, it.key)
+	}
+	// Rows dropped in place leave copies past the new end: clear them so
+	// that they keep no strings alive.
+	if inPlace && len(rows) < len(h.rows) {
+		clear(h.rows[len(rows):len(h.rows)])
+		clear(h.keys[len(keys):len(h.keys)])
+	}
+	h.rows, h.keys = rows, keys
+	if len(fresh) > 0 || len(drop) > 0 {
+		h.pending = pending
+	} else {
+		h.pending = min(from, len(rows))
+	}
+	for trace := range drop {
+		delete(h.jrows, trace)
+	}
+}
+
+// snapshotItemLocked makes the row of a snapshot. trace is set when the row
+// replaces a journal-only row (a payout in doubt, or recorded as refused,
+// whose snapshot this is).
+func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace string, err error) {
+	id := strings.ToLower(s.SnapshotID)
+	if id == "" {
+		return histItem{}, "", errors.New("a snapshot without id")
+	}
+	if s.CreatedAt.IsZero() {
+		return histItem{}, "", fmt.Errorf("snapshot %s has no time", shortSnapID(id))
+	}
+	// An exponent is refused: "1e-999999999" is a number, but not one
+	// that could be shown or exported.
+	amount, err := decimal.NewFromString(s.Amount)
+	if err != nil || len(s.Amount) > maxDecimalLen || strings.ContainsAny(s.Amount, "eE") {
+		return histItem{}, "", fmt.Errorf("snapshot %s has an amount that is not a decimal number", shortSnapID(id))
+	}
+	r := Row{
+		SnapshotID: id,
+		TraceID:    strings.ToLower(s.TraceID),
+		Amount:     amount,
+		Memo:       s.Memo,
+		Time:       s.CreatedAt.UTC(),
+		Closing:    plainBalance(s.ClosingBalance),
+	}
+	k := h.keyLocked(&r, s.AssetID, s.OpponentID)
+	switch {
+	case !amount.IsNegative():
+		r.State = RowReceived
+	default:
+		r.State = RowOther
+		if h.lookup == nil || r.TraceID == "" {
+			break
+		}
+		e, ok := h.lookup(r.TraceID)
+		if !ok || !matches(s, transferOfIntent(e.Intent)) {
+			break // another transfer under a trace the journal knows
+		}
+		r.State = RowDone
+		r.Operator = h.operatorLocked(e.Intent)
+		if r.Closing == "" && e.State == StateDone {
+			r.Closing = plainBalance(e.Done.ClosingBalance)
+		}
+		if _, shown := h.jrows[r.TraceID]; shown {
+			trace = r.TraceID
+		}
+	}
+	return histItem{r, k}, trace, nil
+}
+
+// journalItemLocked makes the row of a journal entry in doubt or failed.
+func (h *History) journalItemLocked(e Entry) (histItem, bool) {
+	amount, err := decimal.NewFromString(e.Intent.Amount)
+	if err != nil {
+		return histItem{}, false // the journal validates amounts; never here
+	}
+	r := Row{
+		TraceID:  e.Intent.Trace,
+		Amount:   amount.Neg(),
+		Memo:     e.Intent.Memo,
+		Time:     e.Intent.Time.UTC(),
+		State:    RowInDoubt,
+		Operator: h.operatorLocked(e.Intent),
+	}
+	if e.State == StateFailed {
+		r.State, r.Code, r.Reason = RowFailed, e.Failed.Code, e.Failed.Description
+	}
+	k := h.keyLocked(&r, e.Intent.AssetID, e.Intent.RecipientID)
+	return histItem{r, k}, true
+}
+
+// keyLocked sets the row's asset and counterparty (shared strings, one per
+// distinct id) and returns its filter key.
+func (h *History) keyLocked(r *Row, assetID, opponentID string) rowKey {
+	k := rowKey{memo: strings.ToLower(r.Memo), sign: 1}
+	if r.Amount.IsNegative() {
+		k.sign = -1
+	}
+	r.AssetID, k.asset = internID(strings.ToLower(assetID), &h.assets, h.assetIdx)
+	r.OpponentID, k.opp = internID(strings.ToLower(opponentID), &h.opps, h.oppIdx)
+	return k
+}
+
+// internID returns the table's copy of s and its index, adding it if new.
+func internID(s string, table *[]string, idx map[string]int32) (string, int32) {
+	if i, ok := idx[s]; ok {
+		return (*table)[i], i
+	}
+	i := int32(len(*table))
+	*table = append(*table, s)
+	idx[s] = i
+	return s, i
+}
+
+// operatorLocked names who confirmed an intent, as login@host.
+func (h *History) operatorLocked(in Intent) string {
+	who := in.Operator
+	if in.Host != "" {
+		who += "@" + in.Host
+	}
+	if s, ok := h.operators[who]; ok {
+		return s
+	}
+	h.operators[who] = who
+	return who
+}
+
+// transferOfIntent is the transfer an intent stands for.
+func transferOfIntent(in Intent) mixin.TransferInput {
+	return mixin.TransferInput{AssetID: in.AssetID, OpponentID: in.RecipientID, Amount: in.Amount, TraceID: in.Trace, Memo: in.Memo}
+}
+
+// plainBalance returns s when it is a plain non-negative decimal string,
+// else "".
+func plainBalance(s string) string {
+	if s == "" || checkDecimal("", s, false) != nil {
+		return ""
+	}
+	return s
+}
+
+// shortSnapID is the start of an id, for messages.
+func shortSnapID(id string) string {
+	if len(id) > 8 {
+		return id[:8] + "…"
+	}
+	return id
+}
+
+// Direction selects rows by the way money moved.
+type Direction int
+
+// The directions of a filter.
+const (
+	DirAll Direction = 0  // every row
+	DirIn  Direction = 1  // money received
+	DirOut Direction = -1 // money sent (also in doubt and refused payouts)
+)
+
+// Filter selects history rows. Its zero value selects every row.
+type Filter struct {
+	AssetID   string // "" = all
+	Direction Direction
+	// Text is a case-insensitive substring looked for in the memo, the
+	// counterparty's name and id, the trace id and the snapshot id.
+	// Leading and trailing spaces are ignored; "" = all.
+	Text     string
+	From, To time.Time // inclusive range on Row.Time; zero = open
+}
+
+// Filter returns the indexes into Rows() of the rows f selects, newest
+// first. name gives a counterparty's name for the text search (nil: names
+// are not searched); it is called once per distinct counterparty, without
+// any lock of the History held.
+//
+// The indexes are those of Rows() as it is now; a LoadMore in between may
+// move rows. Query returns the rows and the indexes together.
+func (h *History) Filter(f Filter, name func(userID string) string) []int {
+	_, idx := h.Query(f, name)
+	return idx
+}
+
+// Query returns the rows (as Rows does) and the indexes of those f
+// selects, taken together so that they agree.
+func (h *History) Query(f Filter, name func(userID string) string) (rows []Row, idx []int) {
+	if h == nil {
+		return nil, []int{}
+	}
+	h.mu.Lock()
+	n := len(h.rows)
+	h.shared = max(h.shared, n)
+	rows, keys := h.rows[:n:n], h.keys[:n:n]
+	opps := h.opps[:len(h.opps):len(h.opps)]
+	asset := int32(-1)
+	if id := strings.ToLower(strings.TrimSpace(f.AssetID)); id != "" {
+		i, ok := h.assetIdx[id]
+		if !ok {
+			h.mu.Unlock()
+			return rows, []int{}
+		}
+		asset = i
+	}
+	h.mu.Unlock()
+
+	// Rows are ordered by time, newest first: the range is a slice.
+	lo, hi := 0, n
+	if !f.To.IsZero() {
+		lo = sort.Search(n, func(i int) bool { return !rows[i].Time.After(f.To) })
+	}
+	if !f.From.IsZero() {
+		hi = sort.Search(n, func(i int) bool { return rows[i].Time.Before(f.From) })
+	}
+	if hi <= lo {
+		return rows, []int{}
+	}
+
+	var sign int8
+	if f.Direction == DirIn || f.Direction == DirOut {
+		sign = int8(f.Direction)
+	}
+	needle := strings.ToLower(strings.TrimSpace(f.Text))
+	// Whether a counterparty's id or name holds the needle is worked out
+	// once per counterparty, and only for one a row needs: 0 not yet, 1
+	// yes, 2 no.
+	var oppHit []int8
+	if needle != "" {
+		oppHit = make([]int8, len(opps))
+	}
+	oppMatches := func(o int32) bool {
+		if oppHit[o] == 0 {
+			oppHit[o] = 2
+			id := opps[o]
+			if strings.Contains(id, needle) || name != nil && strings.Contains(strings.ToLower(name(id)), needle) {
+				oppHit[o] = 1
+			}
+		}
+		return oppHit[o] == 1
+	}
+
+	idx = make([]int, 0, min(hi-lo, 1024))
+	for i := lo; i < hi; i++ {
+		k := &keys[i]
+		if asset >= 0 && k.asset != asset || sign != 0 && k.sign != sign {
+			continue
+		}
+		if needle != "" && !strings.Contains(k.memo, needle) && !strings.Contains(rows[i].TraceID, needle) &&
+			!strings.Contains(rows[i].SnapshotID, needle) && !oppMatches(k.opp) {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	return rows, idx
+}
+
+// Counterparties returns the distinct counterparty ids of the rows, in the
+// order they first appeared (for Names.Resolve).
+func (h *History) Counterparties() []string {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.opps)
+}
+
+// Assets returns the distinct asset ids of the rows, in the order they
+// first appeared.
+func (h *History) Assets() []string {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.assets)
+}
+
+// Name look-ups: how many run at once, and how long a failed id is left
+// alone before it is asked for again.
+const (
+	nameWorkers = 4
+	// nameRetryAfter: after a failure that may pass (timeout, 5xx, 429).
+	nameRetryAfter = 30 * time.Second
+	// nameGoneFor: after an answer that will not change soon (no such
+	// user, not a user id).
+	nameGoneFor = 10 * time.Minute
+	// maxNameRunes bounds a name as kept.
+	maxNameRunes = 128
+)
+
+// Names is a cache of counterparty names (the user's full name), filled by
+// Resolve. It is safe for concurrent use.
+type Names struct {
+	api API
+	now func() time.Time
+
+	mu     sync.Mutex
+	known  map[string]string
+	failed map[string]time.Time     // id -> not asked again before
+	busy   map[string]chan struct{} // ids being looked up; closed when done
+}
+
+func newNames(api API, now func() time.Time) *Names {
+	if now == nil {
+		now = time.Now
+	}
+	return &Names{api: api, now: now, known: make(map[string]string),
+		failed: make(map[string]time.Time), busy: make(map[string]chan struct{})}
+}
+
+// Get returns the cached name of a user.
+func (n *Names) Get(userID string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	id := strings.ToLower(userID)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.known[id]
+	return s, ok
+}
+
+// Name returns the cached name of a user, or "" (a func for Filter and
+// WriteCSV).
+func (n *Names) Name(userID string) string {
+	s, _ := n.Get(userID)
+	return s
+}
+
+// Resolve looks up, with the API, the names of the ids not cached yet, a
+// few at a time, and caches them. An id being looked up by another Resolve
+// is waited for, not asked twice. An id whose look-up failed is not asked
+// again for a while (30 s; 10 min for an unknown user or a malformed id):
+// Resolve skips it without error. The error tells how many look-ups failed;
+// the names found are cached either way.
+func (n *Names) Resolve(ctx context.Context, ids []string) error {
+	if n == nil || n.api == nil {
+		return errors.New("payout: names cannot be looked up without a connection to the server")
+	}
+	var mine []string
+	var waits []chan struct{}
+	now := n.now()
+	n.mu.Lock()
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSpace(id))
+		if id == "" {
+			continue
+		}
+		if _, ok := n.known[id]; ok {
+			continue
+		}
+		if until, ok := n.failed[id]; ok && now.Before(until) {
+			continue
+		}
+		if ch, ok := n.busy[id]; ok {
+			if !slices.Contains(waits, ch) {
+				waits = append(waits, ch)
+			}
+			continue
+		}
+		n.busy[id] = make(chan struct{})
+		mine = append(mine, id)
+	}
+	n.mu.Unlock()
+
+	errs := make([]error, len(mine))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(nameWorkers, len(mine)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = n.lookup(ctx, mine[i])
+			}
+		})
+	}
+	for i, id := range mine {
+		if ctx.Err() != nil {
+			n.release(id) // never asked
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var failed int
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case failed > 0:
+		return fmt.Errorf("payout: %d of %d names could not be looked up: %w", failed, len(mine), first)
+	}
+	return nil
+}
+
+// lookup asks for one name and records the answer; the id must be busy.
+func (n *Names) lookup(ctx context.Context, id string) error {
+	u, err := n.api.User(ctx, id)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case err == nil && u != nil:
+		n.known[id] = cleanUserName(u.FullName)
+		delete(n.failed, id)
+	case ctx.Err() != nil:
+		// Given up by the caller: nothing is learned about the id.
+	case err != nil && (mixin.IsNotFound(err) || mixin.IsInvalidField(err) || isClientFieldError(err)):
+		n.failed[id] = n.now().Add(nameGoneFor)
+	default:
+		n.failed[id] = n.now().Add(nameRetryAfter)
+		if err == nil {
+			err = errors.New("the server sent no user")
+		}
+	}
+	if ch, ok := n.busy[id]; ok {
+		close(ch)
+		delete(n.busy, id)
+	}
+	return err
+}
+
+// release gives up an id claimed but not looked up.
+func (n *Names) release(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ch, ok := n.busy[id]; ok {
+		close(ch)
+		delete(n.busy, id)
+	}
+}
+
+func isClientFieldError(err error) bool {
+	var fe *mixin.FieldError
+	return errors.As(err, &fe)
+}
+
+// cleanUserName makes a name from the server safe to show in a terminal: no
+// control characters (escape sequences), no bidirectional overrides, at
+// most maxNameRunes runes, valid UTF-8.
+func cleanUserName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxNameRunes {
+			break
+		}
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r),
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Names returns the desk's counterparty name cache (one per desk).
+func (d *Desk) Names() *Names {
+	if d == nil {
+		return newNames(nil, nil)
+	}
+	d.namesOnce.Do(func() { d.names = newNames(d.api, d.now) })
+	return d.names
+}

@@ -1,0 +1,181 @@
+package payout
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"mixdesk/mixin"
+)
+
+// benchRows is the size of the histories the benchmarks build.
+const benchRows = 100_000
+
+// benchCounterparties is how many distinct people the benchmark account
+// deals with.
+const benchCounterparties = 2_000
+
+var benchMonths = []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"}
+
+// benchSnapshots makes n snapshots, newest first, one a minute, each with
+// its own strings as the JSON decoder would make them.
+func benchSnapshots(n int) []mixin.Snapshot {
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	people := make([]string, benchCounterparties)
+	for i := range people {
+		people[i] = uuid.NewString()
+	}
+	assets := []string{usdtID, btcID, ethID}
+	out := make([]mixin.Snapshot, n)
+	for i := range out {
+		amount := fmt.Sprintf("%d.%02d", 1+i%5000, i%100)
+		if i%3 != 0 {
+			amount = "-" + amount
+		}
+		out[i] = mixin.Snapshot{
+			Type:           "transfer",
+			SnapshotID:     uuid.NewString(),
+			TraceID:        uuid.NewString(),
+			AssetID:        strings.Clone(assets[i%len(assets)]),
+			OpponentID:     strings.Clone(people[(i*7)%len(people)]),
+			Amount:         amount,
+			OpeningBalance: fmt.Sprintf("%d.%08d", 100000+i, i),
+			ClosingBalance: fmt.Sprintf("%d.%08d", 100000+i, i+1),
+			Memo:           fmt.Sprintf("Invoice %d, %s payroll", i, benchMonths[i%12]),
+			CreatedAt:      start.Add(-time.Duration(i) * time.Minute),
+		}
+	}
+	return out
+}
+
+// fillHistory adds snapshots (newest first) to h page by page, through the
+// same steps as LoadMore, without a server.
+func fillHistory(h *History, snaps []mixin.Snapshot, rowsEachPage bool) {
+	for len(snaps) > 0 {
+		n := min(HistoryPageSize, len(snaps))
+		page := snaps[:n]
+		snaps = snaps[n:]
+		h.mu.Lock()
+		offset, boundary := h.offset, h.boundary
+		h.mu.Unlock()
+		fresh, next, nextBoundary := siftPage(page, offset, boundary)
+		h.commitPage(fresh, next, nextBoundary, len(snaps) == 0)
+		if rowsEachPage {
+			_ = h.Rows() // a screen showing each page as it comes
+		}
+	}
+}
+
+// benchHistory builds a history of n rows in memory.
+func benchHistory(n int) *History {
+	h := newHistory(nil, nil)
+	fillHistory(h, benchSnapshots(n), false)
+	return h
+}
+
+// BenchmarkHistoryFilter measures one filter change over 100,000 rows (the
+// budget is 50 ms): the operator types into the search box.
+func BenchmarkHistoryFilter(b *testing.B) {
+	h := benchHistory(benchRows)
+	names := make(map[string]string)
+	for i, id := range h.Counterparties() {
+		names[id] = fmt.Sprintf("%s %s", firstNames[i%len(firstNames)], lastNames[i%len(lastNames)])
+	}
+	name := func(id string) string { return names[id] }
+	rows := h.Rows()
+	cases := []struct {
+		name string
+		f    []Filter
+	}{
+		{"text", []Filter{{Text: "invoice 4"}, {Text: "inv"}, {Text: "MARCH PAY"}, {Text: "lindq"}, {Text: rows[len(rows)/2].TraceID[:8]}}},
+		{"text-no-match", []Filter{{Text: "no such memo anywhere"}}},
+		{"asset-direction", []Filter{{AssetID: btcID, Direction: DirOut}, {AssetID: usdtID, Direction: DirIn}}},
+		{"range-and-text", []Filter{{From: rows[60_000].Time, To: rows[10_000].Time, Text: "may"}}},
+		{"everything", []Filter{{}}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			var matched int
+			i := 0
+			for b.Loop() {
+				matched = len(h.Filter(c.f[i%len(c.f)], name))
+				i++
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/filter")
+			_ = matched
+		})
+	}
+}
+
+// firstNames and lastNames make counterparty names for the benchmark.
+var (
+	firstNames = []string{"Amara", "Bruno", "Chen", "Dalia", "Emeka", "Farah", "Goran", "Hana", "Ivo", "Jun", "Kofi", "Lena"}
+	lastNames  = []string{"Abara", "Berg", "Costa", "Dimitrov", "Eze", "Fischer", "Guerra", "Haddad", "Ito", "Jensen", "Lindqvist"}
+)
+
+// BenchmarkHistoryMemory reports the live heap of a history of 100,000
+// rows (the budget is 64 MB), measured after a collection.
+func BenchmarkHistoryMemory(b *testing.B) {
+	var live uint64
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		h := benchHistory(benchRows)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		live = after.HeapAlloc - before.HeapAlloc
+		if h.Len() != benchRows {
+			b.Fatalf("%d rows, want %d", h.Len(), benchRows)
+		}
+		runtime.KeepAlive(h)
+	}
+	b.ReportMetric(float64(live)/1e6, "MB-live")
+	b.ReportMetric(float64(live)/benchRows, "B/row")
+}
+
+// BenchmarkHistoryLoad measures adding 100,000 rows page by page, with the
+// screen taking Rows after each page. With a refused payout older than
+// everything loaded, each page puts rows before it, which copies the rows
+// the screen holds.
+func BenchmarkHistoryLoad(b *testing.B) {
+	snaps := benchSnapshots(benchRows)
+	for _, withOld := range []bool{false, true} {
+		name := "snapshots-only"
+		if withOld {
+			name = "old-refused-payout"
+		}
+		b.Run(name, func(b *testing.B) {
+			var j *Journal
+			if withOld {
+				clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
+				var err error
+				j, _, err = Open(filepath.Join(b.TempDir(), "journal.jsonl"), WithClock(clock.Now))
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer j.Close()
+				trace := uuid.NewString()
+				if _, err := j.AppendIntent(Intent{Trace: trace, AssetID: usdtID, RecipientID: uuid.NewString(), Amount: "1"}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := j.AppendFailed(Failed{Trace: trace, Code: mixin.CodeInsufficientBalance}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				h := newHistory(nil, j)
+				fillHistory(h, snaps, true)
+				if want := benchRows + len(h.jrows); h.Len() != want {
+					b.Fatalf("%d rows, want %d", h.Len(), want)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100k-rows")
+		})
+	}
+}

@@ -1,0 +1,239 @@
+package payout
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// csvHeader is the first line of a history export.
+var csvHeader = []string{
+	"time", "direction", "asset", "asset_id", "amount", "counterparty", "counterparty_id",
+	"memo", "trace_id", "snapshot_id", "state", "closing_balance",
+}
+
+// The columns of a history export.
+const (
+	colTime = iota
+	colDirection
+	colAsset
+	colAssetID
+	colAmount
+	colCounterparty
+	colCounterpartyID
+	colMemo
+	colTrace
+	colSnapshot
+	colState
+	colClosing
+	csvColumns
+)
+
+// CSVRow is one row of a history export read back, every column as the text
+// it holds (with the export's leading-quote protection taken off).
+type CSVRow struct {
+	Time           string // RFC 3339, UTC
+	Direction      string // "in" or "out"
+	Asset          string // symbol
+	AssetID        string
+	Amount         string // exact signed decimal
+	Counterparty   string // name
+	CounterpartyID string
+	Memo           string
+	TraceID        string
+	SnapshotID     string // "" for payouts in doubt or refused
+	State          string // a RowState
+	ClosingBalance string
+}
+
+// WriteCSV writes rows as a CSV history export (RFC 4180, comma separated,
+// "\n" line ends, UTF-8 without byte order mark), with a header line:
+//
+//	time,direction,asset,asset_id,amount,counterparty,counterparty_id,memo,trace_id,snapshot_id,state,closing_balance
+//
+// time is RFC 3339 in UTC with the fraction of a second the server gave
+// (time.RFC3339Nano), so that rows of one second keep their order and
+// reconcile exactly. direction is "in" or "out". amount is the exact signed
+// decimal (negative for money out, never rounded, no exponent). symbol and
+// name give an asset's symbol and a counterparty's name; either may be nil
+// (the column is left empty).
+//
+// # Spreadsheet formulas
+//
+// A text cell that starts with = + - @ a tab or a carriage return would be
+// run as a formula by a spreadsheet, so it is written with a leading
+// apostrophe ('), which spreadsheets show as "this is text" and hide; a cell
+// that itself starts with an apostrophe gets one more, so ReadCSV can take
+// exactly one off and give back the text. The amount column is the
+// exception: it is always a plain decimal number ("-12.5"), which a
+// spreadsheet reads as a number and never as a formula, and it stays
+// exactly that so that it can be parsed back. The time and closing balance
+// columns never start with those characters.
+func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name func(userID string) string) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return fmt.Errorf("payout: writing the export: %w", err)
+	}
+	rec := make([]string, csvColumns)
+	for i := range rows {
+		r := &rows[i]
+		rec[colTime] = r.Time.UTC().Format(time.RFC3339Nano)
+		rec[colDirection] = "in"
+		if r.Outgoing() {
+			rec[colDirection] = "out"
+		}
+		rec[colAsset] = ""
+		if symbol != nil {
+			rec[colAsset] = csvTextCell(symbol(r.AssetID))
+		}
+		rec[colAssetID] = csvTextCell(r.AssetID)
+		rec[colAmount] = r.Amount.String()
+		rec[colCounterparty] = ""
+		if name != nil {
+			rec[colCounterparty] = csvTextCell(name(r.OpponentID))
+		}
+		rec[colCounterpartyID] = csvTextCell(r.OpponentID)
+		rec[colMemo] = csvTextCell(r.Memo)
+		rec[colTrace] = csvTextCell(r.TraceID)
+		rec[colSnapshot] = csvTextCell(r.SnapshotID)
+		rec[colState] = csvTextCell(string(r.State))
+		rec[colClosing] = csvTextCell(r.Closing)
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("payout: writing the export: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("payout: writing the export: %w", err)
+	}
+	return nil
+}
+
+// csvTextCell protects a text cell from being taken for a formula (see
+// WriteCSV).
+func csvTextCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch s[0] {
+	case '=', '+', '-', '@', '\t', '\r', '\'':
+		return "'" + s
+	}
+	return s
+}
+
+// csvUntextCell takes off the protection csvTextCell put on.
+func csvUntextCell(s string) string { return strings.TrimPrefix(s, "'") }
+
+// ReadCSV reads a history export written by WriteCSV. The header must be
+// the export's (a byte order mark before it is allowed, as spreadsheets
+// save one). Each row must have every column, a time in RFC 3339 and an
+// amount that is a plain signed decimal; the first row that does not is
+// reported with its line number and nothing is returned.
+func ReadCSV(r io.Reader) ([]CSVRow, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1 // the header is checked below
+	cr.ReuseRecord = true
+	head, err := cr.Read()
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("payout: the export is empty (no header line)")
+		}
+		return nil, fmt.Errorf("payout: reading the export: %w", err)
+	}
+	head[0] = strings.TrimPrefix(head[0], "\ufeff")
+	if len(head) != csvColumns {
+		return nil, fmt.Errorf("payout: not a history export: the header has %d columns, want %d", len(head), csvColumns)
+	}
+	for i, h := range csvHeader {
+		if head[i] != h {
+			return nil, fmt.Errorf("payout: not a history export: column %d of the header is %q, want %q", i+1, shortCell(head[i]), h)
+		}
+	}
+	cr.FieldsPerRecord = csvColumns
+	var out []CSVRow
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("payout: reading the export: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if _, err := time.Parse(time.RFC3339Nano, rec[colTime]); err != nil {
+			return nil, fmt.Errorf("payout: export line %d: time %q is not an RFC 3339 time", line, shortCell(rec[colTime]))
+		}
+		if checkDecimal("amount", strings.TrimPrefix(rec[colAmount], "-"), false) != nil {
+			return nil, fmt.Errorf("payout: export line %d: amount %q is not a plain decimal number", line, shortCell(rec[colAmount]))
+		}
+		out = append(out, CSVRow{
+			Time:           rec[colTime],
+			Direction:      csvUntextCell(rec[colDirection]),
+			Asset:          csvUntextCell(rec[colAsset]),
+			AssetID:        csvUntextCell(rec[colAssetID]),
+			Amount:         rec[colAmount],
+			Counterparty:   csvUntextCell(rec[colCounterparty]),
+			CounterpartyID: csvUntextCell(rec[colCounterpartyID]),
+			Memo:           csvUntextCell(rec[colMemo]),
+			TraceID:        csvUntextCell(rec[colTrace]),
+			SnapshotID:     csvUntextCell(rec[colSnapshot]),
+			State:          csvUntextCell(rec[colState]),
+			ClosingBalance: csvUntextCell(rec[colClosing]),
+		})
+	}
+}
+
+// shortCell cuts a cell for an error message.
+func shortCell(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+// ExportPath is the default file of a history export made at now, in the
+// exports folder of the data directory: DATA/exports/history-YYYYMMDD-HHMMSS.csv
+// (now as given, in its own time zone).
+func ExportPath(dataDir string, now time.Time) string {
+	return filepath.Join(dataDir, "exports", "history-"+now.Format("20060102-150405")+".csv")
+}
+
+// SaveCSV writes rows as a history export (WriteCSV) to a new file at path,
+// readable by the owner only (mode 0600, its folder 0700: a history is
+// private). It never replaces a file: when path exists the error wraps
+// os.ErrExist. A file that could not be written in full is removed.
+func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name func(userID string) string) (err error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("payout: export folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("payout: export: %w", err)
+	}
+	defer func() {
+		if cerr := f.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("payout: export: %w", cerr)
+		}
+		if err != nil {
+			_ = os.Remove(path)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := WriteCSV(bw, rows, symbol, name); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("payout: export: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("payout: export: %w", err)
+	}
+	return nil
+}

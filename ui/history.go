@@ -1,0 +1,662 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/payout"
+)
+
+// historyPage is how close to the end of the loaded rows the cursor gets
+// before the next page is asked for.
+const historyPrefetch = 20
+
+// historyScreen is the table of recent payouts and receipts, paged from the
+// server and joined with the journal. Only the visible rows are drawn.
+type historyScreen struct {
+	h       *payout.History
+	names   *payout.Names
+	rows    []payout.Row // the History's rows as last read
+	idx     []int        // rows shown: indexes into rows, after the filter
+	cursor  int          // position in idx
+	top     int          // first visible position in idx
+	filter  payout.Filter
+	assetIx int // position in the asset cycle; 0 = all
+
+	loading bool
+	loadGen int
+	err     string
+
+	detail bool // the detail view of the row under the cursor
+
+	// One text prompt at a time: search, dates or export path.
+	prompt     promptKind
+	input      textinput.Model
+	promptErr  string
+	settling   bool
+	settleNote string
+
+	kUp, kPage, kOpen, kSearch, kAsset, kDir, kDates, kClear, kExport, kSettle, kCopySnap, kCopyTrace, kBack key.Binding
+}
+
+type promptKind int
+
+const (
+	promptNone promptKind = iota
+	promptSearch
+	promptDates
+	promptExport
+)
+
+type (
+	historyLoadedMsg struct {
+		gen   int
+		added int
+		err   error
+	}
+	namesMsg         struct{ err error }
+	historyExportMsg struct {
+		path string
+		n    int
+		err  error
+	}
+	historySettledMsg struct {
+		results []payout.Result
+		err     error
+	}
+)
+
+// openHistory shows the history; it is loaded once and kept while the
+// profile is open.
+func (a *App) openHistory() tea.Cmd {
+	if a.history == nil || a.history.h == nil {
+		a.history = newHistoryScreen(a)
+	}
+	a.screen = screenHistory
+	if a.history.h.Len() == 0 && !a.history.h.Done() {
+		return a.history.load(a)
+	}
+	a.history.refilter()
+	return a.history.resolveVisible(a)
+}
+
+func newHistoryScreen(a *App) *historyScreen {
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 200
+	in.Width = 50
+	return &historyScreen{
+		h:          a.conn.desk.NewHistory(),
+		names:      a.conn.desk.Names(),
+		input:      in,
+		kUp:        bind([]string{"up", "k"}, "↑/↓", "move"),
+		kPage:      bind([]string{"pgup", "pgdown", "home", "end"}, "pgup/pgdn", "page"),
+		kOpen:      bind([]string{"enter"}, "enter", "details"),
+		kSearch:    bind([]string{"/"}, "/", "search"),
+		kAsset:     bind([]string{"a"}, "a", "asset"),
+		kDir:       bind([]string{"d"}, "d", "in/out"),
+		kDates:     bind([]string{"f"}, "f", "dates"),
+		kClear:     bind([]string{"x"}, "x", "clear filters"),
+		kExport:    bind([]string{"e"}, "e", "export CSV"),
+		kSettle:    bind([]string{"s"}, "s", "settle in-doubt"),
+		kCopySnap:  bind([]string{"c"}, "c", "copy snapshot id"),
+		kCopyTrace: bind([]string{"y"}, "y", "copy trace id"),
+		kBack:      bind([]string{"esc"}, "esc", "back"),
+	}
+}
+
+func (s *historyScreen) typing() bool { return s.prompt != promptNone }
+
+func (s *historyScreen) keys() []key.Binding {
+	if s.prompt != promptNone {
+		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel")}
+	}
+	if s.detail {
+		return []key.Binding{s.kCopySnap, s.kCopyTrace, s.kBack}
+	}
+	return []key.Binding{s.kUp, s.kOpen, s.kSearch, s.kAsset, s.kDir, s.kDates, s.kClear, s.kExport, s.kSettle, s.kBack}
+}
+
+// load asks for the next page of snapshots.
+func (s *historyScreen) load(a *App) tea.Cmd {
+	if s.loading || s.h.Done() {
+		return nil
+	}
+	s.loading = true
+	s.loadGen = a.nextGen()
+	h, gen := s.h, s.loadGen
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		n, err := h.LoadMore(ctx)
+		return historyLoadedMsg{gen: gen, added: n, err: err}
+	}
+}
+
+// resolveVisible looks up the names of the counterparties on screen.
+func (s *historyScreen) resolveVisible(a *App) tea.Cmd {
+	var ids []string
+	seen := map[string]bool{}
+	for i := s.top; i < len(s.idx) && i < s.top+60; i++ {
+		id := s.rows[s.idx[i]].OpponentID
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		if _, ok := s.names.Get(id); !ok {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	names := s.names
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		return namesMsg{err: names.Resolve(ctx, ids)}
+	}
+}
+
+func (s *historyScreen) name(id string) string {
+	if n, ok := s.names.Get(id); ok {
+		return n
+	}
+	return ""
+}
+
+// refilter reads the rows again and applies the filter, keeping the cursor
+// on the same row when it is still shown.
+func (s *historyScreen) refilter() {
+	var keep string
+	if s.cursor < len(s.idx) && s.cursor >= 0 && len(s.rows) > 0 {
+		r := s.rows[s.idx[s.cursor]]
+		keep = r.SnapshotID + "|" + r.TraceID
+	}
+	s.rows, s.idx = s.h.Query(s.filter, s.name)
+	s.cursor = 0
+	if keep != "" {
+		for i, ix := range s.idx {
+			r := s.rows[ix]
+			if r.SnapshotID+"|"+r.TraceID == keep {
+				s.cursor = i
+				break
+			}
+		}
+	}
+	if s.top > s.cursor {
+		s.top = s.cursor
+	}
+}
+
+func (s *historyScreen) visibleRows(a *App, height int) int {
+	return max(1, height-6)
+}
+
+func (s *historyScreen) move(a *App, delta int) tea.Cmd {
+	if len(s.idx) == 0 {
+		return nil
+	}
+	s.cursor = max(0, min(len(s.idx)-1, s.cursor+delta))
+	vis := s.visibleRows(a, a.bodyHeight())
+	if s.cursor < s.top {
+		s.top = s.cursor
+	}
+	if s.cursor >= s.top+vis {
+		s.top = s.cursor - vis + 1
+	}
+	var cmds []tea.Cmd
+	if len(s.idx)-s.cursor <= historyPrefetch {
+		cmds = append(cmds, s.load(a))
+	}
+	cmds = append(cmds, s.resolveVisible(a))
+	return tea.Batch(cmds...)
+}
+
+func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case historyLoadedMsg:
+		if msg.gen != s.loadGen {
+			return nil
+		}
+		s.loading = false
+		if msg.err != nil {
+			s.err = "Loading history failed: " + explain(msg.err)
+			return nil
+		}
+		s.err = ""
+		s.refilter()
+		// A filter that hides most rows may leave the screen short: keep
+		// loading while the shown rows do not fill it.
+		var cmds []tea.Cmd
+		if len(s.idx)-s.cursor <= historyPrefetch && msg.added > 0 {
+			cmds = append(cmds, s.load(a))
+		}
+		cmds = append(cmds, s.resolveVisible(a))
+		return tea.Batch(cmds...)
+	case namesMsg:
+		if s.filter.Text != "" {
+			s.refilter() // names take part in the text search
+		}
+		return nil
+	case historyExportMsg:
+		if msg.err != nil {
+			a.setStatus("Export failed: "+explain(msg.err), false)
+		} else {
+			a.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), msg.path), true)
+		}
+		return nil
+	case historySettledMsg:
+		s.settling = false
+		a.onRecovered(recoveredMsg{results: msg.results, err: msg.err})
+		// Rebuild from the journal and the server: states have changed.
+		s.h = a.conn.desk.NewHistory()
+		s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
+		return s.load(a)
+	case tea.KeyMsg:
+		if s.prompt != promptNone {
+			return s.onPromptKey(a, msg)
+		}
+		if s.detail {
+			return s.onDetailKey(a, msg)
+		}
+		return s.onKey(a, msg)
+	}
+	if s.prompt != promptNone {
+		var cmd tea.Cmd
+		s.input, cmd = s.input.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	vis := s.visibleRows(a, a.bodyHeight())
+	switch k.String() {
+	case "esc":
+		a.screen = screenHome
+		return nil
+	case "up", "k":
+		return s.move(a, -1)
+	case "down", "j":
+		return s.move(a, 1)
+	case "pgup":
+		return s.move(a, -vis)
+	case "pgdown":
+		return s.move(a, vis)
+	case "home":
+		return s.move(a, -len(s.idx))
+	case "end":
+		return s.move(a, len(s.idx))
+	case "enter":
+		if len(s.idx) > 0 {
+			s.detail = true
+		}
+		return nil
+	case "/":
+		return s.openPrompt(promptSearch, s.filter.Text, "memo, name, id or trace")
+	case "f":
+		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
+	case "e":
+		return s.openPrompt(promptExport, payout.ExportPath(a.deps.DataDir, time.Now()), "")
+	case "a":
+		syms := a.assetCycle()
+		s.assetIx = (s.assetIx + 1) % (len(syms) + 1)
+		s.filter.AssetID = ""
+		if s.assetIx > 0 {
+			s.filter.AssetID = syms[s.assetIx-1]
+		}
+		s.refilter()
+		return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	case "d":
+		switch s.filter.Direction {
+		case payout.DirAll:
+			s.filter.Direction = payout.DirOut
+		case payout.DirOut:
+			s.filter.Direction = payout.DirIn
+		default:
+			s.filter.Direction = payout.DirAll
+		}
+		s.refilter()
+		return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	case "x":
+		s.filter, s.assetIx = payout.Filter{}, 0
+		s.refilter()
+		return s.resolveVisible(a)
+	case "s":
+		if s.settling {
+			return nil
+		}
+		n := len(a.conn.journal.InDoubt())
+		if n == 0 {
+			a.setStatus("No payout is in doubt.", true)
+			return nil
+		}
+		s.settling = true
+		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
+		desk, pin := a.conn.desk, a.conn.pin()
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			res, err := desk.Recover(ctx, pin)
+			return historySettledMsg{results: res, err: err}
+		}
+	}
+	return nil
+}
+
+// topUp loads more when a filter leaves fewer rows than fill the screen.
+func (s *historyScreen) topUp(a *App) tea.Cmd {
+	if len(s.idx) < s.visibleRows(a, a.bodyHeight())+historyPrefetch {
+		return s.load(a)
+	}
+	return nil
+}
+
+func (s *historyScreen) onDetailKey(a *App, k tea.KeyMsg) tea.Cmd {
+	if len(s.idx) == 0 {
+		s.detail = false
+		return nil
+	}
+	r := s.rows[s.idx[s.cursor]]
+	switch k.String() {
+	case "esc", "enter", "q":
+		s.detail = false
+	case "c":
+		if r.SnapshotID == "" {
+			a.setStatus("This entry has no snapshot (it was not executed).", false)
+			return nil
+		}
+		return copyCmd("snapshot id", r.SnapshotID)
+	case "y":
+		return copyCmd("trace id", r.TraceID)
+	case "up", "k":
+		return s.move(a, -1)
+	case "down", "j":
+		return s.move(a, 1)
+	}
+	return nil
+}
+
+func (s *historyScreen) openPrompt(p promptKind, value, placeholder string) tea.Cmd {
+	s.prompt = p
+	s.promptErr = ""
+	s.input.SetValue(value)
+	s.input.Placeholder = placeholder
+	s.input.CursorEnd()
+	return s.input.Focus()
+}
+
+func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		s.prompt = promptNone
+		s.input.Blur()
+		return nil
+	case "enter":
+		v := strings.TrimSpace(s.input.Value())
+		switch s.prompt {
+		case promptSearch:
+			s.filter.Text = v
+		case promptDates:
+			from, to, err := parseRange(v)
+			if err != "" {
+				s.promptErr = err
+				return nil
+			}
+			s.filter.From, s.filter.To = from, to
+		case promptExport:
+			if v == "" {
+				s.promptErr = "give a file path"
+				return nil
+			}
+			s.prompt = promptNone
+			s.input.Blur()
+			return s.export(a, v)
+		}
+		s.prompt = promptNone
+		s.input.Blur()
+		s.refilter()
+		return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	}
+	var cmd tea.Cmd
+	s.input, cmd = s.input.Update(k)
+	if s.prompt == promptSearch {
+		// The search applies as it is typed.
+		s.filter.Text = strings.TrimSpace(s.input.Value())
+		s.refilter()
+	}
+	return cmd
+}
+
+// export writes the rows shown (after the filter) as CSV.
+func (s *historyScreen) export(a *App, path string) tea.Cmd {
+	rows := make([]payout.Row, len(s.idx))
+	for i, ix := range s.idx {
+		rows[i] = s.rows[ix]
+	}
+	symbol := a.symbolFunc()
+	names := s.names
+	return func() tea.Msg {
+		err := payout.SaveCSV(path, rows, symbol, func(id string) string {
+			if v, ok := names.Get(id); ok {
+				return v
+			}
+			return ""
+		})
+		return historyExportMsg{path: path, n: len(rows), err: err}
+	}
+}
+
+func formatRange(f payout.Filter) string {
+	if f.From.IsZero() && f.To.IsZero() {
+		return ""
+	}
+	var from, to string
+	if !f.From.IsZero() {
+		from = f.From.Format("2006-01-02")
+	}
+	if !f.To.IsZero() {
+		to = f.To.Format("2006-01-02")
+	}
+	return from + ".." + to
+}
+
+// parseRange reads "FROM..TO" in local dates; TO covers its whole day.
+func parseRange(v string) (from, to time.Time, errText string) {
+	if v == "" {
+		return time.Time{}, time.Time{}, ""
+	}
+	a, b, ok := strings.Cut(v, "..")
+	if !ok {
+		b = a
+	}
+	a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+	if a != "" {
+		t, err := time.ParseInLocation("2006-01-02", a, time.Local)
+		if err != nil {
+			return from, to, "the start is not a date like 2026-11-01"
+		}
+		from = t
+	}
+	if b != "" {
+		t, err := time.ParseInLocation("2006-01-02", b, time.Local)
+		if err != nil {
+			return from, to, "the end is not a date like 2026-11-30"
+		}
+		to = t.AddDate(0, 0, 1).Add(-time.Nanosecond)
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return time.Time{}, time.Time{}, "the end is before the start"
+	}
+	return from, to, ""
+}
+
+// assetCycle lists the asset ids the asset filter steps through.
+func (a *App) assetCycle() []string {
+	var ids []string
+	if a.home != nil {
+		for _, as := range a.home.assets {
+			ids = append(ids, as.AssetID)
+		}
+	}
+	return ids
+}
+
+// symbolFunc maps asset ids to symbols as far as the balances know them.
+func (a *App) symbolFunc() func(string) string {
+	m := map[string]string{}
+	if a.home != nil {
+		for _, as := range a.home.assets {
+			m[as.AssetID] = as.Symbol
+		}
+	}
+	return func(id string) string {
+		if s, ok := m[id]; ok {
+			return s
+		}
+		return shortID(id)
+	}
+}
+
+var stateLabel = map[payout.RowState]string{
+	payout.RowDone:     "done",
+	payout.RowInDoubt:  "IN DOUBT",
+	payout.RowFailed:   "failed",
+	payout.RowReceived: "received",
+	payout.RowOther:    "other tool",
+}
+
+func (s *historyScreen) view(a *App, height int) string {
+	st := a.st
+	if s.detail && len(s.idx) > 0 {
+		return s.detailView(a)
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render("History"))
+	if n := len(s.rows); n > 0 {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("  %d shown of %d loaded", len(s.idx), n)))
+	}
+	b.WriteString("\n")
+	b.WriteString(s.filterLine(a) + "\n")
+	if s.prompt != promptNone {
+		label := map[promptKind]string{promptSearch: "Search: ", promptDates: "Dates: ", promptExport: "Export to: "}[s.prompt]
+		b.WriteString(st.Focused.Render("› "+label) + s.input.View() + "\n")
+		if s.promptErr != "" {
+			b.WriteString(st.Error.Render("  ✗ "+s.promptErr) + "\n")
+		}
+	} else {
+		b.WriteString("\n")
+	}
+
+	w := a.width - 2
+	const timeW, dirW, assetW, amtW, stateW, traceW = 17, 4, 6, 20, 11, 9
+	rest := w - timeW - dirW - assetW - amtW - stateW - traceW - 2
+	nameW := max(8, rest*2/5)
+	memoW := max(6, rest-nameW)
+	b.WriteString(st.Label.Render("  "+padRight("TIME", timeW)+padRight("DIR", dirW)+padRight("ASSET", assetW)+
+		padLeft("AMOUNT", amtW-1)+" "+padRight("COUNTERPARTY", nameW)+padRight("MEMO", memoW)+padRight("TRACE", traceW)+"STATE") + "\n")
+
+	vis := s.visibleRows(a, height)
+	symbol := a.symbolFunc()
+	end := min(len(s.idx), s.top+vis)
+	for i := s.top; i < end; i++ {
+		r := s.rows[s.idx[i]]
+		dir := "in"
+		if r.Outgoing() {
+			dir = "out"
+		}
+		who := clean(s.name(r.OpponentID))
+		if who == "" {
+			who = shortID(r.OpponentID)
+		}
+		amt := payout.GroupDigits(r.Amount.String())
+		if r.Amount.IsPositive() {
+			amt = "+" + amt
+		}
+		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(clean(symbol(r.AssetID)), assetW-1), assetW) +
+			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(clean(r.Memo), memoW-1), memoW) +
+			padRight(shortID(r.TraceID), traceW) + stateLabel[r.State]
+		switch {
+		case i == s.cursor:
+			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
+		case r.State == payout.RowInDoubt || r.State == payout.RowFailed:
+			b.WriteString("  " + st.Warn.Render(line) + "\n")
+		default:
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	switch {
+	case s.loading:
+		b.WriteString(st.Subtle.Render("  Loading…") + "\n")
+	case s.err != "":
+		b.WriteString(st.Error.Render("  "+s.err) + "\n")
+	case len(s.idx) == 0 && s.h.Done():
+		b.WriteString(st.Subtle.Render("  Nothing matches.") + "\n")
+	case s.h.Done() && end == len(s.idx):
+		b.WriteString(st.Subtle.Render("  — the beginning of the history —") + "\n")
+	}
+	return b.String()
+}
+
+func (s *historyScreen) filterLine(a *App) string {
+	st := a.st
+	parts := []string{}
+	asset := "all assets"
+	if s.filter.AssetID != "" {
+		asset = a.symbolFunc()(s.filter.AssetID)
+	}
+	parts = append(parts, "asset: "+asset)
+	dir := map[payout.Direction]string{payout.DirAll: "in and out", payout.DirIn: "in only", payout.DirOut: "out only"}[s.filter.Direction]
+	parts = append(parts, "direction: "+dir)
+	if r := formatRange(s.filter); r != "" {
+		parts = append(parts, "dates: "+r)
+	}
+	if s.filter.Text != "" {
+		parts = append(parts, "search: \""+truncate(s.filter.Text, 20)+"\"")
+	}
+	return st.Subtle.Render("Filter — " + strings.Join(parts, " · "))
+}
+
+func (s *historyScreen) detailView(a *App) string {
+	st := a.st
+	r := s.rows[s.idx[s.cursor]]
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Entry") + st.Subtle.Render("  "+stateLabel[r.State]) + "\n\n")
+	row := func(label, v string) {
+		if v == "" {
+			v = st.Subtle.Render("—")
+		}
+		b.WriteString(st.Label.Render("  "+padRight(label, 17)) + v + "\n")
+	}
+	amt := payout.GroupDigits(r.Amount.String())
+	if r.Amount.IsPositive() {
+		amt = "+" + amt
+	}
+	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
+	row("Amount", amt+" "+clean(a.symbolFunc()(r.AssetID)))
+	row("Asset id", r.AssetID)
+	row("Counterparty", clean(s.name(r.OpponentID)))
+	row("Counterparty id", r.OpponentID)
+	row("Memo", clean(r.Memo))
+	row("Trace id", r.TraceID)
+	row("Snapshot id", r.SnapshotID)
+	row("Closing balance", payout.GroupDigits(r.Closing))
+	row("Confirmed by", clean(r.Operator))
+	if r.State == payout.RowFailed {
+		row("Refused", fmt.Sprintf("%d %s", r.Code, clean(r.Reason)))
+	}
+	switch r.State {
+	case payout.RowInDoubt:
+		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", a.width-2, "  ") + "\n")
+	case payout.RowOther:
+		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", a.width-2, "  ") + "\n")
+	}
+	return b.String()
+}
