@@ -106,7 +106,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
-		a.help.Width = msg.Width - 2
+		// The help line is never cut with "…": the footer wraps it instead.
+		a.help.Width = 0
 		return a, nil
 	case startMsg:
 		return a, a.onStart(msg)

@@ -300,11 +300,11 @@ func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case "/":
-		return s.openPrompt(promptSearch, s.filter.Text, "memo, name, id or trace")
+		return s.openPrompt(a, promptSearch, s.filter.Text, "memo, name, id or trace")
 	case "f":
-		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
+		return s.openPrompt(a, promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
 	case "e":
-		return s.openPrompt(promptExport, payout.ExportPath(a.deps.DataDir, time.Now()), "")
+		return s.openPrompt(a, promptExport, payout.ExportPath(a.deps.DataDir, time.Now()), "")
 	case "a":
 		syms := a.assetCycle()
 		s.assetIx = (s.assetIx + 1) % (len(syms) + 1)
@@ -384,8 +384,9 @@ func (s *historyScreen) onDetailKey(a *App, k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-func (s *historyScreen) openPrompt(p promptKind, value, placeholder string) tea.Cmd {
+func (s *historyScreen) openPrompt(a *App, p promptKind, value, placeholder string) tea.Cmd {
 	s.prompt = p
+	s.input.Width = max(20, a.width-18)
 	s.promptErr = ""
 	s.input.SetValue(value)
 	s.input.Placeholder = placeholder

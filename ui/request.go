@@ -943,6 +943,17 @@ func (s *requestScreen) showView(a *App, height int) string {
 			return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(side+2).Render(left), qrStyle.Render(qr))
 		}
 	}
+	// Short and narrow: the code with a one-line summary; the details come
+	// back when the terminal is larger.
+	if qrH+2 <= height && qrW <= w {
+		r := s.cur
+		sum := payout.GroupDigits(r.Amount) + " " + clean(s.symbol(r.AssetID))
+		if r.Memo != "" {
+			sum += " · " + clean(r.Memo)
+		}
+		sum += " · trace " + shortID(r.TraceID) + " · open (c copies the link, w watches)"
+		return a.st.Title.Render(truncate(sum, w)) + "\n\n" + qrStyle.Render(qr)
+	}
 	needW, needH := max(qrW+2, a.width), a.height-height+lipgloss.Height(head)+1+qrH
 	return head + "\n\n" + a.st.Subtle.Render(para("Enlarge the terminal to see the QR code (to "+itoa(needW)+"×"+itoa(needH)+
 		"; this one is "+itoa(a.width)+"×"+itoa(a.height)+"), or copy the link with c.", w, ""))
