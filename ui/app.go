@@ -61,6 +61,11 @@ type App struct {
 	history  *historyScreen
 	request  *requestScreen
 
+	lock        *lockScreen // the console is locked (idle time ran out)
+	lockPending bool        // the idle time ran out during a send
+	lastInput   time.Time   // the last key
+	now         func() time.Time
+
 	quitArmed  bool // ctrl+c pressed once during a send
 	quitting   bool
 	recovering bool // in-doubt payouts are being settled (and may be re-posted)
@@ -80,13 +85,19 @@ func (a *App) nextGen() int {
 func New(d Deps) *App {
 	h := help.New()
 	h.ShortSeparator = "  "
-	return &App{deps: d, st: DefaultStyles(), keys: defaultGlobalKeys(), help: h, screen: screenLoading, loading: "Opening the profile…"}
+	a := &App{deps: d, st: DefaultStyles(), keys: defaultGlobalKeys(), help: h, screen: screenLoading, loading: "Opening the profile…", now: time.Now}
+	a.lastInput = a.now()
+	return a
 }
 
 // Init reads the profile to open.
 func (a *App) Init() tea.Cmd {
 	load := loadProfileCmd(a.deps)
-	return func() tea.Msg { return load() }
+	cmds := []tea.Cmd{func() tea.Msg { return load() }}
+	if a.idleLock() > 0 {
+		cmds = append(cmds, lockTick())
+	}
+	return tea.Batch(cmds...)
 }
 
 // Close releases the open profile's journal. Call it after the program ends.
@@ -115,6 +126,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.onConn(msg)
 	case recoveredMsg:
 		a.onRecovered(msg)
+		a.afterSend()
+		return a, nil
+	case lockTickMsg:
+		return a, a.onLockTick()
+	case unlockMsg:
+		if a.lock != nil {
+			return a, a.updateLock(msg)
+		}
 		return a, nil
 	case copiedMsg:
 		if msg.err != nil {
@@ -130,8 +149,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return a, nil
 	case tea.KeyMsg:
+		a.lastInput = a.now()
 		if key.Matches(msg, a.keys.Quit) {
 			return a, a.onQuitKey()
+		}
+		if a.lock != nil {
+			return a, a.updateLock(msg)
 		}
 		a.quitArmed = false
 		if a.showHelp {
@@ -145,7 +168,9 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, nil
 		}
 	}
-	return a, a.updateScreen(msg)
+	cmd := a.updateScreen(msg)
+	a.afterSend()
+	return a, cmd
 }
 
 // typing reports whether the focused element takes free text, so that "?"
@@ -316,7 +341,9 @@ func (a *App) View() string {
 	}
 	header, footer, bodyH := a.layout()
 	var body string
-	if a.showHelp {
+	if a.lock != nil {
+		body = a.lockView(bodyH)
+	} else if a.showHelp {
 		body = a.fullHelp()
 	} else {
 		body = a.body(bodyH)
@@ -345,7 +372,7 @@ func (a *App) bodyHeight() int {
 
 func (a *App) header() string {
 	left := a.st.Title.Render("mixdesk")
-	if a.conn != nil {
+	if a.conn != nil && a.lock == nil {
 		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + clean(a.conn.me.FullName))
 	}
 	right := ""
@@ -374,6 +401,9 @@ func (a *App) footer() string {
 }
 
 func (a *App) shortHelp() []key.Binding {
+	if a.lock != nil {
+		return append(a.lockKeys(), a.keys.Quit)
+	}
 	var ks []key.Binding
 	switch a.screen {
 	case screenSetup:

@@ -25,6 +25,8 @@ type Deps struct {
 	ClientOptions []mixin.Option
 	// Payout is the review configuration besides the profile's own id.
 	Payout payout.Config
+	// IdleLock locks the console after this long without a key; 0 = never.
+	IdleLock time.Duration
 }
 
 // conn is an open profile: its session, client, journal and desk.

@@ -1,0 +1,179 @@
+package ui
+
+import (
+	"context"
+	cryptosubtle "crypto/subtle"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+)
+
+// lockCheckEvery is how often the idle time is looked at.
+const lockCheckEvery = 5 * time.Second
+
+// lockScreen hides everything of the profile until the PIN is typed.
+type lockScreen struct {
+	pin      textinput.Model
+	wrong    int    // wrong PINs typed at this lock
+	err      string // the last refusal
+	checking bool
+	gen      int
+	since    time.Time
+}
+
+type (
+	lockTickMsg struct{}
+	unlockMsg   struct {
+		gen   int
+		ok    bool
+		wrong bool  // the PIN was refused
+		err   error // the check itself failed (network, lock)
+	}
+)
+
+// lockTick schedules the next idle check.
+func lockTick() tea.Cmd {
+	return tea.Tick(lockCheckEvery, func(time.Time) tea.Msg { return lockTickMsg{} })
+}
+
+func newLockScreen() *lockScreen {
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = "6 digits"
+	in.CharLimit = 6
+	in.Width = 10
+	in.EchoMode = textinput.EchoPassword
+	in.EchoCharacter = '•'
+	in.Focus()
+	return &lockScreen{pin: in, since: time.Now()}
+}
+
+// idleLock is the configured idle time; zero turns the lock off.
+func (a *App) idleLock() time.Duration { return a.deps.IdleLock }
+
+// onLockTick locks the console when it was idle long enough. A send in
+// progress is never interrupted: the lock waits for its result.
+func (a *App) onLockTick() tea.Cmd {
+	if a.idleLock() <= 0 {
+		return nil
+	}
+	if a.lock == nil && a.conn != nil && a.now().Sub(a.lastInput) >= a.idleLock() {
+		if a.sending() {
+			a.lockPending = true
+		} else {
+			a.engageLock()
+		}
+	}
+	return lockTick()
+}
+
+func (a *App) engageLock() {
+	a.lock = newLockScreen()
+	a.lockPending = false
+	a.showHelp = false
+	a.status = ""
+	// Secrets typed into a form are not left behind a locked screen.
+	if a.confirm != nil {
+		a.confirm.pin.SetValue("")
+	}
+}
+
+// afterSend locks the console if the idle time ran out during a send.
+func (a *App) afterSend() {
+	if a.lockPending && !a.sending() {
+		a.engageLock()
+	}
+}
+
+func (a *App) updateLock(msg tea.Msg) tea.Cmd {
+	l := a.lock
+	switch msg := msg.(type) {
+	case unlockMsg:
+		if msg.gen != l.gen {
+			return nil
+		}
+		l.checking = false
+		if msg.ok {
+			a.lock = nil
+			a.lastInput = a.now()
+			return nil
+		}
+		l.pin.SetValue("")
+		if msg.wrong {
+			l.wrong++
+			l.err = "Wrong PIN: still locked."
+		} else {
+			l.err = "The PIN could not be checked: " + explain(msg.err)
+		}
+		return nil
+	case tea.KeyMsg:
+		if l.checking {
+			return nil
+		}
+		if msg.Type == tea.KeyEnter {
+			return a.tryUnlock()
+		}
+		var cmd tea.Cmd
+		l.pin, cmd = l.pin.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+// tryUnlock checks the typed PIN: against the kept PIN, or with the server
+// (POST /pin/verify) when the profile asks for the PIN at every transfer.
+func (a *App) tryUnlock() tea.Cmd {
+	l := a.lock
+	pin := l.pin.Value()
+	if err := mixin.ValidatePIN(pin); err != nil {
+		l.err = "The PIN is 6 digits."
+		return nil
+	}
+	l.gen = a.nextGen()
+	if a.conn.profile.KeepPIN {
+		ok := cryptosubtle.ConstantTimeCompare([]byte(pin), []byte(a.conn.profile.PIN)) == 1
+		l.pin.SetValue("")
+		gen := l.gen
+		return func() tea.Msg { return unlockMsg{gen: gen, ok: ok, wrong: !ok} }
+	}
+	l.checking = true
+	l.pin.SetValue("")
+	client, gen := a.conn.client, l.gen
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err := client.VerifyPIN(ctx, pin)
+		if mixin.IsPINIncorrect(err) {
+			return unlockMsg{gen: gen, wrong: true}
+		}
+		return unlockMsg{gen: gen, ok: err == nil, err: err}
+	}
+}
+
+func (a *App) lockView(height int) string {
+	l := a.lock
+	st := a.st
+	var b strings.Builder
+	b.WriteString("\n" + st.Title.Render("Locked") + "\n\n")
+	b.WriteString(para("The console locked itself after "+a.idleLock().String()+" without a key. Nothing of the profile is shown until its PIN is typed.", a.width-2, "") + "\n\n")
+	b.WriteString(st.Focused.Render("› PIN: ") + l.pin.View() + "\n")
+	switch {
+	case l.checking:
+		b.WriteString("\n" + st.Subtle.Render("Checking the PIN with the API…") + "\n")
+	case l.err != "":
+		b.WriteString("\n" + st.Error.Render(l.err) + "\n")
+	}
+	if l.wrong > 0 {
+		b.WriteString(st.Warn.Render(plural(l.wrong, "wrong try")+" at this lock.") + "\n")
+	}
+	return b.String()
+}
+
+func (a *App) lockKeys() []key.Binding {
+	return []key.Binding{bind([]string{"enter"}, "enter", "unlock")}
+}

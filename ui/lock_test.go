@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin/sandbox"
+)
+
+// fakeClock is a settable clock for the idle lock.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// lockedApp opens the console on home with a 5-minute idle lock and a
+// clock the test moves.
+func lockedApp(t *testing.T, o rigOpts) (*rig, *App, *pump, *fakeClock) {
+	t.Helper()
+	r := newRig(t, o)
+	r.deps.IdleLock = 5 * time.Minute
+	a := New(r.deps)
+	clk := &fakeClock{t: time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)}
+	a.now = clk.now
+	a.lastInput = clk.now()
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	return r, a, p, clk
+}
+
+func TestIdleLockHidesTheProfileUntilThePIN(t *testing.T) {
+	t.Parallel()
+	r, a, p, clk := lockedApp(t, rigOpts{})
+	clk.add(4*time.Minute + 59*time.Second)
+	p.send(lockTickMsg{})
+	if a.lock != nil {
+		t.Fatal("locked before the idle time ran out")
+	}
+	clk.add(2 * time.Second)
+	p.send(lockTickMsg{})
+	if a.lock == nil {
+		t.Fatal("not locked after 5 minutes idle")
+	}
+	v := a.View()
+	mustContain(t, v, "Locked", "PIN:")
+	mustNotContain(t, v, r.world.OperatorUser.FullName, "USDT", "50,000", profileName)
+
+	// Keys go to the lock only: "t" does not open a transfer behind it.
+	p.typ("t")
+	if a.screen != screenHome || a.transfer != nil {
+		t.Fatal("a key reached the screen behind the lock")
+	}
+
+	// Three wrong PINs: counted, shown, still locked.
+	for i := 1; i <= 3; i++ {
+		for range 6 {
+			p.send(tea.KeyMsg{Type: tea.KeyBackspace})
+		}
+		p.typ(r.wrongPIN())
+		p.press(tea.KeyEnter)
+		p.until("the answer", func(a *App) bool { return a.lock != nil && a.lock.wrong == i })
+	}
+	v = a.View()
+	mustContain(t, v, "Wrong PIN: still locked.", "3 wrong tries at this lock.")
+	mustNotContain(t, v, r.world.OperatorUser.FullName)
+
+	p.typ(r.world.Operator.PIN)
+	p.press(tea.KeyEnter)
+	p.until("the unlock", func(a *App) bool { return a.lock == nil })
+	mustContain(t, a.View(), r.world.OperatorUser.FullName, "USDT")
+}
+
+// TestIdleLockAskedPINChecksWithTheServer: a profile that does not keep its
+// PIN is unlocked by POST /pin/verify; a wrong PIN there counts too.
+func TestIdleLockAskedPINChecksWithTheServer(t *testing.T) {
+	t.Parallel()
+	r, a, p, clk := lockedApp(t, rigOpts{askPIN: true})
+	clk.add(6 * time.Minute)
+	p.send(lockTickMsg{})
+	if a.lock == nil {
+		t.Fatal("not locked")
+	}
+	p.typ(r.wrongPIN())
+	p.press(tea.KeyEnter)
+	p.until("the refusal", func(a *App) bool { return a.lock != nil && a.lock.wrong == 1 })
+	if n := r.calls.count("POST /pin/verify"); n != 1 {
+		t.Fatalf("%d PIN checks, want 1", n)
+	}
+	p.typ(r.world.Operator.PIN)
+	p.press(tea.KeyEnter)
+	p.until("the unlock", func(a *App) bool { return a.lock == nil })
+}
+
+// TestIdleLockWaitsForASend: the idle time running out during a send does
+// not interrupt it; the console locks once the result is in.
+func TestIdleLockWaitsForASend(t *testing.T) {
+	t.Parallel()
+	r, a, p, clk := lockedApp(t, rigOpts{})
+	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultDelay, Times: 1, Delay: 600 * time.Millisecond})
+	p.typ("t")
+	p.typ("usdt")
+	p.press(tea.KeyEnter)
+	p.typ(r.rcpt.IdentityNumber)
+	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p.press(tea.KeyTab)
+	p.typ("10")
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
+	p.press(tea.KeyTab, tea.KeyTab)
+	for range a.confirm.r.Warnings {
+		p.press(tea.KeySpace)
+	}
+	p.typ("10")
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	if !a.sending() {
+		t.Fatal("not sending")
+	}
+	clk.add(10 * time.Minute)
+	p.send(lockTickMsg{})
+	if a.lock != nil {
+		t.Fatal("the lock interrupted a send in progress")
+	}
+	if !a.lockPending {
+		t.Fatal("the lock was not kept for after the send")
+	}
+	p.until("the result, then the lock", func(a *App) bool { return !a.sending() && a.lock != nil })
+	if a.result.res == nil || a.result.res.State.String() != "done" {
+		t.Fatalf("result %+v", a.result.res)
+	}
+	if n := len(r.ledgerFor(a.result.r.TraceID)); n != 1 {
+		t.Fatalf("%d debits", n)
+	}
+	if strings.Contains(a.View(), "Paid") {
+		t.Fatal("the result shows through the lock")
+	}
+}
+
+func TestIdleLockOff(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	a := New(r.deps) // IdleLock 0
+	t.Cleanup(a.Close)
+	clk := &fakeClock{t: time.Now()}
+	a.now = clk.now
+	p := newPump(t, a)
+	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	clk.add(24 * time.Hour)
+	p.send(lockTickMsg{})
+	if a.lock != nil {
+		t.Fatal("locked with the lock turned off")
+	}
+}
