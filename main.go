@@ -33,15 +33,26 @@ Usage:
                  [--recipient ID | --profile NAME] [--qr]
                    print a payment link (and its QR code) and exit;
                    see mixdesk payurl --help
+  mixdesk journal verify [--profile NAME | --file PATH] [--data-dir DIR]
+  mixdesk journal export --csv FILE [--profile NAME | --file PATH] [--data-dir DIR]
+                   check a profile's journal (the audit trail) or export it
+                   as CSV; see mixdesk journal --help
 
 Flags:
   --profile NAME   open this profile of the OS keyring (default: the default profile)
   --api URL        API base URL (default https://api.mixin.one; also $MIXDESK_API)
   --data-dir DIR   where journals and local state live
                    (default $XDG_DATA_HOME/mixdesk, else ~/.local/share/mixdesk)
+  --config FILE    the policy file: caps, thresholds, idle lock, address-book-only
+                   (default config.toml in the OS config directory)
   --sandbox        run on the embedded sandbox of the Mixin API: no real funds, no keyring
   --version        print the version and exit
   --help           print this help and exit
+
+The treasury policy (caps per asset, address-book-only, idle lock, large-amount
+threshold, duplicate window) is read from the config file in the OS config
+directory (on Linux ~/.config/mixdesk/config.toml); a file with a mistake stops
+mixdesk with the line and the reason.
 `
 
 type options struct {
@@ -49,6 +60,7 @@ type options struct {
 	api     string
 	dataDir string
 	sandbox bool
+	config  string
 }
 
 func main() {
@@ -59,6 +71,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "payurl" {
 		return runPayURL(args[1:], "", stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "journal" {
+		return runJournal(args[1:], journalDefaults{dataDir: defaultDataDir()}, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("mixdesk", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported below, in one line
 	var o options
@@ -66,6 +81,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.profile, "profile", "", "open the profile `NAME` (default: the default profile)")
 	fs.StringVar(&o.api, "api", envOr("MIXDESK_API", mixin.DefaultBaseURL), "API base `URL` (also $MIXDESK_API)")
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "`DIR` for the journal and local state")
+	fs.StringVar(&o.config, "config", "", "the policy `FILE` (default: config.toml in the OS config directory)")
 	fs.BoolVar(&o.sandbox, "sandbox", false, "run on the embedded sandbox of the Mixin API (no real funds, no keyring)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -88,18 +104,59 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return runPayURL(fs.Args()[1:], o.profile, stdout, stderr)
 	}
+	if fs.NArg() > 0 && fs.Arg(0) == "journal" {
+		// Global flags before the command: --profile and --data-dir name the
+		// journal; --sandbox names the sandbox's.
+		def := journalDefaults{profile: o.profile, dataDir: o.dataDir}
+		if o.sandbox {
+			def = journalDefaults{profile: sandboxProfile, dataDir: filepath.Join(o.dataDir, "sandbox"), sandbox: true}
+		}
+		return runJournal(fs.Args()[1:], def, stdout, stderr)
+	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mixdesk: unknown command %q (see mixdesk --help)\n", fs.Arg(0))
 		return 2
 	}
+	profile := o.profile
 	if o.sandbox {
-		return runSandbox(o, stderr)
+		profile = sandboxProfile
 	}
-	return runKeyring(o, stderr)
+	configPath, ok := checkConfig(o.config, profile, stderr)
+	if !ok {
+		return 1
+	}
+	if o.sandbox {
+		return runSandbox(o, configPath, stderr)
+	}
+	return runKeyring(o, configPath, stderr)
+}
+
+// configPathFor is where the policy file is looked for; tests put theirs
+// in its place.
+var configPathFor = payout.DefaultConfigPath
+
+// checkConfig reads the policy file before anything starts, so that a
+// mistake in it stops mixdesk with the line and the reason instead of
+// running under rules nobody wrote. Every profile's table is checked; the
+// console reads the file again for the profile it opens.
+func checkConfig(given, profile string, stderr io.Writer) (string, bool) {
+	path, err := given, error(nil)
+	if path == "" {
+		path, err = configPathFor()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mixdesk: the policy file cannot be found: %v; set XDG_CONFIG_HOME or HOME\n", err)
+		return "", false
+	}
+	if _, err := payout.LoadPolicy(path, profile); err != nil {
+		fmt.Fprintf(stderr, "mixdesk: config: %v\nmixdesk: fix the policy file (see mixdesk --help and the README); nothing was started\n", err)
+		return "", false
+	}
+	return path, true
 }
 
 // runKeyring opens the console on the OS keyring's profiles.
-func runKeyring(o options, stderr io.Writer) int {
+func runKeyring(o options, configPath string, stderr io.Writer) int {
 	store, err := keystore.New(keystore.System(), keystore.Options{})
 	if err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
@@ -112,12 +169,15 @@ func runKeyring(o options, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mixdesk: %v\nmixdesk: profiles live in the OS keyring only; `mixdesk --sandbox` runs without one.\n", err)
 		return 1
 	}
-	return runConsole(ui.Deps{Store: store, APIURL: o.api, DataDir: o.dataDir, Profile: o.profile}, stderr)
+	return runConsole(ui.Deps{Store: store, APIURL: o.api, DataDir: o.dataDir, Profile: o.profile, ConfigPath: configPath}, stderr)
 }
+
+// sandboxProfile is the name of the sandbox's profile (and of its journal).
+const sandboxProfile = "sandbox"
 
 // runSandbox runs the console on the embedded sandbox, with its generated
 // session in an in-memory keyring: no keyring and no real funds involved.
-func runSandbox(o options, stderr io.Writer) int {
+func runSandbox(o options, configPath string, stderr io.Writer) int {
 	host, err := startSandbox(filepath.Join(o.dataDir, "sandbox"))
 	if err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
@@ -131,7 +191,7 @@ func runSandbox(o options, stderr io.Writer) int {
 	store, _ := keystore.New(keystore.NewMemory(), keystore.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	const name = "sandbox"
+	const name = sandboxProfile
 	if err := store.Save(ctx, name, keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, false); err != nil {
 		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
 		return 1
@@ -140,7 +200,8 @@ func runSandbox(o options, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
 		return 1
 	}
-	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true}, stderr)
+	// The sandbox never locks: its generated PIN is not one an operator types.
+	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true, ConfigPath: configPath, IdleLock: -1}, stderr)
 }
 
 func runConsole(d ui.Deps, stderr io.Writer) int {
@@ -337,4 +398,189 @@ func defaultDataDir() string {
 		}
 	}
 	return filepath.Join(home, ".local", "share", "mixdesk")
+}
+
+const journalUsage = `mixdesk journal: check or export a profile's payout journal (the audit trail)
+
+Usage:
+  mixdesk journal verify [--profile NAME | --file PATH] [--data-dir DIR]
+  mixdesk journal export --csv FILE [--profile NAME | --file PATH] [--data-dir DIR]
+
+verify reads the journal and checks its hash chain: every record's seq and
+the hash of the line before it, every intent's content hash, and the order
+of intents and outcomes. It prints one line: the number of records, the last
+seq and the head hash (keep it elsewhere to notice records cut off the end
+later), or the first broken line and why.
+
+export writes every readable record as CSV to a new file (mode 0600; an
+existing file is never replaced): seq, time, kind, trace_id, asset_id,
+recipient_id, amount, memo, operator, host, snapshot_id, closing_balance,
+code, description, hash, prev, via, batch_id, row_key. Cells that a
+spreadsheet would run as a formula start with an apostrophe.
+
+Both only read the journal: they work while a console has it open, take no
+lock and change nothing (a line cut short by a crash is reported, not cut).
+
+Flags:
+  --profile NAME   the journal of this keyring profile: DIR/journal-NAME.jsonl
+  --data-dir DIR   where the journals live (default as for the console)
+  --file PATH      a journal file by its path instead of --profile
+  --csv FILE       (export) the CSV file to write
+  --help           print this help and exit
+
+Exit status: 0 intact (verify) or exported from an intact journal; 1 the
+journal is broken (export still writes what is readable), cannot be read,
+or the export cannot be written; 2 bad usage.
+`
+
+// journalDefaults are the journal flags' defaults, from the global flags
+// given before the command.
+type journalDefaults struct {
+	profile string
+	dataDir string
+	sandbox bool // --sandbox: the sandbox's journal
+}
+
+// runJournal runs `mixdesk journal verify|export`. It reads the journal
+// without locking or changing it and never touches the terminal beyond
+// printing lines.
+func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) int {
+	usageErr := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mixdesk journal: "+format+" (see mixdesk journal --help)\n", a...)
+		return 2
+	}
+	if len(args) == 0 {
+		return usageErr("say verify or export")
+	}
+	cmd := args[0]
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, journalUsage)
+		return 0
+	case "verify", "export":
+	default:
+		return usageErr("unknown command %q; say verify or export", cmd)
+	}
+	fs := flag.NewFlagSet("mixdesk journal "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	profile, dataDir, file, csvPath := def.profile, def.dataDir, "", ""
+	fs.StringVar(&profile, "profile", profile, "the journal of this keyring profile")
+	fs.StringVar(&dataDir, "data-dir", dataDir, "where the journals live")
+	fs.StringVar(&file, "file", "", "a journal file by its path")
+	if cmd == "export" {
+		fs.StringVar(&csvPath, "csv", "", "the CSV file to write")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, journalUsage)
+			return 0
+		}
+		return usageErr("%v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	if cmd == "export" && csvPath == "" {
+		return usageErr("export needs --csv FILE, the file to write")
+	}
+
+	path := file
+	switch {
+	case file != "" && profile != "" && !def.sandbox:
+		return usageErr("give --file or --profile, not both")
+	case file != "":
+	case profile == "":
+		return usageErr("say which journal: --profile NAME (its journal in --data-dir) or --file PATH")
+	default:
+		if err := keystore.ValidateName(profile); err != nil {
+			return usageErr("--profile: %s", strings.TrimPrefix(err.Error(), "keystore: "))
+		}
+		if dataDir == "" {
+			return usageErr("--data-dir is empty")
+		}
+		path = payout.JournalPath(dataDir, profile)
+	}
+
+	rep, err := payout.VerifyFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintf(stderr, "mixdesk journal: there is no journal at %s (no payout was recorded there; check --profile and --data-dir)\n", path)
+		return 1
+	case err != nil:
+		fmt.Fprintf(stderr, "mixdesk journal: %v\n", err)
+		return 1
+	}
+
+	if cmd == "verify" {
+		fmt.Fprintln(stdout, journalSummary(rep))
+		printJournalDetails(stdout, rep)
+		if !rep.Intact() {
+			return 1
+		}
+		return 0
+	}
+
+	if err := payout.SaveJournalCSV(csvPath, rep.Records); err != nil {
+		if errors.Is(err, os.ErrExist) {
+			fmt.Fprintf(stderr, "mixdesk journal: %s already exists; an export never replaces a file, so give a new name\n", csvPath)
+		} else {
+			fmt.Fprintf(stderr, "mixdesk journal: nothing was exported: %v\n", err)
+		}
+		return 1
+	}
+	fmt.Fprintf(stdout, "exported %s of journal %s to %s\n", plural(len(rep.Records), "record"), path, csvPath)
+	if rep.TornTail {
+		fmt.Fprintln(stdout, tornNote(rep))
+	}
+	if !rep.Intact() {
+		unreadable := rep.Count - len(rep.Records)
+		fmt.Fprintf(stderr, "mixdesk journal: %s\n", journalSummary(rep))
+		fmt.Fprintf(stderr, "mixdesk journal: the export holds every readable record, those after the break included; %s could not be read; run mixdesk journal verify for the list of problems\n",
+			plural(unreadable, "line"))
+		return 1
+	}
+	return 0
+}
+
+// journalSummary is the one-line verdict on a journal.
+func journalSummary(rep *payout.Report) string {
+	if rep.Intact() {
+		return fmt.Sprintf("journal %s: %s, chain intact (last seq %d, head %s)", rep.Path, plural(rep.Count, "record"), rep.HeadSeq, rep.HeadHash)
+	}
+	intact := rep.IntactLines()
+	verb := "are"
+	if intact == 1 {
+		verb = "is"
+	}
+	return fmt.Sprintf("journal %s: BROKEN at line %d: %s (%s); %s before it %s intact",
+		rep.Path, rep.FirstBad.Line, rep.FirstBad.Detail, plural(rep.ProblemCount, "problem"), plural(intact, "record"), verb)
+}
+
+// printJournalDetails prints what the summary line leaves out: a torn last
+// line, and every problem of a broken journal.
+func printJournalDetails(w io.Writer, rep *payout.Report) {
+	if rep.TornTail {
+		fmt.Fprintln(w, tornNote(rep))
+	}
+	if rep.Intact() {
+		return
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintf(w, "  line %d: %s (%s)\n", p.Line, p.Detail, p.Reason)
+	}
+	if more := rep.ProblemCount - len(rep.Problems); more > 0 {
+		fmt.Fprintf(w, "  ... and %s more\n", plural(more, "problem"))
+	}
+}
+
+func tornNote(rep *payout.Report) string {
+	return fmt.Sprintf("note: the last line (%d bytes at byte %d) is cut short, by a crash during an append or by an append in progress; it was never acknowledged and is not counted",
+		rep.TornLen, rep.TornOffset)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -108,3 +108,18 @@ func TestDamagedWorldFileIsReportedNotReplaced(t *testing.T) {
 		t.Fatal("the damaged file was overwritten")
 	}
 }
+
+func TestConfigFlagMalformedStopsStartUp(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "policy.toml")
+	if err := os.WriteFile(bad, []byte("idle_lock = \"5m\"\nlarge_usd = 5\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	rc := run([]string{"--config", bad, "--sandbox", "--data-dir", t.TempDir()}, &out, &errb)
+	if rc != 1 || !strings.Contains(errb.String(), bad+":2:") || !strings.Contains(errb.String(), "large_usd") {
+		t.Fatalf("rc %d, %q", rc, errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(bad), "sandbox")); err == nil {
+		t.Fatal("something was started")
+	}
+}

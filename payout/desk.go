@@ -31,6 +31,16 @@ type Config struct {
 	// DuplicateWindow is how far back "the same amount to the same recipient"
 	// is looked for. Zero means 6 hours.
 	DuplicateWindow time.Duration
+	// Limits holds the caps per asset, keyed by asset UUID; an asset without
+	// an entry has no cap. A payout over a cap is refused by Review and by
+	// Send (see CapError).
+	Limits map[string]AssetLimit
+	// AddressBookOnly refuses every recipient that is not in Book. It needs
+	// a Book.
+	AddressBookOnly bool
+	// Book is the profile's address book; nil means none: no book warnings
+	// in reviews.
+	Book *AddressBook
 }
 
 // DefaultLargeUSD is the large-amount threshold when none is configured.
@@ -48,13 +58,17 @@ type Desk struct {
 	cfg     Config
 	now     func() time.Time
 
+	caps map[string]assetCaps // parsed Config.Limits, by canonical asset id
+
 	sendMu sync.Mutex // one send or settlement at a time
 
 	namesOnce sync.Once
 	names     *Names // counterparty names, made on first use
 }
 
-// NewDesk builds a desk on an open journal.
+// NewDesk builds a desk on an open journal. A configuration it cannot
+// enforce (a malformed threshold or cap, AddressBookOnly without a book) is
+// an error: nothing is left unchecked silently.
 func NewDesk(api API, j *Journal, cfg Config) (*Desk, error) {
 	if api == nil || j == nil {
 		return nil, errors.New("payout: a desk needs an API client and an open journal")
@@ -72,11 +86,28 @@ func NewDesk(api API, j *Journal, cfg Config) (*Desk, error) {
 			return nil, fmt.Errorf("payout: large-amount threshold: %w", err)
 		}
 	}
-	return &Desk{api: api, journal: j, cfg: cfg, now: time.Now}, nil
+	if cfg.AddressBookOnly && cfg.Book == nil {
+		return nil, errors.New("payout: the profile accepts only recipients of its address book, but no address book was given")
+	}
+	limits, caps, err := parseLimits(cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Limits = limits
+	return &Desk{api: api, journal: j, cfg: cfg, caps: caps, now: time.Now}, nil
 }
 
 // Journal is the desk's journal.
 func (d *Desk) Journal() *Journal { return d.journal }
 
-// Config is the desk's configuration.
-func (d *Desk) Config() Config { return d.cfg }
+// Config is the desk's configuration (with its own copy of Limits).
+func (d *Desk) Config() Config {
+	c := d.cfg
+	if c.Limits != nil {
+		c.Limits = make(map[string]AssetLimit, len(d.cfg.Limits))
+		for k, v := range d.cfg.Limits {
+			c.Limits[k] = v
+		}
+	}
+	return c
+}

@@ -72,6 +72,14 @@ const maxJournalBytes = 1 << 30
 // lock, so a second mixdesk on the same profile is refused
 // (ErrJournalInUse).
 //
+// A batch (RunBatch) makes the intents of a group of rows durable with one
+// write and one fsync, and appends the done outcomes of its rows without
+// waiting for the disk; they become durable with the next fsync (the next
+// group's intents, any failure, the end of the batch or Close). A done
+// record lost in a crash leaves its intent in doubt, to be settled by a
+// trace look-up like any other; intents and failures are never deferred.
+// Head may count deferred records until they are synced.
+//
 // # Concurrency
 //
 // A Journal is safe for concurrent use. Appends are serialised; queries read
@@ -91,6 +99,9 @@ type Journal struct {
 	torn  int64 // offset of a torn tail to cut off, or -1
 	buf   []byte
 	fsync func(*os.File) error
+	// deferred is set while records appended without an fsync
+	// (appendDonesDeferred) may not be on disk yet.
+	deferred bool
 
 	// mu guards the state read by queries.
 	mu      sync.RWMutex
@@ -309,59 +320,176 @@ func (j *Journal) AppendFailed(f Failed) (Entry, error) {
 // append writes rec after the last record: stamps it, checks it against the
 // state, writes its line and fsyncs, then updates the index.
 func (j *Journal) append(rec Record) (Entry, error) {
+	es, err := j.appendRecords([]Record{rec}, true)
+	if err != nil {
+		return Entry{}, err
+	}
+	return es[0], nil
+}
+
+// appendRecords writes recs after the last record, in order, with one write
+// and, when durable, one fsync (which also makes any deferred record
+// durable): each is stamped, checked against the state and encoded first,
+// so that either every line is written or none. No two records of one call
+// may be about the same trace. A record that repeats the recorded outcome
+// is not written; its entry is returned as it is.
+//
+// A record appended without durable is in the file and the index when
+// appendRecords returns, but may be lost in a crash until the next durable
+// append or syncDeferred. Only outcomes that a trace look-up can find
+// again may be appended so (see appendDonesDeferred).
+func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if j.refusal != nil {
-		return Entry{}, j.refusal
+		return nil, j.refusal
 	}
-
-	rec.Seq = j.seq + 1
-	rec.Prev = hex.EncodeToString(j.head[:])
-	rec.Time = j.opts.now().UTC()
-	switch {
-	case rec.Intent != nil:
-		rec.Intent.Seq, rec.Intent.Time = rec.Seq, rec.Time
-	case rec.Done != nil:
-		rec.Done.Seq, rec.Done.Time = rec.Seq, rec.Time
-	case rec.Failed != nil:
-		rec.Failed.Seq, rec.Failed.Time = rec.Seq, rec.Time
+	out := make([]Entry, len(recs))
+	written := make([]bool, len(recs))
+	var group map[string]bool
+	if len(recs) > 1 {
+		group = make(map[string]bool, len(recs))
 	}
-
-	if err := j.idx.check(&rec); err != nil {
-		var repeat *errRepeat
-		if errors.As(err, &repeat) {
-			return repeat.existing, nil
+	seq, head := j.seq, j.head
+	now := j.opts.now().UTC()
+	buf := j.buf[:0]
+	for i := range recs {
+		rec := &recs[i]
+		if group != nil {
+			if group[rec.Trace()] {
+				return nil, fmt.Errorf("journal: two records of one append are about trace %s", rec.Trace())
+			}
+			group[rec.Trace()] = true
 		}
-		return Entry{}, err
-	}
+		rec.Seq = seq + 1
+		rec.Prev = hex.EncodeToString(head[:])
+		rec.Time = now
+		switch {
+		case rec.Intent != nil:
+			rec.Intent.Seq, rec.Intent.Time = rec.Seq, rec.Time
+		case rec.Done != nil:
+			rec.Done.Seq, rec.Done.Time = rec.Seq, rec.Time
+		case rec.Failed != nil:
+			rec.Failed.Seq, rec.Failed.Time = rec.Seq, rec.Time
+		}
 
-	w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed)
-	line := w.appendLine(j.buf[:0])
-	if err := selfCheck(line, &w); err != nil {
-		return Entry{}, err
+		if err := j.idx.check(rec); err != nil {
+			var repeat *errRepeat
+			if errors.As(err, &repeat) {
+				out[i] = repeat.existing
+				continue
+			}
+			return nil, err
+		}
+
+		w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed)
+		at := len(buf)
+		buf = w.appendLine(buf)
+		if err := selfCheck(buf[at:], &w); err != nil {
+			return nil, err
+		}
+		head = sha256.Sum256(buf[at:])
+		buf = append(buf, '\n')
+		seq++
+		written[i] = true
 	}
-	line = append(line, '\n')
-	j.buf = line
+	j.buf = buf
+	if len(buf) == 0 {
+		return out, nil
+	}
 
 	if j.torn >= 0 {
 		if err := j.f.Truncate(j.torn); err != nil {
-			return Entry{}, fmt.Errorf("journal: cut off the torn last line: %w", err)
+			return nil, fmt.Errorf("journal: cut off the torn last line: %w", err)
 		}
 		j.torn = -1
 	}
-	if _, err := j.f.Write(line); err != nil {
-		return Entry{}, j.writeFailed("write", err)
+	if _, err := j.f.Write(buf); err != nil {
+		return nil, j.writeFailed("write", err)
 	}
-	if err := j.fsync(j.f); err != nil {
-		return Entry{}, j.writeFailed("fsync", err)
+	if durable {
+		if err := j.fsync(j.f); err != nil {
+			return nil, j.writeFailed("fsync", err)
+		}
 	}
-	j.size += int64(len(line))
+	j.size += int64(len(buf))
+	j.deferred = !durable
 
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.seq = rec.Seq
-	j.head = sha256.Sum256(line[:len(line)-1])
-	return j.idx.apply(&rec).value(), nil
+	j.seq, j.head = seq, head
+	for i := range recs {
+		if written[i] {
+			out[i] = j.idx.apply(&recs[i]).value()
+		}
+	}
+	return out, nil
+}
+
+// appendIntents records several intents with one write and one fsync, as
+// AppendIntent records one: when it returns without error, every one of
+// them is on disk; when it fails, none was recorded (a *DuplicateTraceError
+// or *FieldError names the first refused intent). It lets a batch make the
+// intents of its next rows durable with one fsync before posting them.
+func (j *Journal) appendIntents(ins []Intent) ([]Entry, error) {
+	recs := make([]Record, len(ins))
+	for i := range ins {
+		in := ins[i]
+		if in.Operator == "" {
+			in.Operator = j.opts.operator
+		}
+		if in.Host == "" {
+			in.Host = j.opts.host
+		}
+		if err := validateIntent(&in); err != nil {
+			return nil, err
+		}
+		if in.Hash == "" {
+			in.Hash = in.ContentHash()
+		}
+		recs[i] = Record{Kind: KindIntent, Intent: &in}
+	}
+	return j.appendRecords(recs, true)
+}
+
+// appendDonesDeferred records done outcomes like AppendDone, with one
+// write and without waiting for the disk: they become durable with the
+// next durable append (the next intents, a failure) or syncDeferred.
+// Losing them in a crash is harmless: their intents are then in doubt, and
+// the trace look-ups that settle them find the transfers again. Failures
+// are never deferred: a lost refusal would look like a transfer never
+// tried.
+func (j *Journal) appendDonesDeferred(ds []Done) ([]Entry, error) {
+	recs := make([]Record, len(ds))
+	for i := range ds {
+		d := ds[i]
+		if err := validateDone(&d); err != nil {
+			return nil, err
+		}
+		recs[i] = Record{Kind: KindDone, Done: &d}
+	}
+	return j.appendRecords(recs, false)
+}
+
+// syncDeferred makes the records appended without waiting for the disk
+// durable. A failed fsync refuses further appends (ErrJournalWrite), as a
+// failed append does; the deferred records stay in the index, and a fresh
+// Open shows what reached the disk.
+func (j *Journal) syncDeferred() error {
+	j.wmu.Lock()
+	defer j.wmu.Unlock()
+	if !j.deferred || j.f == nil {
+		return nil
+	}
+	if err := j.fsync(j.f); err != nil {
+		refusal := fmt.Errorf("%w (fsync: %w); open the journal again to verify it", ErrJournalWrite, err)
+		j.mu.Lock()
+		j.refusal = refusal
+		j.mu.Unlock()
+		return refusal
+	}
+	j.deferred = false
+	return nil
 }
 
 // selfCheck reads an encoded line back as Open would, so that nothing is
@@ -401,6 +529,11 @@ func (j *Journal) Close() error {
 	defer j.wmu.Unlock()
 	if j.f == nil {
 		return nil
+	}
+	if j.deferred {
+		// Best effort: a deferred record lost here is settled by trace.
+		_ = j.fsync(j.f)
+		j.deferred = false
 	}
 	err := j.f.Close()
 	j.f = nil

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -370,4 +372,61 @@ func stateDetail(err error) string {
 		return fmt.Sprintf("repeats the outcome of trace %s, which the journal never writes", repeat.existing.Intent.Trace)
 	}
 	return strings.TrimPrefix(err.Error(), "journal: ")
+}
+
+// VerifyFile reads and verifies the journal at path as Open does, but
+// read-only: it takes no lock (a console may hold the journal open), and
+// changes nothing: a torn last line is reported (Report.TornTail), not cut
+// off, and the file's mode is left as it is. A line being appended while
+// the file is read shows as a torn tail. The error is for a file that cannot
+// be read at all; what is wrong inside it is in the Report.
+func VerifyFile(path string) (*Report, error) {
+	if path == "" {
+		return nil, errors.New("journal: no path given")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: stat: %w", path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("journal %s: not a regular file", path)
+	}
+	if fi.Size() > maxJournalBytes {
+		return nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, fi.Size(), maxJournalBytes)
+	}
+	// Read what is there now; the file may grow while it is read.
+	data, err := io.ReadAll(io.LimitReader(f, maxJournalBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("journal %s: read: %w", path, err)
+	}
+	if len(data) > maxJournalBytes {
+		return nil, fmt.Errorf("journal %s: more than %d bytes, more than this console reads", path, maxJournalBytes)
+	}
+	return verify(path, data).report, nil
+}
+
+// IntactLines is how many lines at the start of the file the chain vouches
+// for: every line before the first problem whose hash the next line's prev
+// confirms. A problem at line L that is about L itself (its seq, its
+// content, its place in the state) leaves L-1 lines vouched for; one that
+// breaks the chain at L, or leaves L unreadable, leaves L-2, as line L-1
+// may be the one that was changed. Without problems it is Count (the last
+// line is vouched for only by HeadHash kept elsewhere).
+func (r *Report) IntactLines() int {
+	if r.Intact() {
+		return r.Count
+	}
+	line := r.FirstBad.Line
+	n := line - 1
+	for _, p := range r.Problems {
+		if p.Line == line && (p.Reason == ReasonChain || p.Reason == ReasonMalformed) {
+			n = line - 2
+		}
+	}
+	return max(n, 0)
 }

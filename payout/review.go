@@ -33,6 +33,12 @@ const (
 	WarnFirstTime WarningKind = "first"     // never paid this recipient before
 	WarnLarge     WarningKind = "large"     // at or over the large-amount threshold
 	WarnInDoubt   WarningKind = "in-doubt"  // another transfer is not settled yet
+	// WarnNotInBook: the recipient is not in the profile's address book
+	// (only when the desk has one).
+	WarnNotInBook WarningKind = "not-in-book"
+	// WarnNameChanged: the address book saved another name for this
+	// recipient than the server gives now.
+	WarnNameChanged WarningKind = "name-changed"
 )
 
 // Warning is one thing the operator must acknowledge before confirming.
@@ -56,6 +62,13 @@ type Review struct {
 	PriceUSD     decimal.Decimal
 	ValueUSD     decimal.Decimal // Amount × PriceUSD, exact
 
+	// BookEntry is the recipient's entry in the address book; nil when the
+	// recipient is not saved or the desk has no book.
+	BookEntry *BookEntry
+	// Caps is where the payout stands against its asset's caps; nil when
+	// the asset has none.
+	Caps *CapStatus
+
 	Warnings []Warning
 	// NewTrace is set when the draft's earlier trace was already used by a
 	// sent payout, so this review carries a fresh one.
@@ -78,7 +91,9 @@ func NewTraceID() string { return uuid.NewString() }
 // confirming. prev is the review of the same draft before the latest edit
 // (nil for the first review): its trace id is kept, unless a payout was
 // already sent with it. A draft with a bad field gets a *mixin.FieldError
-// naming it; a draft over the balance is an amount error, not a warning.
+// naming it; a draft over the balance or over a cap of the policy is an
+// amount error, not a warning; a recipient outside the address book of a
+// profile that accepts only saved recipients is a recipient error.
 func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, error) {
 	if err := d.journal.Err(); err != nil {
 		return nil, fmt.Errorf("no payout can be reviewed: %w", err)
@@ -97,6 +112,16 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	rcpt, err := d.ResolveRecipient(ctx, dr.Recipient)
 	if err != nil {
 		return nil, err
+	}
+	var saved *BookEntry
+	if d.cfg.Book != nil {
+		if e, ok := d.cfg.Book.ByUser(rcpt.UserID); ok {
+			saved = &e
+		}
+	}
+	if d.cfg.AddressBookOnly && saved == nil {
+		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: fmt.Sprintf(
+			"%s (Mixin ID %s) is not in the address book, and this profile accepts only saved recipients", rcpt.FullName, rcpt.IdentityNumber)}
 	}
 	asset, err := d.api.Asset(ctx, assetID)
 	if err != nil {
@@ -118,6 +143,15 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	if amount.GreaterThan(balance) {
 		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: fmt.Sprintf("exceeds the balance of %s %s", balance.String(), asset.Symbol)}
 	}
+	now := d.now()
+	caps, over, err := d.checkCaps(assetID, amount, now, "")
+	if err != nil {
+		return nil, err
+	}
+	if over != nil {
+		over.Symbol = asset.Symbol
+		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: over.Reason()}
+	}
 	price, err := decimal.NewFromString(orZero(asset.PriceUSD))
 	if err != nil {
 		price = decimal.Zero
@@ -125,7 +159,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	r := &Review{
 		Recipient: *rcpt, Asset: *asset, Amount: amount, AmountText: amountText, Memo: dr.Memo,
 		Balance: balance, BalanceAfter: balance.Sub(amount), PriceUSD: price, ValueUSD: amount.Mul(price),
-		ReviewedAt: d.now(),
+		BookEntry: saved, Caps: caps, ReviewedAt: now,
 	}
 	if prev == nil && dr.TraceID != "" {
 		id, err := mixin.ParseUUID(mixin.FieldTrace, dr.TraceID)
@@ -239,6 +273,16 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	if !paidBefore {
 		r.Warnings = append(r.Warnings, Warning{WarnFirstTime, fmt.Sprintf("First payout to %s (Mixin ID %s): check the recipient.",
 			r.Recipient.FullName, r.Recipient.IdentityNumber)})
+	}
+	if d.cfg.Book != nil {
+		switch saved := r.BookEntry; {
+		case saved == nil:
+			r.Warnings = append(r.Warnings, Warning{WarnNotInBook, fmt.Sprintf("%s (Mixin ID %s) is not in the address book.",
+				r.Recipient.FullName, r.Recipient.IdentityNumber)})
+		case saved.FullName != "" && saved.FullName != r.Recipient.FullName:
+			r.Warnings = append(r.Warnings, Warning{WarnNameChanged, fmt.Sprintf("The address book has this recipient as %s; the server now says %s.",
+				saved.FullName, r.Recipient.FullName)})
+		}
 	}
 	large := d.cfg.LargeUSD
 	if large == "" {

@@ -48,9 +48,12 @@ var testHookAfterIntent func() error
 // with a new trace. Sending the same review again never moves money twice:
 // a recorded outcome is returned as it is, an in-doubt one is settled.
 //
+// A payout over a cap of the policy (the journal may have changed since the
+// review) is refused with a *CapError before anything is recorded or sent.
+//
 // The error is for failures to run the procedure at all (the journal cannot
-// be written, the review does not match the journal); the server's answer
-// is in the Result.
+// be written, the review does not match the journal, a cap); the server's
+// answer is in the Result.
 func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) {
 	if r == nil {
 		return Result{}, errors.New("payout: nothing to send")
@@ -98,6 +101,20 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 			// Posting this payout with a PIN just refused would be a retry.
 			return Result{TraceID: in.TraceID}, fmt.Errorf("payout: settling an earlier transfer in doubt, the PIN was refused (nothing was sent): %w", res.Err)
 		}
+	}
+
+	// The caps are checked again here, on the journal as it is now: another
+	// payout may have been sent since the review, and the settlements above
+	// may have changed what counts.
+	amount, err := decimal.NewFromString(in.Amount)
+	if err != nil {
+		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: the amount %q is not a number (nothing was sent)", in.Amount)
+	}
+	if _, over, err := d.checkCaps(in.AssetID, amount, d.now(), in.TraceID); err != nil {
+		return Result{TraceID: in.TraceID}, err
+	} else if over != nil {
+		over.Symbol = r.Asset.Symbol
+		return Result{TraceID: in.TraceID}, over
 	}
 
 	if _, err := d.journal.AppendIntent(Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,

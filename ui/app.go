@@ -34,6 +34,7 @@ const (
 	screenResult
 	screenHistory
 	screenRequest
+	screenBook
 )
 
 // App is the root model.
@@ -60,9 +61,11 @@ type App struct {
 	result   *resultScreen
 	history  *historyScreen
 	request  *requestScreen
+	book     *bookScreen
 
 	lock        *lockScreen // the console is locked (idle time ran out)
 	lockPending bool        // the idle time ran out during a send
+	lockTicking bool        // idle checks are scheduled
 	lastInput   time.Time   // the last key
 	now         func() time.Time
 
@@ -93,11 +96,7 @@ func New(d Deps) *App {
 // Init reads the profile to open.
 func (a *App) Init() tea.Cmd {
 	load := loadProfileCmd(a.deps)
-	cmds := []tea.Cmd{func() tea.Msg { return load() }}
-	if a.idleLock() > 0 {
-		cmds = append(cmds, lockTick())
-	}
-	return tea.Batch(cmds...)
+	return func() tea.Msg { return load() }
 }
 
 // Close releases the open profile's journal. Call it after the program ends.
@@ -187,6 +186,8 @@ func (a *App) typing() bool {
 		return a.history != nil && a.history.typing()
 	case screenRequest:
 		return a.request != nil && a.request.typing()
+	case screenBook:
+		return a.book != nil && a.book.typing()
 	}
 	return false
 }
@@ -212,6 +213,8 @@ func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 		return a.history.update(a, msg)
 	case screenRequest:
 		return a.request.update(a, msg)
+	case screenBook:
+		return a.book.update(a, msg)
 	}
 	return nil
 }
@@ -270,7 +273,8 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 	} else if n := len(msg.c.journal.InDoubt()); n > 0 {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}
-	return tea.Batch(a.home.refresh(a), a.recoverCmd())
+	a.lastInput = a.now()
+	return tea.Batch(a.home.refresh(a), a.recoverCmd(), a.startLockTicks())
 }
 
 // recoverCmd settles the profile's in-doubt payouts by trace.
@@ -420,6 +424,8 @@ func (a *App) shortHelp() []key.Binding {
 		ks = a.history.keys()
 	case screenRequest:
 		ks = a.request.keys()
+	case screenBook:
+		ks = a.book.keys()
 	case screenLoading:
 		if a.fatal != "" {
 			ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
@@ -467,6 +473,8 @@ func (a *App) body(h int) string {
 		return a.history.view(a, h)
 	case screenRequest:
 		return a.request.view(a, h)
+	case screenBook:
+		return a.book.view(a, h)
 	}
 	return ""
 }

@@ -206,6 +206,16 @@ func (c *confirmScreen) view(a *App, height int) string {
 		memo = st.Subtle.Render("(none)")
 	}
 	row("Memo", memo)
+	if c := r.Caps; c != nil {
+		var parts []string
+		if c.PerTransfer != "" {
+			parts = append(parts, "per payout "+payout.GroupDigits(c.PerTransfer))
+		}
+		if c.Daily != "" {
+			parts = append(parts, "daily "+payout.GroupDigits(c.Daily)+": used "+money(c.Used)+", left after this "+money(c.LeftAfter))
+		}
+		row("Caps", strings.Join(parts, " · ")+" "+clean(r.Asset.Symbol))
+	}
 	row("Trace id", r.TraceID)
 	if r.NewTrace {
 		b.WriteString("  " + st.Subtle.Render("(a new trace id: the draft's earlier one was already used by a sent payout)") + "\n")

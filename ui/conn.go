@@ -25,8 +25,12 @@ type Deps struct {
 	ClientOptions []mixin.Option
 	// Payout is the review configuration besides the profile's own id.
 	Payout payout.Config
-	// IdleLock locks the console after this long without a key; 0 = never.
+	// IdleLock, when not zero, overrides the profile's idle-lock time
+	// (negative: never lock, as on the sandbox, whose PIN nobody types).
 	IdleLock time.Duration
+	// ConfigPath is the policy file (limits, address-book-only, idle lock);
+	// "" means the defaults.
+	ConfigPath string
 }
 
 // conn is an open profile: its session, client, journal and desk.
@@ -38,6 +42,8 @@ type conn struct {
 	desk    *payout.Desk
 	me      mixin.User
 	report  *payout.Report
+	book    *payout.AddressBook
+	policy  payout.Policy
 }
 
 // pin is the kept PIN, or "" when it is asked for at every transfer.
@@ -82,14 +88,25 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
+	pol := payout.DefaultPolicy()
+	if d.ConfigPath != "" {
+		if pol, err = payout.LoadPolicy(d.ConfigPath, name); err != nil {
+			return nil, err
+		}
+	}
+	book, err := payout.OpenAddressBook(filepath.Join(d.DataDir, "addressbook-"+name+".json"))
+	if err != nil {
+		return nil, err
+	}
 	j, rep := reuse, (*payout.Report)(nil)
 	if j == nil {
 		if j, rep, err = payout.Open(journalPath(d.DataDir, name)); err != nil {
 			return nil, err
 		}
 	}
-	cfg := d.Payout
+	cfg := pol.Apply(d.Payout)
 	cfg.Self = sess.ClientID
+	cfg.Book = book
 	desk, err := payout.NewDesk(client, j, cfg)
 	if err != nil {
 		if reuse == nil {
@@ -97,7 +114,7 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 		}
 		return nil, err
 	}
-	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep}, nil
+	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep, book: book, policy: pol}, nil
 }
 
 // Messages of the start-up and setup flows.

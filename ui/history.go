@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ const historyPrefetch = 20
 // server and joined with the journal. Only the visible rows are drawn.
 type historyScreen struct {
 	h       *payout.History
+	desk    *payout.Desk // the profile the history is of
 	names   *payout.Names
 	rows    []payout.Row // the History's rows as last read
 	idx     []int        // rows shown: indexes into rows, after the filter
@@ -36,13 +39,18 @@ type historyScreen struct {
 	detail bool // the detail view of the row under the cursor
 
 	// One text prompt at a time: search, dates or export path.
-	prompt     promptKind
-	input      textinput.Model
-	promptErr  string
-	settling   bool
-	settleNote string
+	prompt    promptKind
+	input     textinput.Model
+	promptErr string
+	// stale: in-doubt payouts were settled from this screen; the rows are
+	// read again from the journal and the server once that is over.
+	stale bool
+	// journalLen is the journal's size when the rows were read.
+	journalLen int
+	// searchWas is the search text before the search prompt opened.
+	searchWas string
 
-	kUp, kPage, kOpen, kSearch, kAsset, kDir, kDates, kClear, kExport, kSettle, kCopySnap, kCopyTrace, kBack key.Binding
+	kUp, kPage, kOpen, kSearch, kAsset, kDir, kDates, kClear, kReload, kExport, kSettle, kCopySnap, kCopyTrace, kBack key.Binding
 }
 
 type promptKind int
@@ -66,24 +74,40 @@ type (
 		n    int
 		err  error
 	}
-	historySettledMsg struct {
-		results []payout.Result
-		err     error
-	}
+	// historySettledMsg follows the recoveredMsg of a settlement asked for
+	// on the history: the rows are read again.
+	historySettledMsg struct{}
 )
 
 // openHistory shows the history; it is loaded once and kept while the
 // profile is open.
 func (a *App) openHistory() tea.Cmd {
-	if a.history == nil || a.history.h == nil {
+	// The history is of one profile: another one opened since gets its own.
+	if a.history == nil || a.history.h == nil || a.history.desk != a.conn.desk {
 		a.history = newHistoryScreen(a)
 	}
+	s := a.history
 	a.screen = screenHistory
-	if a.history.h.Len() == 0 && !a.history.h.Done() {
-		return a.history.load(a)
+	// An answer that arrived while the operator was away was dropped: the
+	// page is asked for again (one still on its way is told by its gen).
+	s.loading = false
+	// Payouts recorded since the rows were read (sent, settled elsewhere)
+	// make the rows stale too.
+	if (s.stale || a.conn.journal.Len() != s.journalLen) && !a.recovering {
+		return s.rebuild(a)
 	}
-	a.history.refilter()
-	return a.history.resolveVisible(a)
+	s.refilter()
+	// The journal's payouts in doubt and refused are rows from the start:
+	// snapshots are loaded while the rows do not fill the screen.
+	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+}
+
+// rebuild reads the rows again from the journal and the server.
+func (s *historyScreen) rebuild(a *App) tea.Cmd {
+	s.h, s.stale, s.loading = a.conn.desk.NewHistory(), false, false
+	s.journalLen = a.conn.journal.Len()
+	s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
+	return s.load(a)
 }
 
 func newHistoryScreen(a *App) *historyScreen {
@@ -93,6 +117,8 @@ func newHistoryScreen(a *App) *historyScreen {
 	in.Width = 50
 	return &historyScreen{
 		h:          a.conn.desk.NewHistory(),
+		journalLen: a.conn.journal.Len(),
+		desk:       a.conn.desk,
 		names:      a.conn.desk.Names(),
 		input:      in,
 		kUp:        bind([]string{"up", "k"}, "↑/↓", "move"),
@@ -103,6 +129,7 @@ func newHistoryScreen(a *App) *historyScreen {
 		kDir:       bind([]string{"d"}, "d", "in/out"),
 		kDates:     bind([]string{"f"}, "f", "dates"),
 		kClear:     bind([]string{"x"}, "x", "clear filters"),
+		kReload:    bind([]string{"r"}, "r", "reload"),
 		kExport:    bind([]string{"e"}, "e", "export CSV"),
 		kSettle:    bind([]string{"s"}, "s", "settle in-doubt"),
 		kCopySnap:  bind([]string{"c"}, "c", "copy snapshot id"),
@@ -120,7 +147,7 @@ func (s *historyScreen) keys() []key.Binding {
 	if s.detail {
 		return []key.Binding{s.kCopySnap, s.kCopyTrace, s.kBack}
 	}
-	return []key.Binding{s.kUp, s.kOpen, s.kSearch, s.kAsset, s.kDir, s.kDates, s.kClear, s.kExport, s.kSettle, s.kBack}
+	return []key.Binding{s.kUp, s.kOpen, s.kSearch, s.kAsset, s.kDir, s.kDates, s.kClear, s.kReload, s.kExport, s.kSettle, s.kBack}
 }
 
 // load asks for the next page of snapshots.
@@ -231,7 +258,13 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.err = ""
+		// The first page goes before the journal's rows shown meanwhile: a
+		// cursor at the top stays at the top, on the newest row.
+		atTop := s.cursor == 0
 		s.refilter()
+		if atTop {
+			s.cursor, s.top = 0, 0
+		}
 		// A filter that hides most rows may leave the screen short: keep
 		// loading while the shown rows do not fill it.
 		var cmds []tea.Cmd
@@ -246,19 +279,17 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case historyExportMsg:
-		if msg.err != nil {
+		if errors.Is(msg.err, os.ErrExist) {
+			a.setStatus("Not exported: "+msg.path+" exists already, and an export never replaces a file. Give another path.", false)
+		} else if msg.err != nil {
 			a.setStatus("Export failed: "+explain(msg.err), false)
 		} else {
 			a.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), msg.path), true)
 		}
 		return nil
 	case historySettledMsg:
-		s.settling = false
-		a.onRecovered(recoveredMsg{results: msg.results, err: msg.err})
-		// Rebuild from the journal and the server: states have changed.
-		s.h = a.conn.desk.NewHistory()
-		s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
-		return s.load(a)
+		// States have changed: rebuild from the journal and the server.
+		return s.rebuild(a)
 	case tea.KeyMsg:
 		if s.prompt != promptNone {
 			return s.onPromptKey(a, msg)
@@ -300,6 +331,7 @@ func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case "/":
+		s.searchWas = s.filter.Text
 		return s.openPrompt(a, promptSearch, s.filter.Text, "memo, name, id or trace")
 	case "f":
 		return s.openPrompt(a, promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
@@ -325,12 +357,18 @@ func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		}
 		s.refilter()
 		return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	case "r":
+		if !s.loading && !a.recovering {
+			return s.rebuild(a)
+		}
+		return nil
 	case "x":
 		s.filter, s.assetIx = payout.Filter{}, 0
 		s.refilter()
 		return s.resolveVisible(a)
 	case "s":
-		if s.settling {
+		if a.recovering {
+			a.setStatus("In-doubt payouts are being settled already.", true)
 			return nil
 		}
 		n := len(a.conn.journal.InDoubt())
@@ -338,15 +376,11 @@ func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 			a.setStatus("No payout is in doubt.", true)
 			return nil
 		}
-		s.settling = true
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
-		desk, pin := a.conn.desk, a.conn.pin()
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			res, err := desk.Recover(ctx, pin)
-			return historySettledMsg{results: res, err: err}
-		}
+		// The settlement is the App's (it may re-post: ctrl+c warns, and its
+		// outcome arrives wherever the operator is); the rows follow it.
+		s.stale = true
+		return tea.Sequence(a.recoverCmd(), func() tea.Msg { return historySettledMsg{} })
 	}
 	return nil
 }
@@ -397,6 +431,11 @@ func (s *historyScreen) openPrompt(a *App, p promptKind, value, placeholder stri
 func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
 	switch k.String() {
 	case "esc":
+		if s.prompt == promptSearch {
+			// The search applied while typing is taken back.
+			s.filter.Text = s.searchWas
+			s.refilter()
+		}
 		s.prompt = promptNone
 		s.input.Blur()
 		return nil
@@ -557,12 +596,28 @@ func (s *historyScreen) view(a *App, height int) string {
 	}
 
 	w := a.width - 2
-	const timeW, dirW, assetW, amtW, stateW, traceW = 17, 4, 6, 20, 11, 9
+	const timeW, dirW, assetW, amtW, stateW = 17, 4, 6, 20, 11
+	// On a narrow terminal the trace column goes (it is in the details), so
+	// that the state is never past the right edge.
+	traceW := 9
 	rest := w - timeW - dirW - assetW - amtW - stateW - traceW - 2
-	nameW := max(8, rest*2/5)
-	memoW := max(6, rest-nameW)
+	if rest < 8+6 {
+		traceW, rest = 0, rest+traceW
+	}
+	nameW := max(4, rest*2/5)
+	memoW := max(4, rest-nameW)
+	party := "COUNTERPARTY"
+	if len(party) >= nameW {
+		party = "WHO"
+	}
+	trace := func(s string) string {
+		if traceW == 0 {
+			return ""
+		}
+		return padRight(s, traceW)
+	}
 	b.WriteString(st.Label.Render("  "+padRight("TIME", timeW)+padRight("DIR", dirW)+padRight("ASSET", assetW)+
-		padLeft("AMOUNT", amtW-1)+" "+padRight("COUNTERPARTY", nameW)+padRight("MEMO", memoW)+padRight("TRACE", traceW)+"STATE") + "\n")
+		padLeft("AMOUNT", amtW-1)+" "+padRight(party, nameW)+padRight("MEMO", memoW)+trace("TRACE")+"STATE") + "\n")
 
 	vis := s.visibleRows(a, height)
 	symbol := a.symbolFunc()
@@ -583,7 +638,7 @@ func (s *historyScreen) view(a *App, height int) string {
 		}
 		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(clean(symbol(r.AssetID)), assetW-1), assetW) +
 			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(clean(r.Memo), memoW-1), memoW) +
-			padRight(shortID(r.TraceID), traceW) + stateLabel[r.State]
+			trace(shortID(r.TraceID)) + stateLabel[r.State]
 		switch {
 		case i == s.cursor:
 			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
@@ -598,10 +653,14 @@ func (s *historyScreen) view(a *App, height int) string {
 		b.WriteString(st.Subtle.Render("  Loading…") + "\n")
 	case s.err != "":
 		b.WriteString(st.Error.Render("  "+s.err) + "\n")
+	case len(s.idx) == 0 && s.h.Done() && s.filter == (payout.Filter{}):
+		b.WriteString(st.Subtle.Render("  No payouts or receipts yet.") + "\n")
 	case len(s.idx) == 0 && s.h.Done():
 		b.WriteString(st.Subtle.Render("  Nothing matches.") + "\n")
 	case s.h.Done() && end == len(s.idx):
 		b.WriteString(st.Subtle.Render("  — the beginning of the history —") + "\n")
+	case end == len(s.idx):
+		b.WriteString(st.Subtle.Render("  … older entries load as you scroll down (r reloads everything)") + "\n")
 	}
 	return b.String()
 }
@@ -648,7 +707,11 @@ func (s *historyScreen) detailView(a *App) string {
 	row("Memo", clean(r.Memo))
 	row("Trace id", r.TraceID)
 	row("Snapshot id", r.SnapshotID)
-	row("Closing balance", payout.GroupDigits(r.Closing))
+	closing := ""
+	if r.Closing != "" {
+		closing = payout.GroupDigits(r.Closing) + " " + clean(a.symbolFunc()(r.AssetID))
+	}
+	row("Closing balance", closing)
 	row("Confirmed by", clean(r.Operator))
 	if r.State == payout.RowFailed {
 		row("Refused", fmt.Sprintf("%d %s", r.Code, clean(r.Reason)))

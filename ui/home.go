@@ -23,7 +23,7 @@ type homeScreen struct {
 	err     string
 	doubt   int // payouts of the journal still in doubt
 
-	kTransfer, kHistory, kRequest, kRefresh, kSettle, kSetup, kQuit key.Binding
+	kTransfer, kHistory, kRequest, kBook, kRefresh, kSettle, kSetup, kQuit key.Binding
 }
 
 type assetsMsg struct {
@@ -37,6 +37,7 @@ func newHomeScreen() *homeScreen {
 		kTransfer: bind([]string{"t"}, "t", "transfer"),
 		kHistory:  bind([]string{"h"}, "h", "history"),
 		kRequest:  bind([]string{"p"}, "p", "payment requests"),
+		kBook:     bind([]string{"b"}, "b", "address book"),
 		kRefresh:  bind([]string{"r"}, "r", "refresh"),
 		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
 		kSetup:    bind([]string{"n"}, "n", "new profile"),
@@ -45,7 +46,7 @@ func newHomeScreen() *homeScreen {
 }
 
 func (h *homeScreen) keys() []key.Binding {
-	ks := []key.Binding{h.kTransfer, h.kHistory, h.kRequest, h.kRefresh}
+	ks := []key.Binding{h.kTransfer, h.kHistory, h.kRequest, h.kBook, h.kRefresh}
 	if h.doubt > 0 {
 		ks = append(ks, h.kSettle)
 	}
@@ -98,6 +99,8 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return a.openHistory()
 		case key.Matches(msg, h.kRequest):
 			return a.openRequests()
+		case key.Matches(msg, h.kBook):
+			return a.openBook()
 		case key.Matches(msg, h.kRefresh):
 			return h.refresh(a)
 		case key.Matches(msg, h.kSettle) && h.doubt > 0:

@@ -54,12 +54,32 @@ func newLockScreen() *lockScreen {
 }
 
 // idleLock is the configured idle time; zero turns the lock off.
-func (a *App) idleLock() time.Duration { return a.deps.IdleLock }
+func (a *App) idleLock() time.Duration {
+	switch {
+	case a.deps.IdleLock < 0:
+		return 0
+	case a.deps.IdleLock > 0:
+		return a.deps.IdleLock
+	case a.conn != nil:
+		return a.conn.policy.IdleLock
+	}
+	return 0
+}
+
+// startLockTicks begins the idle checks once a profile is open.
+func (a *App) startLockTicks() tea.Cmd {
+	if a.lockTicking || a.idleLock() <= 0 {
+		return nil
+	}
+	a.lockTicking = true
+	return lockTick()
+}
 
 // onLockTick locks the console when it was idle long enough. A send in
 // progress is never interrupted: the lock waits for its result.
 func (a *App) onLockTick() tea.Cmd {
 	if a.idleLock() <= 0 {
+		a.lockTicking = false
 		return nil
 	}
 	if a.lock == nil && a.conn != nil && a.now().Sub(a.lastInput) >= a.idleLock() {

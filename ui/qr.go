@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	qrcode "github.com/skip2/go-qrcode"
+	"rsc.io/qr"
 )
 
 // QRMaxRows is the height in terminal rows under which QRText keeps a code
@@ -39,12 +39,12 @@ func QRText(link string) (text string, err error) {
 			text, err = "", fmt.Errorf("qr: the encoder failed: %v", r)
 		}
 	}()
-	bits, err := qrBitmap(link, qrcode.Medium)
+	bits, err := qrBitmap(link, qr.M)
 	if err != nil {
 		return "", err
 	}
 	if rows(bits) > QRMaxRows {
-		if low, lerr := qrBitmap(link, qrcode.Low); lerr == nil && len(low) < len(bits) {
+		if low, lerr := qrBitmap(link, qr.L); lerr == nil && len(low) < len(bits) {
 			bits = low
 		}
 	}
@@ -53,12 +53,23 @@ func QRText(link string) (text string, err error) {
 
 // qrBitmap encodes link; bits[y][x] is true for a dark module, and the
 // bitmap includes the four-module quiet zone.
-func qrBitmap(link string, level qrcode.RecoveryLevel) ([][]bool, error) {
-	q, err := qrcode.New(link, level)
+func qrBitmap(link string, level qr.Level) ([][]bool, error) {
+	c, err := qr.Encode(link, level)
 	if err != nil {
 		return nil, fmt.Errorf("qr: %w", err)
 	}
-	return q.Bitmap(), nil
+	// The code's modules, dark = true, inside a quiet zone of four light
+	// modules on every side.
+	const quiet = 4
+	n := c.Size + 2*quiet
+	bits := make([][]bool, n)
+	for y := range bits {
+		bits[y] = make([]bool, n)
+		for x := range bits[y] {
+			bits[y][x] = c.Black(x-quiet, y-quiet)
+		}
+	}
+	return bits, nil
 }
 
 // rows is the height of a bitmap in text rows.

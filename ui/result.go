@@ -24,10 +24,12 @@ type resultScreen struct {
 	res     *payout.Result
 	err     error // the procedure failed (journal), not the server
 	notSent bool  // err came before anything was recorded or posted
-	tries   int   // settlements made while in doubt
-	gen     int
+	// offerSave: paid to a recipient the address book does not have.
+	offerSave bool
+	tries     int // settlements made while in doubt
+	gen       int
 
-	kHome, kAgain, kEdit, kSettle key.Binding
+	kHome, kAgain, kEdit, kSettle, kSave key.Binding
 }
 
 type (
@@ -48,6 +50,7 @@ func newResultScreen(r *payout.Review, pin string) *resultScreen {
 		kAgain:  bind([]string{"t"}, "t", "new payout"),
 		kEdit:   bind([]string{"e"}, "e", "edit and review again"),
 		kSettle: bind([]string{"s"}, "s", "settle now"),
+		kSave:   bind([]string{"b"}, "b", "save recipient to the address book"),
 	}
 }
 
@@ -66,6 +69,9 @@ func (s *resultScreen) keys() []key.Binding {
 	}
 	if s.res != nil && s.res.State == payout.StateInDoubt {
 		ks = append(ks, s.kSettle)
+	}
+	if s.offerSave {
+		ks = append(ks, s.kSave)
 	}
 	return ks
 }
@@ -131,6 +137,10 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			s.pin = ""
 		}
 		a.home.countDoubt(a)
+		if res.State == payout.StateDone && a.conn.book != nil {
+			_, saved := a.conn.book.ByUser(s.r.Recipient.UserID)
+			s.offerSave = !saved
+		}
 		if res.State == payout.StateInDoubt && msg.err == nil && s.tries < len(settleDelays) {
 			gen, d := s.gen, settleDelays[s.tries]
 			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
@@ -170,6 +180,11 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			a.transfer.renew()
 			a.screen = screenTransfer
 			return nil
+		case key.Matches(msg, s.kSave) && s.offerSave:
+			s.offerSave = false
+			a.openBook()
+			u := s.r.Recipient
+			return a.book.startEdit(nil, &u)
 		case key.Matches(msg, s.kSettle) && s.res != nil && s.res.State == payout.StateInDoubt:
 			return s.settle(a)
 		}

@@ -53,6 +53,11 @@ type transferScreen struct {
 	desk      *payout.Desk
 	renewed   bool // the trace was replaced after a refused payout
 
+	book      *payout.AddressBook
+	bookHits  []payout.BookEntry // saved recipients matching the recipient text
+	bookPick  int
+	rcptLabel string // the address-book label the recipient was picked by
+
 	kNext, kPrev, kUp, kSend, kBack key.Binding
 }
 
@@ -76,6 +81,7 @@ func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
 		assets: assets,
 		trace:  payout.NewTraceID(),
 		desk:   a.conn.desk,
+		book:   a.conn.book,
 		kNext:  bind([]string{"tab", "enter"}, "tab/enter", "next field"),
 		kPrev:  bind([]string{"shift+tab"}, "shift+tab", "previous field"),
 		kUp:    bind([]string{"up"}, "↑/↓", "choose asset"),
@@ -312,6 +318,15 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	}
 	switch k.String() {
 	case "up", "down":
+		if t.focus == tfRecipient && len(t.bookHits) > 0 {
+			n := len(t.bookHits)
+			if k.String() == "up" {
+				t.bookPick = (t.bookPick + n - 1) % n
+			} else {
+				t.bookPick = (t.bookPick + 1) % n
+			}
+			return nil
+		}
 		if t.focus == tfAsset && len(t.matches) > 0 {
 			if k.String() == "up" {
 				t.pick = (t.pick + len(t.matches) - 1) % len(t.matches)
@@ -329,6 +344,9 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	case "tab", "enter":
 		if t.focus == tfAsset {
 			t.choose()
+		}
+		if t.focus == tfRecipient && len(t.bookHits) > 0 {
+			return t.pickSaved(a)
 		}
 		if t.focus == tfSend && k.String() == "enter" {
 			return t.review(a)
@@ -356,13 +374,56 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		t.pick = 0
 		t.filter()
 	case tfRecipient:
-		t.rcpt, t.rcptErr = nil, ""
+		t.rcpt, t.rcptErr, t.rcptLabel = nil, "", ""
+		t.findSaved()
 		t.rcptGen = a.nextGen()
 		t.resolving = strings.TrimSpace(t.inputs[tfRecipient].Value()) != ""
 		gen := t.rcptGen
 		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return resolveTickMsg{gen: gen} }))
 	}
 	return cmd
+}
+
+// findSaved lists the saved recipients matching the recipient text, unless
+// it is already a user id or a Mixin ID number.
+func (t *transferScreen) findSaved() {
+	t.bookHits, t.bookPick = nil, 0
+	q := strings.TrimSpace(t.inputs[tfRecipient].Value())
+	if t.book == nil || q == "" || isIDLike(q) {
+		return
+	}
+	t.bookHits = t.book.Match(q)
+	if len(t.bookHits) > 5 {
+		t.bookHits = t.bookHits[:5]
+	}
+}
+
+// isIDLike: a Mixin ID number, or text that can only be a UUID.
+func isIDLike(q string) bool {
+	digits, hexdash := true, true
+	for _, c := range q {
+		if c < '0' || c > '9' {
+			digits = false
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '-') {
+			hexdash = false
+		}
+	}
+	return digits || hexdash && len(q) >= 32
+}
+
+// pickSaved fills the recipient from the chosen address-book entry; it is
+// resolved with the server like a typed one.
+func (t *transferScreen) pickSaved(a *App) tea.Cmd {
+	e := t.bookHits[t.bookPick]
+	t.inputs[tfRecipient].SetValue(e.UserID)
+	t.inputs[tfRecipient].CursorEnd()
+	t.bookHits = nil
+	t.rcpt, t.rcptErr, t.rcptLabel = nil, "", e.Label
+	t.rcptGen = a.nextGen()
+	t.resolving = true
+	gen := t.rcptGen
+	return func() tea.Msg { return resolveTickMsg{gen: gen} }
 }
 
 // review asks payout for the review of the draft.
@@ -438,8 +499,19 @@ func (t *transferScreen) view(a *App, height int) string {
 	}
 	errLine(t.fieldErr[tfAsset])
 
-	// Recipient, resolved while typing pauses.
+	// Recipient, resolved while typing pauses; saved recipients by label.
 	b.WriteString(label(tfRecipient, "Recipient") + t.inputs[tfRecipient].View() + "\n")
+	for i, e := range t.bookHits {
+		line := padRight(truncate(clean(e.Label), 22), 23) + truncate(clean(e.FullName), 24) + st.Subtle.Render(" · Mixin ID "+clean(e.IdentityNumber))
+		if i == t.bookPick {
+			b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
+		} else {
+			b.WriteString("             " + line + "\n")
+		}
+	}
+	if t.rcptLabel != "" && !t.resolving {
+		b.WriteString("             " + st.Subtle.Render("from the address book: "+clean(t.rcptLabel)) + "\n")
+	}
 	switch {
 	case t.resolving:
 		b.WriteString("             " + st.Subtle.Render("looking up…") + "\n")

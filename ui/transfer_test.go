@@ -49,6 +49,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 		"Trace id      "+formTrace,
 		"First payout to "+r.rcpt.FullName,
 		"Large payout: about 1,250.75 USD",
+		"is not in the address book",
 		"> Cancel <", "(Confirm and send)")
 	var focusOnCancel bool
 	f.probe(func(a *App) { focusOnCancel = a.confirm.focus == a.confirm.cancelIdx() })
@@ -68,12 +69,20 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 	// Review again: the same trace; Confirm stays disabled until every
 	// warning is acknowledged and the amount typed exactly.
 	f.review()
-	f.press(tea.KeyTab, tea.KeyTab, tea.KeySpace, tea.KeySpace) // both warnings
+	f.press(tea.KeyTab, tea.KeyTab) // Cancel → Confirm → the first warning
+	var nWarn int
+	f.probe(func(a *App) { nWarn = len(a.confirm.r.Warnings) })
+	if nWarn != 3 {
+		t.Fatalf("%d warnings, want first payout, large amount and not in the address book", nWarn)
+	}
+	for range nWarn {
+		f.press(tea.KeySpace)
+	}
 	f.typ("1250.4")
 	f.press(tea.KeyTab, tea.KeyTab) // → Confirm
 	f.press(tea.KeyEnter)
 	v = f.view()
-	mustContain(t, v, "✗ does not match", "Warnings — acknowledge each one (2/2)", "Trace id      "+formTrace)
+	mustContain(t, v, "✗ does not match", "Warnings — acknowledge each one (3/3)", "Trace id      "+formTrace)
 	var still bool
 	f.probe(func(a *App) { still = a.screen == screenConfirm })
 	if !still || r.calls.count("POST /transfers") != 0 {

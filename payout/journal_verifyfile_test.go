@@ -1,0 +1,222 @@
+package payout
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// holdInOtherProcess opens the journal at path in a child process (the
+// lock helper of journal_test.go) until the test ends.
+func holdInOtherProcess(t *testing.T, path string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestJournalLockHelper$")
+	cmd.Env = append(os.Environ(), "MIXDESK_JOURNAL_LOCK_HELPER="+path)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
+		t.Fatalf("lock helper: %q", line)
+	}
+	if _, _, err := Open(path); !errors.Is(err, ErrJournalInUse) {
+		t.Fatalf("the journal is not held: %v", err)
+	}
+}
+
+func TestVerifyFileGoodWhileLocked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal-main.jsonl")
+	good := fillJournal(t, path, 6)
+	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		openT(t, path) // held in this process
+	} else {
+		holdInOtherProcess(t, path)
+	}
+	rep, err := VerifyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Intact() || rep.Count != 10 || len(rep.Records) != 10 || rep.HeadSeq != 10 || rep.TornTail || rep.IntactLines() != 10 {
+		t.Fatalf("report %s\n%+v", rep, rep)
+	}
+	lines := strings.SplitAfter(string(good), "\n")
+	if want := sha256Hex(strings.TrimSuffix(lines[9], "\n")); rep.HeadHash != want {
+		t.Fatalf("head hash %s, want %s", rep.HeadHash, want)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, good) {
+		t.Fatal("VerifyFile changed the file")
+	}
+}
+
+func TestVerifyFileTampered(t *testing.T) {
+	good := fillJournal(t, filepath.Join(t.TempDir(), "good.jsonl"), 6)
+	// Lines: 1 intent#1, 2 failed#1, 3 intent#2, 4 intent#3, 5 done#3, ...
+	cases := []struct {
+		name   string
+		change func([]string) []string
+		line   int
+		reason Reason
+		intact int
+	}{
+		{"amount edited", func(l []string) []string {
+			l[3] = strings.Replace(l[3], `"amount":"1.5"`, `"amount":"9.5"`, 1)
+			return l
+		}, 4, ReasonContentHash, 3},
+		{"snapshot edited", func(l []string) []string {
+			l[4] = strings.Replace(l[4], sid(3), sid(99), 1)
+			return l
+		}, 6, ReasonChain, 4},
+		{"record deleted", func(l []string) []string { return append(l[:4:4], l[5:]...) }, 5, ReasonSeq, 3},
+		{"line damaged", func(l []string) []string {
+			l[2] = l[2][:30] + "\n"
+			return l
+		}, 3, ReasonMalformed, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := tamper(t, good, c.change)
+			before, _ := os.ReadFile(path)
+			openT(t, path) // a console holds it
+			rep, err := VerifyFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Intact() || rep.FirstBad.Line != c.line || rep.FirstBad.Reason != c.reason {
+				t.Fatalf("report %s", rep)
+			}
+			if got := rep.IntactLines(); got != c.intact {
+				t.Fatalf("IntactLines = %d, want %d", got, c.intact)
+			}
+			if !errors.Is(rep.Err(), ErrJournalBroken) {
+				t.Fatalf("Err = %v", rep.Err())
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+				t.Fatal("VerifyFile changed the file")
+			}
+		})
+	}
+}
+
+// TestVerifyFileTornTail: a torn last line is reported and left in place
+// (Open would cut it off before its next append; VerifyFile never does).
+func TestVerifyFileTornTail(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	good := fillJournal(t, path, 3)
+	torn := append(bytes.Clone(good), `{"seq":6,"prev":"ab`...)
+	if err := os.WriteFile(path, torn, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openT(t, path)
+	rep, err := VerifyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Intact() || !rep.TornTail || rep.TornOffset != int64(len(good)) || rep.Count != 5 || rep.HeadSeq != 5 {
+		t.Fatalf("report %s\n%+v", rep, rep)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, torn) {
+		t.Fatal("VerifyFile cut the torn line off")
+	}
+}
+
+func TestVerifyFileErrors(t *testing.T) {
+	if _, err := VerifyFile(filepath.Join(t.TempDir(), "none.jsonl")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	if _, err := VerifyFile(t.TempDir()); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("directory: %v", err)
+	}
+	if _, err := VerifyFile(""); err == nil {
+		t.Fatal("empty path accepted")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	os.WriteFile(empty, nil, 0o600)
+	if rep, err := VerifyFile(empty); err != nil || !rep.Intact() || rep.Count != 0 || rep.HeadHash != genesisPrev {
+		t.Fatalf("empty journal: %v %+v", err, rep)
+	}
+}
+
+func TestJournalCSV(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	j, _ := openT(t, path, WithClock(newClock().now))
+	in := testIntent(1)
+	in.Memo = "=HYPERLINK(\"http://x\")"
+	in.BatchID, in.RowKey = "b-1", "+row"
+	must(t)(j.AppendIntent(in))
+	must(t)(j.AppendDone(Done{Trace: tid(1), SnapshotID: sid(1), ClosingBalance: "98.5", Via: ViaSend}))
+	must(t)(j.AppendIntent(testIntent(2)))
+	must(t)(j.AppendFailed(Failed{Trace: tid(2), Code: 20117, Description: "-Insufficient, balance."}))
+	j.Close()
+	rep, err := VerifyFile(path)
+	if err != nil || !rep.Intact() {
+		t.Fatal(err, rep)
+	}
+
+	out := filepath.Join(t.TempDir(), "audit.csv")
+	if err := SaveJournalCSV(out, rep.Records); err != nil {
+		t.Fatal(err)
+	}
+	if runtime.GOOS != "windows" {
+		if fi, _ := os.Stat(out); fi.Mode().Perm() != 0o600 {
+			t.Fatalf("mode %v", fi.Mode())
+		}
+	}
+	f, _ := os.Open(out)
+	rows, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("%d rows, %v", len(rows), err)
+	}
+	if got := strings.Join(rows[0], ","); got != "seq,time,kind,trace_id,asset_id,recipient_id,amount,memo,operator,host,snapshot_id,closing_balance,code,description,hash,prev,via,batch_id,row_key" {
+		t.Fatalf("header %s", got)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	intent, done, failed := rows[1], rows[2], rows[4]
+	checks := []struct{ got, want string }{
+		{intent[col["seq"]], "1"}, {intent[col["kind"]], "intent"}, {intent[col["trace_id"]], tid(1)},
+		{intent[col["asset_id"]], testAsset}, {intent[col["recipient_id"]], in.RecipientID}, {intent[col["amount"]], "1.5"},
+		{intent[col["memo"]], "'" + in.Memo}, {intent[col["operator"]], "alice"}, {intent[col["host"]], "desk-1"},
+		{intent[col["hash"]], in.ContentHash()}, {intent[col["prev"]], genesisPrev}, {intent[col["batch_id"]], "b-1"},
+		{intent[col["row_key"]], "'+row"}, {intent[col["snapshot_id"]], ""}, {intent[col["time"]], rep.Records[0].Time.Format("2006-01-02T15:04:05.999999999Z07:00")},
+		{done[col["kind"]], "done"}, {done[col["snapshot_id"]], sid(1)}, {done[col["closing_balance"]], "98.5"}, {done[col["via"]], "send"},
+		{done[col["amount"]], ""}, {done[col["trace_id"]], tid(1)},
+		{failed[col["seq"]], "4"}, {failed[col["code"]], "20117"}, {failed[col["description"]], "'-Insufficient, balance."},
+		{failed[col["prev"]], rep.Records[3].Prev},
+	}
+	for i, c := range checks {
+		if c.got != c.want {
+			t.Errorf("check %d: %q, want %q", i, c.got, c.want)
+		}
+	}
+	if err := SaveJournalCSV(out, rep.Records); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("second export to the same file: %v", err)
+	}
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,347 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// capsStart is the clock of the cap tests.
+var capsStart = time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)
+
+// usdtCaps is a Config with caps on USDT only.
+func usdtCaps(perTransfer, daily string) Config {
+	return Config{Limits: map[string]AssetLimit{usdtID: {PerTransfer: perTransfer, Daily: daily}}}
+}
+
+// wantCapRefusal checks that err is an amount field error whose reason
+// contains every piece of want.
+func wantCapRefusal(t *testing.T, err error, want ...string) {
+	t.Helper()
+	fe := fieldErr(err)
+	if fe == nil || fe.Field != mixin.FieldAmount {
+		t.Fatalf("Review error %v, want an amount *mixin.FieldError", err)
+	}
+	for _, w := range want {
+		if !strings.Contains(fe.Reason, w) {
+			t.Fatalf("reason %q does not say %q", fe.Reason, w)
+		}
+	}
+}
+
+func TestPerTransferCapAtTheEdge(t *testing.T) {
+	r := newRig(t, 201, withConfig(usdtCaps("100", "")))
+	ctx := context.Background()
+
+	rv := r.review(r.draft(0, "100", ""), nil) // exactly at the cap
+	if rv.Caps == nil || rv.Caps.PerTransfer != "100" || rv.Caps.Daily != "" {
+		t.Fatalf("caps status %+v, want the per-transfer cap of 100", rv.Caps)
+	}
+	_, err := r.desk.Review(ctx, r.draft(0, "100.00000001", ""), nil) // one unit over
+	wantCapRefusal(t, err, "over the per-transfer cap of 100 USDT")
+
+	// Another asset has no cap.
+	btc, err := r.desk.Review(ctx, Draft{AssetID: btcID, Recipient: r.users[0].UserID, Amount: "0.5"}, nil)
+	if err != nil || btc.Caps != nil {
+		t.Fatalf("uncapped asset: %+v, %v", btc, err)
+	}
+	if r.j.Len() != 0 || r.count.posts() != 0 {
+		t.Fatal("a review wrote to the journal or posted")
+	}
+	if res := r.send(rv); res.State != StateDone {
+		t.Fatalf("a payout exactly at the cap: %+v", res)
+	}
+}
+
+// TestDailyCapCountsDoneAndInDoubt: done and in-doubt payouts of the asset
+// count toward the daily cap; failed ones and other assets do not.
+func TestDailyCapCountsDoneAndInDoubt(t *testing.T) {
+	r := newRig(t, 202, withClock(capsStart), withConfig(usdtCaps("", "100")))
+	ctx := context.Background()
+
+	done := r.send(r.review(r.draft(0, "40", "done"), nil))
+	if done.State != StateDone {
+		t.Fatalf("done: %+v", done)
+	}
+	r.clock.Advance(time.Minute)
+	failed, err := r.desk.Send(ctx, r.review(r.draft(2, "25", "wrong PIN"), nil), wrongPIN(r.pin))
+	if err != nil || failed.State != StateFailed {
+		t.Fatalf("failed: %+v, %v", failed, err)
+	}
+	r.clock.Advance(time.Minute)
+	crashOnce(t) // recorded, never posted: in doubt
+	doubt := r.send(r.review(r.draft(1, "30", "in doubt"), nil))
+	if doubt.State != StateInDoubt {
+		t.Fatalf("in doubt: %+v", doubt)
+	}
+	if _, err := r.desk.Review(ctx, Draft{AssetID: btcID, Recipient: r.users[0].UserID, Amount: "1"}, nil); err != nil {
+		t.Fatalf("other asset: %v", err)
+	}
+
+	// Used: 40 done + 30 in doubt = 70; the failed 25 does not count.
+	rv := r.review(r.draft(0, "30", ""), nil)
+	if rv.Caps == nil || !rv.Caps.Used.Equal(decimal.RequireFromString("70")) || !rv.Caps.LeftAfter.IsZero() || rv.Caps.Daily != "100" {
+		t.Fatalf("caps status %+v, want used 70 and nothing left after", rv.Caps)
+	}
+	_, err = r.desk.Review(ctx, r.draft(0, "30.00000001", ""), nil)
+	wantCapRefusal(t, err, "daily cap 100 USDT", "used 70", "left 30")
+
+	// Sending exactly the rest settles the one in doubt first (it is then
+	// done: still counted) and passes.
+	if res := r.send(rv); res.State != StateDone {
+		t.Fatalf("payout up to the cap: %+v", res)
+	}
+	r.wantState(doubt.TraceID, StateDone)
+	_, err = r.desk.Review(ctx, r.draft(0, "0.00000001", ""), nil)
+	wantCapRefusal(t, err, "used 100", "left 0")
+}
+
+// TestDailyCapRollingWindow: a payout counts for 24 hours after its intent
+// was recorded, that instant included, and no longer.
+func TestDailyCapRollingWindow(t *testing.T) {
+	r := newRig(t, 203, withClock(capsStart), withConfig(usdtCaps("", "100")))
+	ctx := context.Background()
+	if res := r.send(r.review(r.draft(0, "60", ""), nil)); res.State != StateDone {
+		t.Fatal(res)
+	}
+	r.clock.Advance(12 * time.Hour)
+	if res := r.send(r.review(r.draft(1, "30", ""), nil)); res.State != StateDone {
+		t.Fatal(res)
+	}
+
+	r.clock.Advance(12 * time.Hour) // exactly 24 h after the first
+	_, err := r.desk.Review(ctx, r.draft(0, "10.00000001", ""), nil)
+	wantCapRefusal(t, err, "used 90", "left 10")
+	if _, err := r.desk.Review(ctx, r.draft(0, "10", ""), nil); err != nil {
+		t.Fatalf("the rest of the cap: %v", err)
+	}
+
+	r.clock.Advance(time.Nanosecond) // the first has left the window
+	rv := r.review(r.draft(0, "70", ""), nil)
+	if !rv.Caps.Used.Equal(decimal.RequireFromString("30")) {
+		t.Fatalf("used %s, want 30", rv.Caps.Used)
+	}
+	_, err = r.desk.Review(ctx, r.draft(0, "70.00000001", ""), nil)
+	wantCapRefusal(t, err, "used 30", "left 70")
+
+	r.clock.Advance(12 * time.Hour) // both have left it
+	if rv := r.review(r.draft(0, "100", ""), nil); !rv.Caps.Used.IsZero() {
+		t.Fatalf("used %s after 36 h, want 0", rv.Caps.Used)
+	}
+}
+
+// TestSendRechecksTheCaps: two reviews that each fit the daily cap cannot
+// both be sent; the second is refused with a *CapError before anything is
+// recorded or posted.
+func TestSendRechecksTheCaps(t *testing.T) {
+	r := newRig(t, 204, withClock(capsStart), withConfig(usdtCaps("", "100")))
+	ctx := context.Background()
+	a := r.review(r.draft(0, "60", "a"), nil)
+	b := r.review(r.draft(1, "60", "b"), nil)
+	c := r.review(r.draft(2, "40", "c"), nil)
+
+	crashOnce(t)
+	if res := r.send(a); res.State != StateInDoubt {
+		t.Fatalf("a: %+v", res)
+	}
+	res, err := r.desk.Send(ctx, b, r.pin)
+	var ce *CapError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrOverCap) {
+		t.Fatalf("Send of b = %+v, %v; want a *CapError", res, err)
+	}
+	if ce.Kind != CapDaily || ce.AssetID != usdtID || ce.Symbol != "USDT" || !ce.Cap.Equal(decimal.NewFromInt(100)) ||
+		!ce.Used.Equal(decimal.NewFromInt(60)) || !ce.Left.Equal(decimal.NewFromInt(40)) || !ce.Amount.Equal(decimal.NewFromInt(60)) {
+		t.Fatalf("cap error %+v", ce)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "used 60, left 40") || !strings.Contains(msg, "nothing was sent") {
+		t.Fatalf("message %q", msg)
+	}
+	if res.TraceID != b.TraceID || res.Snap != nil {
+		t.Fatalf("result %+v", res)
+	}
+	if _, ok := r.j.Lookup(b.TraceID); ok {
+		t.Fatal("the refused payout was recorded")
+	}
+	r.wantNoDebit(b.TraceID)
+	r.wantState(a.TraceID, StateDone) // settled before the check, and counted
+	if got := r.count.postedTraces(); len(got) != 1 || got[0] != a.TraceID {
+		t.Fatalf("posted %v, want only the settlement of a", got)
+	}
+
+	// Exactly the rest passes.
+	if res := r.send(c); res.State != StateDone {
+		t.Fatalf("c: %+v", res)
+	}
+	r.wantOneDebit(c)
+}
+
+func TestSendRechecksThePerTransferCap(t *testing.T) {
+	r := newRig(t, 205)
+	rv := r.review(r.draft(0, "100.00000001", ""), nil) // reviewed without caps
+	capped, err := NewDesk(r.client, r.j, Config{Self: r.self.UserID, Limits: map[string]AssetLimit{strings.ToUpper(usdtID): {PerTransfer: "100"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = capped.Send(context.Background(), rv, r.pin)
+	var ce *CapError
+	if !errors.As(err, &ce) || ce.Kind != CapPerTransfer || !strings.Contains(err.Error(), "over the per-transfer cap of 100 USDT") {
+		t.Fatalf("Send = %v, want the per-transfer *CapError", err)
+	}
+	if r.j.Len() != 0 || r.count.posts() != 0 {
+		t.Fatal("a refused payout was recorded or posted")
+	}
+}
+
+func TestNewDeskChecksTheLimits(t *testing.T) {
+	r := newRig(t, 206)
+	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "ab.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"asset not a UUID", Config{Limits: map[string]AssetLimit{"USDT": {Daily: "1"}}}, "asset key"},
+		{"asset twice", Config{Limits: map[string]AssetLimit{usdtID: {Daily: "1"}, strings.ToUpper(usdtID): {Daily: "2"}}}, "twice"},
+		{"negative cap", usdtCaps("-1", ""), "per-transfer cap"},
+		{"nine decimals", usdtCaps("", "1.000000001"), "daily cap"},
+		{"zero cap", usdtCaps("0", ""), "greater than zero"},
+		{"book only without a book", Config{AddressBookOnly: true}, "no address book"},
+	}
+	for _, c := range bad {
+		c.cfg.Self = r.self.UserID
+		if _, err := NewDesk(r.client, r.j, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: NewDesk error %v, want one saying %q", c.name, err, c.want)
+		}
+	}
+	d, err := NewDesk(r.client, r.j, Config{Self: r.self.UserID, Book: book, AddressBookOnly: true,
+		Limits: map[string]AssetLimit{strings.ToUpper(usdtID): {PerTransfer: "1.50", Daily: "10"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := d.Config()
+	if got := cfg.Limits[usdtID]; got != (AssetLimit{PerTransfer: "1.5", Daily: "10"}) || len(cfg.Limits) != 1 {
+		t.Fatalf("limits %+v, want canonical keys and amounts", cfg.Limits)
+	}
+	cfg.Limits[usdtID] = AssetLimit{} // a copy: the desk keeps its own
+	if d.Config().Limits[usdtID].Daily != "10" {
+		t.Fatal("Config() handed out the desk's own map")
+	}
+}
+
+func TestPolicyApply(t *testing.T) {
+	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "ab.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{LargeUSD: "250", DuplicateWindow: time.Hour, IdleLock: time.Minute, AddressBookOnly: true,
+		Limits: map[string]AssetLimit{usdtID: {Daily: "5"}}}
+	c := p.Apply(Config{Self: "me", Book: book, LargeUSD: "9", Limits: map[string]AssetLimit{btcID: {Daily: "1"}}})
+	if c.Self != "me" || c.Book != book || c.LargeUSD != "250" || c.DuplicateWindow != time.Hour || !c.AddressBookOnly ||
+		len(c.Limits) != 1 || c.Limits[usdtID].Daily != "5" {
+		t.Fatalf("Apply = %+v", c)
+	}
+	c.Limits[usdtID] = AssetLimit{}
+	if p.Limits[usdtID].Daily != "5" {
+		t.Fatal("Apply shares the policy's map")
+	}
+	if d := DefaultPolicy().Apply(Config{Limits: map[string]AssetLimit{btcID: {}}}); d.Limits != nil || d.LargeUSD != "1000" || d.DuplicateWindow != 6*time.Hour || d.AddressBookOnly {
+		t.Fatalf("default policy applied: %+v", d)
+	}
+}
+
+// bookRig is a rig whose desk has an address book holding user 0 under
+// the name saved, and the given mode.
+func addrBookRig(t *testing.T, seed int64, saved string, only bool) (*rig, *AddressBook) {
+	t.Helper()
+	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "addressbook-test.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, seed, withConfig(Config{Book: book, AddressBookOnly: only}))
+	u := r.users[0]
+	if err := book.Save(BookEntry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: saved}, ""); err != nil {
+		t.Fatal(err)
+	}
+	return r, book
+}
+
+func TestAddressBookOnly(t *testing.T) {
+	r, _ := addrBookRig(t, 207, "", true)
+	ctx := context.Background()
+	for _, who := range []string{r.users[1].UserID, r.users[1].IdentityNumber} {
+		_, err := r.desk.Review(ctx, Draft{AssetID: usdtID, Recipient: who, Amount: "1"}, nil)
+		fe := fieldErr(err)
+		if fe == nil || fe.Field != mixin.FieldRecipient || !strings.Contains(fe.Reason, "accepts only saved recipients") ||
+			!strings.Contains(fe.Reason, r.users[1].IdentityNumber) {
+			t.Fatalf("Review to %s: %v, want a recipient error", who, err)
+		}
+	}
+	rv := r.review(Draft{AssetID: usdtID, Recipient: r.users[0].IdentityNumber, Amount: "1"}, nil)
+	if rv.BookEntry == nil || rv.BookEntry.Label != "Supplier" || hasWarning(rv, WarnNotInBook) || hasWarning(rv, WarnNameChanged) {
+		t.Fatalf("saved recipient: entry %+v, warnings %v", rv.BookEntry, warningKinds(rv))
+	}
+	if res := r.send(rv); res.State != StateDone {
+		t.Fatal(res)
+	}
+}
+
+func TestAddressBookWarnings(t *testing.T) {
+	ctx := context.Background()
+	t.Run("not in the book", func(t *testing.T) {
+		r, _ := addrBookRig(t, 208, "", false)
+		u := r.users[1]
+		rv := r.review(r.draft(1, "1", ""), nil)
+		want := u.FullName + " (Mixin ID " + u.IdentityNumber + ") is not in the address book"
+		if rv.BookEntry != nil || !hasWarning(rv, WarnNotInBook) || !strings.Contains(reviewWarningText(rv, WarnNotInBook), want) {
+			t.Fatalf("warnings %+v, want %q", rv.Warnings, want)
+		}
+	})
+	t.Run("name changed", func(t *testing.T) {
+		r, _ := addrBookRig(t, 209, "Old Name Ltd", false)
+		rv := r.review(r.draft(0, "1", ""), nil)
+		text := reviewWarningText(rv, WarnNameChanged)
+		if !strings.Contains(text, "has this recipient as Old Name Ltd") || !strings.Contains(text, "the server now says "+r.users[0].FullName) {
+			t.Fatalf("warnings %+v", rv.Warnings)
+		}
+		if hasWarning(rv, WarnNotInBook) {
+			t.Fatal("a saved recipient was called unknown")
+		}
+	})
+	t.Run("same name", func(t *testing.T) {
+		r, book := addrBookRig(t, 210, "", false)
+		u := r.users[0]
+		if err := book.Save(BookEntry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, "supplier"); err != nil {
+			t.Fatal(err)
+		}
+		rv := r.review(r.draft(0, "1", ""), nil)
+		if hasWarning(rv, WarnNameChanged) || hasWarning(rv, WarnNotInBook) || rv.BookEntry == nil || rv.BookEntry.FullName != u.FullName {
+			t.Fatalf("warnings %v, entry %+v", warningKinds(rv), rv.BookEntry)
+		}
+	})
+	t.Run("no book", func(t *testing.T) {
+		r := newRig(t, 211)
+		rv, err := r.desk.Review(ctx, r.draft(1, "1", ""), nil)
+		if err != nil || hasWarning(rv, WarnNotInBook) || rv.BookEntry != nil {
+			t.Fatalf("%v %v", err, warningKinds(rv))
+		}
+	})
+}
+
+func reviewWarningText(rv *Review, k WarningKind) string {
+	for _, w := range rv.Warnings {
+		if w.Kind == k {
+			return w.Text
+		}
+	}
+	return ""
+}

@@ -1,0 +1,399 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+// The address book form's focus order.
+type bField int
+
+const (
+	bfLabel bField = iota
+	bfRecipient
+	bfNote
+	bfSave
+	bfCount
+)
+
+// bookScreen lists the saved recipients and edits them. The book holds no
+// secrets: labels, ids, names as resolved when saved, and notes.
+type bookScreen struct {
+	filter  textinput.Model
+	cursor  int
+	entries []payout.BookEntry // the list after the filter
+
+	editing  bool
+	editOf   string // label of the entry being edited; "" = new
+	inputs   [3]textinput.Model
+	focus    bField
+	rcpt     *mixin.User
+	rcptFor  string
+	rcptErr  string
+	rcptGen  int
+	errs     [bfCount]string
+	formErr  string
+	confirmD bool // delete asked, waiting for y
+
+	kNew, kEdit, kDel, kFilter, kBack key.Binding
+}
+
+func (a *App) openBook() tea.Cmd {
+	a.book = newBookScreen()
+	a.book.reload(a)
+	a.screen = screenBook
+	return nil
+}
+
+func newBookScreen() *bookScreen {
+	s := &bookScreen{
+		kNew:    bind([]string{"n"}, "n", "new"),
+		kEdit:   bind([]string{"enter"}, "enter", "edit"),
+		kDel:    bind([]string{"D"}, "D", "delete"),
+		kFilter: bind([]string{"/"}, "/", "filter"),
+		kBack:   bind([]string{"esc"}, "esc", "back"),
+	}
+	s.filter = textinput.New()
+	s.filter.Prompt = ""
+	s.filter.Placeholder = "type to filter by label or name"
+	s.filter.Width = 40
+	ph := [3]string{"a short name, e.g. payroll-amara", "user UUID or Mixin ID number", "optional"}
+	limits := [3]int{40, 36, 140}
+	for i := range s.inputs {
+		in := textinput.New()
+		in.Prompt = ""
+		in.Placeholder = ph[i]
+		in.CharLimit = limits[i]
+		in.Width = 44
+		s.inputs[i] = in
+	}
+	return s
+}
+
+func (s *bookScreen) typing() bool {
+	return s.editing && s.focus < bfSave || !s.editing && s.filter.Focused()
+}
+
+func (s *bookScreen) keys() []key.Binding {
+	if s.editing {
+		return []key.Binding{bind([]string{"tab"}, "tab", "next field"), bind([]string{"enter"}, "enter", "save"), bind([]string{"esc"}, "esc", "cancel")}
+	}
+	if s.confirmD {
+		return []key.Binding{bind([]string{"y"}, "y", "delete"), bind([]string{"n"}, "n", "keep")}
+	}
+	return []key.Binding{s.kFilter, s.kNew, s.kEdit, s.kDel, s.kBack}
+}
+
+func (s *bookScreen) reload(a *App) {
+	q := strings.TrimSpace(s.filter.Value())
+	if q == "" {
+		s.entries = a.conn.book.List()
+	} else {
+		s.entries = a.conn.book.Match(q)
+	}
+	if s.cursor >= len(s.entries) {
+		s.cursor = max(0, len(s.entries)-1)
+	}
+}
+
+// startEdit opens the form, for a new entry (e nil) or an existing one.
+func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *mixin.User) tea.Cmd {
+	s.editing, s.errs, s.formErr = true, [bfCount]string{}, ""
+	s.editOf, s.rcpt, s.rcptFor, s.rcptErr = "", nil, "", ""
+	for i := range s.inputs {
+		s.inputs[i].SetValue("")
+	}
+	if e != nil {
+		s.editOf = e.Label
+		s.inputs[bfLabel].SetValue(e.Label)
+		s.inputs[bfRecipient].SetValue(e.UserID)
+		s.inputs[bfNote].SetValue(e.Note)
+		s.rcpt = &mixin.User{UserID: e.UserID, IdentityNumber: e.IdentityNumber, FullName: e.FullName}
+		s.rcptFor = e.UserID
+	}
+	if prefill != nil {
+		s.inputs[bfLabel].SetValue(labelFor(prefill.FullName))
+		s.inputs[bfRecipient].SetValue(prefill.UserID)
+		s.rcpt, s.rcptFor = prefill, prefill.UserID
+	}
+	return s.setFocus(bfLabel)
+}
+
+// labelFor suggests a label from a name: lower case, words joined by "-".
+func labelFor(name string) string {
+	f := strings.Fields(strings.ToLower(clean(name)))
+	l := strings.Join(f, "-")
+	return truncate(l, 40)
+}
+
+func (s *bookScreen) setFocus(f bField) tea.Cmd {
+	s.focus = f
+	var cmd tea.Cmd
+	for i := range s.inputs {
+		if bField(i) == f {
+			cmd = s.inputs[i].Focus()
+		} else {
+			s.inputs[i].Blur()
+		}
+	}
+	return cmd
+}
+
+func (s *bookScreen) ready() bool {
+	return strings.TrimSpace(s.inputs[bfLabel].Value()) != "" && s.rcpt != nil &&
+		strings.TrimSpace(s.inputs[bfRecipient].Value()) == s.rcptFor
+}
+
+type bookResolveTick struct{ gen int }
+
+func (s *bookScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case bookResolveTick:
+		if msg.gen != s.rcptGen {
+			return nil
+		}
+		q := strings.TrimSpace(s.inputs[bfRecipient].Value())
+		if q == "" {
+			return nil
+		}
+		desk, gen := a.conn.desk, s.rcptGen
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			defer cancel()
+			u, err := desk.ResolveRecipient(ctx, q)
+			return recipientMsg{gen: gen, q: q, user: u, err: err}
+		}
+	case recipientMsg:
+		if msg.gen != s.rcptGen || msg.q != strings.TrimSpace(s.inputs[bfRecipient].Value()) {
+			return nil
+		}
+		if msg.err != nil {
+			s.rcpt, s.rcptErr = nil, explain(msg.err)
+			return nil
+		}
+		s.rcpt, s.rcptErr, s.rcptFor = msg.user, "", msg.q
+		return nil
+	case tea.KeyMsg:
+		if s.editing {
+			return s.onFormKey(a, msg)
+		}
+		return s.onListKey(a, msg)
+	}
+	if s.editing && s.focus < bfSave {
+		var cmd tea.Cmd
+		s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+		return cmd
+	}
+	if s.filter.Focused() {
+		var cmd tea.Cmd
+		s.filter, cmd = s.filter.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
+	if s.confirmD {
+		s.confirmD = false
+		if k.String() == "y" && s.cursor < len(s.entries) {
+			if err := a.conn.book.Remove(s.entries[s.cursor].Label); err != nil {
+				a.setStatus("Not deleted: "+explain(err), false)
+			} else {
+				a.setStatus("Deleted "+clean(s.entries[s.cursor].Label)+" from the address book.", true)
+			}
+			s.reload(a)
+		}
+		return nil
+	}
+	if s.filter.Focused() {
+		switch k.String() {
+		case "esc", "enter":
+			s.filter.Blur()
+			return nil
+		case "up", "down":
+		default:
+			var cmd tea.Cmd
+			s.filter, cmd = s.filter.Update(k)
+			s.reload(a)
+			return cmd
+		}
+	}
+	switch k.String() {
+	case "esc":
+		a.screen = screenHome
+	case "/":
+		return s.filter.Focus()
+	case "up", "k":
+		s.cursor = max(0, s.cursor-1)
+	case "down", "j":
+		s.cursor = min(max(0, len(s.entries)-1), s.cursor+1)
+	case "n":
+		return s.startEdit(nil, nil)
+	case "enter":
+		if s.cursor < len(s.entries) {
+			e := s.entries[s.cursor]
+			return s.startEdit(&e, nil)
+		}
+	case "D":
+		if s.cursor < len(s.entries) {
+			s.confirmD = true
+		}
+	}
+	return nil
+}
+
+func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		s.editing = false
+		return nil
+	case "tab", "down":
+		return s.setFocus((s.focus + 1) % bfCount)
+	case "shift+tab", "up":
+		return s.setFocus((s.focus + bfCount - 1) % bfCount)
+	case "enter":
+		if s.focus != bfSave {
+			return s.setFocus(s.focus + 1)
+		}
+		return s.save(a)
+	}
+	if s.focus >= bfSave {
+		return nil
+	}
+	before := s.inputs[s.focus].Value()
+	var cmd tea.Cmd
+	s.inputs[s.focus], cmd = s.inputs[s.focus].Update(k)
+	if s.inputs[s.focus].Value() == before {
+		return cmd
+	}
+	s.errs[s.focus], s.formErr = "", ""
+	if s.focus == bfRecipient {
+		s.rcpt, s.rcptErr = nil, ""
+		s.rcptGen = a.nextGen()
+		gen := s.rcptGen
+		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return bookResolveTick{gen: gen} }))
+	}
+	return cmd
+}
+
+func (s *bookScreen) save(a *App) tea.Cmd {
+	if !s.ready() {
+		s.formErr = "A label and a recipient that resolves are needed."
+		return nil
+	}
+	e := payout.BookEntry{
+		Label: strings.TrimSpace(s.inputs[bfLabel].Value()), UserID: s.rcpt.UserID,
+		IdentityNumber: s.rcpt.IdentityNumber, FullName: s.rcpt.FullName,
+		Note: strings.TrimSpace(s.inputs[bfNote].Value()), SavedAt: a.now(),
+	}
+	if err := a.conn.book.Save(e, s.editOf); err != nil {
+		var fe *mixin.FieldError
+		if errors.As(err, &fe) {
+			switch fe.Field {
+			case "label":
+				s.errs[bfLabel] = fe.Reason
+			case "user id":
+				s.errs[bfRecipient] = fe.Reason
+			case "note":
+				s.errs[bfNote] = fe.Reason
+			default:
+				s.formErr = explain(err)
+			}
+			return nil
+		}
+		s.formErr = "Not saved: " + explain(err)
+		return nil
+	}
+	s.editing = false
+	a.setStatus("Saved "+clean(e.Label)+" ("+clean(e.FullName)+") in the address book.", true)
+	s.reload(a)
+	return nil
+}
+
+func (s *bookScreen) view(a *App, height int) string {
+	if s.editing {
+		return s.formView(a)
+	}
+	st := a.st
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(a.conn.book.List()), "saved recipient")) + "\n")
+	fl := "  Filter: "
+	if s.filter.Focused() {
+		fl = st.Focused.Render("› Filter: ")
+	}
+	b.WriteString(fl + s.filter.View() + "\n\n")
+	w := a.width - 2
+	labW, idW := 22, 12
+	nameW := max(10, (w-labW-idW-4)/2)
+	noteW := max(6, w-labW-idW-nameW-4)
+	b.WriteString(st.Label.Render("  "+padRight("LABEL", labW)+padRight("NAME (AS SAVED)", nameW)+padRight("MIXIN ID", idW)+"NOTE") + "\n")
+	rows := max(1, height-7)
+	start := 0
+	if s.cursor >= rows {
+		start = s.cursor - rows + 1
+	}
+	for i := start; i < len(s.entries) && i < start+rows; i++ {
+		e := s.entries[i]
+		line := padRight(truncate(clean(e.Label), labW-1), labW) + padRight(truncate(clean(e.FullName), nameW-1), nameW) +
+			padRight(clean(e.IdentityNumber), idW) + truncate(clean(e.Note), noteW)
+		if i == s.cursor {
+			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
+		} else {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	if len(s.entries) == 0 {
+		b.WriteString(st.Subtle.Render("  No saved recipient. n adds one; a payout to a new recipient offers to save it.") + "\n")
+	}
+	if s.confirmD && s.cursor < len(s.entries) {
+		b.WriteString("\n" + st.Warn.Render("Delete "+clean(s.entries[s.cursor].Label)+"? y deletes, any other key keeps it.") + "\n")
+	}
+	b.WriteString("\n" + st.Subtle.Render("The book: "+a.conn.book.Path()) + "\n")
+	return b.String()
+}
+
+func (s *bookScreen) formView(a *App) string {
+	st := a.st
+	var b strings.Builder
+	title := "New address book entry"
+	if s.editOf != "" {
+		title = "Edit " + clean(s.editOf)
+	}
+	b.WriteString(st.Title.Render(title) + "\n\n")
+	names := [3]string{"Label", "Recipient", "Note"}
+	for f := bfLabel; f < bfSave; f++ {
+		l := marker(s.focus == f) + padRight(names[f], 11)
+		if s.focus == f {
+			l = st.Focused.Render(l)
+		} else {
+			l = st.Label.Render(l)
+		}
+		b.WriteString(l + s.inputs[f].View() + "\n")
+		if f == bfRecipient {
+			switch {
+			case s.rcptErr != "":
+				b.WriteString("             " + st.Error.Render("✗ "+s.rcptErr) + "\n")
+			case s.rcpt != nil:
+				b.WriteString("             " + st.Good.Render("✓ "+clean(s.rcpt.FullName)) + st.Subtle.Render(" · Mixin ID "+clean(s.rcpt.IdentityNumber)+" · "+s.rcpt.UserID) + "\n")
+			}
+		}
+		if s.errs[f] != "" {
+			b.WriteString("             " + st.Error.Render("✗ "+s.errs[f]) + "\n")
+		}
+	}
+	b.WriteString("\n  " + st.button("Save", s.focus == bfSave, s.ready()) + "\n")
+	if s.formErr != "" {
+		b.WriteString("\n" + st.Error.Render(s.formErr) + "\n")
+	}
+	b.WriteString("\n" + st.Subtle.Render(para("The name is saved as the server gives it now; a review later says when it no longer matches.", a.width-2, "")) + "\n")
+	return b.String()
+}

@@ -1,0 +1,168 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/payout"
+)
+
+// TestAddressBookAddPickAndPay: a recipient saved on the address book
+// screen is picked in the transfer form by its label and paid; the review
+// no longer warns that it is not in the book.
+func TestAddressBookAddPickAndPay(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	f := r.start(termW, termH)
+	f.waitHome()
+
+	f.typ("b")
+	f.until("the address book", func(a *App) bool { return a.screen == screenBook })
+	f.typ("n")
+	f.typ("payroll-amara")
+	f.press(tea.KeyTab)
+	f.typ(r.rcpt.IdentityNumber)
+	f.waitFor("✓ " + r.rcpt.FullName)
+	f.press(tea.KeyTab)
+	f.typ("monthly salary")
+	f.press(tea.KeyTab, tea.KeyEnter)
+	f.until("the list", func(a *App) bool { return a.screen == screenBook && !a.book.editing })
+	v := f.view()
+	mustContain(t, v, "payroll-amara", r.rcpt.FullName, r.rcpt.IdentityNumber, "monthly salary", "Saved payroll-amara")
+
+	// The book is a file of the profile in the data directory, without secrets.
+	raw, err := os.ReadFile(filepath.Join(r.deps.DataDir, "addressbook-"+profileName+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(raw), r.rcpt.UserID) || strings.Contains(string(raw), r.world.Operator.PIN) {
+		t.Fatalf("book file: %s", raw)
+	}
+
+	// Pick by label in the transfer form.
+	f.press(tea.KeyEsc)
+	f.until("home", func(a *App) bool { return a.screen == screenHome })
+	f.typ("t")
+	f.until("the transfer form", func(a *App) bool { return a.screen == screenTransfer })
+	f.typ("usdt")
+	f.press(tea.KeyEnter)
+	f.typ("payr")
+	f.waitFor("▸ payroll-amara")
+	f.press(tea.KeyEnter)
+	f.waitFor("✓ "+r.rcpt.FullName, "from the address book: payroll-amara")
+	var picked string
+	f.probe(func(a *App) { picked = a.transfer.rcpt.UserID })
+	if picked != r.rcpt.UserID {
+		t.Fatalf("picked %s, want %s", picked, r.rcpt.UserID)
+	}
+	f.press(tea.KeyTab)
+	f.typ("5")
+	f.press(tea.KeyTab, tea.KeyTab)
+	f.review()
+	v = f.view()
+	mustNotContain(t, v, "not in the address book")
+	f.confirm("5", "")
+	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result.res != nil && !a.result.busy() })
+	f.probe(func(a *App) {
+		if a.result.offerSave {
+			t.Error("saving offered for a recipient already in the book")
+		}
+	})
+	if n := len(r.ledgerFor(f.traceOfResult())); n != 1 {
+		t.Fatalf("%d debits", n)
+	}
+}
+
+// TestPayoutToNewRecipientOffersSaving: after paying someone the book does
+// not have, b opens the book's form filled in; saving adds them.
+func TestPayoutToNewRecipientOffersSaving(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	f := r.start(termW, termH)
+	f.waitHome()
+	f.fillTransfer("usdt", "3", "")
+	f.review()
+	f.confirm("3", "")
+	f.waitFor("✓ Paid", "b save recipient to the address book")
+	f.typ("b")
+	f.until("the book form", func(a *App) bool { return a.screen == screenBook && a.book.editing })
+	f.press(tea.KeyTab, tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	f.until("saved", func(a *App) bool { return !a.book.editing })
+	var e payout.BookEntry
+	var ok bool
+	f.probe(func(a *App) { e, ok = a.conn.book.ByUser(r.rcpt.UserID) })
+	if !ok || e.FullName != r.rcpt.FullName || e.IdentityNumber != r.rcpt.IdentityNumber || e.Label != labelFor(r.rcpt.FullName) {
+		t.Fatalf("entry %+v %v", e, ok)
+	}
+}
+
+// TestAddressBookOnlyRefusesOthers: with "address book only" in the
+// profile's policy, a recipient outside the book is refused at review and
+// nothing is sent.
+func TestAddressBookOnlyRefusesOthers(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("address_book_only = true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.deps.ConfigPath = cfg
+	f := r.start(termW, termH)
+	f.waitHome()
+	f.fillTransfer("usdt", "3", "")
+	f.press(tea.KeyEnter)
+	f.waitFor("only saved recipients")
+	var screen screen
+	f.probe(func(a *App) { screen = a.screen })
+	if screen != screenTransfer {
+		t.Fatal("the review went on to the confirmation")
+	}
+	if n := r.calls.count("POST /transfers"); n != 0 {
+		t.Fatalf("%d transfers posted", n)
+	}
+}
+
+// TestAddressBookDelete: D then y removes an entry; any other key keeps it.
+func TestAddressBookDelete(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	p, a := pumpHome(t, r)
+	if err := a.conn.book.Save(payout.BookEntry{Label: "keep-me", UserID: r.rcpt.UserID, IdentityNumber: r.rcpt.IdentityNumber, FullName: r.rcpt.FullName}, ""); err != nil {
+		t.Fatal(err)
+	}
+	p.typ("b")
+	p.typ("D")
+	mustContain(t, a.View(), "Delete keep-me? y deletes")
+	p.typ("x")
+	if len(a.conn.book.List()) != 1 {
+		t.Fatal("deleted without y")
+	}
+	p.typ("D")
+	p.typ("y")
+	if len(a.conn.book.List()) != 0 {
+		t.Fatal("not deleted with y")
+	}
+}
+
+// traceOfResult is the trace of the payout on the result screen.
+func (f *flow) traceOfResult() string {
+	var tr string
+	f.probe(func(a *App) { tr = a.result.r.TraceID })
+	return tr
+}
+
+// pumpHome opens the console on home with an Update-level pump.
+func pumpHome(t *testing.T, r *rig) (*pump, *App) {
+	t.Helper()
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	return p, a
+}

@@ -1,0 +1,50 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// TestCapsShownAndEnforced: with a daily cap on USDT, the confirmation
+// shows what is used and left; a draft over the cap is refused at review
+// with the numbers, and nothing is sent.
+func TestCapsShownAndEnforced(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	conf := "[limits.\"" + usdtID + "\"]\nper_transfer = \"80\"\ndaily = \"100\"\n"
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.deps.ConfigPath = cfg
+	f := r.start(termW, termH)
+	f.waitHome()
+	f.fillTransfer("usdt", "30", "")
+	f.review()
+	mustContain(t, f.view(), "Caps          per payout 80 · daily 100: used 0, left after this 70 USDT")
+	f.confirm("30", "")
+	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result.res != nil && !a.result.busy() })
+
+	// 30 used: 80 more is within the per-payout cap but over the daily one.
+	f.typ("t")
+	f.until("the form", func(a *App) bool { return a.screen == screenTransfer })
+	f.typ("usdt")
+	f.press(tea.KeyEnter)
+	f.typ(r.rcpt.IdentityNumber)
+	f.waitFor("✓ " + r.rcpt.FullName)
+	f.press(tea.KeyTab)
+	f.typ("80")
+	f.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	f.waitFor("daily cap 100 USDT: used 30, left 70")
+	var scr screen
+	f.probe(func(a *App) { scr = a.screen })
+	if scr != screenTransfer {
+		t.Fatal("a draft over the daily cap reached the confirmation")
+	}
+	if n := r.calls.count("POST /transfers"); n != 1 {
+		t.Fatalf("%d transfers posted, want the first only", n)
+	}
+}
