@@ -1,0 +1,744 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// BatchProgress is where a batch stands while it runs. Counts are of valid
+// rows; Total = Done + Failed + InDoubt + Skipped + the rows not sent yet.
+type BatchProgress struct {
+	Total   int
+	Done    int // paid (or found paid) by this run
+	Failed  int // refused: by the server, or because the key was paid with other content
+	InDoubt int // outcome unknown; settled by trace before anything else is sent
+	Skipped int // done before this run
+	Line    int // the line being sent, 0 when none
+	Paused  bool
+	// Rate is rows finished per second of this run, pauses left out (a
+	// speed, not money, hence a float); 0 until a row is finished.
+	Rate float64
+	// Remaining is the time the rows not sent yet would take at Rate; 0
+	// when unknown.
+	Remaining time.Duration
+}
+
+// Left is the number of rows not sent yet.
+func (p BatchProgress) Left() int { return p.Total - p.Done - p.Failed - p.InDoubt - p.Skipped }
+
+// BatchControl pauses and stops a running batch from another goroutine (the
+// screen's keys). A pause or stop takes effect once the rows already
+// recorded in the journal are posted, so that none is left in doubt: the
+// rest of the current group and, on a fast server, the group recorded
+// ahead (see RunBatch) — over a real network, the row being sent. The zero
+// value is ready to use; a nil *BatchControl never pauses or stops.
+type BatchControl struct {
+	mu      sync.Mutex
+	paused  bool
+	stopped bool
+	changed chan struct{} // closed at the next change
+}
+
+// Pause holds the batch before the next rows it would record.
+func (c *BatchControl) Pause() { c.set(func() { c.paused = true }) }
+
+// Resume lets a paused batch go on.
+func (c *BatchControl) Resume() { c.set(func() { c.paused = false }) }
+
+// Stop ends the batch before the next rows it would record; a paused
+// batch ends at once. The rows not sent are left new: running the file
+// again sends them.
+func (c *BatchControl) Stop() { c.set(func() { c.stopped = true }) }
+
+// Paused reports whether Pause was called without a Resume since.
+func (c *BatchControl) Paused() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paused
+}
+
+// Stopped reports whether Stop was called.
+func (c *BatchControl) Stopped() bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped
+}
+
+func (c *BatchControl) set(f func()) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f()
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
+// state returns the flags and a channel closed at the next change.
+func (c *BatchControl) state() (paused, stopped bool, changed <-chan struct{}) {
+	if c == nil {
+		return false, false, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changed == nil {
+		c.changed = make(chan struct{})
+	}
+	return c.paused, c.stopped, c.changed
+}
+
+// Errors of RunBatch.
+var (
+	// ErrBatchNotReady: the batch has errors, or duplicates not
+	// acknowledged; nothing was sent.
+	ErrBatchNotReady = errors.New("payout: the batch cannot be sent: it has errors or duplicates not acknowledged; nothing was sent")
+	// ErrBatchStale: the batch was prepared more than MaxReviewAge ago;
+	// prepare it again (balances, caps and the journal may have changed).
+	ErrBatchStale = errors.New("payout: this batch was checked more than 10 minutes ago; check it again (balances and caps may have changed); nothing was sent")
+	// ErrBatchStopped: the operator stopped the batch.
+	ErrBatchStopped = errors.New("payout: the batch was stopped")
+	// ErrBatchRunning: RunBatch was called for a batch already running.
+	ErrBatchRunning = errors.New("payout: this batch is already being sent")
+)
+
+// BatchStopError says why and where a batch ended before its last row.
+// Err is ErrBatchStopped, the context's error, a PIN refusal
+// (mixin.IsPINError), an insufficient balance (mixin.IsInsufficientBalance),
+// a *CapError, transfers that stay in doubt, or a journal failure.
+type BatchStopError struct {
+	Line int // the row it stopped at (the refused one, or the next not sent); 0 when none
+	Err  error
+}
+
+func (e *BatchStopError) Error() string {
+	if e.Line == 0 {
+		return "payout: the batch stopped: " + errorLine(e.Err)
+	}
+	return fmt.Sprintf("payout: the batch stopped at line %d: %s", e.Line, errorLine(e.Err))
+}
+
+func (e *BatchStopError) Unwrap() error { return e.Err }
+
+// Group commit. A row's intent must be on disk before its post, and on a
+// fast server an fsync costs about as much as a post. So the intents of a
+// group of rows are made durable with one fsync (appendIntents), and the
+// done outcomes of a group are appended together after its posts, without
+// waiting for the disk (appendDonesDeferred: they become durable with the
+// next fsync; one lost in a crash leaves its intent in doubt, and the trace
+// look-up that settles it finds the transfer again). While a group is
+// posted, the next group's intents are written and fsynced in the
+// background, so that the disk's time hides behind the server's.
+//
+// Groups grow (1, 2, 4… up to maxBatchWindow rows) while every row of a
+// group is done, but never beyond about batchWindowSpan of posting: over a
+// real network, where a post takes far longer than an fsync, a group stays
+// one row and nothing is written ahead. Any refusal or doubt brings the
+// group back to one row. Nothing is written ahead before a whole group of
+// rows went through (the PIN and the server proven); so rows recorded but
+// not posted when the batch stops are at most the rest of the current
+// group and the group written ahead.
+const (
+	maxBatchWindow  = 64
+	batchWindowSpan = 20 * time.Millisecond
+)
+
+// batchWindow is the size of the next group of rows.
+type batchWindow struct {
+	size int
+	avg  time.Duration // moving average of one row's post
+}
+
+func (w *batchWindow) observe(d time.Duration) {
+	if w.avg == 0 {
+		w.avg = d
+		return
+	}
+	w.avg = (7*w.avg + d) / 8
+}
+
+func (w *batchWindow) grow() {
+	limit := maxBatchWindow
+	if w.avg > 0 {
+		limit = min(limit, max(1, int(batchWindowSpan/w.avg)))
+	}
+	w.size = max(1, min(2*w.size, limit))
+}
+
+// Why rows recorded but not posted are in doubt.
+var (
+	errNotPostedPIN     = errors.New("recorded but not posted: the batch stopped on a refused PIN; it is settled by trace, and posted with the PIN typed then, before anything else is sent")
+	errNotPostedStopped = errors.New("recorded but not posted: the batch was interrupted; it is settled by trace before anything else is sent")
+	errNotPostedJournal = errors.New("recorded but not posted: the journal failed; it is settled by trace before anything else is sent")
+)
+
+// RunBatch pays a prepared, acknowledged and confirmed batch, row by row in
+// file order, and returns where it stands at the end. pin is the
+// operator's PIN. ctl (may be nil) pauses or stops it; progress (may be
+// nil) is called from RunBatch's goroutine before and after every row,
+// when it pauses and at the end; it must return quickly (hand the value to
+// the screen and return). Other sends and settlements of the desk wait
+// while a batch runs (not while it is paused).
+//
+// First each row's state is read again from the journal, and every
+// transfer in doubt is settled by trace (this batch's rows in doubt and any
+// other payout's), as before any send. Then, group by group
+// (see maxBatchWindow): anything left in doubt is settled, the caps are
+// checked against the journal as it is now, the rows' intents (with the
+// batch id and row key) are made durable, and each row is posted with its
+// trace and its outcome recorded. Rows done before are skipped; rows
+// refused before are tried again under their next attempt trace (see
+// BatchTrace). A row refused by the server does not stop the others,
+// except:
+//
+//   - a PIN refusal (20118, 20119, 429) stops the batch at once: no other
+//     post is made with that PIN. Rows already recorded stay in doubt;
+//     they are settled by trace (and posted, if they were not) before
+//     anything else is sent, with the PIN typed then;
+//   - an insufficient balance (20117) stops the batch once the rows
+//     already recorded are posted;
+//   - a row over a cap (*CapError) stops the batch before it;
+//   - transfers that settling leaves in doubt (the server is not
+//     answering) stop the batch before any new row.
+//
+// A pause or stop (ctl) also takes effect once the rows already recorded
+// are posted. A cancelled ctx stops at once; rows recorded and not posted
+// stay in doubt.
+//
+// The error is nil when every row was tried, a *BatchStopError when the
+// batch ended early (the rows not reached stay new: running the file again
+// sends them), or an error from the checks before anything was sent
+// (ErrBatchNotReady, ErrBatchStale, a malformed PIN, ErrBatchRunning).
+func (d *Desk) RunBatch(ctx context.Context, b *Batch, pin string, ctl *BatchControl, progress func(BatchProgress)) (BatchProgress, error) {
+	if b == nil || b.desk != d {
+		return BatchProgress{}, errors.New("payout: this batch was not prepared by this desk")
+	}
+	if !b.Ready() {
+		return b.Counts(), ErrBatchNotReady
+	}
+	if d.now().Sub(b.PreparedAt) > MaxReviewAge {
+		return b.Counts(), ErrBatchStale
+	}
+	if err := mixin.ValidatePIN(pin); err != nil {
+		return b.Counts(), err
+	}
+	// Locks are taken in this order everywhere: d.sendMu, then b.mu.
+	d.sendMu.Lock()
+	b.mu.Lock()
+	if b.running {
+		b.mu.Unlock()
+		d.sendMu.Unlock()
+		return b.Counts(), ErrBatchRunning
+	}
+	b.running, b.stopErr = true, nil
+	// The journal may have moved since the batch was prepared (a payout
+	// settled meanwhile, or this file run from another review of it).
+	byTrace := make(map[string]int, len(b.items))
+	for i := range b.items {
+		if it := &b.items[i]; it.State != ItemInvalid {
+			d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i])
+			byTrace[it.Trace] = i
+		}
+	}
+	b.mu.Unlock()
+	d.sendMu.Unlock()
+
+	r := &batchRun{d: d, b: b, pin: pin, ctl: ctl, progress: progress, byTrace: byTrace, start: time.Now(), w: batchWindow{size: 1}}
+	err := r.run(ctx)
+	if !r.crashed {
+		if serr := d.journal.syncDeferred(); serr != nil && err == nil {
+			err = &BatchStopError{Err: fmt.Errorf("the outcomes of the last rows may not be on disk: %w", serr)}
+		}
+	}
+	b.mu.Lock()
+	b.running, b.stopErr = false, err
+	b.mu.Unlock()
+	p := r.snapshot(0, false)
+	if progress != nil {
+		progress(p)
+	}
+	return p, err
+}
+
+// batchRun is one RunBatch.
+type batchRun struct {
+	d        *Desk
+	b        *Batch
+	pin      string
+	ctl      *BatchControl
+	progress func(BatchProgress)
+	byTrace  map[string]int // item index by trace
+
+	start    time.Time
+	paused   time.Duration
+	finished int // rows finished by this run
+	w        batchWindow
+	next     int  // the next item to look at
+	crashed  bool // a test hook stood for a crash: nothing more is done
+}
+
+// rowGroup is a group of rows whose intents are recorded together.
+type rowGroup struct {
+	idx     []int // item indexes
+	ins     []mixin.TransferInput
+	intents []Intent
+	// capStop is the cap that cut the group short: the batch stops after it.
+	capStop error
+
+	written chan struct{} // closed once a write ahead is over; nil for a write in line
+	err     error         // why the intents could not be recorded
+
+	dones   []Done // outcomes to append after the posts
+	allDone bool
+}
+
+func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
+	b := r.b
+	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]mixin.TransferInput, len(idx)), intents: make([]Intent, len(idx))}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, i := range idx {
+		in := b.inputs[i]
+		g.ins[k] = in
+		g.intents[k] = Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo,
+			Hash: b.hashes[i], BatchID: b.ID, RowKey: b.items[i].Key}
+	}
+	return g
+}
+
+// write records the group's intents with one fsync.
+func (r *batchRun) write(g *rowGroup) error {
+	_, g.err = r.d.journal.appendIntents(g.intents)
+	return g.err
+}
+
+// writeAhead records the group's intents in the background.
+func (r *batchRun) writeAhead(g *rowGroup) {
+	g.written = make(chan struct{})
+	go func() {
+		defer close(g.written)
+		r.write(g)
+	}()
+}
+
+// wait waits for a write ahead and returns its error.
+func (g *rowGroup) wait() error {
+	if g.written != nil {
+		<-g.written
+	}
+	return g.err
+}
+
+func (g *rowGroup) traces() map[string]bool {
+	m := make(map[string]bool, len(g.ins))
+	for _, in := range g.ins {
+		m[in.TraceID] = true
+	}
+	return m
+}
+
+func (r *batchRun) run(ctx context.Context) error {
+	d := r.d
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock() // wait lets go of it while paused
+	if err := r.settle(ctx, nil); err != nil {
+		return err
+	}
+	var ahead *rowGroup
+	defer func() {
+		// A group written ahead and never posted is in doubt; it is
+		// settled by trace before anything else is sent.
+		if ahead != nil && ahead.wait() == nil {
+			r.mark(ahead.idx, ItemInDoubt, errNotPostedStopped)
+		}
+	}()
+	for {
+		cur := ahead
+		ahead = nil
+		if cur != nil {
+			if err := cur.wait(); err != nil {
+				return &BatchStopError{Line: r.lineOf(cur.idx[0]), Err: fmt.Errorf("recording the intents (nothing more was sent): %w", err)}
+			}
+			// A row of the last group may have been left in doubt: it is
+			// settled before anything new is posted.
+			if err := r.settle(ctx, cur.traces()); err != nil {
+				r.mark(cur.idx, ItemInDoubt, errNotPostedStopped)
+				return err
+			}
+		} else {
+			if err := r.wait(ctx); err != nil {
+				return &BatchStopError{Line: r.nextLine(), Err: err}
+			}
+			if err := d.journal.Err(); err != nil {
+				return &BatchStopError{Line: r.nextLine(), Err: fmt.Errorf("nothing more was sent: %w", err)}
+			}
+			if err := r.settle(ctx, nil); err != nil {
+				return err
+			}
+			idx := r.nextGroup()
+			if len(idx) == 0 {
+				return nil
+			}
+			idx, over := r.withinCaps(idx)
+			if len(idx) == 0 {
+				return &BatchStopError{Line: r.nextLine(), Err: over}
+			}
+			cur = r.newGroup(idx, over)
+			if err := r.write(cur); err != nil {
+				return &BatchStopError{Line: r.lineOf(idx[0]), Err: fmt.Errorf("recording the intents (nothing was sent): %w", err)}
+			}
+		}
+
+		if cur.capStop == nil && r.w.size >= 2 && !r.ctl.Paused() && !r.ctl.Stopped() && ctx.Err() == nil {
+			if idx := r.nextGroup(); len(idx) > 0 {
+				if idx, over := r.withinCaps(idx); len(idx) > 0 {
+					ahead = r.newGroup(idx, over)
+					r.writeAhead(ahead)
+				}
+			}
+		}
+
+		stop, err := r.post(ctx, cur)
+		if r.crashed {
+			return err
+		}
+		if ferr := r.flush(cur); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			return err
+		}
+		if stop == nil && cur.capStop != nil {
+			stop = &BatchStopError{Line: r.nextLine(), Err: cur.capStop}
+		}
+		if stop != nil && ahead != nil {
+			// Rows recorded ahead are posted too, so that none is left
+			// in doubt, unless the PIN was refused or ctx is done.
+			g := ahead
+			ahead = nil
+			if g.wait() == nil {
+				switch {
+				case mixin.IsPINError(stop):
+					r.mark(g.idx, ItemInDoubt, errNotPostedPIN)
+				case ctx.Err() != nil:
+					r.mark(g.idx, ItemInDoubt, errNotPostedStopped)
+				default:
+					_, aerr := r.post(ctx, g)
+					if !r.crashed {
+						if ferr := r.flush(g); aerr == nil {
+							aerr = ferr
+						}
+					}
+					if aerr != nil {
+						return aerr
+					}
+				}
+			}
+		}
+		if stop != nil {
+			return stop
+		}
+		if cur.allDone {
+			r.w.grow()
+		} else {
+			r.w.size = 1
+		}
+	}
+}
+
+// post posts the rows of a recorded group in order. stop is a
+// *BatchStopError for a refusal that stops the batch (the rest of the group
+// is still posted, but not after a PIN refusal); err is for a journal that
+// could not record an outcome, or a crash the test hook stands for.
+func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
+	d := r.d
+	g.allDone = true
+	for k, i := range g.idx {
+		line := r.lineOf(i)
+		if testHookAfterIntent != nil {
+			if err := testHookAfterIntent(); err != nil {
+				r.crashed = true
+				r.mark(g.idx[k:], ItemInDoubt, err)
+				return stop, &BatchStopError{Line: line, Err: err}
+			}
+		}
+		if mixin.IsPINError(stop) {
+			r.mark(g.idx[k:], ItemInDoubt, errNotPostedPIN)
+			g.allDone = false
+			break
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			r.mark(g.idx[k:], ItemInDoubt, errNotPostedStopped)
+			g.allDone = false
+			if stop == nil {
+				stop = &BatchStopError{Line: line, Err: cerr}
+			}
+			break
+		}
+		if r.progress != nil {
+			r.progress(r.snapshot(line, false))
+		}
+		in := g.ins[k]
+		t := time.Now()
+		snap, perr := d.api.Transfer(ctx, in, r.pin)
+		var res Result
+		if perr == nil && snap != nil && snap.TraceID == in.TraceID && snap.SnapshotID != "" {
+			res = Result{TraceID: in.TraceID, State: StateDone, Snap: snap}
+			g.dones = append(g.dones, doneRecord(in.TraceID, snap))
+		} else {
+			var rerr error
+			res, rerr = d.record(ctx, in, snap, perr, false)
+			if rerr != nil {
+				r.apply(in.TraceID, res)
+				r.mark(g.idx[k+1:], ItemInDoubt, errNotPostedJournal)
+				return stop, &BatchStopError{Line: line, Err: rerr}
+			}
+		}
+		r.w.observe(time.Since(t))
+		r.finished++
+		r.apply(in.TraceID, res)
+		if res.State != StateDone {
+			g.allDone = false
+		}
+		if stop == nil && res.State == StateFailed && (mixin.IsPINError(res.Err) || mixin.IsInsufficientBalance(res.Err)) {
+			stop = &BatchStopError{Line: line, Err: res.Err}
+		}
+	}
+	return stop, nil
+}
+
+// doneRecord is the done outcome of a posted transfer, as Send records it.
+func doneRecord(trace string, snap *mixin.Snapshot) Done {
+	closing := ""
+	if snap.ClosingBalance != "" && snap.OpponentID != "" {
+		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
+			closing = c.String()
+		}
+	}
+	return Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: ViaSend}
+}
+
+// flush appends the done outcomes of a posted group.
+func (r *batchRun) flush(g *rowGroup) error {
+	if len(g.dones) == 0 {
+		return nil
+	}
+	ds := g.dones
+	g.dones = nil
+	if _, err := r.d.journal.appendDonesDeferred(ds); err != nil {
+		return &BatchStopError{Err: fmt.Errorf("%d transfer(s) were made but recording them failed (they are settled by trace at the next start): %w", len(ds), err)}
+	}
+	return nil
+}
+
+// wait holds while the batch is paused, letting go of the desk's send lock
+// meanwhile; it returns ErrBatchStopped or the context's error when the
+// batch must end.
+func (r *batchRun) wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		paused, stopped, changed := r.ctl.state()
+		if stopped {
+			return ErrBatchStopped
+		}
+		if !paused {
+			return nil
+		}
+		if r.progress != nil {
+			r.progress(r.snapshot(0, true))
+		}
+		t := time.Now()
+		r.d.sendMu.Unlock()
+		select {
+		case <-changed:
+		case <-ctx.Done():
+		}
+		r.d.sendMu.Lock()
+		r.paused += time.Since(t)
+	}
+}
+
+// nextGroup returns the indexes of the next rows to send: new rows, at
+// most the window's size.
+func (r *batchRun) nextGroup() []int {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var group []int
+	for ; r.next < len(b.items) && len(group) < r.w.size; r.next++ {
+		if b.items[r.next].State == ItemNew {
+			group = append(group, r.next)
+		}
+	}
+	return group
+}
+
+// nextLine is the line of the next new row, 0 when none is left.
+func (r *batchRun) nextLine() int {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := r.next; i < len(b.items); i++ {
+		if b.items[i].State == ItemNew {
+			return b.items[i].Row.Line
+		}
+	}
+	return 0
+}
+
+// settle settles the transfers of the journal in doubt, as Send does
+// before a new payout, but those of skip (a group recorded and about to be
+// posted). The caller holds d.sendMu.
+func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
+	var still int
+	var last error
+	for _, it := range r.d.journal.InDoubt() {
+		if skip[it.Trace] {
+			continue
+		}
+		res, err := r.d.settle(ctx, it, r.pin)
+		line := r.apply(it.Trace, res)
+		if err != nil {
+			return &BatchStopError{Line: line, Err: err}
+		}
+		if res.State == StateFailed && mixin.IsPINError(res.Err) {
+			return &BatchStopError{Line: line, Err: fmt.Errorf("settling a transfer in doubt, the PIN was refused (nothing more was sent): %w", res.Err)}
+		}
+		if res.State == StateInDoubt {
+			still, last = still+1, res.Err
+		}
+	}
+	if still > 0 {
+		return &BatchStopError{Line: r.nextLine(), Err: fmt.Errorf(
+			"%d transfer(s) are still in doubt (the server could not tell: %v); nothing more is sent until they are settled: run the batch again later", still, last)}
+	}
+	return nil
+}
+
+// withinCaps cuts group before the first row that would take its asset
+// over a cap, counting the journal as it is now and the rows before it in
+// the group, and returns that row's *CapError; the cut rows are looked at
+// again next. The caller holds d.sendMu.
+func (r *batchRun) withinCaps(group []int) ([]int, error) {
+	d, b := r.d, r.b
+	if len(d.caps) == 0 {
+		return group, nil
+	}
+	now := d.now()
+	used := map[string]decimal.Decimal{}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for k, i := range group {
+		it := &b.items[i]
+		id := it.Asset.AssetID
+		c, ok := d.caps[id]
+		if !ok {
+			continue
+		}
+		var over *CapError
+		if c.hasPerTransfer && it.Amount.GreaterThan(c.perTransfer) {
+			over = &CapError{Kind: CapPerTransfer, AssetID: id, Symbol: it.Asset.Symbol, Amount: it.Amount, Cap: c.perTransfer, Left: c.perTransfer}
+		} else if c.hasDaily {
+			u, seen := used[id]
+			if !seen {
+				var err error
+				if u, err = d.dailyUsed(id, now, ""); err != nil {
+					r.next = group[k]
+					return group[:k], err
+				}
+			}
+			if left := decimal.Max(c.daily.Sub(u), decimal.Zero); it.Amount.GreaterThan(left) {
+				over = &CapError{Kind: CapDaily, AssetID: id, Symbol: it.Asset.Symbol, Amount: it.Amount, Cap: c.daily, Used: u, Left: left}
+			}
+			used[id] = u.Add(it.Amount)
+		}
+		if over != nil {
+			r.next = group[k]
+			return group[:k], over
+		}
+	}
+	return group, nil
+}
+
+// apply records the result of a row (by trace) in the batch and returns
+// its line; 0 for a trace that is not this batch's.
+func (r *batchRun) apply(trace string, res Result) int {
+	b := r.b
+	b.mu.Lock()
+	i, ok := r.byTrace[trace]
+	if !ok {
+		b.mu.Unlock()
+		return 0
+	}
+	it := &b.items[i]
+	switch res.State {
+	case StateDone:
+		it.State, it.Err = ItemDone, nil
+		if res.Snap != nil {
+			it.SnapshotID = res.Snap.SnapshotID
+		}
+	case StateFailed:
+		it.State, it.Err = ItemFailed, res.Err
+	default:
+		it.State, it.Err = ItemInDoubt, res.Err
+		if it.Err == nil {
+			it.Err = errors.New("in doubt")
+		}
+	}
+	line := it.Row.Line
+	b.mu.Unlock()
+	if r.progress != nil {
+		r.progress(r.snapshot(0, false))
+	}
+	return line
+}
+
+// mark sets the state of rows.
+func (r *batchRun) mark(idx []int, st ItemState, err error) {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, i := range idx {
+		b.items[i].State, b.items[i].Err = st, err
+	}
+}
+
+func (r *batchRun) lineOf(i int) int {
+	b := r.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.items[i].Row.Line
+}
+
+// snapshot is the progress now.
+func (r *batchRun) snapshot(line int, paused bool) BatchProgress {
+	b := r.b
+	b.mu.Lock()
+	p := b.countsLocked()
+	b.mu.Unlock()
+	p.Line, p.Paused = line, paused
+	if el := time.Since(r.start) - r.paused; r.finished > 0 && el > 0 {
+		p.Rate = float64(r.finished) / el.Seconds()
+		if left := p.Left(); left > 0 {
+			p.Remaining = time.Duration(float64(left) / p.Rate * float64(time.Second))
+		}
+	}
+	return p
+}
