@@ -35,6 +35,7 @@ const (
 	screenHistory
 	screenRequest
 	screenBook
+	screenBatch
 )
 
 // App is the root model.
@@ -62,6 +63,7 @@ type App struct {
 	history  *historyScreen
 	request  *requestScreen
 	book     *bookScreen
+	batch    *batchScreen
 
 	lock        *lockScreen // the console is locked (idle time ran out)
 	lockPending bool        // the idle time ran out during a send
@@ -106,7 +108,8 @@ func (a *App) Close() {
 
 // sending reports whether a transfer is on its way.
 func (a *App) sending() bool {
-	return a.recovering || a.screen == screenResult && a.result != nil && a.result.busy()
+	return a.recovering || a.screen == screenResult && a.result != nil && a.result.busy() ||
+		a.batch != nil && a.batch.busy()
 }
 
 // Update routes messages: size first, then results of commands, then keys
@@ -132,6 +135,14 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case unlockMsg:
 		if a.lock != nil {
 			return a, a.updateLock(msg)
+		}
+		return a, nil
+	case batchProgressMsg, batchDoneMsg:
+		// A running batch reports to its screen wherever the operator is.
+		if a.batch != nil {
+			cmd := a.batch.update(a, msg)
+			a.afterSend()
+			return a, cmd
 		}
 		return a, nil
 	case copiedMsg:
@@ -188,6 +199,8 @@ func (a *App) typing() bool {
 		return a.request != nil && a.request.typing()
 	case screenBook:
 		return a.book != nil && a.book.typing()
+	case screenBatch:
+		return a.batch != nil && a.batch.typing()
 	}
 	return false
 }
@@ -215,6 +228,8 @@ func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 		return a.request.update(a, msg)
 	case screenBook:
 		return a.book.update(a, msg)
+	case screenBatch:
+		return a.batch.update(a, msg)
 	}
 	return nil
 }
@@ -426,6 +441,8 @@ func (a *App) shortHelp() []key.Binding {
 		ks = a.request.keys()
 	case screenBook:
 		ks = a.book.keys()
+	case screenBatch:
+		ks = a.batch.keys()
 	case screenLoading:
 		if a.fatal != "" {
 			ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
@@ -475,6 +492,8 @@ func (a *App) body(h int) string {
 		return a.request.view(a, h)
 	case screenBook:
 		return a.book.view(a, h)
+	case screenBatch:
+		return a.batch.view(a, h)
 	}
 	return ""
 }

@@ -23,7 +23,7 @@ type homeScreen struct {
 	err     string
 	doubt   int // payouts of the journal still in doubt
 
-	kTransfer, kHistory, kRequest, kBook, kRefresh, kSettle, kSetup, kQuit key.Binding
+	kTransfer, kHistory, kRequest, kBook, kBatch, kRefresh, kSettle, kSetup, kQuit key.Binding
 }
 
 type assetsMsg struct {
@@ -38,6 +38,7 @@ func newHomeScreen() *homeScreen {
 		kHistory:  bind([]string{"h"}, "h", "history"),
 		kRequest:  bind([]string{"p"}, "p", "payment requests"),
 		kBook:     bind([]string{"b"}, "b", "address book"),
+		kBatch:    bind([]string{"f"}, "f", "batch from CSV"),
 		kRefresh:  bind([]string{"r"}, "r", "refresh"),
 		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
 		kSetup:    bind([]string{"n"}, "n", "new profile"),
@@ -46,7 +47,7 @@ func newHomeScreen() *homeScreen {
 }
 
 func (h *homeScreen) keys() []key.Binding {
-	ks := []key.Binding{h.kTransfer, h.kHistory, h.kRequest, h.kBook, h.kRefresh}
+	ks := []key.Binding{h.kTransfer, h.kBatch, h.kHistory, h.kRequest, h.kBook, h.kRefresh}
 	if h.doubt > 0 {
 		ks = append(ks, h.kSettle)
 	}
@@ -101,6 +102,8 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return a.openRequests()
 		case key.Matches(msg, h.kBook):
 			return a.openBook()
+		case key.Matches(msg, h.kBatch):
+			return a.openBatch()
 		case key.Matches(msg, h.kRefresh):
 			return h.refresh(a)
 		case key.Matches(msg, h.kSettle) && h.doubt > 0:

@@ -1,0 +1,587 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+type batchMode int
+
+const (
+	bmPath    batchMode = iota // asking for the CSV file
+	bmReview                   // the checked batch, waiting for confirmation
+	bmRunning                  // sending
+	bmDone                     // the run ended; report written
+)
+
+// batchScreen loads a CSV batch, shows it checked, takes one confirmation
+// and sends it row by row through payout, with progress, pause and stop.
+type batchScreen struct {
+	mode    batchMode
+	path    textinput.Model
+	loading bool
+	loadErr string
+	gen     int
+
+	b      *payout.Batch
+	top    int // first table row shown
+	focus  int // 0 table, 1 total input, 2 PIN input, 3 send button
+	total  textinput.Model
+	pin    textinput.Model
+	askPIN bool
+
+	ctl      *payout.BatchControl
+	prog     payout.BatchProgress
+	updates  chan payout.BatchProgress
+	done     chan batchDoneMsg
+	bar      progress.Model
+	runErr   error
+	report   string
+	reportEr string
+	started  time.Time
+}
+
+type (
+	batchPreparedMsg struct {
+		gen int
+		b   *payout.Batch
+		err error
+	}
+	batchProgressMsg struct{ p payout.BatchProgress }
+	batchDoneMsg     struct {
+		p      payout.BatchProgress
+		err    error
+		report string
+		repErr error
+	}
+)
+
+func (a *App) openBatch() tea.Cmd {
+	if a.batch != nil && a.batch.mode == bmRunning {
+		a.screen = screenBatch
+		return nil
+	}
+	a.batch = newBatchScreen(!a.conn.profile.KeepPIN)
+	a.screen = screenBatch
+	return a.batch.path.Focus()
+}
+
+func newBatchScreen(askPIN bool) *batchScreen {
+	s := &batchScreen{askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage())}
+	s.path = textinput.New()
+	s.path.Prompt = ""
+	s.path.Placeholder = "/path/to/payouts.csv"
+	s.path.CharLimit = 4096
+	s.path.Width = 60
+	s.total = textinput.New()
+	s.total.Prompt = ""
+	s.total.CharLimit = 40
+	s.total.Width = 30
+	s.pin = textinput.New()
+	s.pin.Prompt = ""
+	s.pin.Placeholder = "6 digits"
+	s.pin.CharLimit = 6
+	s.pin.Width = 10
+	s.pin.EchoMode = textinput.EchoPassword
+	s.pin.EchoCharacter = '•'
+	return s
+}
+
+func (s *batchScreen) busy() bool { return s.mode == bmRunning }
+
+func (s *batchScreen) typing() bool {
+	return s.mode == bmPath || s.mode == bmReview && (s.focus == 1 || s.focus == 2)
+}
+
+func (s *batchScreen) keys() []key.Binding {
+	switch s.mode {
+	case bmPath:
+		return []key.Binding{bind([]string{"enter"}, "enter", "check the file"), bind([]string{"esc"}, "esc", "back")}
+	case bmReview:
+		ks := []key.Binding{bind([]string{"up", "down"}, "↑/↓", "scroll"), bind([]string{"tab"}, "tab", "next")}
+		if s.b != nil && !s.b.Acked() {
+			ks = append(ks, bind([]string{"A"}, "A", "acknowledge duplicates"))
+		}
+		if s.canSend() {
+			ks = append(ks, bind([]string{"enter"}, "enter", "send the batch"))
+		}
+		return append(ks, bind([]string{"esc"}, "esc", "back"))
+	case bmRunning:
+		pause := "pause"
+		if s.ctl != nil && s.ctl.Paused() {
+			pause = "resume"
+		}
+		return []key.Binding{bind([]string{"p"}, "p", pause), bind([]string{"x"}, "x", "stop after the rows on their way")}
+	}
+	return []key.Binding{bind([]string{"enter", "esc"}, "enter", "back to balances"), bind([]string{"r"}, "r", "check the file again")}
+}
+
+// canSend: the batch is valid, duplicates acknowledged, the total typed as
+// shown, and the PIN given when it is asked for.
+func (s *batchScreen) canSend() bool {
+	if s.b == nil || !s.b.Ready() || !s.b.Confirms(s.total.Value()) {
+		return false
+	}
+	return !s.askPIN || mixin.ValidatePIN(s.pin.Value()) == nil
+}
+
+func (s *batchScreen) prepare(a *App, path string) tea.Cmd {
+	s.loading, s.loadErr = true, ""
+	s.gen = a.nextGen()
+	desk, gen, held := a.conn.desk, s.gen, append([]mixin.Asset(nil), a.home.assets...)
+	return func() tea.Msg {
+		f, err := payout.ParseBatchFile(path)
+		if err != nil {
+			return batchPreparedMsg{gen: gen, err: err}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		b, err := desk.PrepareBatch(ctx, f, held)
+		return batchPreparedMsg{gen: gen, b: b, err: err}
+	}
+}
+
+func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case batchPreparedMsg:
+		if msg.gen != s.gen {
+			return nil
+		}
+		s.loading = false
+		if msg.err != nil {
+			s.loadErr = explain(msg.err)
+			return nil
+		}
+		s.b, s.mode, s.top, s.focus = msg.b, bmReview, 0, 0
+		s.total.SetValue("")
+		s.pin.SetValue("")
+		s.path.Blur()
+		return nil
+	case batchProgressMsg:
+		s.prog = msg.p
+		return waitBatch(s.updates, s.done)
+	case batchDoneMsg:
+		s.prog, s.runErr, s.report, s.mode = msg.p, msg.err, msg.report, bmDone
+		if msg.repErr != nil {
+			s.reportEr = explain(msg.repErr)
+		}
+		s.pin.SetValue("")
+		a.quitArmed = false
+		a.home.countDoubt(a)
+		return a.home.refresh(a)
+	case tea.KeyMsg:
+		return s.onKey(a, msg)
+	}
+	return s.updateInput(msg)
+}
+
+func (s *batchScreen) updateInput(msg tea.Msg) tea.Cmd {
+	var cmd tea.Cmd
+	switch {
+	case s.mode == bmPath:
+		s.path, cmd = s.path.Update(msg)
+	case s.mode == bmReview && s.focus == 1:
+		s.total, cmd = s.total.Update(msg)
+	case s.mode == bmReview && s.focus == 2:
+		s.pin, cmd = s.pin.Update(msg)
+	}
+	return cmd
+}
+
+func (s *batchScreen) setFocus(f int) tea.Cmd {
+	n := 4
+	f = (f + n) % n
+	if f == 2 && !s.askPIN {
+		f = 3
+	}
+	s.focus = f
+	s.total.Blur()
+	s.pin.Blur()
+	switch f {
+	case 1:
+		return s.total.Focus()
+	case 2:
+		return s.pin.Focus()
+	}
+	return nil
+}
+
+func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	switch s.mode {
+	case bmPath:
+		switch k.String() {
+		case "esc":
+			a.screen = screenHome
+			return nil
+		case "enter":
+			if s.loading {
+				return nil
+			}
+			p := strings.TrimSpace(s.path.Value())
+			if p == "" {
+				s.loadErr = "Type the path of a CSV file."
+				return nil
+			}
+			return s.prepare(a, p)
+		}
+		return s.updateInput(k)
+	case bmReview:
+		switch k.String() {
+		case "esc":
+			s.mode = bmPath
+			s.pin.SetValue("")
+			return s.path.Focus()
+		case "tab":
+			return s.setFocus(s.focus + 1)
+		case "shift+tab":
+			f := s.focus - 1
+			if f == 2 && !s.askPIN {
+				f = 1
+			}
+			return s.setFocus(f)
+		case "up":
+			if s.focus == 0 {
+				s.top = max(0, s.top-1)
+				return nil
+			}
+		case "down":
+			if s.focus == 0 {
+				s.top = min(max(0, s.b.Len()-1), s.top+1)
+				return nil
+			}
+		case "pgdown":
+			s.top = min(max(0, s.b.Len()-1), s.top+10)
+			return nil
+		case "pgup":
+			s.top = max(0, s.top-10)
+			return nil
+		case "A":
+			if s.focus == 0 {
+				s.b.AckDuplicates()
+				return nil
+			}
+		case "enter":
+			if s.focus == 3 || s.canSend() && s.focus != 0 {
+				if !s.canSend() {
+					return nil
+				}
+				return s.run(a)
+			}
+			return s.setFocus(s.focus + 1)
+		}
+		return s.updateInput(k)
+	case bmRunning:
+		switch k.String() {
+		case "p":
+			if s.ctl.Paused() {
+				s.ctl.Resume()
+			} else {
+				s.ctl.Pause()
+			}
+		case "x":
+			s.ctl.Stop()
+		}
+		return nil
+	case bmDone:
+		switch k.String() {
+		case "enter", "esc":
+			a.screen = screenHome
+		case "r":
+			return s.prepare(a, strings.TrimSpace(s.path.Value()))
+		}
+	}
+	return nil
+}
+
+// run sends the batch. Progress comes back through a channel read by a
+// command that is issued again after each report.
+func (s *batchScreen) run(a *App) tea.Cmd {
+	pin := a.conn.pin()
+	if s.askPIN {
+		pin = s.pin.Value()
+	}
+	s.pin.SetValue("")
+	s.mode, s.ctl, s.started = bmRunning, &payout.BatchControl{}, a.now()
+	s.prog = s.b.Counts()
+	s.updates = make(chan payout.BatchProgress, 1)
+	desk, b, ctl, updates, input := a.conn.desk, s.b, s.ctl, s.updates, strings.TrimSpace(s.path.Value())
+	done := make(chan batchDoneMsg, 1)
+	go func() {
+		p, err := desk.RunBatch(context.Background(), b, pin, ctl, func(p payout.BatchProgress) {
+			// Only the latest report matters: replace one not yet read.
+			select {
+			case updates <- p:
+			default:
+				select {
+				case <-updates:
+				default:
+				}
+				select {
+				case updates <- p:
+				default:
+				}
+			}
+		})
+		path, repErr := payout.WriteBatchReport(input, b)
+		done <- batchDoneMsg{p: p, err: err, report: path, repErr: repErr}
+		close(done)
+	}()
+	s.done = done
+	return waitBatch(updates, done)
+}
+
+// waitBatch delivers the next progress report, or the end of the run.
+func waitBatch(updates <-chan payout.BatchProgress, done <-chan batchDoneMsg) tea.Cmd {
+	return func() tea.Msg {
+		select {
+		case p := <-updates:
+			return batchProgressMsg{p: p}
+		case m, ok := <-done:
+			if !ok {
+				return nil
+			}
+			return m
+		}
+	}
+}
+
+var itemLabel = map[payout.ItemState]string{
+	payout.ItemInvalid: "INVALID", payout.ItemNew: "to pay", payout.ItemDone: "done",
+	payout.ItemInDoubt: "IN DOUBT", payout.ItemFailed: "failed",
+}
+
+func (s *batchScreen) view(a *App, height int) string {
+	st := a.st
+	w := a.width - 2
+	var b strings.Builder
+	switch s.mode {
+	case bmPath:
+		b.WriteString(st.Title.Render("Batch payout") + "\n\n")
+		b.WriteString(para("A CSV file with a header: recipient (user UUID, Mixin ID number or address-book label), asset (UUID or a symbol you hold), amount, and optionally memo and key. Every row is checked before anything can be sent; a re-run of the same file never pays a row twice.", w, "") + "\n\n")
+		b.WriteString(st.Focused.Render("› File: ") + s.path.View() + "\n")
+		switch {
+		case s.loading:
+			b.WriteString("\n" + st.Subtle.Render("Reading and checking every row…") + "\n")
+		case s.loadErr != "":
+			b.WriteString("\n" + st.Error.Render(para(s.loadErr, w, "")) + "\n")
+		}
+		return b.String()
+	case bmRunning, bmDone:
+		return s.runView(a)
+	}
+	return s.reviewView(a, height)
+}
+
+func (s *batchScreen) reviewView(a *App, height int) string {
+	st := a.st
+	w := a.width - 2
+	bt := s.b
+	var b strings.Builder
+	c := bt.Counts()
+	invalid := 0
+	for _, it := range bt.Rows(0, bt.Len()) {
+		if it.State == payout.ItemInvalid {
+			invalid++
+		}
+	}
+	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
+		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, invalid)) + "\n")
+	for _, t := range bt.Totals() {
+		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
+		if t.HasDaily {
+			line += fmt.Sprintf(" · daily cap %s: used %s, left %s", money(t.Daily), money(t.Used), money(t.Left))
+		}
+		if t.Problem != "" {
+			b.WriteString(st.Error.Render(line+" ✗ "+clean(t.Problem)) + "\n")
+		} else {
+			b.WriteString(line + "\n")
+		}
+	}
+	errs := bt.Errors()
+	if len(errs) > 0 {
+		b.WriteString(st.Error.Render(fmt.Sprintf("✗ %s: the batch cannot be sent until the file is fixed", plural(len(errs), "problem"))) + "\n")
+		for i, e := range errs {
+			if i == 3 {
+				b.WriteString(st.Error.Render(fmt.Sprintf("    … and %d more (each row's problem is in the table)", len(errs)-3)) + "\n")
+				break
+			}
+			where := "total"
+			if e.Line > 0 {
+				where = "line " + itoa(e.Line)
+			}
+			b.WriteString(st.Error.Render("    "+where+": "+clean(e.Field)+": "+clean(e.Reason)) + "\n")
+		}
+	}
+	if d := bt.Duplicates(); len(d) > 0 {
+		state := "press A to acknowledge them"
+		if bt.Acked() {
+			state = "acknowledged"
+		}
+		var parts []string
+		for i, g := range d {
+			if i == 3 {
+				parts = append(parts, "…")
+				break
+			}
+			ls := make([]string, len(g.Lines))
+			for j, l := range g.Lines {
+				ls[j] = itoa(l)
+			}
+			what := "lines " + strings.Join(ls, ", ")
+			if g.Kind == payout.DupRecent {
+				what = "line " + strings.Join(ls, ", ") + " like a recent payout"
+			}
+			parts = append(parts, what)
+		}
+		b.WriteString(st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n")
+	}
+
+	// The table: only the rows on screen are read and drawn.
+	const lineW, assetW, amtW, stateW = 6, 6, 18, 9
+	rest := w - lineW - assetW - amtW - stateW - 4
+	nameW := max(10, rest/2)
+	memoW := max(6, rest-nameW)
+	b.WriteString(st.Label.Render("  "+padRight("LINE", lineW)+padRight("RECIPIENT", nameW)+padRight("ASSET", assetW)+padLeft("AMOUNT", amtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
+	used := lipgloss.Height(b.String())
+	confirmH := 5
+	rows := max(1, height-used-confirmH)
+	for _, it := range bt.Rows(s.top, s.top+rows) {
+		who := clean(it.User.FullName)
+		if who == "" {
+			who = clean(it.Row.Recipient)
+		}
+		amt := it.AmountText
+		if amt == "" {
+			amt = clean(it.Row.Amount)
+		} else {
+			amt = payout.GroupDigits(amt)
+		}
+		sym := clean(it.Asset.Symbol)
+		if sym == "" {
+			sym = clean(it.Row.Asset)
+		}
+		state := itemLabel[it.State]
+		if it.Already {
+			state = "done before"
+		}
+		line := padRight(itoa(it.Row.Line), lineW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, assetW-1), assetW) +
+			padLeft(amt, amtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
+		if p := it.Problem(); p != "" && it.State != payout.ItemDone {
+			line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
+		} else if len(it.Notes) > 0 && it.State == payout.ItemNew {
+			line += " ⚠ " + truncate(clean(strings.Join(it.Notes, "; ")), max(0, w-lipgloss.Width(line)-5))
+		}
+		if it.State == payout.ItemInvalid || it.State == payout.ItemFailed || it.State == payout.ItemInDoubt {
+			b.WriteString("  " + st.Warn.Render(line) + "\n")
+		} else {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	if bt.Len() > s.top+rows {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("  … %d more rows (↓ scrolls)", bt.Len()-s.top-rows)) + "\n")
+	}
+
+	// The one confirmation of the whole batch.
+	b.WriteString("\n")
+	if !bt.Ready() {
+		b.WriteString(st.Subtle.Render("Fix the file (and acknowledge duplicates) to send; esc goes back to the file.") + "\n")
+		return b.String()
+	}
+	sym, total := bt.LargestTotal()
+	if total == "" {
+		b.WriteString(st.Good.Render("Every row is done already: nothing to pay.") + "\n")
+		return b.String()
+	}
+	tl := marker(s.focus == 1) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
+	if s.focus == 1 {
+		tl = st.Focused.Render(tl)
+	}
+	mark := ""
+	if s.total.Value() != "" {
+		if bt.Confirms(s.total.Value()) {
+			mark = st.Good.Render(" ✓")
+		} else {
+			mark = st.Error.Render(" ✗ does not match")
+		}
+	}
+	b.WriteString(tl + s.total.View() + mark + "\n")
+	if s.askPIN {
+		pl := marker(s.focus == 2) + "PIN: "
+		if s.focus == 2 {
+			pl = st.Focused.Render(pl)
+		}
+		b.WriteString(pl + s.pin.View() + "\n")
+	}
+	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == 3, s.canSend()) + "\n")
+	return b.String()
+}
+
+func (s *batchScreen) runView(a *App) string {
+	st := a.st
+	w := a.width - 2
+	p := s.prog
+	var b strings.Builder
+	title := "Sending batch " + s.b.ID
+	if s.mode == bmDone {
+		title = "Batch " + s.b.ID + " finished"
+	}
+	b.WriteString(st.Title.Render(title) + "\n\n")
+	finished := p.Done + p.Failed + p.InDoubt + p.Skipped
+	frac := 0.0
+	if p.Total > 0 {
+		frac = float64(finished) / float64(p.Total)
+	}
+	s.bar.Width = min(60, max(20, w-30))
+	b.WriteString("  " + s.bar.ViewAs(frac) + fmt.Sprintf("  %d / %d", finished, p.Total) + "\n\n")
+	b.WriteString(fmt.Sprintf("  paid %d · refused %d · in doubt %d · done before %d · left %d\n", p.Done, p.Failed, p.InDoubt, p.Skipped, p.Left()))
+	if s.mode == bmRunning {
+		rate := "—"
+		if p.Rate > 0 {
+			rate = fmt.Sprintf("%.1f rows/s", p.Rate)
+		}
+		left := "—"
+		if p.Remaining > 0 {
+			left = p.Remaining.Round(time.Second).String()
+		}
+		b.WriteString(fmt.Sprintf("  rate %s · time left %s", rate, left))
+		if p.Line > 0 {
+			b.WriteString(" · line " + itoa(p.Line))
+		}
+		b.WriteString("\n\n")
+		switch {
+		case s.ctl.Stopped():
+			b.WriteString(st.Warn.Render("Stopping after the rows already on their way…") + "\n")
+		case s.ctl.Paused() || p.Paused:
+			b.WriteString(st.Warn.Render("Paused (p resumes). Rows on their way finish first.") + "\n")
+		}
+		return b.String()
+	}
+	b.WriteString("\n")
+	switch {
+	case s.runErr == nil:
+		b.WriteString(st.Good.Render("✓ Every row was sent.") + "\n")
+	case errors.Is(s.runErr, payout.ErrBatchStopped):
+		b.WriteString(st.Warn.Render(para("Stopped: "+explain(s.runErr)+" Run the same file again to go on: rows done are skipped, rows in doubt are settled first.", w, "")) + "\n")
+	default:
+		b.WriteString(st.Error.Render(para("The batch stopped: "+explain(s.runErr)+" Run the same file again once it is fixed: nothing is paid twice.", w, "")) + "\n")
+	}
+	if s.report != "" {
+		b.WriteString("\n" + para("Report: "+s.report+" (every row with its trace, state and snapshot id or error).", w, "") + "\n")
+	} else if s.reportEr != "" {
+		b.WriteString("\n" + st.Error.Render("The report was not written: "+s.reportEr) + "\n")
+	}
+	return b.String()
+}
