@@ -43,6 +43,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	f.press(tea.KeyEnter)
 	f.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
 	v := f.view()
+	checkGolden(t, "review", v, termW)
 	mustContain(t, v, "3 rows: 3 to pay", "USDT   pay 1,012.5 of 50,000", r.world.Users[0].FullName, "1,000", "Gas refund",
 		"Type the total of USDT to confirm (1,012.5):", "(Send 3 rows)")
 

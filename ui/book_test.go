@@ -32,6 +32,7 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	f.press(tea.KeyTab, tea.KeyEnter)
 	f.until("the list", func(a *App) bool { return a.screen == screenBook && !a.book.editing })
 	v := f.view()
+	checkGolden(t, "list", v, termW)
 	mustContain(t, v, "payroll-amara", r.rcpt.FullName, r.rcpt.IdentityNumber, "monthly salary", "Saved payroll-amara")
 
 	// The book is a file of the profile in the data directory, without secrets.

@@ -304,6 +304,9 @@ func (f *flow) waitHome() {
 var (
 	uuidRE  = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
 	clockRE = regexp.MustCompile(`\b\d{2}:\d{2}:\d{2}\b`)
+	// A test's temporary directory: its name ends in a random number of
+	// varying length.
+	tmpRE = regexp.MustCompile(`/tmp/\S*?Test\w*?\d+/`)
 )
 
 // normalize replaces what changes from run to run (UUIDs, clock times) with
@@ -311,6 +314,15 @@ var (
 func normalize(v string) string {
 	v = uuidRE.ReplaceAllString(v, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
 	v = clockRE.ReplaceAllString(v, "HH:MM:SS")
+	if tmpRE.MatchString(v) {
+		// The padding after the path varies with the directory's name.
+		v = tmpRE.ReplaceAllString(v, "TMPDIR/")
+		lines := strings.Split(v, "\n")
+		for i, l := range lines {
+			lines[i] = strings.TrimRight(l, " ")
+		}
+		v = strings.Join(lines, "\n")
+	}
 	return v
 }
 

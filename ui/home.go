@@ -148,6 +148,10 @@ func (h *homeScreen) view(a *App, height int) string {
 	st := a.st
 	var b strings.Builder
 	me := a.conn.me
+	if rep := a.conn.report; rep != nil && !rep.Intact() {
+		// Said on the screen the operator comes back to, not only once.
+		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", a.width-2, "")) + "\n\n")
+	}
 	b.WriteString(st.Title.Render(clean(me.FullName)) + st.Subtle.Render("  Mixin ID "+clean(me.IdentityNumber)+"  ·  client id "+me.UserID) + "\n")
 	b.WriteString(st.Subtle.Render("profile "+a.conn.name+pinNote(a.conn.profile.KeepPIN)) + "\n\n")
 

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +58,7 @@ func TestIdleLockHidesTheProfileUntilThePIN(t *testing.T) {
 		t.Fatal("not locked after 5 minutes idle")
 	}
 	v := a.View()
+	checkGolden(t, "locked", v, termW)
 	mustContain(t, v, "Locked", "PIN:")
 	mustNotContain(t, v, r.world.OperatorUser.FullName, "USDT", "50,000", profileName)
 
@@ -162,5 +165,54 @@ func TestIdleLockOff(t *testing.T) {
 	p.send(lockTickMsg{})
 	if a.lock != nil {
 		t.Fatal("locked with the lock turned off")
+	}
+}
+
+// TestBrokenJournalWarnedOnHome: a journal edited by hand is reported on the
+// balances screen, which the operator keeps coming back to, and no payout
+// can be reviewed.
+func TestBrokenJournalWarnedOnHome(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	// One payout through a desk on the profile's journal, then an edit.
+	p, a := pumpHome(t, r)
+	p.typ("t")
+	p.typ("usdt")
+	p.press(tea.KeyEnter)
+	p.typ(r.rcpt.IdentityNumber)
+	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p.press(tea.KeyTab)
+	p.typ("7")
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
+	p.press(tea.KeyTab, tea.KeyTab)
+	for range a.confirm.r.Warnings {
+		p.press(tea.KeySpace)
+	}
+	p.typ("7")
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.until("the result", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
+	a.Close()
+	path := filepath.Join(r.deps.DataDir, "journal-"+profileName+".jsonl")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(raw), `"amount":"7"`, `"amount":"70"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p2, a2 := pumpHome(t, r)
+	mustContain(t, a2.View(), "JOURNAL BROKEN", "line 1", "mixdesk journal verify")
+	p2.typ("t")
+	p2.typ("usdt")
+	p2.press(tea.KeyEnter)
+	p2.typ(r.rcpt.IdentityNumber)
+	p2.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p2.press(tea.KeyTab)
+	p2.typ("1")
+	p2.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p2.until("the refusal", func(a *App) bool { return a.transfer.formErr != "" })
+	if a2.screen != screenTransfer || !strings.Contains(a2.transfer.formErr, "cannot be trusted") {
+		t.Fatalf("review on a broken journal: screen %v, %q", a2.screen, a2.transfer.formErr)
 	}
 }
