@@ -248,6 +248,15 @@ func checkEntry(e BookEntry) (BookEntry, error) {
 			return e, &mixin.FieldError{Field: FieldLabel, Reason: "only printable characters (no tabs, control or formatting characters)"}
 		}
 	}
+	// A label that reads as a Mixin ID number or a user id would be taken
+	// for one where recipients are typed (a batch file, the transfer form)
+	// and could pay a stranger.
+	if isDigits(e.Label) {
+		return e, &mixin.FieldError{Field: FieldLabel, Reason: "digits only would be read as a Mixin ID number; add a letter"}
+	}
+	if _, err := mixin.ParseUUID(FieldLabel, e.Label); err == nil {
+		return e, &mixin.FieldError{Field: FieldLabel, Reason: "a UUID would be read as a user id; choose a name"}
+	}
 	id, err := mixin.ParseUUID(FieldUserID, e.UserID)
 	if err != nil {
 		return e, err

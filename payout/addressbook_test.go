@@ -2,6 +2,7 @@ package payout
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -314,5 +315,28 @@ func TestAddressBookConcurrentUse(t *testing.T) {
 	wg.Wait()
 	if b.Len() != 16 || openAddrBook(t, path).Len() != 16 {
 		t.Fatalf("%d entries in memory, want 16", b.Len())
+	}
+}
+
+// TestAddressBookRefusesLabelsThatReadAsIDs: a label of digits only reads
+// as a Mixin ID number where recipients are typed, and a UUID label as a
+// user id: either could pay a stranger, so neither is saved.
+func TestAddressBookRefusesLabelsThatReadAsIDs(t *testing.T) {
+	b, err := OpenAddressBook(filepath.Join(t.TempDir(), "book.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, label := range []string{"67757111", "8dcf823d-9eb3-4da2-8734-f0aad50c0da6"} {
+		err := b.Save(BookEntry{Label: label, UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, "")
+		var fe *mixin.FieldError
+		if !errors.As(err, &fe) || fe.Field != FieldLabel {
+			t.Errorf("label %q: %v", label, err)
+		}
+	}
+	if b.Len() != 0 {
+		t.Fatal("a label that reads as an id was saved")
+	}
+	if err := b.Save(BookEntry{Label: "team-7", UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, ""); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -417,7 +417,7 @@ func (b *Batch) AckDuplicates() {
 		}
 		it.Key = base + "#" + strconv.Itoa(n)
 		used[it.Key] = true
-		b.desk.rowState(b.ID, it, &b.inputs[i], &b.hashes[i])
+		b.desk.rowState(b.ID, it, &b.inputs[i], &b.hashes[i], b.desk.earlierBatchKeys(b.ID))
 	}
 	b.totalsLocked()
 }
@@ -472,13 +472,14 @@ func (d *Desk) PrepareBatch(ctx context.Context, f *BatchFile, held []mixin.Asse
 	}
 	d.checkRowCaps(b.items)
 
+	earlier := d.earlierBatchKeys(b.ID)
 	for i := range b.items {
 		it := &b.items[i]
 		if len(it.Errors) > 0 {
 			it.State = ItemInvalid
 			continue
 		}
-		d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i])
+		d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i], earlier)
 		d.addNotes(it)
 	}
 	b.dups = d.findDuplicates(b.ID, b.items, now)
@@ -767,7 +768,17 @@ func (d *Desk) checkRowCaps(items []BatchItem) {
 // row's attempt traces while they are refusals (other than 20125), and
 // sets Attempt, Trace, State, SnapshotID and Err, and the transfer and its
 // content hash.
-func (d *Desk) rowState(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string) {
+func (d *Desk) rowState(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string, earlier map[string]earlierKey) {
+	d.rowStateHere(batchID, it, in, hash)
+	if it.State == ItemNew {
+		// A key paid by another batch (the file grew, shrank or was
+		// edited, so its id changed) is the same payment: never again.
+		markEarlierKey(it, earlier)
+	}
+}
+
+// rowStateHere is rowState within this batch's own traces.
+func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string) {
 	it.Already, it.SnapshotID, it.Err = false, "", nil
 	var earlier error
 	for n := 0; n < maxBatchAttempts; n++ {
@@ -806,6 +817,52 @@ func (d *Desk) rowState(batchID string, it *BatchItem, in *mixin.TransferInput, 
 	}
 	it.State = ItemFailed
 	it.Err = fmt.Errorf("refused %d times; give the row a new key to try again", maxBatchAttempts)
+}
+
+// earlierKey is a batch row of the journal: its intent and its state.
+type earlierKey struct {
+	e Entry
+}
+
+// earlierBatchKeys indexes the journal's batch rows of other batches by row
+// key: done and in-doubt ones (a refused row moved nothing). The latest
+// intent of a key wins.
+func (d *Desk) earlierBatchKeys(batchID string) map[string]earlierKey {
+	out := map[string]earlierKey{}
+	for _, e := range d.journal.Entries() {
+		if e.Intent.BatchID == "" || e.Intent.BatchID == batchID || e.Intent.RowKey == "" || e.State == StateFailed {
+			continue
+		}
+		out[e.Intent.RowKey] = earlierKey{e: e}
+	}
+	return out
+}
+
+// markEarlierKey settles a new row whose key another batch already paid (or
+// may have paid). With the same payment it is done and skipped; with other
+// values it is refused, as the server refuses a trace reused with other
+// fields. A row without a key of its own is keyed by its content, so the
+// same payment in another batch is likewise not paid again.
+func markEarlierKey(it *BatchItem, earlier map[string]earlierKey) {
+	k, ok := earlier[it.Key]
+	if !ok {
+		return
+	}
+	in := k.e.Intent
+	a, err := decimal.NewFromString(in.Amount)
+	same := err == nil && in.RecipientID == it.User.UserID && in.AssetID == it.Asset.AssetID && a.Equal(it.Amount) && in.Memo == it.Memo
+	switch {
+	case !same:
+		it.State = ItemFailed
+		it.Err = &mixin.Error{Code: mixin.CodeTraceUsed, Description: fmt.Sprintf(
+			"key %q was paid by batch %s with other values (%s of asset %s to %s); the row is not paid again: give it a new key if it is a new payment",
+			it.Key, in.BatchID, in.Amount, in.AssetID, in.RecipientID)}
+	case k.e.State == StateDone:
+		it.State, it.Already, it.SnapshotID = ItemDone, true, k.e.Done.SnapshotID
+	default:
+		it.State = ItemFailed
+		it.Err = fmt.Errorf("key %q is in doubt in batch %s; it is settled by its trace before anything else is sent, then run this file again", it.Key, in.BatchID)
+	}
 }
 
 // addNotes adds what the operator may want to look at: a first payout to

@@ -249,9 +249,10 @@ func (d *Desk) RunBatch(ctx context.Context, b *Batch, pin string, ctl *BatchCon
 	// The journal may have moved since the batch was prepared (a payout
 	// settled meanwhile, or this file run from another review of it).
 	byTrace := make(map[string]int, len(b.items))
+	earlier := d.earlierBatchKeys(b.ID)
 	for i := range b.items {
 		if it := &b.items[i]; it.State != ItemInvalid {
-			d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i])
+			d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i], earlier)
 			byTrace[it.Trace] = i
 		}
 	}

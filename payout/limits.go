@@ -143,12 +143,24 @@ func (d *Desk) checkCaps(assetID string, amount decimal.Decimal, now time.Time, 
 }
 
 // dailyUsed adds up the payouts of assetID recorded in the DailyWindow up to
-// now that are done or in doubt (failed ones moved nothing), leaving out
-// the one with trace. An intent stamped after now (a clock that went back)
+// now that are done or in doubt (failed ones moved nothing), and every
+// payout still in doubt whatever its age, leaving out the one with trace. An intent stamped after now (a clock that went back)
 // counts too.
 func (d *Desk) dailyUsed(assetID string, now time.Time, trace string) (decimal.Decimal, error) {
 	used := decimal.Zero
-	for _, e := range d.journal.Since(now.Add(-DailyWindow)) {
+	entries := d.journal.Since(now.Add(-DailyWindow))
+	// A payout still in doubt may be posted again (with its trace) at any
+	// time, however old its intent: it counts until it is settled.
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		seen[e.Intent.Trace] = true
+	}
+	for _, in := range d.journal.InDoubt() {
+		if !seen[in.Trace] {
+			entries = append(entries, Entry{Intent: in, State: StateInDoubt})
+		}
+	}
+	for _, e := range entries {
 		in := e.Intent
 		if e.State == StateFailed || in.AssetID != assetID || in.Trace == trace {
 			continue

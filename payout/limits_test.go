@@ -345,3 +345,17 @@ func reviewWarningText(rv *Review, k WarningKind) string {
 	}
 	return ""
 }
+
+// TestDailyCapCountsOldInDoubt: a payout left in doubt may still be posted
+// (with its trace) whenever it is settled, so it counts against the daily
+// cap however old its intent is.
+func TestDailyCapCountsOldInDoubt(t *testing.T) {
+	r := newRig(t, 203, withClock(capsStart), withConfig(usdtCaps("", "100")))
+	crashOnce(t)
+	if res := r.send(r.review(r.draft(0, "90", "left in doubt"), nil)); res.State != StateInDoubt {
+		t.Fatalf("result %+v", res)
+	}
+	r.clock.Advance(25 * time.Hour)
+	_, err := r.desk.Review(context.Background(), r.draft(1, "100", "a day later"), nil)
+	wantCapRefusal(t, err, "daily cap", "used 90", "left 10")
+}

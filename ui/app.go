@@ -103,6 +103,9 @@ func (a *App) Init() tea.Cmd {
 
 // Close releases the open profile's journal. Call it after the program ends.
 func (a *App) Close() {
+	if a.batch != nil {
+		a.batch.shutdown(5 * time.Second)
+	}
 	a.conn.close()
 }
 

@@ -343,6 +343,21 @@ func (s *batchScreen) run(a *App) tea.Cmd {
 	return waitBatch(updates, done)
 }
 
+// shutdown stops a running batch when the console quits and waits (a
+// bounded time) for the rows on their way, so that the journal is not
+// closed under them.
+func (s *batchScreen) shutdown(limit time.Duration) {
+	if s.mode != bmRunning || s.ctl == nil {
+		return
+	}
+	s.ctl.Stop()
+	s.ctl.Resume()
+	select {
+	case <-s.done:
+	case <-time.After(limit):
+	}
+}
+
 // waitBatch delivers the next progress report, or the end of the run.
 func waitBatch(updates <-chan payout.BatchProgress, done <-chan batchDoneMsg) tea.Cmd {
 	return func() tea.Msg {

@@ -83,7 +83,10 @@ func (a *App) onLockTick() tea.Cmd {
 		return nil
 	}
 	if a.lock == nil && a.conn != nil && a.now().Sub(a.lastInput) >= a.idleLock() {
-		if a.sending() {
+		// A running batch goes on behind the lock (its keys are behind it
+		// too); a single payout being sent is waited for.
+		batchOnly := a.batch != nil && a.batch.busy() && !a.recovering && !(a.screen == screenResult && a.result != nil && a.result.busy())
+		if a.sending() && !batchOnly {
 			a.lockPending = true
 		} else {
 			a.engageLock()
@@ -100,6 +103,10 @@ func (a *App) engageLock() {
 	// Secrets typed into a form are not left behind a locked screen.
 	if a.confirm != nil {
 		a.confirm.pin.SetValue("")
+	}
+	if a.batch != nil {
+		a.batch.pin.SetValue("")
+		a.batch.total.SetValue("")
 	}
 }
 
