@@ -22,9 +22,9 @@ func TestBatchGrownFileDoesNotPayEarlierRowsAgain(t *testing.T) {
 			r := newRig(t, 51, withClock(reviewStart))
 			row := func(i int, amount, key string) string {
 				if keyed {
-					return r.users[i].UserID + ","+usdtID+"," + amount + ",nov," + key + "\n"
+					return r.users[i].UserID + "," + usdtID + "," + amount + ",nov," + key + "\n"
 				}
-				return r.users[i].UserID + ","+usdtID+"," + amount + ",nov\n"
+				return r.users[i].UserID + "," + usdtID + "," + amount + ",nov\n"
 			}
 			header := "recipient,asset,amount,memo\n"
 			if keyed {
