@@ -77,3 +77,15 @@ func clean(s string) string {
 		return r
 	}, s)
 }
+
+// step moves a position in a list of n by one for the keys "up" (back) and
+// "down" (on), wrapping at both ends.
+func step(pos, n int, k string) int {
+	if n <= 0 {
+		return 0
+	}
+	if k == "up" {
+		return (pos + n - 1) % n
+	}
+	return (pos + 1) % n
+}

@@ -655,19 +655,12 @@ func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
 		return nil
 	case "up", "down":
 		if f.focus == rfAsset && len(f.matches) > 0 {
-			if k.String() == "up" {
-				f.pick = (f.pick + len(f.matches) - 1) % len(f.matches)
-			} else {
-				f.pick = (f.pick + 1) % len(f.matches)
-			}
+			f.pick = step(f.pick, len(f.matches), k.String())
 			return nil
 		}
-		if k.String() == "up" {
-			return s.setFocus((f.focus + rfCount - 1) % rfCount)
-		}
-		return s.setFocus((f.focus + 1) % rfCount)
+		return s.setFocus(reqField(step(int(f.focus), int(rfCount), k.String())))
 	case "shift+tab":
-		return s.setFocus((f.focus + rfCount - 1) % rfCount)
+		return s.setFocus(reqField(step(int(f.focus), int(rfCount), "up")))
 	case "tab", "enter":
 		if f.focus == rfAsset {
 			s.choose()

@@ -319,28 +319,16 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	switch k.String() {
 	case "up", "down":
 		if t.focus == tfRecipient && len(t.bookHits) > 0 {
-			n := len(t.bookHits)
-			if k.String() == "up" {
-				t.bookPick = (t.bookPick + n - 1) % n
-			} else {
-				t.bookPick = (t.bookPick + 1) % n
-			}
+			t.bookPick = step(t.bookPick, len(t.bookHits), k.String())
 			return nil
 		}
 		if t.focus == tfAsset && len(t.matches) > 0 {
-			if k.String() == "up" {
-				t.pick = (t.pick + len(t.matches) - 1) % len(t.matches)
-			} else {
-				t.pick = (t.pick + 1) % len(t.matches)
-			}
+			t.pick = step(t.pick, len(t.matches), k.String())
 			return nil
 		}
-		if k.String() == "up" {
-			return t.setFocus((t.focus + tfCount - 1) % tfCount)
-		}
-		return t.setFocus((t.focus + 1) % tfCount)
+		return t.setFocus(tField(step(int(t.focus), int(tfCount), k.String())))
 	case "shift+tab":
-		return t.setFocus((t.focus + tfCount - 1) % tfCount)
+		return t.setFocus(tField(step(int(t.focus), int(tfCount), "up")))
 	case "tab", "enter":
 		if t.focus == tfAsset {
 			t.choose()
