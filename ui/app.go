@@ -188,51 +188,73 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 
 // typing reports whether the focused element takes free text, so that "?"
 // and letters go to it.
-func (a *App) typing() bool {
+// screenModel is what every screen does; the root routes to the current one.
+type screenModel interface {
+	update(a *App, msg tea.Msg) tea.Cmd
+	view(a *App, height int) string
+	keys() []key.Binding
+	typing() bool // the focused element takes free text
+}
+
+// current is the screen shown, or nil on the loading screen (or for a
+// screen not built yet).
+func (a *App) current() screenModel {
+	var m screenModel
 	switch a.screen {
 	case screenSetup:
-		return a.setup != nil && a.setup.typing()
+		if a.setup != nil {
+			m = a.setup
+		}
+	case screenHome:
+		if a.home != nil {
+			m = a.home
+		}
 	case screenTransfer:
-		return a.transfer != nil && a.transfer.typing()
+		if a.transfer != nil {
+			m = a.transfer
+		}
 	case screenConfirm:
-		return a.confirm != nil && a.confirm.typing()
+		if a.confirm != nil {
+			m = a.confirm
+		}
+	case screenResult:
+		if a.result != nil {
+			m = a.result
+		}
 	case screenHistory:
-		return a.history != nil && a.history.typing()
+		if a.history != nil {
+			m = a.history
+		}
 	case screenRequest:
-		return a.request != nil && a.request.typing()
+		if a.request != nil {
+			m = a.request
+		}
 	case screenBook:
-		return a.book != nil && a.book.typing()
+		if a.book != nil {
+			m = a.book
+		}
 	case screenBatch:
-		return a.batch != nil && a.batch.typing()
+		if a.batch != nil {
+			m = a.batch
+		}
 	}
-	return false
+	return m
+}
+
+// typing reports whether the focused element takes free text, so that "?"
+// and letters go to it.
+func (a *App) typing() bool {
+	m := a.current()
+	return m != nil && m.typing()
 }
 
 func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
-	switch a.screen {
-	case screenLoading:
-		if k, ok := msg.(tea.KeyMsg); ok && (k.String() == "q" || key.Matches(k, a.keys.Back)) && a.fatal != "" {
-			a.quitting = true
-			return tea.Quit
-		}
-	case screenSetup:
-		return a.setup.update(a, msg)
-	case screenHome:
-		return a.home.update(a, msg)
-	case screenTransfer:
-		return a.transfer.update(a, msg)
-	case screenConfirm:
-		return a.confirm.update(a, msg)
-	case screenResult:
-		return a.result.update(a, msg)
-	case screenHistory:
-		return a.history.update(a, msg)
-	case screenRequest:
-		return a.request.update(a, msg)
-	case screenBook:
-		return a.book.update(a, msg)
-	case screenBatch:
-		return a.batch.update(a, msg)
+	if m := a.current(); m != nil {
+		return m.update(a, msg)
+	}
+	if k, ok := msg.(tea.KeyMsg); ok && a.screen == screenLoading && (k.String() == "q" || key.Matches(k, a.keys.Back)) && a.fatal != "" {
+		a.quitting = true
+		return tea.Quit
 	}
 	return nil
 }
@@ -427,29 +449,10 @@ func (a *App) shortHelp() []key.Binding {
 		return append(a.lockKeys(), a.keys.Quit)
 	}
 	var ks []key.Binding
-	switch a.screen {
-	case screenSetup:
-		ks = a.setup.keys()
-	case screenHome:
-		ks = a.home.keys()
-	case screenTransfer:
-		ks = a.transfer.keys()
-	case screenConfirm:
-		ks = a.confirm.keys()
-	case screenResult:
-		ks = a.result.keys()
-	case screenHistory:
-		ks = a.history.keys()
-	case screenRequest:
-		ks = a.request.keys()
-	case screenBook:
-		ks = a.book.keys()
-	case screenBatch:
-		ks = a.batch.keys()
-	case screenLoading:
-		if a.fatal != "" {
-			ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
-		}
+	if m := a.current(); m != nil {
+		ks = m.keys()
+	} else if a.screen == screenLoading && a.fatal != "" {
+		ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
 	}
 	return append(ks, a.keys.Help, a.keys.Quit)
 }
@@ -473,32 +476,13 @@ func (a *App) fullHelp() string {
 }
 
 func (a *App) body(h int) string {
-	switch a.screen {
-	case screenLoading:
-		if a.fatal != "" {
-			return "\n" + a.st.Error.Render(a.fatal) + "\n\n" + a.st.Subtle.Render("Press q to quit.")
-		}
-		return "\n" + a.loading
-	case screenSetup:
-		return a.setup.view(a, h)
-	case screenHome:
-		return a.home.view(a, h)
-	case screenTransfer:
-		return a.transfer.view(a, h)
-	case screenConfirm:
-		return a.confirm.view(a, h)
-	case screenResult:
-		return a.result.view(a, h)
-	case screenHistory:
-		return a.history.view(a, h)
-	case screenRequest:
-		return a.request.view(a, h)
-	case screenBook:
-		return a.book.view(a, h)
-	case screenBatch:
-		return a.batch.view(a, h)
+	if m := a.current(); m != nil {
+		return m.view(a, h)
 	}
-	return ""
+	if a.fatal != "" {
+		return "\n" + a.st.Error.Render(a.fatal) + "\n\n" + a.st.Subtle.Render("Press q to quit.")
+	}
+	return "\n" + a.loading
 }
 
 func padRight(s string, n int) string {

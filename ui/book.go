@@ -137,15 +137,7 @@ func labelFor(name string) string {
 
 func (s *bookScreen) setFocus(f bField) tea.Cmd {
 	s.focus = f
-	var cmd tea.Cmd
-	for i := range s.inputs {
-		if bField(i) == f {
-			cmd = s.inputs[i].Focus()
-		} else {
-			s.inputs[i].Blur()
-		}
-	}
-	return cmd
+	return focusOnly(s.inputs[:], int(f))
 }
 
 func (s *bookScreen) ready() bool {

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
 	"mixdesk/payout"
 	"strings"
 
@@ -88,4 +90,18 @@ func step(pos, n int, k string) int {
 		return (pos + n - 1) % n
 	}
 	return (pos + 1) % n
+}
+
+// focusOnly focuses the input at index at and blurs the others (at out of
+// range blurs them all, as when a button has the focus).
+func focusOnly(inputs []textinput.Model, at int) tea.Cmd {
+	var cmd tea.Cmd
+	for i := range inputs {
+		if i == at {
+			cmd = inputs[i].Focus()
+		} else {
+			inputs[i].Blur()
+		}
+	}
+	return cmd
 }

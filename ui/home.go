@@ -210,3 +210,5 @@ func padLeft(s string, n int) string {
 	}
 	return strings.Repeat(" ", n-w) + s
 }
+
+func (h *homeScreen) typing() bool { return false }

@@ -556,15 +556,7 @@ func (s *requestScreen) openForm(a *App) tea.Cmd {
 func (s *requestScreen) setFocus(to reqField) tea.Cmd {
 	f := s.form
 	f.focus = to
-	var cmd tea.Cmd
-	for i := range f.inputs {
-		if reqField(i) == to {
-			cmd = f.inputs[i].Focus()
-		} else {
-			f.inputs[i].Blur()
-		}
-	}
-	return cmd
+	return focusOnly(f.inputs[:], int(to))
 }
 
 // filter recomputes the assets matching the asset field: by symbol, name or

@@ -253,3 +253,5 @@ func (s *resultScreen) view(a *App, height int) string {
 	}
 	return b.String()
 }
+
+func (s *resultScreen) typing() bool { return false }

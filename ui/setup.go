@@ -112,15 +112,7 @@ func (s *setupScreen) setFocus(f sField) tea.Cmd {
 		f = sfSubmit
 	}
 	s.focus = f
-	var cmd tea.Cmd
-	for i := range s.inputs {
-		if sField(i) == f {
-			cmd = s.inputs[i].Focus()
-		} else {
-			s.inputs[i].Blur()
-		}
-	}
-	return cmd
+	return focusOnly(s.inputs[:], int(f))
 }
 
 func (s *setupScreen) move(delta int) tea.Cmd {

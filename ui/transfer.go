@@ -132,15 +132,7 @@ func (t *transferScreen) keys() []key.Binding {
 
 func (t *transferScreen) setFocus(f tField) tea.Cmd {
 	t.focus = f
-	var cmd tea.Cmd
-	for i := range t.inputs {
-		if tField(i) == f {
-			cmd = t.inputs[i].Focus()
-		} else {
-			t.inputs[i].Blur()
-		}
-	}
-	return cmd
+	return focusOnly(t.inputs[:], int(f))
 }
 
 // filter recomputes the assets matching the asset field.
