@@ -596,7 +596,13 @@ func (s *historyScreen) view(a *App, height int) string {
 	}
 
 	w := a.width - 2
-	const timeW, dirW, assetW, amtW, stateW = 17, 4, 6, 20, 11
+	const timeW, dirW, assetW, stateW = 17, 4, 6, 11
+	// The amount column is as wide as the widest amount on screen (at least
+	// the header), so that names and memos get the rest.
+	amtW := len("AMOUNT") + 1
+	for i := s.top; i < len(s.idx) && i < s.top+s.visibleRows(a, height); i++ {
+		amtW = max(amtW, len(signedAmount(s.rows[s.idx[i]]))+2)
+	}
 	// On a narrow terminal the trace column goes (it is in the details), so
 	// that the state is never past the right edge.
 	traceW := 9
@@ -632,10 +638,7 @@ func (s *historyScreen) view(a *App, height int) string {
 		if who == "" {
 			who = shortID(r.OpponentID)
 		}
-		amt := payout.GroupDigits(r.Amount.String())
-		if r.Amount.IsPositive() {
-			amt = "+" + amt
-		}
+		amt := signedAmount(r)
 		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(clean(symbol(r.AssetID)), assetW-1), assetW) +
 			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(clean(r.Memo), memoW-1), memoW) +
 			trace(shortID(r.TraceID)) + stateLabel[r.State]
@@ -695,10 +698,7 @@ func (s *historyScreen) detailView(a *App) string {
 		}
 		b.WriteString(st.Label.Render("  "+padRight(label, 17)) + v + "\n")
 	}
-	amt := payout.GroupDigits(r.Amount.String())
-	if r.Amount.IsPositive() {
-		amt = "+" + amt
-	}
+	amt := signedAmount(r)
 	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
 	row("Amount", amt+" "+clean(a.symbolFunc()(r.AssetID)))
 	row("Asset id", r.AssetID)
@@ -723,4 +723,13 @@ func (s *historyScreen) detailView(a *App) string {
 		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", a.width-2, "  ") + "\n")
 	}
 	return b.String()
+}
+
+// signedAmount is a row's amount with its sign and digit grouping.
+func signedAmount(r payout.Row) string {
+	amt := payout.GroupDigits(r.Amount.String())
+	if r.Amount.IsPositive() {
+		amt = "+" + amt
+	}
+	return amt
 }
