@@ -208,7 +208,10 @@ type Batch struct {
 	dups    []DupGroup
 	totals  []AssetTotal
 	acked   bool
-	running bool
+	// unpricedAcked: the operator checked the totals of the assets without
+	// a USD price, which the typed total cannot stand for.
+	unpricedAcked bool
+	running       bool
 	stopErr error // why the last run ended early
 }
 
@@ -295,7 +298,46 @@ func (b *Batch) Acked() bool {
 // Ready reports whether the batch can be sent: no row error, no total over
 // a balance or a cap, duplicates acknowledged.
 func (b *Batch) Ready() bool {
-	return len(b.Errors()) == 0 && b.Acked()
+	return len(b.Errors()) == 0 && b.Acked() && (len(b.Unpriced()) == 0 || b.UnpricedAcked())
+}
+
+// Unpriced lists the assets with something left to pay and no USD price,
+// beside a batch that pays more than one asset: the total the operator
+// types is of one asset, and without prices it cannot be said which asset
+// weighs most, so each of these totals is acknowledged on its own.
+func (b *Batch) Unpriced() []AssetTotal {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var paying, unpriced []AssetTotal
+	for _, t := range b.totals {
+		if !t.ToPay.IsPositive() {
+			continue
+		}
+		paying = append(paying, t)
+		if !t.ValueUSD.IsPositive() {
+			unpriced = append(unpriced, t)
+		}
+	}
+	if len(paying) < 2 {
+		return nil
+	}
+	return unpriced
+}
+
+// AckUnpriced records that the operator checked the totals Unpriced lists.
+func (b *Batch) AckUnpriced() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.running {
+		b.unpricedAcked = true
+	}
+}
+
+// UnpricedAcked reports whether AckUnpriced was called.
+func (b *Batch) UnpricedAcked() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.unpricedAcked
 }
 
 // Counts returns how many rows are in each state, as a progress value
@@ -354,20 +396,22 @@ func (b *Batch) LargestTotal() (symbol, text string) {
 }
 
 func (b *Batch) largestLocked() *AssetTotal {
-	byUSD := true
-	for i := range b.totals {
-		t := &b.totals[i]
-		if t.ToPay.IsPositive() && !t.ValueUSD.IsPositive() {
-			byUSD = false
-		}
-	}
+	// The asset worth most in USD among those with a price; the unpriced
+	// ones are acknowledged apart (Unpriced). With no price at all, the
+	// largest amount.
 	var best *AssetTotal
 	for i := range b.totals {
 		t := &b.totals[i]
-		if !t.ToPay.IsPositive() {
-			continue
+		if t.ToPay.IsPositive() && t.ValueUSD.IsPositive() && (best == nil || t.ValueUSD.GreaterThan(best.ValueUSD)) {
+			best = t
 		}
-		if best == nil || (byUSD && t.ValueUSD.GreaterThan(best.ValueUSD)) || (!byUSD && t.ToPay.GreaterThan(best.ToPay)) {
+	}
+	if best != nil {
+		return best
+	}
+	for i := range b.totals {
+		t := &b.totals[i]
+		if t.ToPay.IsPositive() && (best == nil || t.ToPay.GreaterThan(best.ToPay)) {
 			best = t
 		}
 	}

@@ -384,9 +384,31 @@ func TestBatchLargestTotal(t *testing.T) {
 	if !b.Confirms(" 0.1 ") || b.Confirms("0.10") || b.Confirms("5000") {
 		t.Error("Confirms")
 	}
-	b.totals = append(b.totals, AssetTotal{Asset: mixin.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12")})
-	if s, text := b.LargestTotal(); s != "USDT" || text != "5000" || !b.Confirms("5,000") {
-		t.Errorf("LargestTotal = %s %s, want USDT 5000 (an asset without price: by amount)", s, text)
+	// An asset without a USD price cannot be weighed against the others:
+	// the typed total stays the largest priced one, and the unpriced
+	// total must be acknowledged on its own before the batch is ready.
+	b.totals = append(b.totals, AssetTotal{Asset: mixin.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12000")})
+	if s, text := b.LargestTotal(); s != "BTC" || text != "0.1" {
+		t.Errorf("LargestTotal = %s %s, want BTC 0.1 (the largest priced)", s, text)
+	}
+	if u := b.Unpriced(); len(u) != 1 || u[0].Asset.Symbol != "XIN" {
+		t.Fatalf("Unpriced = %+v, want XIN", u)
+	}
+	if b.Ready() {
+		t.Error("ready with an unpriced total not acknowledged")
+	}
+	b.AckUnpriced()
+	if !b.Ready() {
+		t.Error("not ready after the unpriced total was acknowledged")
+	}
+	// Only unpriced assets: the typed total is the largest amount; the
+	// other totals are still acknowledged apart.
+	only := &Batch{totals: []AssetTotal{
+		{Asset: mixin.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12")},
+		{Asset: mixin.Asset{Symbol: "FOO"}, ToPay: decimal.RequireFromString("5000")},
+	}}
+	if s, text := only.LargestTotal(); s != "FOO" || text != "5000" || !only.Confirms("5,000") {
+		t.Errorf("LargestTotal = %s %s, want FOO 5000", s, text)
 	}
 	if s, text := (&Batch{}).LargestTotal(); s != "" || text != "" || (&Batch{}).Confirms("") {
 		t.Error("nothing to pay confirms nothing")

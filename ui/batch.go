@@ -115,6 +115,9 @@ func (s *batchScreen) keys() []key.Binding {
 		if s.b != nil && !s.b.Acked() {
 			ks = append(ks, bind([]string{"A"}, "A", "acknowledge duplicates"))
 		}
+		if s.b != nil && len(s.b.Unpriced()) > 0 && !s.b.UnpricedAcked() {
+			ks = append(ks, bind([]string{"U"}, "U", "checked the unpriced totals"))
+		}
 		if s.canSend() {
 			ks = append(ks, bind([]string{"enter"}, "enter", "send the batch"))
 		}
@@ -271,6 +274,11 @@ func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		case "A":
 			if s.focus == 0 {
 				s.b.AckDuplicates()
+				return nil
+			}
+		case "U":
+			if s.focus == 0 {
+				s.b.AckUnpriced()
 				return nil
 			}
 		case "enter":
@@ -464,6 +472,18 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 		b.WriteString(st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n")
 	}
 
+	if u := bt.Unpriced(); len(u) > 0 {
+		parts := make([]string, len(u))
+		for i, t := range u {
+			parts[i] = money(t.ToPay) + " " + clean(t.Asset.Symbol)
+		}
+		state := "press U once you have checked them"
+		if bt.UnpricedAcked() {
+			state = "checked"
+		}
+		b.WriteString(st.Warn.Render("⚠ No USD price for "+strings.Join(parts, ", ")+": the typed total does not stand for them — "+state) + "\n")
+	}
+
 	// The table: only the rows on screen are read and drawn.
 	const lineW, assetW, amtW, stateW = 6, 6, 18, 9
 	rest := w - lineW - assetW - amtW - stateW - 4
@@ -512,7 +532,7 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	// The one confirmation of the whole batch.
 	b.WriteString("\n")
 	if !bt.Ready() {
-		b.WriteString(st.Subtle.Render("Fix the file (and acknowledge duplicates) to send; esc goes back to the file.") + "\n")
+		b.WriteString(st.Subtle.Render("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.") + "\n")
 		return b.String()
 	}
 	sym, total := bt.LargestTotal()

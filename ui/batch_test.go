@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/mixin"
 	"mixdesk/payout"
 )
 
@@ -139,4 +140,37 @@ func TestBatchWrongPINStops(t *testing.T) {
 		t.Fatal("the PIN stayed in the form")
 	}
 	_ = payout.ItemDone
+}
+
+// TestBatchUnpricedTotalsAcknowledged: beside a priced asset, the total of
+// an asset without a USD price is not covered by the typed total; it must
+// be acknowledged (U) before the batch can be sent.
+func TestBatchUnpricedTotalsAcknowledged(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	const xin = "9b180ab6-6abe-3dc0-a13f-04169eb34bfa"
+	if _, err := r.srv.AddAsset(mixin.Asset{AssetID: xin, ChainID: xin, Symbol: "NOPX", Name: "No price", PriceUSD: "0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.srv.Credit(r.op, xin, "100000"); err != nil {
+		t.Fatal(err)
+	}
+	path := writeBatch(t, r, "recipient,asset,amount,key\n"+
+		r.world.Users[0].IdentityNumber+",USDT,10,k1\n"+r.world.Users[1].IdentityNumber+","+xin+",90000,k2\n")
+	p, a := pumpHome(t, r)
+	p.typ("f")
+	p.typ(path)
+	p.press(tea.KeyEnter)
+	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	mustContain(t, a.View(), "No USD price for 90,000 NOPX", "press U", "acknowledge what is flagged above")
+	if a.batch.b.Ready() {
+		t.Fatal("ready before the unpriced total was acknowledged")
+	}
+	p.typ("U")
+	mustContain(t, a.View(), "Type the total of USDT to confirm (10)")
+	p.press(tea.KeyTab)
+	p.typ("10")
+	if !a.batch.canSend() {
+		t.Fatalf("not sendable after U:\n%s", a.View())
+	}
 }
