@@ -200,19 +200,19 @@ type Batch struct {
 
 	desk *Desk
 
-	mu      sync.Mutex
-	items   []BatchItem
-	inputs  []mixin.TransferInput // per item; zero for invalid rows
-	hashes  []string
-	errs    []RowError // row errors (not totals), in line order
-	dups    []DupGroup
-	totals  []AssetTotal
-	acked   bool
+	mu     sync.Mutex
+	items  []BatchItem
+	inputs []mixin.TransferInput // per item; zero for invalid rows
+	hashes []string
+	errs   []RowError // row errors (not totals), in line order
+	dups   []DupGroup
+	totals []AssetTotal
+	acked  bool
 	// unpricedAcked: the operator checked the totals of the assets without
 	// a USD price, which the typed total cannot stand for.
 	unpricedAcked bool
 	running       bool
-	stopErr error // why the last run ended early
+	stopErr       error // why the last run ended early
 }
 
 // Len is the number of rows.
