@@ -177,6 +177,9 @@ func LoadPolicy(path, profile string) (Policy, error) {
 	if !utf8.Valid(data) {
 		return Policy{}, cfgErr(lineAt(data, int64(invalidUTF8At(data))), "not UTF-8 text")
 	}
+	if line, ok := tooDeep(data); !ok {
+		return Policy{}, cfgErr(line, "tables or keys nest deeper than a config file needs (at most %d levels)", maxConfigDepth)
+	}
 	cf, err := parseConfig(string(data))
 	if err != nil {
 		var pe *posError
@@ -192,6 +195,43 @@ func LoadPolicy(path, profile string) (Policy, error) {
 		}
 	}
 	return pol, nil
+}
+
+// maxConfigDepth bounds how deep tables and keys nest: the deepest the
+// format uses is profiles.NAME.limits."ASSET".key (5). A deeper file is a
+// mistake, and would only make the error search slow.
+const maxConfigDepth = 8
+
+// tooDeep scans the file for a table header, dotted key or inline table
+// nesting deeper than maxConfigDepth; it returns the line and false when
+// one does. Dots and braces inside quotes do not count.
+func tooDeep(data []byte) (int, bool) {
+	for i, line := range strings.Split(string(data), "\n") {
+		depth, braces, quote := 1, 0, byte(0)
+		for j := 0; j < len(line); j++ {
+			c := line[j]
+			switch {
+			case quote != 0:
+				if c == '\\' && quote == '"' {
+					j++
+				} else if c == quote {
+					quote = 0
+				}
+			case c == '"' || c == '\'':
+				quote = c
+			case c == '#':
+				j = len(line)
+			case c == '.':
+				depth++
+			case c == '{':
+				braces++
+			}
+		}
+		if depth > maxConfigDepth || braces > maxConfigDepth {
+			return i + 1, false
+		}
+	}
+	return 0, true
 }
 
 // unwrapPath drops the path an *os.PathError repeats.

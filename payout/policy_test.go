@@ -263,3 +263,27 @@ func FuzzLoadPolicy(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadPolicyRefusesDeepNesting: a file nesting far deeper than the
+// format needs is refused at once, with its line, instead of taking long to
+// find where the mistake is.
+func TestLoadPolicyRefusesDeepNesting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.toml")
+	deep := "[limits.\"4d8c508b-91c5-375b-92b0-ee702ed2dac5\"" + strings.Repeat(".a", 20000) + "]\nx = 1\n"
+	if err := os.WriteFile(path, []byte("idle_lock = \"5m\"\n"+deep), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadPolicy(path, "")
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(ce.Reason, "nest deeper") {
+		t.Fatalf("got %v", err)
+	}
+	// The deepest form the format uses still loads.
+	ok := "[profiles.payroll.limits.\"4d8c508b-91c5-375b-92b0-ee702ed2dac5\"]\ndaily = \"10\"\n"
+	if err := os.WriteFile(path, []byte(ok), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadPolicy(path, "payroll"); err != nil {
+		t.Fatal(err)
+	}
+}
