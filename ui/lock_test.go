@@ -216,3 +216,40 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 		t.Fatalf("review on a broken journal: screen %v, %q", a2.screen, a2.transfer.formErr)
 	}
 }
+
+// TestIdleLockShowsOverARunningBatch: a batch goes on behind the lock (it
+// is not interrupted), the lock does not wait for it, and the batch's PIN
+// and total fields are cleared.
+func TestIdleLockShowsOverARunningBatch(t *testing.T) {
+	t.Parallel()
+	r, a, p, clk := lockedApp(t, rigOpts{})
+	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultDelay, Times: 1, Delay: 500 * time.Millisecond})
+	path := writeBatch(t, r, batchBody(r))
+	p.typ("f")
+	p.typ(path)
+	p.press(tea.KeyEnter)
+	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.press(tea.KeyTab)
+	p.typ("1012.5")
+	p.press(tea.KeyTab, tea.KeyEnter)
+	if !a.batch.busy() {
+		t.Fatalf("the batch is not running:\n%s", a.View())
+	}
+	clk.add(10 * time.Minute)
+	p.send(lockTickMsg{})
+	if a.lock == nil {
+		t.Fatal("no lock over a running batch")
+	}
+	if a.batch.total.Value() != "" {
+		t.Fatal("the typed total stayed behind the lock")
+	}
+	mustNotContain(t, a.View(), "Sending batch", r.world.Users[0].FullName)
+	p.until("the batch to finish behind the lock", func(a *App) bool { return a.batch.mode == bmDone })
+	if n := r.calls.count("POST /transfers"); n != 3 {
+		t.Fatalf("%d posts, want 3", n)
+	}
+	p.typ(r.world.Operator.PIN)
+	p.press(tea.KeyEnter)
+	p.until("the unlock", func(a *App) bool { return a.lock == nil })
+	mustContain(t, a.View(), "paid 3")
+}
