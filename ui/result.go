@@ -26,8 +26,11 @@ type resultScreen struct {
 	notSent bool  // err came before anything was recorded or posted
 	// offerSave: paid to a recipient the address book does not have.
 	offerSave bool
-	tries     int // settlements made while in doubt
-	gen       int
+	// failUnrecorded: the server refused, but the journal could not record
+	// it, so the payout is still in doubt there.
+	failUnrecorded bool
+	tries          int // settlements made while in doubt
+	gen            int
 
 	kHome, kAgain, kEdit, kSettle, kSave key.Binding
 }
@@ -137,6 +140,10 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			s.pin = ""
 		}
 		a.home.countDoubt(a)
+		if res.State == payout.StateFailed {
+			e, ok := a.conn.journal.Lookup(s.r.TraceID)
+			s.failUnrecorded = ok && e.State != payout.StateFailed
+		}
 		if res.State == payout.StateDone && a.conn.book != nil {
 			_, saved := a.conn.book.ByUser(s.r.Recipient.UserID)
 			s.offerSave = !saved
@@ -239,7 +246,13 @@ func (s *resultScreen) view(a *App, height int) string {
 	case payout.StateFailed:
 		b.WriteString(st.Error.Render("✗ Not paid: "+what) + "\n\n")
 		b.WriteString(para(explain(s.res.Err), a.width-2, "  ") + "\n")
-		b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
+		if s.failUnrecorded {
+			// The refusal could not be written: to the journal the payout
+			// is still in doubt, and it is settled as such.
+			b.WriteString("\n" + st.Warn.Render(para("The journal could not record this refusal. At the next start the payout is looked up by its trace and, if it never executed, posted again with the same trace: do not send it again by hand.", a.width-2, "  ")) + "\n")
+		} else {
+			b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
+		}
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
 		w := a.width - 2
