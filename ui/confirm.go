@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"mixdesk/mixin"
 	"mixdesk/payout"
@@ -188,11 +189,24 @@ func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return cmd
 }
 
+// view draws the confirmation; on a short terminal the blank lines go, so
+// that the buttons are never below the bottom edge.
 func (c *confirmScreen) view(a *App, height int) string {
+	if v := c.render(a, ""); lipgloss.Height(fitWidth(v, a.width-2)) <= height {
+		return v
+	}
+	return c.render(a, "compact")
+}
+
+func (c *confirmScreen) render(a *App, mode string) string {
 	st := a.st
 	r := c.r
+	gap := "\n"
+	if mode == "compact" {
+		gap = ""
+	}
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n\n")
+	b.WriteString(st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n" + gap)
 	row := func(label, value string) {
 		b.WriteString(st.Label.Render("  "+padRight(label, 14)) + value + "\n")
 	}
@@ -221,7 +235,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 		b.WriteString("  " + st.Subtle.Render("(a new trace id: the draft's earlier one was already used by a sent payout)") + "\n")
 	}
 	if len(r.Warnings) > 0 {
-		b.WriteString("\n" + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
+		b.WriteString(gap + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
 		for i, w := range r.Warnings {
 			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
 			if c.focus == i {
@@ -232,7 +246,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 			b.WriteString(line + "\n")
 		}
 	}
-	b.WriteString("\n")
+	b.WriteString(gap)
 	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + payout.GroupDigits(r.AmountText) + "): "
 	if c.focus == c.amountIdx() {
 		al = st.Focused.Render(al)
@@ -253,7 +267,7 @@ func (c *confirmScreen) view(a *App, height int) string {
 		}
 		b.WriteString(pl + c.pin.View() + "\n")
 	}
-	b.WriteString("\n  " + st.button("Cancel", c.focus == c.cancelIdx(), true) + "  " +
+	b.WriteString(gap + "  " + st.button("Cancel", c.focus == c.cancelIdx(), true) + "  " +
 		st.button("Confirm and send", c.focus == c.confirmIdx(), c.canConfirm()) + "\n")
 	return b.String()
 }

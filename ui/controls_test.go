@@ -48,3 +48,35 @@ func TestCapsShownAndEnforced(t *testing.T) {
 		t.Fatalf("%d transfers posted, want the first only", n)
 	}
 }
+
+// TestConfirmFitsTheMinimumTerminal: at 72×22, with three warnings, the caps
+// row and the PIN field, the buttons are still on the screen.
+func TestConfirmFitsTheMinimumTerminal(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{askPIN: true})
+	cfg := filepath.Join(t.TempDir(), "config.toml")
+	if err := os.WriteFile(cfg, []byte("[limits.\""+usdtID+"\"]\ndaily = \"10000\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.deps.ConfigPath = cfg
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.typ("t")
+	p.typ("usdt")
+	p.press(tea.KeyEnter)
+	p.typ(r.rcpt.IdentityNumber)
+	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p.press(tea.KeyTab)
+	p.typ("1500")
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
+	if n := len(a.confirm.r.Warnings); n != 3 {
+		t.Fatalf("%d warnings, want 3", n)
+	}
+	v := a.View()
+	mustContain(t, v, "Cancel", "Confirm and send", "PIN:", "Caps", "Trace id")
+}
