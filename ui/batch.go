@@ -36,12 +36,13 @@ type batchScreen struct {
 	loadErr string
 	gen     int
 
-	b      *payout.Batch
-	top    int // first table row shown
-	focus  int // 0 table, 1 total input, 2 PIN input, 3 send button
-	total  textinput.Model
-	pin    textinput.Model
-	askPIN bool
+	b       *payout.Batch
+	invalid int // rows with errors, counted once when the file is checked
+	top     int // first table row shown
+	focus   int // 0 table, 1 total input, 2 PIN input, 3 send button
+	total   textinput.Model
+	pin     textinput.Model
+	askPIN  bool
 
 	ctl      *payout.BatchControl
 	prog     payout.BatchProgress
@@ -169,6 +170,12 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		s.b, s.mode, s.top, s.focus = msg.b, bmReview, 0, 0
+		s.invalid = 0
+		for _, it := range msg.b.Rows(0, msg.b.Len()) {
+			if it.State == payout.ItemInvalid {
+				s.invalid++
+			}
+		}
 		s.total.SetValue("")
 		s.pin.SetValue("")
 		s.path.Blur()
@@ -414,14 +421,8 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	bt := s.b
 	var b strings.Builder
 	c := bt.Counts()
-	invalid := 0
-	for _, it := range bt.Rows(0, bt.Len()) {
-		if it.State == payout.ItemInvalid {
-			invalid++
-		}
-	}
 	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
-		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, invalid)) + "\n")
+		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)) + "\n")
 	for _, t := range bt.Totals() {
 		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
 		if t.HasDaily {

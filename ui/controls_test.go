@@ -65,15 +65,7 @@ func TestConfirmFitsTheMinimumTerminal(t *testing.T) {
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
 	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
-	p.typ("t")
-	p.typ("usdt")
-	p.press(tea.KeyEnter)
-	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
-	p.press(tea.KeyTab)
-	p.typ("1500")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
+	p.toConfirm(r, "1500")
 	if n := len(a.confirm.r.Warnings); n != 3 {
 		t.Fatalf("%d warnings, want 3", n)
 	}

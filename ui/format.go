@@ -3,6 +3,7 @@ package ui
 import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
+	"mixdesk/mixin"
 	"mixdesk/payout"
 	"strings"
 
@@ -104,4 +105,10 @@ func focusOnly(inputs []textinput.Model, at int) tea.Cmd {
 		}
 	}
 	return cmd
+}
+
+// assetMatches reports whether an asset answers the picker's lower-cased
+// query: by symbol or name, or by the start of its id.
+func assetMatches(as mixin.Asset, q string) bool {
+	return q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q)
 }

@@ -587,3 +587,30 @@ func (p *pump) drain() {
 		}
 	}
 }
+
+// toConfirm fills the transfer form from home (USDT to the rig's
+// recipient by Mixin ID number) and reviews it: the confirmation is shown.
+func (p *pump) toConfirm(r *rig, amount string) {
+	p.t.Helper()
+	p.typ("t")
+	p.typ("usdt")
+	p.press(tea.KeyEnter)
+	p.typ(r.rcpt.IdentityNumber)
+	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p.press(tea.KeyTab)
+	p.typ(amount)
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
+}
+
+// confirmKept acknowledges every warning, types the amount and presses
+// Confirm, for a profile that keeps its PIN. The send starts.
+func (p *pump) confirmKept(amount string) {
+	p.t.Helper()
+	p.press(tea.KeyTab, tea.KeyTab)
+	for range p.app.confirm.r.Warnings {
+		p.press(tea.KeySpace)
+	}
+	p.typ(amount)
+	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+}

@@ -114,21 +114,8 @@ func TestIdleLockWaitsForASend(t *testing.T) {
 	t.Parallel()
 	r, a, p, clk := lockedApp(t, rigOpts{})
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultDelay, Times: 1, Delay: 600 * time.Millisecond})
-	p.typ("t")
-	p.typ("usdt")
-	p.press(tea.KeyEnter)
-	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
-	p.press(tea.KeyTab)
-	p.typ("10")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
-	p.press(tea.KeyTab, tea.KeyTab)
-	for range a.confirm.r.Warnings {
-		p.press(tea.KeySpace)
-	}
-	p.typ("10")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.toConfirm(r, "10")
+	p.confirmKept("10")
 	if !a.sending() {
 		t.Fatal("not sending")
 	}
@@ -176,21 +163,8 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	// One payout through a desk on the profile's journal, then an edit.
 	p, a := pumpHome(t, r)
-	p.typ("t")
-	p.typ("usdt")
-	p.press(tea.KeyEnter)
-	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
-	p.press(tea.KeyTab)
-	p.typ("7")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
-	p.press(tea.KeyTab, tea.KeyTab)
-	for range a.confirm.r.Warnings {
-		p.press(tea.KeySpace)
-	}
-	p.typ("7")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.toConfirm(r, "7")
+	p.confirmKept("7")
 	p.until("the result", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
 	a.Close()
 	path := filepath.Join(r.deps.DataDir, "journal-"+profileName+".jsonl")

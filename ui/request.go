@@ -570,7 +570,7 @@ func (s *requestScreen) filter() {
 	f.matches = f.matches[:0]
 	for _, id := range s.order {
 		as := s.assets[id]
-		if q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q) {
+		if assetMatches(as, q) {
 			f.matches = append(f.matches, id)
 		}
 	}

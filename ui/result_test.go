@@ -94,21 +94,8 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
 	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
 
-	p.typ("t")
-	p.typ("usdt")
-	p.press(tea.KeyEnter)
-	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
-	p.press(tea.KeyTab)
-	p.typ("10")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm })
-	p.press(tea.KeyTab, tea.KeyTab)
-	for range a.confirm.r.Warnings {
-		p.press(tea.KeySpace)
-	}
-	p.typ("10")
-	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+	p.toConfirm(r, "10")
+	p.confirmKept("10")
 	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
 	trace := a.result.r.TraceID
 

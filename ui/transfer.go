@@ -140,7 +140,7 @@ func (t *transferScreen) filter() {
 	q := strings.ToLower(strings.TrimSpace(t.inputs[tfAsset].Value()))
 	t.matches = t.matches[:0]
 	for i, as := range t.assets {
-		if q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q) {
+		if assetMatches(as, q) {
 			t.matches = append(t.matches, i)
 		}
 	}
@@ -331,11 +331,7 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		if t.focus == tfSend && k.String() == "enter" {
 			return t.review(a)
 		}
-		next := t.focus + 1
-		if next == tfCount {
-			next = 0
-		}
-		return t.setFocus(next)
+		return t.setFocus(tField(step(int(t.focus), int(tfCount), "down")))
 	}
 	if t.focus >= tfSend {
 		return nil
