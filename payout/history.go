@@ -79,16 +79,27 @@ type History struct {
 
 	load chan struct{} // one token: held by the LoadMore in progress
 
-	mu   sync.Mutex
+	mu sync.Mutex
+	// rows holds every row once, in the order the rows were added, and
+	// keys[i] is what the filter reads of rows[i]. Both are only appended
+	// to: callers (Rows, Query) hold rows[:n] and nothing below n is
+	// written again; putting the rows in the order shown (compactLocked)
+	// makes new arrays.
 	rows []Row
-	keys []rowKey // keys[i] is what the filter reads of rows[i]
-	// shared: rows[:shared] and keys[:shared] may be held by callers
-	// (Rows, Filter) and are never written again; a change there copies.
-	shared int
-	// pending: rows[pending:] are journal-only rows no newer than the
-	// oldest snapshot loaded; a later page may hold snapshots that go
-	// before them.
-	pending   int
+	keys []rowKey
+	// The rows are shown newest first: nsettled settled rows, then the
+	// pending ones.
+	//
+	// settled lists the settled rows, as indexes into rows, in the order
+	// shown; nil means rows[:nsettled] in their own order. Only appended
+	// to, like rows.
+	settled  []int32
+	nsettled int
+	// pending lists, in the order shown, the journal-only rows no newer
+	// than the oldest snapshot loaded, which a later page may put snapshots
+	// before. Never changed in place (callers hold it): a change makes a
+	// new slice.
+	pending []int32
 	jrows     map[string]struct{} // traces of the journal-only rows shown
 	opps      []string            // counterparties, by first appearance; only appended to
 	oppIdx    map[string]int32
@@ -161,7 +172,28 @@ func newHistory(api API, j *Journal) *History {
 	for i := range its {
 		h.rows[i], h.keys[i] = its[i].row, its[i].key
 	}
+	// Before any snapshot, every journal row is pending.
+	h.pending = run(0, len(its))
 	return h
+}
+
+// run returns the indexes from, from+1, ..., to-1.
+func run(from, to int) []int32 {
+	out := make([]int32, to-from)
+	for i := range out {
+		out[i] = int32(from + i)
+	}
+	return out
+}
+
+// isRun reports whether idx is from, from+1, ...
+func isRun(idx []int32, from int) bool {
+	for i, x := range idx {
+		if int(x) != from+i {
+			return false
+		}
+	}
+	return true
 }
 
 // Done reports whether the server has no older snapshots: every row is
@@ -187,15 +219,26 @@ func (h *History) Len() int {
 
 // Rows returns the rows, newest first. The slice is a snapshot: later loads
 // do not change it, and the caller must not modify it.
+//
+// While a journal-only row waits for older pages, the rows are not kept in
+// the order shown, and Rows puts them in order, which copies them: a
+// screen that follows the loading should use Query, which never copies.
 func (h *History) Rows() []Row {
 	if h == nil {
 		return nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.orderedLocked() {
+		h.compactLocked(nil)
+	}
 	n := len(h.rows)
-	h.shared = max(h.shared, n)
 	return h.rows[:n:n]
+}
+
+// orderedLocked reports whether the rows are kept in the order shown.
+func (h *History) orderedLocked() bool {
+	return h.settled == nil && isRun(h.pending, h.nsettled)
 }
 
 // LoadMore reads the next page of snapshots (HistoryPageSize, newest first,
@@ -295,6 +338,11 @@ func (h *History) commitPage(fresh []mixin.Snapshot, next time.Time, boundary ma
 	defer h.mu.Unlock()
 	added, bad = h.addLocked(fresh)
 	h.offset, h.boundary, h.done = next, boundary, done
+	if done && !h.orderedLocked() {
+		// Every row is loaded: from now on the rows are read, not
+		// added to, so they are put in the order shown once.
+		h.compactLocked(nil)
+	}
 	return added, bad
 }
 
@@ -323,84 +371,99 @@ func (h *History) addLocked(snaps []mixin.Snapshot) (added int, bad []string) {
 }
 
 // mergeLocked puts fresh rows (newest first, all at or before the oldest
-// snapshot loaded) among the pending journal-only rows at the end, and
-// takes out the journal-only rows in drop. Rows a caller may hold are never
-// written: the arrays are copied first when that would happen.
+// snapshot loaded) among the pending journal-only rows, and takes out the
+// journal-only rows in drop. The fresh rows are appended to the arrays and
+// only the order shown is worked out, so a page costs what it adds plus
+// the pending rows, however many rows are loaded; taking rows out copies
+// them all (compactLocked), which a payout in doubt whose snapshot turns
+// up does once.
 func (h *History) mergeLocked(fresh []histItem, drop map[string]struct{}) {
-	from := h.pending
-	inPrefix := false
-	for trace := range drop {
-		for i := 0; i < from && !inPrefix; i++ {
-			inPrefix = h.rows[i].SnapshotID == "" && h.rows[i].TraceID == trace
+	if len(drop) > 0 {
+		h.compactLocked(drop)
+		for trace := range drop {
+			delete(h.jrows, trace)
 		}
 	}
-	dropped := func(r *Row) bool {
-		_, ok := drop[r.TraceID]
-		return ok && r.SnapshotID == ""
+	base := len(h.rows)
+	for _, it := range fresh {
+		h.rows = append(h.rows, it.row)
+		h.keys = append(h.keys, it.key)
 	}
-
-	// The pending journal rows, copied out before their places are reused.
-	var tail []histItem
-	for i := from; i < len(h.rows); i++ {
-		if !dropped(&h.rows[i]) {
-			tail = append(tail, histItem{h.rows[i], h.keys[i]})
-		}
+	if len(h.pending) == 0 {
+		h.settleLocked(run(base, len(h.rows)))
+		return
 	}
 	// Merge, newest first; a snapshot goes before a journal row of the
 	// same instant, so the journal rows after the last snapshot stay
 	// pending.
-	merged := make([]histItem, 0, len(fresh)+len(tail))
+	merged := make([]int32, 0, len(fresh)+len(h.pending))
 	settled := 0 // merged[:settled] ends with the last fresh row
-	for i, j := 0, 0; i < len(fresh) || j < len(tail); {
-		if i < len(fresh) && (j == len(tail) || !fresh[i].row.Time.Before(tail[j].row.Time)) {
-			merged = append(merged, fresh[i])
+	for i, j := 0, 0; i < len(fresh) || j < len(h.pending); {
+		if i < len(fresh) && (j == len(h.pending) || !fresh[i].row.Time.Before(h.rows[h.pending[j]].Time)) {
+			merged = append(merged, int32(base+i))
 			i++
 			settled = len(merged)
 		} else {
-			merged = append(merged, tail[j])
+			merged = append(merged, h.pending[j])
 			j++
 		}
 	}
+	h.settleLocked(merged[:settled])
+	h.pending = merged[settled:len(merged):len(merged)]
+}
 
-	rows, keys := h.rows[:from], h.keys[:from]
-	inPlace := !inPrefix && from >= h.shared
-	if !inPlace {
-		n := from + len(merged)
-		rows = make([]Row, 0, n+HistoryPageSize)
-		keys = make([]rowKey, 0, n+HistoryPageSize)
-		if !inPrefix {
-			rows = append(rows, h.rows[:from]...)
-			keys = append(keys, h.keys[:from]...)
-		} else {
-			for i := 0; i < from; i++ {
-				if !dropped(&h.rows[i]) {
-					rows = append(rows, h.rows[i])
-					keys = append(keys, h.keys[i])
-				}
-			}
+// settleLocked adds rows (indexes into rows) after the settled ones.
+func (h *History) settleLocked(idx []int32) {
+	if h.settled == nil {
+		if isRun(idx, h.nsettled) {
+			h.nsettled += len(idx)
+			return
 		}
-		h.shared = 0
+		// The rows are no longer kept in the order shown: the order
+		// is listed from now on.
+		h.settled = make([]int32, h.nsettled, h.nsettled+len(idx)+HistoryPageSize)
+		for i := range h.nsettled {
+			h.settled[i] = int32(i)
+		}
 	}
-	pending := len(rows) + settled
-	for _, it := range merged {
-		rows = append(rows, it.row)
-		keys = append(keys, it.key)
-	}
-	// Rows dropped in place leave copies past the new end: clear them so
-	// that they keep no strings alive.
-	if inPlace && len(rows) < len(h.rows) {
-		clear(h.rows[len(rows):len(h.rows)])
-		clear(h.keys[len(keys):len(h.keys)])
+	h.settled = append(h.settled, idx...)
+	h.nsettled += len(idx)
+}
+
+// compactLocked puts the rows in new arrays in the order shown, leaving out
+// the journal-only rows of the traces in drop. Rows handed out before keep
+// the old arrays.
+func (h *History) compactLocked(drop map[string]struct{}) {
+	n := len(h.rows)
+	rows := make([]Row, 0, n+HistoryPageSize)
+	keys := make([]rowKey, 0, n+HistoryPageSize)
+	settled := 0
+	for p := range h.nsettled + len(h.pending) {
+		i := h.indexLocked(p)
+		r := &h.rows[i]
+		if _, ok := drop[r.TraceID]; ok && r.SnapshotID == "" {
+			continue
+		}
+		rows = append(rows, *r)
+		keys = append(keys, h.keys[i])
+		if p < h.nsettled {
+			settled++
+		}
 	}
 	h.rows, h.keys = rows, keys
-	if len(fresh) > 0 || len(drop) > 0 {
-		h.pending = pending
-	} else {
-		h.pending = min(from, len(rows))
+	h.settled, h.nsettled = nil, settled
+	h.pending = run(settled, len(rows))
+}
+
+// indexLocked returns the index into rows of the row shown at position p.
+func (h *History) indexLocked(p int) int {
+	switch {
+	case p >= h.nsettled:
+		return int(h.pending[p-h.nsettled])
+	case h.settled == nil:
+		return p
 	}
-	for trace := range drop {
-		delete(h.jrows, trace)
-	}
+	return int(h.settled[p])
 }
 
 // snapshotItemLocked makes the row of a snapshot. trace is set when the row
@@ -561,42 +624,80 @@ type Filter struct {
 // The indexes are those of Rows() as it is now; a LoadMore in between may
 // move rows. Query returns the rows and the indexes together.
 func (h *History) Filter(f Filter, name func(userID string) string) []int {
-	_, idx := h.Query(f, name)
-	return idx
+	_, shown, _ := h.query(f, name, true)
+	return shown
 }
 
-// Query returns the rows (as Rows does) and the indexes of those f
-// selects, taken together so that they agree.
+// Query returns the rows and the indexes into them of those f selects, in
+// the order shown (newest first), taken together so that they agree. The
+// rows are a snapshot, as Rows returns, but they are in the order shown
+// only once every row is loaded (Done); until then read them through the
+// indexes. Query never copies the rows.
 func (h *History) Query(f Filter, name func(userID string) string) (rows []Row, idx []int) {
+	rows, idx, _ = h.query(f, name, false)
+	return rows, idx
+}
+
+// rowOrder is the order rows are shown in, as the History keeps it (see
+// History.settled and History.pending).
+type rowOrder struct {
+	settled  []int32
+	nsettled int
+	pending  []int32
+}
+
+func (o *rowOrder) len() int { return o.nsettled + len(o.pending) }
+
+// index returns the index into the rows of the row shown at position p.
+func (o *rowOrder) index(p int) int {
+	switch {
+	case p >= o.nsettled:
+		return int(o.pending[p-o.nsettled])
+	case o.settled == nil:
+		return p
+	}
+	return int(o.settled[p])
+}
+
+// ordered reports whether the rows are in the order shown.
+func (o *rowOrder) ordered() bool { return o.settled == nil && isRun(o.pending, o.nsettled) }
+
+// query returns the rows, the rows f selects in the order shown (their
+// positions in that order, or their indexes into the rows), and the order.
+func (h *History) query(f Filter, name func(userID string) string, positions bool) (rows []Row, shown []int, order rowOrder) {
 	if h == nil {
-		return nil, []int{}
+		return nil, []int{}, rowOrder{}
 	}
 	h.mu.Lock()
 	n := len(h.rows)
-	h.shared = max(h.shared, n)
 	rows, keys := h.rows[:n:n], h.keys[:n:n]
+	order = rowOrder{nsettled: h.nsettled, pending: h.pending}
+	if h.settled != nil {
+		order.settled = h.settled[:h.nsettled:h.nsettled]
+	}
 	opps := h.opps[:len(h.opps):len(h.opps)]
 	asset := int32(-1)
 	if id := strings.ToLower(strings.TrimSpace(f.AssetID)); id != "" {
 		i, ok := h.assetIdx[id]
 		if !ok {
 			h.mu.Unlock()
-			return rows, []int{}
+			return rows, []int{}, order
 		}
 		asset = i
 	}
 	h.mu.Unlock()
 
-	// Rows are ordered by time, newest first: the range is a slice.
-	lo, hi := 0, n
+	// Rows are shown by time, newest first: the range is a run of
+	// positions.
+	lo, hi := 0, order.len()
 	if !f.To.IsZero() {
-		lo = sort.Search(n, func(i int) bool { return !rows[i].Time.After(f.To) })
+		lo = sort.Search(hi, func(p int) bool { return !rows[order.index(p)].Time.After(f.To) })
 	}
 	if !f.From.IsZero() {
-		hi = sort.Search(n, func(i int) bool { return rows[i].Time.Before(f.From) })
+		hi = sort.Search(hi, func(p int) bool { return rows[order.index(p)].Time.Before(f.From) })
 	}
 	if hi <= lo {
-		return rows, []int{}
+		return rows, []int{}, order
 	}
 
 	var sign int8
@@ -621,9 +722,29 @@ func (h *History) Query(f Filter, name func(userID string) string) (rows []Row, 
 		}
 		return oppHit[o] == 1
 	}
-
-	idx = make([]int, 0, min(hi-lo, 1024))
-	for i := lo; i < hi; i++ {
+	// Positions (the order shown) or indexes into the rows.
+	out := func(p, i int) int {
+		if positions {
+			return p
+		}
+		return i
+	}
+	if asset < 0 && sign == 0 && needle == "" {
+		shown = make([]int, hi-lo)
+		for p := lo; p < hi; p++ {
+			shown[p-lo] = out(p, order.index(p))
+		}
+		return rows, shown, order
+	}
+	shown = make([]int, 0, min(hi-lo, 1024))
+	for p := lo; p < hi; p++ {
+		i := p
+		switch {
+		case p >= order.nsettled:
+			i = int(order.pending[p-order.nsettled])
+		case order.settled != nil:
+			i = int(order.settled[p])
+		}
 		k := &keys[i]
 		if asset >= 0 && k.asset != asset || sign != 0 && k.sign != sign {
 			continue
@@ -632,9 +753,9 @@ func (h *History) Query(f Filter, name func(userID string) string) (rows []Row, 
 			!strings.Contains(rows[i].SnapshotID, needle) && !oppMatches(k.opp) {
 			continue
 		}
-		idx = append(idx, i)
+		shown = append(shown, out(p, i))
 	}
-	return rows, idx
+	return rows, shown, order
 }
 
 // Counterparties returns the distinct counterparty ids of the rows, in the

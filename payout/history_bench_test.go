@@ -54,8 +54,9 @@ func benchSnapshots(n int) []mixin.Snapshot {
 }
 
 // fillHistory adds snapshots (newest first) to h page by page, through the
-// same steps as LoadMore, without a server.
-func fillHistory(h *History, snaps []mixin.Snapshot, rowsEachPage bool) {
+// same steps as LoadMore, without a server; view, when not nil, is called
+// after each page (a screen showing each page as it comes).
+func fillHistory(h *History, snaps []mixin.Snapshot, view func(*History)) {
 	for len(snaps) > 0 {
 		n := min(HistoryPageSize, len(snaps))
 		page := snaps[:n]
@@ -65,8 +66,8 @@ func fillHistory(h *History, snaps []mixin.Snapshot, rowsEachPage bool) {
 		h.mu.Unlock()
 		fresh, next, nextBoundary := siftPage(page, offset, boundary)
 		h.commitPage(fresh, next, nextBoundary, len(snaps) == 0)
-		if rowsEachPage {
-			_ = h.Rows() // a screen showing each page as it comes
+		if view != nil {
+			view(h)
 		}
 	}
 }
@@ -74,7 +75,7 @@ func fillHistory(h *History, snaps []mixin.Snapshot, rowsEachPage bool) {
 // benchHistory builds a history of n rows in memory.
 func benchHistory(n int) *History {
 	h := newHistory(nil, nil)
-	fillHistory(h, benchSnapshots(n), false)
+	fillHistory(h, benchSnapshots(n), nil)
 	return h
 }
 
@@ -139,43 +140,70 @@ func BenchmarkHistoryMemory(b *testing.B) {
 	b.ReportMetric(float64(live)/benchRows, "B/row")
 }
 
-// BenchmarkHistoryLoad measures adding 100,000 rows page by page, with the
-// screen taking Rows after each page. With a refused payout older than
-// everything loaded, each page puts rows before it, which copies the rows
-// the screen holds.
+// oldRefusedJournal opens a journal in dir holding one payout refused an
+// hour before the oldest of snaps: a journal-only row older than every page
+// but the last, which each page puts rows before.
+func oldRefusedJournal(tb testing.TB, dir string, snaps []mixin.Snapshot) *Journal {
+	tb.Helper()
+	clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
+	j, _, err := Open(filepath.Join(dir, "journal.jsonl"), WithClock(clock.Now))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { j.Close() })
+	trace := uuid.NewString()
+	if _, err := j.AppendIntent(Intent{Trace: trace, AssetID: usdtID, RecipientID: uuid.NewString(), Amount: "1"}); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := j.AppendFailed(Failed{Trace: trace, Code: mixin.CodeInsufficientBalance, Description: "Insufficient balance."}); err != nil {
+		tb.Fatal(err)
+	}
+	return j
+}
+
+// holdRows is a screen that takes the rows after each page and keeps them
+// while the next page loads, without filtering them (an asset that no row
+// has): what the history itself costs.
+func holdRows(h *History) { _, _ = h.Query(Filter{AssetID: "no-such-asset"}, nil) }
+
+// refilterRows is the history screen as it is: after each page it reads
+// the rows again through its filter (here: none), which scans every row.
+func refilterRows(h *History) { _, _ = h.Query(Filter{}, nil) }
+
+// BenchmarkHistoryLoad measures adding 1,000, 10,000 and 100,000 rows page
+// by page, with a screen holding the rows after each page ("hold") or
+// filtering them all again after each page, as the history screen does
+// ("refilter"). With a refused payout older than everything loaded, each
+// page puts rows before it.
 func BenchmarkHistoryLoad(b *testing.B) {
-	snaps := benchSnapshots(benchRows)
+	all := benchSnapshots(benchRows)
 	for _, withOld := range []bool{false, true} {
 		name := "snapshots-only"
 		if withOld {
 			name = "old-refused-payout"
 		}
-		b.Run(name, func(b *testing.B) {
-			var j *Journal
-			if withOld {
-				clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
-				var err error
-				j, _, err = Open(filepath.Join(b.TempDir(), "journal.jsonl"), WithClock(clock.Now))
-				if err != nil {
-					b.Fatal(err)
-				}
-				defer j.Close()
-				trace := uuid.NewString()
-				if _, err := j.AppendIntent(Intent{Trace: trace, AssetID: usdtID, RecipientID: uuid.NewString(), Amount: "1"}); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := j.AppendFailed(Failed{Trace: trace, Code: mixin.CodeInsufficientBalance}); err != nil {
-					b.Fatal(err)
-				}
+		for _, n := range []int{1_000, 10_000, 100_000} {
+			for _, screen := range []struct {
+				name string
+				view func(*History)
+			}{{"hold", holdRows}, {"refilter", refilterRows}} {
+				b.Run(fmt.Sprintf("%s/rows=%d/%s", name, n, screen.name), func(b *testing.B) {
+					snaps := all[:n]
+					var j *Journal
+					if withOld {
+						j = oldRefusedJournal(b, b.TempDir(), snaps)
+					}
+					b.ReportAllocs()
+					for b.Loop() {
+						h := newHistory(nil, j)
+						fillHistory(h, snaps, screen.view)
+						if want := n + len(h.jrows); h.Len() != want {
+							b.Fatalf("%d rows, want %d", h.Len(), want)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/row")
+				})
 			}
-			for b.Loop() {
-				h := newHistory(nil, j)
-				fillHistory(h, snaps, true)
-				if want := benchRows + len(h.jrows); h.Len() != want {
-					b.Fatalf("%d rows, want %d", h.Len(), want)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/100k-rows")
-		})
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -1084,4 +1085,92 @@ func FuzzReadCSV(f *testing.F) {
 			t.Fatal("rows with an error")
 		}
 	})
+}
+
+// TestHistoryQueryAgreesWithRows loads random histories (journal rows in
+// doubt and refused at random times, some in doubt executed with a
+// snapshot older or newer than their intent, snapshots sharing instants)
+// twice, reading one through Query after each page and the other through
+// Rows, and checks that they show the same rows in the same order, that
+// Filter indexes Rows, and that rows handed out by Query never change.
+func TestHistoryQueryAgreesWithRows(t *testing.T) {
+	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	for seed := range uint64(12) {
+		rnd := rand.New(rand.NewPCG(seed, 7))
+		at := func() time.Time { return base.Add(-time.Duration(rnd.IntN(400*60)) * time.Minute) }
+		clock := &rigClock{}
+		j, _, err := Open(filepath.Join(t.TempDir(), "journal.jsonl"), WithClock(clock.Now))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fakeSnaps{}
+		for k := range 20 + rnd.IntN(400) {
+			f.snaps = append(f.snaps, fakeSnap(k, at(), []string{"-1", "2", "-3.5"}[rnd.IntN(3)]))
+		}
+		for k := range rnd.IntN(12) {
+			clock.t = at()
+			in := Intent{Trace: fakeID(9, k), AssetID: usdtID, RecipientID: fakeID(3, k), Amount: fmt.Sprint(k + 1), Memo: fmt.Sprintf("payout %d", k)}
+			if _, err := j.AppendIntent(in); err != nil {
+				t.Fatal(err)
+			}
+			switch rnd.IntN(3) {
+			case 0:
+				if _, err := j.AppendFailed(Failed{Trace: in.Trace, Code: mixin.CodeInsufficientBalance}); err != nil {
+					t.Fatal(err)
+				}
+			case 1: // in doubt, executed: its snapshot is near its intent
+				f.snaps = append(f.snaps, mixin.Snapshot{Type: "transfer", SnapshotID: fakeID(8, k), TraceID: in.Trace, AssetID: in.AssetID,
+					OpponentID: in.RecipientID, Amount: "-" + in.Amount, Memo: in.Memo, CreatedAt: clock.t.Add(time.Duration(rnd.IntN(300)-150) * time.Minute)})
+			}
+		}
+		byQuery, byRows := newHistory(f, j), newHistory(f, j)
+		type handed struct{ rows, kept []Row }
+		var earlier []handed
+		filters := []Filter{{}, {Direction: DirOut}, {Text: "payout"}, {From: base.Add(-200 * time.Hour), To: base.Add(-100 * time.Hour)}}
+		for page := 0; ; page++ {
+			for _, fl := range filters {
+				rows, idx := byQuery.Query(fl, nil)
+				want := byRows.Rows()
+				wantIdx := byRows.Filter(fl, nil)
+				if len(rows) != len(want) || len(idx) != len(wantIdx) {
+					t.Fatalf("seed %d page %d filter %+v: Query %d rows %d selected, Rows %d rows %d selected", seed, page, fl, len(rows), len(idx), len(want), len(wantIdx))
+				}
+				var shown []Row
+				for k, i := range idx {
+					if !rowsEqual(rows[i], want[wantIdx[k]]) || rows[i].Time != want[wantIdx[k]].Time {
+						t.Fatalf("seed %d page %d filter %+v: row %d is %+v by Query, %+v by Rows", seed, page, fl, k, rows[i], want[wantIdx[k]])
+					}
+					shown = append(shown, rows[i])
+				}
+				if fl == (Filter{}) {
+					wantSorted(t, shown)
+					wantUniqueSnapshots(t, shown)
+				}
+				earlier = append(earlier, handed{rows, slices.Clone(rows)})
+			}
+			if byQuery.Done() {
+				break
+			}
+			if _, err := byQuery.LoadMore(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := byRows.LoadMore(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Once done, the rows are in the order shown.
+		rows, idx := byQuery.Query(Filter{}, nil)
+		for k, i := range idx {
+			if i != k {
+				t.Fatalf("seed %d: done, but row %d is shown at %d", seed, i, k)
+			}
+		}
+		wantSorted(t, rows)
+		for _, e := range earlier {
+			if !slices.EqualFunc(e.rows, e.kept, rowsEqual) {
+				t.Fatalf("seed %d: rows handed out by Query changed", seed)
+			}
+		}
+		j.Close()
+	}
 }
