@@ -99,7 +99,7 @@ type History struct {
 	// than the oldest snapshot loaded, which a later page may put snapshots
 	// before. Never changed in place (callers hold it): a change makes a
 	// new slice.
-	pending []int32
+	pending   []int32
 	jrows     map[string]struct{} // traces of the journal-only rows shown
 	opps      []string            // counterparties, by first appearance; only appended to
 	oppIdx    map[string]int32
