@@ -1,0 +1,220 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"mixdesk/mixin"
+)
+
+// Name look-ups: how many run at once, and how long a failed id is left
+// alone before it is asked for again.
+const (
+	nameWorkers = 4
+	// nameRetryAfter: after a failure that may pass (timeout, 5xx, 429).
+	nameRetryAfter = 30 * time.Second
+	// nameGoneFor: after an answer that will not change soon (no such
+	// user, not a user id).
+	nameGoneFor = 10 * time.Minute
+	// maxNameRunes bounds a name as kept.
+	maxNameRunes = 128
+)
+
+// Names is a cache of counterparty names (the user's full name), filled by
+// Resolve. It is safe for concurrent use.
+type Names struct {
+	api API
+	now func() time.Time
+
+	mu     sync.Mutex
+	known  map[string]string
+	failed map[string]time.Time     // id -> not asked again before
+	busy   map[string]chan struct{} // ids being looked up; closed when done
+}
+
+func newNames(api API, now func() time.Time) *Names {
+	if now == nil {
+		now = time.Now
+	}
+	return &Names{api: api, now: now, known: make(map[string]string),
+		failed: make(map[string]time.Time), busy: make(map[string]chan struct{})}
+}
+
+// Get returns the cached name of a user.
+func (n *Names) Get(userID string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	id := strings.ToLower(userID)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.known[id]
+	return s, ok
+}
+
+// Name returns the cached name of a user, or "" (a func for Filter and
+// WriteCSV).
+func (n *Names) Name(userID string) string {
+	s, _ := n.Get(userID)
+	return s
+}
+
+// Resolve looks up, with the API, the names of the ids not cached yet, a
+// few at a time, and caches them. An id being looked up by another Resolve
+// is waited for, not asked twice. An id whose look-up failed is not asked
+// again for a while (30 s; 10 min for an unknown user or a malformed id):
+// Resolve skips it without error. The error tells how many look-ups failed;
+// the names found are cached either way.
+func (n *Names) Resolve(ctx context.Context, ids []string) error {
+	if n == nil || n.api == nil {
+		return errors.New("payout: names cannot be looked up without a connection to the server")
+	}
+	var mine []string
+	var waits []chan struct{}
+	now := n.now()
+	n.mu.Lock()
+	for _, id := range ids {
+		id = strings.ToLower(strings.TrimSpace(id))
+		if id == "" {
+			continue
+		}
+		if _, ok := n.known[id]; ok {
+			continue
+		}
+		if until, ok := n.failed[id]; ok && now.Before(until) {
+			continue
+		}
+		if ch, ok := n.busy[id]; ok {
+			if !slices.Contains(waits, ch) {
+				waits = append(waits, ch)
+			}
+			continue
+		}
+		n.busy[id] = make(chan struct{})
+		mine = append(mine, id)
+	}
+	n.mu.Unlock()
+
+	errs := make([]error, len(mine))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(nameWorkers, len(mine)) {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = n.lookup(ctx, mine[i])
+			}
+		})
+	}
+	for i, id := range mine {
+		if ctx.Err() != nil {
+			n.release(id) // never asked
+			continue
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	for _, ch := range waits {
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var failed int
+	var first error
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case failed > 0:
+		return fmt.Errorf("payout: %d of %d names could not be looked up: %w", failed, len(mine), first)
+	}
+	return nil
+}
+
+// lookup asks for one name and records the answer; the id must be busy.
+func (n *Names) lookup(ctx context.Context, id string) error {
+	u, err := n.api.User(ctx, id)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case err == nil && u != nil:
+		n.known[id] = cleanUserName(u.FullName)
+		delete(n.failed, id)
+	case ctx.Err() != nil:
+		// Given up by the caller: nothing is learned about the id.
+	case err != nil && (mixin.IsNotFound(err) || mixin.IsInvalidField(err) || isClientFieldError(err)):
+		n.failed[id] = n.now().Add(nameGoneFor)
+	default:
+		n.failed[id] = n.now().Add(nameRetryAfter)
+		if err == nil {
+			err = errors.New("the server sent no user")
+		}
+	}
+	if ch, ok := n.busy[id]; ok {
+		close(ch)
+		delete(n.busy, id)
+	}
+	return err
+}
+
+// release gives up an id claimed but not looked up.
+func (n *Names) release(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ch, ok := n.busy[id]; ok {
+		close(ch)
+		delete(n.busy, id)
+	}
+}
+
+func isClientFieldError(err error) bool {
+	var fe *mixin.FieldError
+	return errors.As(err, &fe)
+}
+
+// cleanUserName makes a name from the server safe to show in a terminal: no
+// control characters (escape sequences), no bidirectional overrides, at
+// most maxNameRunes runes, valid UTF-8.
+func cleanUserName(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxNameRunes {
+			break
+		}
+		switch {
+		case r == utf8.RuneError, unicode.IsControl(r),
+			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+// Names returns the desk's counterparty name cache (one per desk).
+func (d *Desk) Names() *Names {
+	if d == nil {
+		return newNames(nil, nil)
+	}
+	d.namesOnce.Do(func() { d.names = newNames(d.api, d.now) })
+	return d.names
+}
