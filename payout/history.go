@@ -591,25 +591,3 @@ func shortSnapID(id string) string {
 	}
 	return id
 }
-
-// Counterparties returns the distinct counterparty ids of the rows, in the
-// order they first appeared (for Names.Resolve).
-func (h *History) Counterparties() []string {
-	if h == nil {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.opps)
-}
-
-// Assets returns the distinct asset ids of the rows, in the order they
-// first appeared.
-func (h *History) Assets() []string {
-	if h == nil {
-		return nil
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return slices.Clone(h.assets)
-}

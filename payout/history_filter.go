@@ -1,6 +1,7 @@
 package payout
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -167,4 +168,26 @@ func (h *History) query(f Filter, name func(userID string) string, positions boo
 		shown = append(shown, out(p, i))
 	}
 	return rows, shown, order
+}
+
+// Counterparties returns the distinct counterparty ids of the rows, in the
+// order they first appeared (for Names.Resolve).
+func (h *History) Counterparties() []string {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.opps)
+}
+
+// Assets returns the distinct asset ids of the rows, in the order they
+// first appeared.
+func (h *History) Assets() []string {
+	if h == nil {
+		return nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.assets)
 }
