@@ -2,7 +2,6 @@ package mixin
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -32,7 +31,10 @@ func ParseAmount(s string) (decimal.Decimal, string, error) {
 	}
 	intPart, frac, hasPoint := strings.Cut(s, ".")
 	if intPart == "" {
-		return decimal.Zero, "", fieldErr(FieldAmount, "needs a digit before the point (write 0.5, not .5)")
+		if _, _, err := ParseAmount("0" + s); err == nil {
+			return decimal.Zero, "", fieldErr(FieldAmount, "needs a digit before the point (write 0%s)", s)
+		}
+		return decimal.Zero, "", fieldErr(FieldAmount, "needs a digit before the point")
 	}
 	if hasPoint && frac == "" {
 		return decimal.Zero, "", fieldErr(FieldAmount, "needs a digit after the point")
@@ -49,7 +51,7 @@ func ParseAmount(s string) (decimal.Decimal, string, error) {
 		return decimal.Zero, "", fieldErr(FieldAmount, "at most 20 digits before the point")
 	}
 	if len(intPart) > 1 && intPart[0] == '0' {
-		return decimal.Zero, "", fieldErr(FieldAmount, "leading zero (write %s)", strings.TrimLeft(intPart, "0")+pointFrac(frac, hasPoint))
+		return decimal.Zero, "", leadingZero(intPart, frac, hasPoint)
 	}
 	if len(frac) > MaxAmountDecimals {
 		return decimal.Zero, "", fieldErr(FieldAmount, "at most 8 digits after the point (got %d)", len(frac))
@@ -62,6 +64,21 @@ func ParseAmount(s string) (decimal.Decimal, string, error) {
 		return decimal.Zero, "", fieldErr(FieldAmount, "must be greater than zero")
 	}
 	return d, d.String(), nil
+}
+
+// leadingZero is the error of an amount written with leading zeros. It
+// suggests the amount without them only when that amount is accepted;
+// otherwise it says what is still wrong once they are gone ("00" is zero).
+func leadingZero(intPart, frac string, hasPoint bool) error {
+	fixed := strings.TrimLeft(intPart, "0")
+	if fixed == "" {
+		fixed = "0"
+	}
+	fixed += pointFrac(frac, hasPoint)
+	if _, _, err := ParseAmount(fixed); err != nil {
+		return err
+	}
+	return fieldErr(FieldAmount, "leading zero (write %s)", fixed)
 }
 
 func pointFrac(frac string, hasPoint bool) string {
@@ -87,8 +104,11 @@ func badAmountChar(c byte) string {
 	return "only digits and one decimal point allowed"
 }
 
-// ValidateMemo checks a memo: valid UTF-8, at most 140 runes, no control
-// characters (they would corrupt a screen, a CSV or a log line).
+// ValidateMemo checks a memo: valid UTF-8, at most 140 runes, nothing that
+// DisplayText would remove or change: no control characters (they would
+// corrupt a screen, a CSV or a log line), no invisible or direction-changing
+// characters (U+202E, U+200B, U+2028...). So a memo read back from the
+// server is the memo that was sent.
 func ValidateMemo(memo string) error {
 	if !utf8.ValidString(memo) {
 		return fieldErr(FieldMemo, "not valid UTF-8 text")
@@ -96,9 +116,11 @@ func ValidateMemo(memo string) error {
 	if n := utf8.RuneCountInString(memo); n > MaxMemoRunes {
 		return fieldErr(FieldMemo, "%d characters; at most %d", n, MaxMemoRunes)
 	}
+	pos := 0
 	for _, r := range memo {
-		if unicode.IsControl(r) {
-			return fieldErr(FieldMemo, "contains a control character (tab, newline...); use plain text")
+		pos++
+		if p := memoCharProblem(r, pos); p != "" {
+			return fieldErr(FieldMemo, "%s", p)
 		}
 	}
 	return nil

@@ -58,6 +58,49 @@ func TestParseAmount(t *testing.T) {
 	}
 }
 
+// An amount with leading zeros or no digit before the point is refused; an
+// amount suggested in its place is one that ParseAmount accepts, or there is
+// no suggestion and the reason is what remains wrong once it is fixed.
+func TestAmountSuggestionsAreAccepted(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"007", "leading zero (write 7)"},
+		{"00.5", "leading zero (write 0.5)"},
+		{"0010.50", "leading zero (write 10.50)"},
+		{"01.12345678", "leading zero (write 1.12345678)"},
+		{"00", "must be greater than zero"},
+		{"000.000", "must be greater than zero"},
+		{"00.000000001", "at most 8 digits after the point (got 9)"},
+		{".5", "needs a digit before the point (write 0.5)"},
+		{".000000001", "needs a digit before the point"},
+		{".", "needs a digit before the point"},
+	} {
+		_, _, err := ParseAmount(c.in)
+		if err == nil || err.Error() != "amount: "+c.want {
+			t.Errorf("ParseAmount(%q) = %v, want %q", c.in, err, c.want)
+		}
+		checkSuggestion(t, c.in, err)
+	}
+}
+
+// checkSuggestion fails when err suggests an amount that is refused.
+func checkSuggestion(t *testing.T, in string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	_, rest, ok := strings.Cut(err.Error(), "(write ")
+	if !ok {
+		return
+	}
+	sugg, _, _ := strings.Cut(rest, ")")
+	if sugg == in {
+		t.Fatalf("ParseAmount(%q) suggests the same amount", in)
+	}
+	if _, _, err := ParseAmount(sugg); err != nil {
+		t.Fatalf("ParseAmount(%q) suggests %q, which is refused: %v", in, sugg, err)
+	}
+}
+
 func TestValidateMemo(t *testing.T) {
 	ok := []string{"", "salary", strings.Repeat("é", 140), "支付 ✓"}
 	for _, m := range ok {
@@ -74,12 +117,13 @@ func TestValidateMemo(t *testing.T) {
 }
 
 func FuzzParseAmount(f *testing.F) {
-	for _, s := range []string{"1", "0.00000001", "1e5", "-0", "00.1", "1.", ".1", "99999999999999999999.99999999", "١"} {
+	for _, s := range []string{"1", "0.00000001", "1e5", "-0", "00.1", "00", "000.0", "1.", ".1", "99999999999999999999.99999999", "١"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		d, canon, err := ParseAmount(s)
 		if err != nil {
+			checkSuggestion(t, s, err)
 			return
 		}
 		if !d.IsPositive() || d.Exponent() < -8 {
