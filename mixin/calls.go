@@ -9,20 +9,16 @@ import (
 
 // Me reads the app (or user) the session belongs to: GET /me.
 func (c *Client) Me(ctx context.Context) (*User, error) {
-	var u User
-	if err := c.do(ctx, call{method: "GET", path: "/me", retry: true}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return do[User](ctx, c, call{method: "GET", path: "/me", retry: true})
 }
 
 // Assets lists the assets with a balance: GET /assets.
 func (c *Client) Assets(ctx context.Context) ([]Asset, error) {
-	var as []Asset
-	if err := c.do(ctx, call{method: "GET", path: "/assets", retry: true}, &as); err != nil {
+	as, err := do[assetList](ctx, c, call{method: "GET", path: "/assets", retry: true})
+	if err != nil {
 		return nil, err
 	}
-	return as, nil
+	return *as, nil
 }
 
 // Asset reads one asset, also when its balance is zero: GET /assets/:id.
@@ -31,11 +27,7 @@ func (c *Client) Asset(ctx context.Context, assetID string) (*Asset, error) {
 	if err != nil {
 		return nil, err
 	}
-	var a Asset
-	if err := c.do(ctx, call{method: "GET", path: "/assets/" + id, retry: true}, &a); err != nil {
-		return nil, err
-	}
-	return &a, nil
+	return do[Asset](ctx, c, call{method: "GET", path: "/assets/" + id, retry: true})
 }
 
 // transferBody is the body of POST /transfers.
@@ -84,11 +76,7 @@ func (c *Client) Transfer(ctx context.Context, in TransferInput, pin string) (*S
 		return nil, err
 	}
 	body := transferBody{AssetID: in.AssetID, OpponentID: in.OpponentID, Amount: in.Amount, PIN: enc, TraceID: in.TraceID, Memo: in.Memo}
-	var s Snapshot
-	if err := c.do(ctx, call{method: "POST", path: "/transfers", body: body}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return do[Snapshot](ctx, c, call{method: "POST", path: "/transfers", body: body})
 }
 
 // TransferByTrace reads the transfer made with a trace id, as the caller sees
@@ -98,11 +86,7 @@ func (c *Client) TransferByTrace(ctx context.Context, traceID string) (*Snapshot
 	if err != nil {
 		return nil, err
 	}
-	var s Snapshot
-	if err := c.do(ctx, call{method: "GET", path: "/transfers/trace/" + id, retry: true}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return do[Snapshot](ctx, c, call{method: "GET", path: "/transfers/trace/" + id, retry: true})
 }
 
 // Snapshot reads one of the caller's snapshots: GET /snapshots/:id.
@@ -111,11 +95,7 @@ func (c *Client) Snapshot(ctx context.Context, snapshotID string) (*Snapshot, er
 	if err != nil {
 		return nil, err
 	}
-	var s Snapshot
-	if err := c.do(ctx, call{method: "GET", path: "/snapshots/" + id, retry: true}, &s); err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return do[Snapshot](ctx, c, call{method: "GET", path: "/snapshots/" + id, retry: true})
 }
 
 // SnapshotQuery selects snapshots. Zero values mean the server's defaults.
@@ -169,11 +149,11 @@ func (c *Client) Snapshots(ctx context.Context, q SnapshotQuery) ([]Snapshot, er
 	if err != nil {
 		return nil, err
 	}
-	var ss []Snapshot
-	if err := c.do(ctx, call{method: "GET", path: "/snapshots", query: v, retry: true}, &ss); err != nil {
+	ss, err := do[snapshotList](ctx, c, call{method: "GET", path: "/snapshots", query: v, retry: true})
+	if err != nil {
 		return nil, err
 	}
-	return ss, nil
+	return *ss, nil
 }
 
 // User reads a user by id: GET /users/:id.
@@ -182,11 +162,7 @@ func (c *Client) User(ctx context.Context, userID string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	var u User
-	if err := c.do(ctx, call{method: "GET", path: "/users/" + id, retry: true}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return do[User](ctx, c, call{method: "GET", path: "/users/" + id, retry: true})
 }
 
 // Search finds a user by Mixin ID number (or phone): GET /search/:q.
@@ -199,11 +175,7 @@ func (c *Client) Search(ctx context.Context, q string) (*User, error) {
 			return nil, &FieldError{Field: FieldRecipient, Reason: "a Mixin ID number has digits only"}
 		}
 	}
-	var u User
-	if err := c.do(ctx, call{method: "GET", path: "/search/" + url.PathEscape(q), retry: true}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return do[User](ctx, c, call{method: "GET", path: "/search/" + url.PathEscape(q), retry: true})
 }
 
 // VerifyPIN checks the PIN with the server: POST /pin/verify. A wrong PIN
@@ -213,11 +185,7 @@ func (c *Client) VerifyPIN(ctx context.Context, pin string) (*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	var u User
-	if err := c.do(ctx, call{method: "POST", path: "/pin/verify", body: map[string]string{"pin": enc}}, &u); err != nil {
-		return nil, err
-	}
-	return &u, nil
+	return do[User](ctx, c, call{method: "POST", path: "/pin/verify", body: map[string]string{"pin": enc}})
 }
 
 // SnapshotPager walks the caller's snapshots page by page. It pages by the

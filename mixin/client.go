@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 )
@@ -49,6 +50,8 @@ type Client struct {
 type Option func(*Client)
 
 // WithHTTPClient replaces the HTTP client (its Timeout is left as given).
+// The client works on a copy of it that refuses every redirect; h itself is
+// not changed.
 func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
 
 // WithTimeout bounds each single request (default 15 s).
@@ -87,6 +90,12 @@ func NewClient(baseURL string, sess *Session, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	if c.http == nil {
+		c.http = &http.Client{}
+	}
+	own := *c.http
+	own.CheckRedirect = refuseRedirect
+	c.http = &own
 	if c.retry.Attempts < 1 {
 		c.retry.Attempts = 1
 	}
@@ -108,10 +117,17 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// envelope is every answer's body: data or error.
-type envelope struct {
-	Data  json.RawMessage `json:"data"`
-	Error *Error          `json:"error"`
+// refuseRedirect stops the HTTP client at the first redirect: the answer
+// with the redirect is handed back as it is, and once turns it into an
+// error. No request is ever sent to the address it names, so neither the
+// token nor a PIN block goes there.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// envelope is every answer's body: data or error. The data is decoded
+// straight into its final type, in the same pass as the envelope.
+type envelope[T any] struct {
+	Data  *T     `json:"data"`
+	Error *Error `json:"error"`
 }
 
 // call is one logical API call.
@@ -123,12 +139,14 @@ type call struct {
 	retry  bool       // reads only
 }
 
-func (c *Client) do(ctx context.Context, cl call, out any) error {
+// do makes one logical call and returns its data, decoded into T, cleaned
+// and checked (see answer).
+func do[T any, P answer[T]](ctx context.Context, c *Client, cl call) (*T, error) {
 	var body []byte
 	if cl.body != nil {
 		b, err := json.Marshal(cl.body)
 		if err != nil {
-			return fmt.Errorf("mixin: encoding %s %s: %w", cl.method, cl.path, err)
+			return nil, fmt.Errorf("mixin: encoding %s %s: %w", cl.method, cl.path, err)
 		}
 		body = b
 	}
@@ -145,15 +163,16 @@ func (c *Client) do(ctx context.Context, cl call, out any) error {
 	for i := 0; i < attempts; i++ {
 		if i > 0 {
 			if werr := sleepCtx(ctx, c.backoff(i)); werr != nil {
-				return err
+				return nil, err
 			}
 		}
-		err = c.once(ctx, cl.method, uri, body, out)
+		var out *T
+		out, err = once[T, P](ctx, c, cl.method, uri, body)
 		if err == nil || !cl.retry || !retryable(err) {
-			return err
+			return out, err
 		}
 	}
-	return err
+	return nil, err
 }
 
 // retryable: a read that met a 5xx, a transport failure (a per-request
@@ -189,13 +208,13 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 }
 
 // once signs exactly the bytes it sends, sends them, checks the request id
-// echo and decodes data or error.
-func (c *Client) once(ctx context.Context, method, uri string, body []byte, out any) error {
+// echo and decodes data or error in one pass.
+func once[T any, P answer[T]](ctx context.Context, c *Client, method, uri string, body []byte) (*T, error) {
 	op := method + " " + stripQuery(uri)
 	reqID := uuid.NewString()
 	token, err := c.sess.Token(method, uri, body, reqID, c.now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if c.timeout > 0 {
 		var cancel context.CancelFunc
@@ -208,51 +227,116 @@ func (c *Client) once(ctx context.Context, method, uri string, body []byte, out 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+uri, rd)
 	if err != nil {
-		return fmt.Errorf("mixin: %s: %w", op, err)
+		return nil, fmt.Errorf("mixin: %s: %w", op, err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Request-Id", reqID)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return &TransportError{Op: op, Err: unwrapURLError(err)}
+		return nil, &TransportError{Op: op, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+	raw, err := readBody(resp)
 	if err != nil {
-		return &TransportError{Op: op, Err: err}
+		return nil, &TransportError{Op: op, Err: err}
+	}
+	return decodeAnswer[T, P](op, reqID, resp, raw)
+}
+
+// decodeAnswer turns an answer into its data or an error: a 5xx is a
+// ServerError, an error object an *Error, anything off the contract a
+// ProtocolError; the data is decoded in one pass with the envelope, then
+// cleaned and checked.
+func decodeAnswer[T any, P answer[T]](op, reqID string, resp *http.Response, raw []byte) (*T, error) {
+	broken := func(reason string, sentinel error) error {
+		return &ProtocolError{Op: op, Reason: reason + inDoubt(op), Err: sentinel}
 	}
 	if len(raw) > maxBody {
-		return &ProtocolError{Op: op, Reason: "answer larger than 8 MiB"}
+		return nil, broken("answer larger than 8 MiB", nil)
 	}
 	if resp.StatusCode >= 500 {
-		return &ServerError{StatusCode: resp.StatusCode, Body: shortBody(raw)}
+		return nil, &ServerError{StatusCode: resp.StatusCode, Body: shortBody(raw)}
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode <= 399 {
+		return nil, broken(redirectReason(resp), ErrRedirect)
 	}
 	if echo := resp.Header.Get("X-Request-Id"); echo != reqID {
-		return &ProtocolError{Op: op, Reason: fmt.Sprintf("the answer is for request %q, not %q", shortText(echo), reqID)}
+		return nil, broken("the answer was not the answer to this request (a proxy or the network mixed answers up)", nil)
 	}
-	var env envelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return &ProtocolError{Op: op, Reason: fmt.Sprintf("HTTP %d with a body that is not JSON", resp.StatusCode)}
+	var env envelope[T]
+	derr := json.Unmarshal(raw, &env)
+	var typeErr *json.UnmarshalTypeError
+	if derr != nil && !errors.As(derr, &typeErr) {
+		return nil, broken(fmt.Sprintf("HTTP %d with a body that is not JSON", resp.StatusCode), nil)
 	}
 	if env.Error != nil && env.Error.Code != 0 {
 		if st := resp.Header.Get("X-Server-Time"); st != "" {
 			env.Error.ServerTime, _ = strconv.ParseInt(st, 10, 64)
 		}
-		return env.Error
+		env.Error.settle()
+		return nil, env.Error
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return &ProtocolError{Op: op, Reason: fmt.Sprintf("HTTP %d without an error object", resp.StatusCode)}
+		return nil, broken(fmt.Sprintf("HTTP %d without an error object", resp.StatusCode), nil)
 	}
-	if len(env.Data) == 0 || string(env.Data) == "null" {
-		return &ProtocolError{Op: op, Reason: "answer has neither data nor error"}
+	if derr != nil {
+		return nil, broken("unexpected data: "+shortText(derr.Error()), nil)
 	}
-	if out != nil {
-		if err := json.Unmarshal(env.Data, out); err != nil {
-			return &ProtocolError{Op: op, Reason: "unexpected data: " + err.Error()}
+	if env.Data == nil {
+		return nil, broken("answer has neither data nor error", nil)
+	}
+	if err := P(env.Data).settle(); err != nil {
+		return nil, broken("unexpected data: "+err.Error(), nil)
+	}
+	return env.Data, nil
+}
+
+// readBody reads the answer, at most maxBody+1 bytes, into one buffer of
+// the announced length when there is one.
+func readBody(resp *http.Response) ([]byte, error) {
+	r := io.LimitReader(resp.Body, maxBody+1)
+	n := resp.ContentLength
+	if n < 0 || n > maxBody {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, n+1) // the extra byte lets the last read see the end
+	for {
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
 		}
 	}
-	return nil
+}
+
+// redirectReason says what the redirect answer was and where it pointed
+// (the host only, cleaned for display).
+func redirectReason(resp *http.Response) string {
+	to := ""
+	if loc, err := resp.Location(); err == nil && loc.Host != "" {
+		to = " to " + shortText(loc.Host)
+	}
+	return fmt.Sprintf("the API answered with a redirect (HTTP %d%s), which it never does; it was not followed", resp.StatusCode, to)
+}
+
+// inDoubt is what a broken answer to op means for the operator: for a
+// transfer, that whether it was made is unknown until its trace is looked
+// up. Reads need nothing added.
+func inDoubt(op string) string {
+	switch op {
+	case "POST /transfers":
+		return "; whether the transfer was made is unknown: it is settled by its trace"
+	case "POST /pin/verify":
+		return "; whether the PIN was checked is unknown"
+	}
+	return ""
 }
 
 func unwrapURLError(err error) error {
@@ -270,16 +354,16 @@ func stripQuery(uri string) string {
 
 func shortBody(b []byte) string { return shortText(strings.TrimSpace(string(b))) }
 
+// shortText is outside text for an error message: display-safe and cut
+// to 200 bytes on a character boundary.
 func shortText(s string) string {
-	s = strings.ToValidUTF8(s, "?")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
+	s = DisplayText(s)
 	if len(s) > 200 {
-		s = s[:200] + "..."
+		cut := 200
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return s
 }

@@ -46,7 +46,7 @@ func TestReadsRetryOn5xxTransportAnd429(t *testing.T) {
 			io.WriteString(w, `{"error":{"status":202,"code":429,"description":"Too Many Requests"}}`)
 		default:
 			echo(w, r)
-			io.WriteString(w, `{"data":{"user_id":"u","full_name":"Desk"}}`)
+			io.WriteString(w, `{"data":{"user_id":"`+tRecipient+`","full_name":"Desk"}}`)
 		}
 	})
 	u, err := c.Me(context.Background())
@@ -104,15 +104,29 @@ func TestDroppedConnectionIsTransportError(t *testing.T) {
 	}
 }
 
+// An answer to another request says what that means for the operator, not
+// the two request ids; for a transfer, that it is settled by its trace.
 func TestRequestIdEchoIsChecked(t *testing.T) {
+	other := "3f2b8c1e-7d4a-4c2b-9e1f-0a1b2c3d4e5f"
+	var sent []string
 	c, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request, i int) {
-		w.Header().Set("X-Request-Id", "someone-else")
-		io.WriteString(w, `{"data":{"user_id":"u"}}`)
+		sent = append(sent, r.Header.Get("X-Request-Id"))
+		w.Header().Set("X-Request-Id", other)
+		io.WriteString(w, `{"data":{"type":"transfer","snapshot_id":"`+tTrace+`","asset_id":"`+tAsset+`","user_id":"`+tRecipient+`"}}`)
 	})
 	_, err := c.Me(context.Background())
 	var pe *ProtocolError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "someone-else") {
+	if !errors.As(err, &pe) || !IsServerOrTransport(err) || !strings.Contains(pe.Reason, "not the answer to this request") {
 		t.Fatalf("got %v", err)
+	}
+	_, err = c.Transfer(context.Background(), TransferInput{AssetID: tAsset, OpponentID: tRecipient, Amount: "1", TraceID: tTrace}, "123456")
+	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "whether the transfer was made is unknown") || !strings.Contains(pe.Reason, "settled by its trace") {
+		t.Fatalf("transfer: got %v", err)
+	}
+	for _, id := range append(sent, other) {
+		if strings.Contains(err.Error(), id) {
+			t.Fatalf("error %q quotes the request id %s", err, id)
+		}
 	}
 }
 
@@ -141,6 +155,11 @@ func TestMalformedAnswers(t *testing.T) {
 		"neither":     `{}`,
 		"null data":   `{"data":null}`,
 		"wrong shape": `{"data":[1,2]}`,
+		"no user id":  `{"data":{"full_name":"Desk"}}`,
+		"bad user id": `{"data":{"user_id":"u","full_name":"Desk"}}`,
+		"braced id":   `{"data":{"user_id":"{` + tRecipient + `}"}}`,
+		"bad session": `{"data":{"user_id":"` + tRecipient + `","session_id":"x"}}`,
+		"bad number":  `{"data":{"user_id":"` + tRecipient + `","identity_number":"7000 (Bob)"}}`,
 	} {
 		c, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request, i int) {
 			echo(w, r)

@@ -121,13 +121,30 @@ func (e *TransportError) Error() string { return "mixin: " + e.Op + ": " + e.Err
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // ProtocolError is an answer that breaks the contract: a wrong X-Request-Id
-// echo, a body that is neither data nor error, an unexpected HTTP status.
+// echo, a body that is neither data nor error, an unexpected HTTP status,
+// a redirect (Err is ErrRedirect), an id that is not a UUID. Something
+// answered, but not as the API does, so whether a write took effect is
+// unknown (IsServerOrTransport).
 type ProtocolError struct {
 	Op     string
 	Reason string
+	Err    error // a sentinel such as ErrRedirect, or nil
 }
 
 func (e *ProtocolError) Error() string { return "mixin: " + e.Op + ": " + e.Reason }
+func (e *ProtocolError) Unwrap() error { return e.Err }
+
+// ErrRedirect is wrapped by the ProtocolError of an answer that redirected
+// the request elsewhere. The client never follows a redirect: the API never
+// redirects, and following one would send the bearer token (and, for a
+// transfer, the encrypted PIN) to another address.
+//
+// A redirect is not a proof that nothing was done: whatever answered may
+// have passed the request on before redirecting (a proxy), and a server may
+// redirect after acting (303 See Other is exactly that). So a redirected
+// transfer counts as outcome unknown, like any broken answer, and is
+// settled by its trace; a look-up costs one read, paying twice costs money.
+var ErrRedirect = errors.New("mixin: the API answered with a redirect")
 
 // IsServerOrTransport reports whether err left the outcome unknown: a 5xx,
 // a transport failure or a broken answer. A transfer that failed this way is
