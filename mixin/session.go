@@ -89,6 +89,16 @@ var (
 // path plus "?query" exactly as sent, body the exact bytes sent, requestID
 // the X-Request-Id (it becomes `jti`).
 func (s *Session) Token(method, uri string, body []byte, requestID string, now time.Time) (string, error) {
+	signing, alg, key := s.tokenToSign(method, uri, body, requestID, now)
+	sig, err := alg.Sign(signing, key)
+	if err != nil {
+		return "", fmt.Errorf("mixin: signing the token: %w", err)
+	}
+	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+}
+
+// tokenToSign is the token's header and claims, and how to sign them.
+func (s *Session) tokenToSign(method, uri string, body []byte, requestID string, now time.Time) (string, jwt.SigningMethod, any) {
 	iat := now.Unix()
 	// The claims are few and fixed; building them by hand keeps the token's
 	// cost next to the signature's. Every value is a UUID, a number or hex,
@@ -108,20 +118,11 @@ func (s *Session) Token(method, uri string, body []byte, requestID string, now t
 	claims = append(claims, RequestSig(method, uri, body)...)
 	claims = append(claims, `"}`...)
 
-	var header string
-	var method_ jwt.SigningMethod
-	var key any
+	header, alg, key := headerEdDSA, jwt.SigningMethod(jwt.SigningMethodEdDSA), any(s.key.ed)
 	if s.key.kind == KeyRSA {
-		header, method_, key = headerRS512, jwt.SigningMethodRS512, s.key.rsa
-	} else {
-		header, method_, key = headerEdDSA, jwt.SigningMethodEdDSA, s.key.ed
+		header, alg, key = headerRS512, jwt.SigningMethodRS512, s.key.rsa
 	}
-	signing := header + "." + base64.RawURLEncoding.EncodeToString(claims)
-	sig, err := method_.Sign(signing, key)
-	if err != nil {
-		return "", fmt.Errorf("mixin: signing the token: %w", err)
-	}
-	return signing + "." + base64.RawURLEncoding.EncodeToString(sig), nil
+	return header + "." + base64.RawURLEncoding.EncodeToString(claims), alg, key
 }
 
 // nextIterator returns a value strictly greater than any returned before by
