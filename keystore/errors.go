@@ -122,7 +122,7 @@ func classify(err error, timeout time.Duration) (kind error, detail string) {
 	case errors.Is(err, keyring.ErrNotFound), errors.Is(err, ErrNotFound):
 		return ErrNotFound, "not found in the keyring"
 	case errors.Is(err, keyring.ErrSetDataTooBig), errors.Is(err, ErrTooLarge):
-		return ErrTooLarge, "the keyring refused a value as too large"
+		return ErrTooLarge, detailFor(ErrTooLarge)
 	case errors.Is(err, keyring.ErrUnsupportedPlatform):
 		return ErrNoProvider, detailFor(ErrNoProvider)
 	}
@@ -142,22 +142,31 @@ func classify(err error, timeout time.Duration) (kind error, detail string) {
 	return ErrUnavailable, "the keyring failed: " + oneLine(err.Error(), 200)
 }
 
-func timeoutDetail(d time.Duration) string {
+func timeoutDetail(d time.Duration) string { return timeoutDetailOS(d, runtime.GOOS) }
+
+// timeoutDetailOS is timeoutDetail's line on goos.
+func timeoutDetailOS(d time.Duration, goos string) string {
 	what := "in time"
 	if d > 0 {
 		what = "within " + d.String()
 	}
 	hint := "it may be locked and waiting at an unlock prompt; unlock it and try again"
-	if runtime.GOOS != "darwin" && runtime.GOOS != "windows" {
+	if goos != "darwin" && goos != "windows" {
 		hint = "it may be locked and waiting at an unlock prompt, or the Secret Service is stuck; unlock it or restart the keyring service, then try again"
 	}
 	return "the keyring did not answer " + what + "; " + hint
 }
 
-// detailFor is the operator's line for each kind of unavailability on this OS.
-func detailFor(kind error) string {
-	goos := runtime.GOOS
+// detailFor is the operator's line for a kind of failure that a keyring
+// library or platform error was classified as, on this OS.
+func detailFor(kind error) string { return detailForOS(kind, runtime.GOOS) }
+
+// detailForOS is detailFor's line on goos; the tests check every OS's lines
+// on any OS.
+func detailForOS(kind error, goos string) string {
 	switch kind {
+	case ErrTooLarge:
+		return "the keyring refused a value as too large"
 	case ErrNoBus:
 		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and /run/user/UID/bus does not exist); run mixdesk in a desktop session, or see the README for a headless setup"
 	case ErrNoProvider:
@@ -179,7 +188,7 @@ func detailFor(kind error) string {
 		}
 		return "the keyring is locked or has no default collection; unlock it (log in to the desktop session or open your keyring manager) and try again"
 	case ErrTimeout:
-		return timeoutDetail(0)
+		return timeoutDetailOS(0, goos)
 	}
 	return "the keyring is not available"
 }

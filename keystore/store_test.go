@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -917,6 +918,16 @@ func TestContext(t *testing.T) {
 
 func TestErrorKindsAndMessages(t *testing.T) {
 	unlockMsg := errors.New("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'")
+	// The words of this OS's line (the Windows build runs under Wine in CI).
+	onOS := func(unix, windows, darwin string) string {
+		switch runtime.GOOS {
+		case "windows":
+			return windows
+		case "darwin":
+			return darwin
+		}
+		return unix
+	}
 	cases := []struct {
 		err         error
 		kind        string
@@ -924,9 +935,9 @@ func TestErrorKindsAndMessages(t *testing.T) {
 		says        string
 	}{
 		{ErrNoBus, "no-bus", true, "no D-Bus session bus"},
-		{ErrNoProvider, "no-provider", true, "Secret Service"},
-		{ErrLocked, "locked", true, "locked"},
-		{unlockMsg, "locked", true, "unlock it"},
+		{ErrNoProvider, "no-provider", true, onOS("Secret Service", "Windows Credential Manager is not available", "macOS Keychain is not reachable")},
+		{ErrLocked, "locked", true, onOS("locked", "Windows Credential Manager refused access", "keychain is locked")},
+		{unlockMsg, "locked", true, onOS("unlock it", "log in again", "unlock it")},
 		{keyring.ErrSetDataTooBig, "too-large", false, "too large"},
 		{keyring.ErrUnsupportedPlatform, "no-provider", true, ""},
 		{ErrTimeout, "timeout", true, "did not answer"},
