@@ -935,10 +935,16 @@ func (d *Desk) addNotes(it *BatchItem) {
 // batch's rows.
 func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) []DupGroup {
 	type sig struct{ user, asset, amount string }
+	// keyed is a row's signature with its key: a second row with the same
+	// one shares the first's trace.
+	type keyed struct {
+		sig
+		key string
+	}
 	var groups []DupGroup
-	var members [][]int // item indexes of each group
 	first := map[sig]int{}
 	group := map[sig]int{}
+	keys := map[keyed]struct{}{} // the keys of the rows of the groups so far
 	for i := range items {
 		it := &items[i]
 		if it.State == ItemInvalid {
@@ -956,15 +962,15 @@ func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) 
 			group[s] = g
 			groups = append(groups, DupGroup{Kind: DupInFile, Lines: []int{items[f].Row.Line}, Recipient: it.User.FullName,
 				UserID: it.User.UserID, Symbol: it.Asset.Symbol, AssetID: it.Asset.AssetID, Amount: it.AmountText})
-			members = append(members, []int{f})
+			keys[keyed{s, items[f].Key}] = struct{}{}
 		}
 		groups[g].Lines = append(groups[g].Lines, it.Row.Line)
-		for _, m := range members[g] {
-			if items[m].Key == it.Key {
-				groups[g].SameKey = true
-			}
+		k := keyed{s, it.Key}
+		if _, same := keys[k]; same {
+			groups[g].SameKey = true
+		} else {
+			keys[k] = struct{}{}
 		}
-		members[g] = append(members[g], i)
 	}
 
 	// Payouts of the journal lately; this batch's own (any attempt, any
