@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -237,11 +238,14 @@ func once[T any, P answer[T]](ctx context.Context, c *Client, method, uri string
 		return nil, &TransportError{Op: op, Err: unwrapURLError(err)}
 	}
 	defer resp.Body.Close()
-	raw, err := readBody(resp)
+	buf, err := readBody(resp)
+	defer putBody(buf)
 	if err != nil {
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	return decodeAnswer[T, P](op, reqID, resp, raw)
+	// Nothing decoded keeps a reference to the body's bytes, so its buffer
+	// goes back to the pool when once returns.
+	return decodeAnswer[T, P](op, reqID, resp, buf.Bytes())
 }
 
 // decodeAnswer turns an answer into its data or an error: a 5xx is a
@@ -292,27 +296,29 @@ func decodeAnswer[T any, P answer[T]](op, reqID string, resp *http.Response, raw
 	return env.Data, nil
 }
 
-// readBody reads the answer, at most maxBody+1 bytes, into one buffer of
-// the announced length when there is one.
-func readBody(resp *http.Response) ([]byte, error) {
-	r := io.LimitReader(resp.Body, maxBody+1)
-	n := resp.ContentLength
-	if n < 0 || n > maxBody {
-		return io.ReadAll(r)
+// bodyBufs holds the buffers answers are read into, for the next answer:
+// a walk over many pages of snapshots reads each page into the same memory.
+var bodyBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest buffer kept for reuse.
+const maxPooledBody = 1 << 20
+
+// readBody reads the answer, at most maxBody+1 bytes, into a buffer from
+// bodyBufs, grown once to the announced length when there is one. Give it
+// back with putBody.
+func readBody(resp *http.Response) (*bytes.Buffer, error) {
+	buf := bodyBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	if n := resp.ContentLength; n > 0 && n <= maxBody {
+		buf.Grow(int(n) + bytes.MinRead) // room for the read that sees the end
 	}
-	b := make([]byte, 0, n+1) // the extra byte lets the last read see the end
-	for {
-		m, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, maxBody+1))
+	return buf, err
+}
+
+func putBody(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledBody {
+		bodyBufs.Put(buf)
 	}
 }
 

@@ -235,3 +235,47 @@ func TestNewClientRefusesBadURL(t *testing.T) {
 		}
 	}
 }
+
+// Answers are read into reused buffers: what one answer decoded must not
+// change when the next answers are read.
+func TestDecodedAnswersOutliveTheirBuffer(t *testing.T) {
+	answer := func(i int) string {
+		return `{"data":{"user_id":"` + tRecipient + `","full_name":"` + strings.Repeat(string(rune('a'+i)), 3000) + `"}}`
+	}
+	errAnswer := func(i int) string {
+		return `{"error":{"status":202,"code":10002,"description":"` + strings.Repeat(string(rune('a'+i)), 3000) + `","extra":{"field":"` + string(rune('a'+i)) + `"}}}`
+	}
+	c, _ := fakeAPI(t, func(w http.ResponseWriter, r *http.Request, i int) {
+		echo(w, r)
+		if i%2 == 0 {
+			io.WriteString(w, errAnswer(i/2))
+			return
+		}
+		io.WriteString(w, answer(i/2))
+	})
+	var users []*User
+	var errs []*Error
+	for i := 0; i < 10; i++ {
+		u, err := c.Me(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, u)
+		_, err = c.Me(context.Background())
+		var e *Error
+		if !errors.As(err, &e) {
+			t.Fatal(err)
+		}
+		errs = append(errs, e)
+	}
+	for i, u := range users {
+		if want := strings.Repeat(string(rune('a'+i)), 3000); u.FullName != want {
+			t.Fatalf("answer %d changed: %.20q...", i, u.FullName)
+		}
+	}
+	for i, e := range errs {
+		if want := string(rune('a' + i + 1)); e.Description != strings.Repeat(want, 3000) || e.Field() != want {
+			t.Fatalf("error %d changed: %.20q... %q", i, e.Description, e.Field())
+		}
+	}
+}
