@@ -182,3 +182,23 @@ func TestAnswerIdsAreChecked(t *testing.T) {
 		t.Errorf("asset: got %v", err)
 	}
 }
+
+type failingTransport struct{ text string }
+
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New(f.text) }
+
+// A transport failure's text may quote what the other end sent: it is
+// display-safe too.
+func TestTransportErrorTextIsCleaned(t *testing.T) {
+	s, _ := NewSession(newEdSession(t, false).creds)
+	c, err := NewClient("https://api.example", s, WithHTTPClient(&http.Client{Transport: failingTransport{"x509: certificate is valid for " + hostile}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Transfer(context.Background(), TransferInput{AssetID: tAsset, OpponentID: tRecipient, Amount: "1", TraceID: tTrace}, "123456")
+	var te *TransportError
+	if !errors.As(err, &te) {
+		t.Fatal(err)
+	}
+	checkDisplaySafe(t, hostile, err.Error())
+}

@@ -117,7 +117,9 @@ type TransportError struct {
 	Err error
 }
 
-func (e *TransportError) Error() string { return "mixin: " + e.Op + ": " + e.Err.Error() }
+// Error is display-safe: the failure's text may quote what the other end
+// sent (a certificate's names, a malformed answer).
+func (e *TransportError) Error() string { return "mixin: " + e.Op + ": " + DisplayText(e.Err.Error()) }
 func (e *TransportError) Unwrap() error { return e.Err }
 
 // ProtocolError is an answer that breaks the contract: a wrong X-Request-Id
