@@ -63,9 +63,11 @@ func ValidateTransfer(in TransferInput) (TransferInput, error) {
 }
 
 // Transfer posts one transfer: POST /transfers, with the PIN encrypted afresh.
-// It is sent exactly once, never retried here: after a transport failure or
-// a 5xx (IsServerOrTransport) the outcome is unknown and the caller settles
-// it with TransferByTrace, then re-posts with the same trace if needed.
+// It is sent exactly once, never retried here, and never to another
+// address: after a transport failure, a 5xx or a broken answer
+// (IsServerOrTransport; a redirect is one, see ErrRedirect) the outcome is
+// unknown and the caller settles it with TransferByTrace, then re-posts with
+// the same trace if needed.
 func (c *Client) Transfer(ctx context.Context, in TransferInput, pin string) (*Snapshot, error) {
 	in, err := ValidateTransfer(in)
 	if err != nil {

@@ -149,7 +149,8 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 var ErrRedirect = errors.New("mixin: the API answered with a redirect")
 
 // IsServerOrTransport reports whether err left the outcome unknown: a 5xx,
-// a transport failure or a broken answer. A transfer that failed this way is
+// a transport failure or a broken answer (ProtocolError, a redirect
+// included). A transfer that failed this way is
 // in doubt and must be settled by its trace.
 func IsServerOrTransport(err error) bool {
 	var se *ServerError
