@@ -273,11 +273,48 @@ func TestRealRenameAndDefault(t *testing.T) {
 	}
 }
 
+// heldBackend makes each real keyring call and then holds its result back
+// until release is closed, so that the Store's deadline passes while the
+// call is still running, however fast the keyring answers (under Wine a
+// call takes microseconds, and Windows' clock moves in ticks of up to a
+// millisecond or more, so a call can beat even a one-nanosecond limit).
+type heldBackend struct {
+	Backend
+	release chan struct{}
+}
+
+func (b heldBackend) Get(service, user string) (string, error) {
+	v, err := b.Backend.Get(service, user)
+	<-b.release
+	return v, err
+}
+
+func (b heldBackend) Set(service, user, value string) error {
+	err := b.Backend.Set(service, user, value)
+	<-b.release
+	return err
+}
+
+func (b heldBackend) Delete(service, user string) error {
+	err := b.Backend.Delete(service, user)
+	<-b.release
+	return err
+}
+
 func TestRealTimeout(t *testing.T) {
 	_, svc := realStore(t)
-	// A real call cannot finish in a nanosecond: it is abandoned, and the
-	// Store refuses further calls until it returns.
-	s, err := New(System(), Options{Service: svc, CallTimeout: time.Nanosecond})
+	// A real call that has not returned by the deadline is abandoned, and
+	// the Store refuses further calls at once until it returns.
+	held := heldBackend{Backend: System(), release: make(chan struct{})}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(held.release)
+		}
+	}
+	defer release()
+	s, err := New(held, Options{Service: svc, CallTimeout: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +324,14 @@ func TestRealTimeout(t *testing.T) {
 	if !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("%v does not match ErrUnavailable", err)
 	}
+	// Refused without reaching the keyring (a call that reached it would be
+	// held and time out with the other message).
+	err = s.Probe(ctx)
+	wantKind(t, err, "timeout")
+	if !errors.Is(err, errStillWaiting) {
+		t.Fatalf("the call after an abandoned one: %v, want a refusal while it runs", err)
+	}
+	release()
 	deadline := time.Now().Add(10 * time.Second)
 	for s.running.Load() > 0 {
 		if time.Now().After(deadline) {
@@ -298,6 +343,9 @@ func TestRealTimeout(t *testing.T) {
 	ok, _ := New(System(), Options{Service: svc})
 	if err := ok.Probe(ctx); err != nil {
 		t.Fatalf("Probe after an abandoned call: %v", err)
+	}
+	if err := s.Probe(ctx); err != nil {
+		t.Fatalf("Probe on the Store whose call was abandoned, once it returned: %v", err)
 	}
 }
 
