@@ -12,11 +12,11 @@
 #      wine64 without its recommends (no i386 architecture, no wine32).
 #      Needs root or passwordless sudo only in that case.
 #   2. Builds GOOS=windows GOARCH=amd64 test binaries of ./keystore/...
-#   3. Creates a Wine prefix in a fresh temporary directory (HOME points
-#      there too, so nothing is written to the user's home), with
-#      WINEDEBUG=-all, no display (DISPLAY and WAYLAND_DISPLAY unset: a
-#      console program needs none), and Mono, Gecko and the menu builder
-#      turned off; runs wineboot -i.
+#   3. Creates a Wine prefix in a fresh temporary directory (HOME and
+#      TMPDIR point there too, so that nothing is left in the user's home
+#      or in /tmp), with WINEDEBUG=-all, no display (DISPLAY and
+#      WAYLAND_DISPLAY unset: a console program needs none), and Mono,
+#      Gecko and the menu builder turned off; runs wineboot -i.
 #   4. Wine before 9.0 (Debian 12 has 8.0) has no bcryptprimitives.dll,
 #      which the Go runtime loads at start-up for ProcessPrng; then a
 #      stand-in DLL made by .ci/bcryptprimitives.go goes into the prefix.
@@ -40,7 +40,7 @@ fail() {
 
 case ${1:-} in
 -h | --help)
-	sed -n '2,32p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 	;;
 esac
@@ -148,8 +148,9 @@ debug "built ${#binaries[@]} test binaries in $((SECONDS - t0))s"
 
 # --- 3. the Wine prefix -------------------------------------------------------
 t0=$SECONDS
-mkdir -m 700 "$dir/prefix" "$dir/home" || fail "cannot create the Wine prefix directory"
-export WINEPREFIX="$dir/prefix" HOME="$dir/home" WINEARCH=win64 WINEDEBUG=-all
+mkdir -m 700 "$dir/prefix" "$dir/home" "$dir/tmp" || fail "cannot create the Wine prefix directory"
+# TMPDIR: this Wine keeps its server socket in $TMPDIR/wine-XXXXXX/.
+export WINEPREFIX="$dir/prefix" HOME="$dir/home" TMPDIR="$dir/tmp" WINEARCH=win64 WINEDEBUG=-all
 export WINEDLLOVERRIDES="mscoree=;mshtml=;winemenubuilder.exe=d"
 export XDG_CONFIG_HOME="$dir/home/.config" XDG_DATA_HOME="$dir/home/.local/share" XDG_CACHE_HOME="$dir/home/.cache"
 unset DISPLAY WAYLAND_DISPLAY
