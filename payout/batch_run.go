@@ -28,6 +28,12 @@ type BatchProgress struct {
 	// Remaining is the time the rows not sent yet would take at Rate; 0
 	// when unknown.
 	Remaining time.Duration
+	// WaitUntil, when not zero, is the end of the window of a post that may
+	// still reach the server: the batch waits for it before it posts
+	// anything (see DefaultPostWindow). WaitLine is that row's line, 0 when
+	// the post is not a row of this batch.
+	WaitUntil time.Time
+	WaitLine  int
 }
 
 // Left is the number of rows not sent yet.
@@ -291,6 +297,8 @@ type batchRun struct {
 	w        batchWindow
 	next     int  // the next item to look at
 	crashed  bool // a test hook stood for a crash: nothing more is done
+	// waiting is the post window the batch waits out, nil when none.
+	waiting *PostPendingError
 }
 
 // rowGroup is a group of rows whose intents are recorded together.
@@ -324,6 +332,11 @@ func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
 
 // write records the group's intents with one fsync.
 func (r *batchRun) write(g *rowGroup) error {
+	traces := make([]string, len(g.ins))
+	for k, in := range g.ins {
+		traces[k] = in.TraceID
+	}
+	r.d.markUnposted(traces...)
 	_, g.err = r.d.journal.appendIntents(g.intents)
 	return g.err
 }
@@ -491,14 +504,22 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 			}
 			break
 		}
+		if gerr := d.pinGate(); gerr != nil {
+			// A post of an earlier row may still reach the server: the
+			// rest of the group waits, recorded and not posted, and is
+			// settled (posted) once that post's window is over.
+			r.mark(g.idx[k:], ItemInDoubt, &NotPostedError{Reason: gerr})
+			g.allDone = false
+			break
+		}
 		if r.progress != nil {
 			r.progress(r.snapshot(line, false))
 		}
 		in := g.ins[k]
 		t := time.Now()
-		snap, perr := d.api.Transfer(ctx, in, r.pin)
+		snap, perr := d.post(ctx, in, r.pin)
 		var res Result
-		if perr == nil && snap != nil && snap.TraceID == in.TraceID && snap.SnapshotID != "" {
+		if perr == nil && checkAnswer(snap, in) == nil {
 			res = Result{TraceID: in.TraceID, State: StateDone, Snap: snap}
 			g.dones = append(g.dones, doneRecord(in.TraceID, snap))
 		} else {
@@ -606,32 +627,88 @@ func (r *batchRun) nextLine() int {
 
 // settle settles the transfers of the journal in doubt, as Send does
 // before a new payout, but those of skip (a group recorded and about to be
-// posted). The caller holds d.sendMu.
+// posted). A transfer whose post may still reach the server is waited for
+// (the batch shows until when; a stop ends the wait), then settled. The
+// caller holds d.sendMu.
 func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
-	var still int
-	var last error
-	for _, it := range r.d.journal.InDoubt() {
-		if skip[it.Trace] {
-			continue
-		}
-		res, err := r.d.settle(ctx, it, r.pin)
-		line := r.apply(it.Trace, res)
-		if err != nil {
-			return &BatchStopError{Line: line, Err: err}
-		}
-		if res.State == StateFailed && mixin.IsPINError(res.Err) {
-			return &BatchStopError{Line: line, Err: fmt.Errorf("settling a transfer in doubt, the PIN was refused (nothing more was sent): %w", res.Err)}
-		}
-		if res.State == StateInDoubt {
+	for {
+		var still int
+		var last error
+		var wait *PostPendingError
+		for _, e := range r.d.journal.InDoubtEntries() {
+			if skip[e.Intent.Trace] {
+				continue
+			}
+			res, err := r.d.settle(ctx, e, r.pin)
+			line := r.apply(e.Intent.Trace, res)
+			if err != nil {
+				return &BatchStopError{Line: line, Err: err}
+			}
+			if res.State == StateFailed && mixin.IsPINError(res.Err) {
+				return &BatchStopError{Line: line, Err: fmt.Errorf("settling a transfer in doubt, the PIN was refused (nothing more was sent): %w", res.Err)}
+			}
+			if res.State != StateInDoubt {
+				continue
+			}
+			var pe *PostPendingError
+			if errors.As(res.Err, &pe) {
+				if wait == nil || pe.Until.After(wait.Until) {
+					wait = pe
+				}
+				continue
+			}
 			still, last = still+1, res.Err
 		}
+		if still > 0 {
+			return &BatchStopError{Line: r.nextLine(), Err: fmt.Errorf(
+				"%d transfer(s) are still in doubt (the server could not tell: %v); nothing more is sent until they are settled: run the batch again later", still, last)}
+		}
+		if wait == nil {
+			return nil
+		}
+		if err := r.waitOut(ctx, wait); err != nil {
+			return &BatchStopError{Line: r.nextLine(), Err: err}
+		}
 	}
-	if still > 0 {
-		return &BatchStopError{Line: r.nextLine(), Err: fmt.Errorf(
-			"%d transfer(s) are still in doubt (the server could not tell: %v); nothing more is sent until they are settled: run the batch again later", still, last)}
-	}
-	return nil
 }
+
+// waitOut waits until pe.Until on the desk's clock, letting go of the
+// desk's send lock meanwhile and showing the wait in the progress; it
+// returns ErrBatchStopped or the context's error when the batch must end.
+func (r *batchRun) waitOut(ctx context.Context, pe *PostPendingError) error {
+	r.waiting = pe
+	defer func() { r.waiting = nil }()
+	t := time.Now()
+	defer func() { r.paused += time.Since(t) }()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		_, stopped, changed := r.ctl.state()
+		if stopped {
+			return ErrBatchStopped
+		}
+		left := pe.Until.Sub(r.d.now())
+		if left <= 0 {
+			return nil
+		}
+		if r.progress != nil {
+			r.progress(r.snapshot(0, false))
+		}
+		r.d.sendMu.Unlock()
+		tm := time.NewTimer(min(left, waitPoll))
+		select {
+		case <-tm.C:
+		case <-changed:
+		case <-ctx.Done():
+		}
+		tm.Stop()
+		r.d.sendMu.Lock()
+	}
+}
+
+// waitPoll is how often a wait for a post window looks at the clock.
+const waitPoll = 250 * time.Millisecond
 
 // withinCaps cuts group before the first row that would take its asset
 // over a cap, counting the journal as it is now and the rows before it in
@@ -721,6 +798,15 @@ func (r *batchRun) mark(idx []int, st ItemState, err error) {
 	}
 }
 
+// lineOfTrace is the line of the row with trace, 0 when none.
+func (r *batchRun) lineOfTrace(trace string) int {
+	i, ok := r.byTrace[trace]
+	if !ok {
+		return 0
+	}
+	return r.lineOf(i)
+}
+
 func (r *batchRun) lineOf(i int) int {
 	b := r.b
 	b.mu.Lock()
@@ -735,6 +821,10 @@ func (r *batchRun) snapshot(line int, paused bool) BatchProgress {
 	p := b.countsLocked()
 	b.mu.Unlock()
 	p.Line, p.Paused = line, paused
+	if r.waiting != nil {
+		p.WaitUntil = r.waiting.Until
+		p.WaitLine = r.lineOfTrace(r.waiting.Trace)
+	}
 	if el := time.Since(r.start) - r.paused; r.finished > 0 && el > 0 {
 		p.Rate = float64(r.finished) / el.Seconds()
 		if left := p.Left(); left > 0 {

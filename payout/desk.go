@@ -38,6 +38,9 @@ type Config struct {
 	// AddressBookOnly refuses every recipient that is not in Book. It needs
 	// a Book.
 	AddressBookOnly bool
+	// PostWindow is how long after a post of a transfer the server may still
+	// execute it (see DefaultPostWindow, used when zero).
+	PostWindow time.Duration
 	// Book is the profile's address book; nil means none: no book warnings
 	// in reviews.
 	Book *AddressBook
@@ -61,6 +64,12 @@ type Desk struct {
 	caps map[string]assetCaps // parsed Config.Limits, by canonical asset id
 
 	sendMu sync.Mutex // one send or settlement at a time
+	// verifyBusy is the end of the window of a PIN check whose answer was
+	// lost (it may still reach the server); guarded by sendMu.
+	verifyBusy time.Time
+
+	upMu     sync.Mutex
+	unposted map[string]struct{} // see markUnposted
 
 	namesOnce sync.Once
 	names     *Names // counterparty names, made on first use

@@ -106,6 +106,8 @@ type rig struct {
 	world   sandbox.World
 	clock   *rigClock // nil: real time
 	timeout time.Duration
+	// postWindow is the desk's post window unless cfg sets one.
+	postWindow time.Duration
 
 	self   mixin.User
 	users  []mixin.User // other people of the world
@@ -128,13 +130,22 @@ func withTimeout(d time.Duration) rigOption { return func(r *rig) { r.timeout = 
 // withConfig sets the desk's configuration (Self is filled in).
 func withConfig(c Config) rigOption { return func(r *rig) { r.cfg = c } }
 
+// withPostWindow sets the desk's post window. A rig without it has a window
+// of one nanosecond: its sandbox never executes a post after answering (or
+// failing to answer) it, so no post is ever in flight, and tests of other
+// things settle at once. Tests of held posts set a real window.
+func withPostWindow(d time.Duration) rigOption { return func(r *rig) { r.postWindow = d } }
+
 // newRig builds a sandbox world with an Ed25519 operator session (keys drawn
 // at run time from seed), a real loopback HTTP server, and a desk.
 func newRig(t *testing.T, seed int64, opts ...rigOption) *rig {
 	t.Helper()
-	r := &rig{t: t, timeout: 5 * time.Second}
+	r := &rig{t: t, timeout: 5 * time.Second, postWindow: time.Nanosecond}
 	for _, o := range opts {
 		o(r)
+	}
+	if r.cfg.PostWindow == 0 {
+		r.cfg.PostWindow = r.postWindow
 	}
 	sopts := sandbox.Options{Seed: seed, Operator: sandbox.SessionOptions{Kind: mixin.KeyEd25519}}
 	if r.clock != nil {

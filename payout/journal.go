@@ -305,6 +305,16 @@ func (j *Journal) AppendDone(d Done) (Entry, error) {
 	return j.append(Record{Kind: KindDone, Done: &d})
 }
 
+// AppendPost records, durably, that the transfer in doubt with trace is
+// about to be posted again. It is refused for a trace without an intent or
+// with an outcome.
+func (j *Journal) AppendPost(trace string) (Entry, error) {
+	if err := checkUUID("trace_id", trace); err != nil {
+		return Entry{}, fmt.Errorf("journal: post: %w", err)
+	}
+	return j.append(Record{Kind: KindPost, Post: &Post{Trace: trace}})
+}
+
 // AppendFailed records that the server refused the transfer with f.Trace.
 // The trace must have an intent (ErrNoIntent). The same failure again (code
 // and description) changes nothing and returns the entry; any other outcome
@@ -371,6 +381,8 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 			rec.Done.Seq, rec.Done.Time = rec.Seq, rec.Time
 		case rec.Failed != nil:
 			rec.Failed.Seq, rec.Failed.Time = rec.Seq, rec.Time
+		case rec.Post != nil:
+			rec.Post.Seq, rec.Post.Time = rec.Seq, rec.Time
 		}
 
 		if err := j.idx.check(rec); err != nil {
@@ -382,7 +394,7 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 			return nil, err
 		}
 
-		w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed)
+		w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed, rec.Post)
 		at := len(buf)
 		buf = w.appendLine(buf)
 		if err := selfCheck(buf[at:], &w); err != nil {
@@ -573,6 +585,14 @@ func (j *Journal) InDoubt() []Intent {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	return j.idx.inDoubtIntents()
+}
+
+// InDoubtEntries returns the entries without outcome in journal order, with
+// their post counts and times.
+func (j *Journal) InDoubtEntries() []Entry {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	return j.idx.inDoubtEntries()
 }
 
 // Since returns the entries whose intent was recorded at t or later, oldest

@@ -48,6 +48,8 @@ const (
 	doneAllowed    = doneRequired | fClosing | fVia
 	failedRequired = fCommon | fCode
 	failedAllowed  = failedRequired | fDesc
+	postRequired   = fCommon
+	postAllowed    = postRequired
 )
 
 // fieldNames gives the JSON name of each field bit, for error messages.

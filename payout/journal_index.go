@@ -40,14 +40,23 @@ type Entry struct {
 	State  State
 	Done   Done   // set when State is StateDone
 	Failed Failed // set when State is StateFailed
+	// Posts is how many times the transfer was (or was about to be) posted:
+	// 1 for the intent, plus one for each post record.
+	Posts int
+	// LastPost is the time of the latest of those: the intent's time, or
+	// the last post record's. A post may reach the server until
+	// LastPost plus the post window (see PostWindow).
+	LastPost time.Time
 }
 
 // entry is the index's form of an Entry. The records it points to are never
 // changed once made.
 type entry struct {
-	intent *Intent
-	done   *Done
-	failed *Failed
+	intent   *Intent
+	done     *Done
+	failed   *Failed
+	reposts  int       // post records
+	lastPost time.Time // the last post record's time; zero when none
 }
 
 func (e *entry) state() State {
@@ -62,7 +71,10 @@ func (e *entry) state() State {
 
 // value returns the entry as an Entry, copying the records.
 func (e *entry) value() Entry {
-	v := Entry{Intent: *e.intent, State: e.state()}
+	v := Entry{Intent: *e.intent, State: e.state(), Posts: 1 + e.reposts, LastPost: e.intent.Time}
+	if e.reposts > 0 {
+		v.LastPost = e.lastPost
+	}
 	if e.done != nil {
 		v.Done = *e.done
 	}
@@ -116,6 +128,10 @@ func (x *index) check(rec *Record) error {
 	switch {
 	case e.done == nil && e.failed == nil:
 		return nil
+	case rec.Kind == KindPost:
+		// A post record after the outcome would say that a transfer was
+		// posted again although it was settled.
+		return &OutcomeConflictError{Existing: e.value(), Refused: rec.Kind}
 	case rec.Kind == KindDone && e.done != nil && rec.Done.SnapshotID == e.done.SnapshotID:
 		return &errRepeat{e.value()}
 	case rec.Kind == KindFailed && e.failed != nil &&
@@ -143,6 +159,14 @@ func (x *index) apply(rec *Record) *entry {
 			x.byTime = slices.Insert(x.byTime, at, pos)
 		}
 		return &x.entries[pos]
+	case KindPost:
+		pos := x.byTrace[rec.Post.Trace]
+		e := &x.entries[pos]
+		e.reposts++
+		if rec.Post.Time.After(e.lastPost) {
+			e.lastPost = rec.Post.Time
+		}
+		return e
 	case KindDone:
 		pos := x.byTrace[rec.Done.Trace]
 		e := &x.entries[pos]
@@ -186,6 +210,20 @@ func (x *index) inDoubtIntents() []Intent {
 	out := make([]Intent, len(pos))
 	for i, p := range pos {
 		out[i] = *x.entries[p].intent
+	}
+	return out
+}
+
+// inDoubtEntries returns the entries without outcome in journal order.
+func (x *index) inDoubtEntries() []Entry {
+	pos := make([]int, 0, len(x.inDoubt))
+	for _, p := range x.inDoubt {
+		pos = append(pos, p)
+	}
+	slices.Sort(pos)
+	out := make([]Entry, len(pos))
+	for i, p := range pos {
+		out[i] = x.entries[p].value()
 	}
 	return out
 }

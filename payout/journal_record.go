@@ -15,6 +15,11 @@ const (
 	KindIntent Kind = "intent" // about to post a transfer
 	KindDone   Kind = "done"   // the transfer was executed
 	KindFailed Kind = "failed" // the server refused the transfer; nothing moved
+	// KindPost is written, and made durable, before a transfer in doubt is
+	// posted again with its trace. The intent stands for the first post;
+	// each post record for one more, so that the journal knows until when
+	// any post of the trace may still reach the server (see PostWindow).
+	KindPost Kind = "post"
 )
 
 // Via says how a done outcome was learned.
@@ -98,8 +103,17 @@ type Failed struct {
 	Time time.Time // set by the journal (UTC)
 }
 
+// Post records that a transfer in doubt is about to be posted again with
+// its trace.
+type Post struct {
+	Trace string // trace id of an intent in doubt
+
+	Seq  uint64    // set by the journal
+	Time time.Time // set by the journal (UTC)
+}
+
 // Record is one line of the journal as read back. Exactly one of Intent,
-// Done and Failed is set, as Kind says.
+// Done, Failed and Post is set, as Kind says.
 type Record struct {
 	Line   int    // 1-based line number in the file
 	Offset int64  // byte offset of the line
@@ -110,6 +124,7 @@ type Record struct {
 	Intent *Intent
 	Done   *Done
 	Failed *Failed
+	Post   *Post
 }
 
 // Trace returns the trace id the record is about.
@@ -121,6 +136,8 @@ func (r Record) Trace() string {
 		return r.Done.Trace
 	case r.Failed != nil:
 		return r.Failed.Trace
+	case r.Post != nil:
+		return r.Post.Trace
 	}
 	return ""
 }
@@ -284,6 +301,8 @@ func (w *wireRecord) toRecord(scratch *[]byte) (Record, *recordError) {
 		allowed, required = doneAllowed, doneRequired
 	case KindFailed:
 		allowed, required = failedAllowed, failedRequired
+	case KindPost:
+		allowed, required = postAllowed, postRequired
 	default:
 		if w.seen&fKind == 0 {
 			return Record{}, malformed("no kind")
@@ -345,6 +364,11 @@ func (w *wireRecord) toRecord(scratch *[]byte) (Record, *recordError) {
 			return Record{}, malformed("%s", fieldDetail(err))
 		}
 		rec.Failed = f
+	case KindPost:
+		if err := checkUUID("trace_id", w.Trace); err != nil {
+			return Record{}, malformed("%s", fieldDetail(err))
+		}
+		rec.Post = &Post{Trace: w.Trace, Seq: w.Seq, Time: t}
 	}
 	return rec, nil
 }
@@ -368,7 +392,7 @@ func lowBit(m uint32) int {
 }
 
 // toWire builds the line fields of a record about to be appended.
-func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done, f *Failed) wireRecord {
+func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done, f *Failed, p *Post) wireRecord {
 	w := wireRecord{Seq: seq, Prev: prev, Kind: string(kind), Time: t.Format(timeLayout)}
 	switch kind {
 	case KindIntent:
@@ -378,6 +402,8 @@ func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done
 		w.Trace, w.Snapshot, w.Closing, w.Via = d.Trace, d.SnapshotID, d.ClosingBalance, string(d.Via)
 	case KindFailed:
 		w.Trace, w.Code, w.Desc = f.Trace, int64(f.Code), f.Description
+	case KindPost:
+		w.Trace = p.Trace
 	}
 	return w
 }

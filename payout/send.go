@@ -41,6 +41,11 @@ var ErrTraceMismatch = errors.New("payout: this trace id already belongs to anot
 // and before the post; returning an error stops Send there, as a crash would.
 var testHookAfterIntent func() error
 
+// testHookBeforeRepost, when set by a test, runs in a settlement after the
+// post record is durable and before the post; returning an error stops
+// there, as a crash would (the error is the procedure's).
+var testHookBeforeRepost func() error
+
 // Send pays a reviewed payout: it settles any transfer still in doubt,
 // appends the intent (fsynced), posts once with the review's trace id and
 // records the outcome. A timeout, a 5xx or a lost connection leaves the
@@ -75,7 +80,7 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 		if res, closed := resultFromEntry(e); closed {
 			return res, nil
 		}
-		return d.settle(ctx, e.Intent, pin)
+		return d.settle(ctx, e, pin)
 	}
 
 	// A review is a picture of balances and warnings at one moment; one left
@@ -90,22 +95,9 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 		return Result{TraceID: in.TraceID}, err
 	}
 
-	// Earlier transfers in doubt are settled first, so that the picture the
-	// operator sees next is true. Their outcomes are in the journal.
-	for _, other := range d.journal.InDoubt() {
-		res, err := d.settle(ctx, other, pin)
-		if err != nil {
-			return Result{TraceID: in.TraceID}, err
-		}
-		if res.State == StateFailed && mixin.IsPINError(res.Err) {
-			// Posting this payout with a PIN just refused would be a retry.
-			return Result{TraceID: in.TraceID}, fmt.Errorf("payout: settling an earlier transfer in doubt, the PIN was refused (nothing was sent): %w", res.Err)
-		}
-	}
-
-	// The caps are checked again here, on the journal as it is now: another
-	// payout may have been sent since the review, and the settlements above
-	// may have changed what counts.
+	// The caps are checked on the journal as it is now: another payout may
+	// have been sent since the review. Settling the payouts in doubt below
+	// can only lower what counts (payouts in doubt already count).
 	amount, err := decimal.NewFromString(in.Amount)
 	if err != nil {
 		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: the amount %q is not a number (nothing was sent)", in.Amount)
@@ -117,8 +109,20 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 		return Result{TraceID: in.TraceID}, over
 	}
 
+	// A post that may still reach the server keeps every other PIN-bearing
+	// request back: the operator is told at once, before anything is
+	// recorded, and can confirm again after that time.
+	if err := d.pinGate(); err != nil {
+		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: nothing was sent: %w", err)
+	}
+
+	// The confirmation is made durable before anything that can take time
+	// (settling earlier payouts is network work): from here on a restart
+	// shows this payout, sent, in doubt or not sent.
+	d.markUnposted(in.TraceID)
 	if _, err := d.journal.AppendIntent(Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,
 		Amount: in.Amount, Memo: in.Memo, Hash: r.ContentHash}); err != nil {
+		d.markPosted(in.TraceID)
 		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: recording the intent (nothing was sent): %w", err)
 	}
 	if testHookAfterIntent != nil {
@@ -126,16 +130,41 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 			return Result{TraceID: in.TraceID, State: StateInDoubt, Err: err}, nil
 		}
 	}
-	snap, err := d.api.Transfer(ctx, in, pin)
+
+	// Earlier transfers in doubt are settled first, so that the picture the
+	// operator sees next is true. Their outcomes are in the journal.
+	for _, other := range d.journal.InDoubtEntries() {
+		if other.Intent.Trace == in.TraceID {
+			continue
+		}
+		res, err := d.settle(ctx, other, pin)
+		if err != nil {
+			return Result{TraceID: in.TraceID, State: StateInDoubt, Err: errNotPostedYet}, err
+		}
+		if res.State == StateFailed && mixin.IsPINError(res.Err) {
+			// Posting this payout with a PIN just refused would be a retry.
+			return d.recordNotPosted(in.TraceID, fmt.Errorf("settling an earlier payout in doubt, the PIN was refused: %w", res.Err))
+		}
+	}
+	// Settling may have posted an earlier payout again, and that post may
+	// still be in flight.
+	if err := d.pinGate(); err != nil {
+		return d.recordNotPosted(in.TraceID, err)
+	}
+	snap, err := d.post(ctx, in, pin)
 	return d.record(ctx, in, snap, err, false)
 }
+
+// errNotPostedYet: the intent is recorded but was not posted; the payout is
+// settled by trace (and posted, after its window) at the next settlement.
+var errNotPostedYet = errors.New("recorded but not posted yet; it is settled by its trace before anything else is sent")
 
 // record appends the outcome of one post of in.
 func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.Snapshot, err error, reposted bool) (Result, error) {
 	res := Result{TraceID: in.TraceID, Reposted: reposted}
 	if err == nil {
-		if snap == nil || snap.TraceID != in.TraceID || snap.SnapshotID == "" {
-			res.State, res.Err = StateInDoubt, errors.New("the answer did not carry this transfer's snapshot")
+		if cerr := checkAnswer(snap, in); cerr != nil {
+			res.State, res.Err = StateInDoubt, cerr
 			return res, nil
 		}
 		return d.recordDone(res, snap, ViaSend)
@@ -220,6 +249,14 @@ func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
 	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
 }
 
+// failedErr is the error of a failed outcome as recorded.
+func failedErr(f Failed) error {
+	if f.Code == CodeNotPosted {
+		return &NotPostedError{Reason: errors.New(strings.TrimPrefix(f.Description, "not sent: "))}
+	}
+	return &mixin.Error{Code: f.Code, Description: f.Description}
+}
+
 // resultFromEntry is the recorded outcome of a journal entry that is done
 // or failed (closed); nothing is posted for it again.
 func resultFromEntry(e Entry) (Result, bool) {
@@ -227,8 +264,7 @@ func resultFromEntry(e Entry) (Result, bool) {
 	case StateDone:
 		return Result{TraceID: e.Intent.Trace, State: StateDone, Already: true, Snap: snapFromDone(e)}, true
 	case StateFailed:
-		return Result{TraceID: e.Intent.Trace, State: StateFailed, Already: true,
-			Err: &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}}, true
+		return Result{TraceID: e.Intent.Trace, State: StateFailed, Already: true, Err: failedErr(e.Failed)}, true
 	}
 	return Result{}, false
 }
@@ -252,13 +288,14 @@ func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
 	if res, closed := resultFromEntry(e); closed {
 		return res, nil
 	}
-	return d.settle(ctx, e.Intent, pin)
+	return d.settle(ctx, e, pin)
 }
 
 // ErrNeedPIN: the transfer was not executed and re-posting it needs the PIN.
 var ErrNeedPIN = errors.New("not executed yet; re-posting it needs the PIN")
 
-func (d *Desk) settle(ctx context.Context, it Intent, pin string) (Result, error) {
+func (d *Desk) settle(ctx context.Context, e Entry, pin string) (Result, error) {
+	it := e.Intent
 	in := mixin.TransferInput{AssetID: it.AssetID, OpponentID: it.RecipientID, Amount: it.Amount, TraceID: it.Trace, Memo: it.Memo}
 	res := Result{TraceID: it.Trace, State: StateInDoubt}
 	// A journal that cannot be trusted (edited, or a failed write) may hold
@@ -280,11 +317,30 @@ func (d *Desk) settle(ctx context.Context, it Intent, pin string) (Result, error
 		res.Err = err
 		return res, nil
 	}
+	// Not executed so far. A post of it may still arrive: then it is only
+	// looked up until its window is over.
+	now := d.now()
+	if until := e.LastPost.Add(d.window()); now.Before(until) && !d.isUnposted(it.Trace) {
+		res.Err = &PostPendingError{Until: until, Trace: it.Trace, Own: true}
+		return res, nil
+	}
+	if err := d.pinGate(); err != nil {
+		res.Err = err
+		return res, nil
+	}
 	if pin == "" {
 		res.Err = ErrNeedPIN
 		return res, nil
 	}
-	snap, err := d.api.Transfer(ctx, in, pin)
+	if _, err := d.journal.AppendPost(it.Trace); err != nil {
+		return res, fmt.Errorf("payout: recording the post again (nothing was sent): %w", err)
+	}
+	if testHookBeforeRepost != nil {
+		if err := testHookBeforeRepost(); err != nil {
+			return res, err
+		}
+	}
+	snap, err := d.post(ctx, in, pin)
 	return d.record(ctx, in, snap, err, true)
 }
 
@@ -296,9 +352,9 @@ func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock()
 	var out []Result
-	pending := d.journal.InDoubt()
-	for i, it := range pending {
-		r, err := d.settle(ctx, it, pin)
+	pending := d.journal.InDoubtEntries()
+	for i, e := range pending {
+		r, err := d.settle(ctx, e, pin)
 		out = append(out, r)
 		if err != nil {
 			return out, err

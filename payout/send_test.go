@@ -648,18 +648,30 @@ func TestRecoverStopsAfterPINError(t *testing.T) {
 		if got := r.count.posts(); got != 1 {
 			t.Fatalf("Send with a wrong PIN and one payout in doubt made %d posts, want 1 (%+v, %v)", got, res, err)
 		}
-		if err == nil || !mixin.IsPINIncorrect(err) {
-			t.Errorf("Send error %v, want the PIN refusal", err)
+		// The confirmation is in the journal, closed as not sent, with
+		// the PIN refusal as its reason.
+		var np *NotPostedError
+		if err != nil || res.State != StateFailed || !errors.As(res.Err, &np) || !mixin.IsPINIncorrect(res.Err) {
+			t.Errorf("Send = %+v, %v; want not sent because the PIN was refused", res, err)
 		}
-		if _, ok := r.j.Lookup(rv.TraceID); ok {
-			t.Errorf("the new payout was recorded although nothing was sent for it")
+		if e := r.entry(rv.TraceID); e.State != StateFailed || e.Failed.Code != CodeNotPosted || !strings.Contains(e.Failed.Description, "PIN") {
+			t.Errorf("journal entry %+v, want failed as not posted", e)
 		}
 		r.wantState(old.TraceID, StateFailed)
 		r.wantNoDebit(rv.TraceID)
-		if res := r.send(rv); res.State != StateDone {
+		// Sent again, the closed payout is not posted; a new review of the
+		// same draft carries a new trace and is paid once.
+		if res, err := r.desk.Send(ctx, rv, r.pin); err != nil || !res.Already || res.State != StateFailed {
+			t.Fatalf("second Send of the closed review = %+v, %v", res, err)
+		}
+		rv2 := r.review(r.draft(1, "2", ""), rv)
+		if rv2.TraceID == rv.TraceID || !rv2.NewTrace {
+			t.Fatalf("the new review kept the closed trace")
+		}
+		if res := r.send(rv2); res.State != StateDone {
 			t.Fatalf("Send with the right PIN %+v", res)
 		}
-		r.wantOneDebit(rv)
+		r.wantOneDebit(rv2)
 	})
 }
 
@@ -765,7 +777,9 @@ func TestSendAfterTornTail(t *testing.T) {
 		r.wantState(rv.TraceID, StateDone)
 	}
 	rep = r.restart()
-	if !rep.Intact() || rep.TornTail || rep.Count != 8 {
+	// 5 records before, d's intent, c's post record (c was posted again
+	// before d), c's and d's outcomes.
+	if !rep.Intact() || rep.TornTail || rep.Count != 9 {
 		t.Fatalf("report after sends: %s", rep)
 	}
 	r.wantBal("operator", r.self.UserID, usdtID, "49987.5")

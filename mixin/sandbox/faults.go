@@ -23,6 +23,13 @@ const (
 	// then drops the connection without an answer. It needs a real
 	// http.Server (httptest.NewServer is one), which closes the connection.
 	FaultCommitThenDrop
+	// FaultHold holds the call for Fault.Delay and then handles it in full,
+	// whether or not the caller is still waiting: a slow server or a
+	// congested network, where a request the client gave up on is executed
+	// later. The call is authenticated when it is handled, after the hold
+	// (so a token that expired meanwhile is refused), as are the PIN's time
+	// and iterator. WaitHeld waits for the calls being held.
+	FaultHold
 )
 
 // Fault is one injected fault.
@@ -30,7 +37,7 @@ type Fault struct {
 	Kind FaultKind
 	// Times is how many matching calls it applies to; zero means one.
 	Times int
-	// Delay is the wait of FaultDelay.
+	// Delay is the wait of FaultDelay and the hold of FaultHold.
 	Delay time.Duration
 	// Status is the HTTP status of FaultServerError, 500 to 599; zero
 	// means 500.
@@ -49,7 +56,7 @@ type faultRule struct {
 // in the order injected, one per call. A fault of an unknown kind is
 // ignored.
 func (s *Server) InjectFault(method, pathPrefix string, f Fault) {
-	if f.Kind < FaultServerError || f.Kind > FaultCommitThenDrop {
+	if f.Kind < FaultServerError || f.Kind > FaultHold {
 		return
 	}
 	if f.Status < 500 || f.Status > 599 {
@@ -83,6 +90,10 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 	}
 	return Fault{}, false
 }
+
+// WaitHeld waits until every call held by FaultHold so far has been
+// handled.
+func (s *Server) WaitHeld() { s.held.Wait() }
 
 // sleepContext waits d, or less if ctx ends; it reports whether d passed.
 func sleepContext(ctx context.Context, d time.Duration) bool {

@@ -33,8 +33,9 @@ type openedPIN struct {
 // checkPINLocked verifies an encrypted PIN for the caller (MIXIN-API.md §3)
 // and, when it is right, advances the session's iterator. In order: a locked
 // PIN is 429; a PIN that does not open is 20118; a time more than 10 minutes
-// off or an iterator not above the last one is 20119 without counting
-// towards the lock; wrong digits are 20119 and count.
+// off, an iterator not above the last one and wrong digits are 20119, and
+// each counts towards the lock as a wrong try (a held request that arrives
+// after a newer one costs a try, as on the real service).
 func (s *Server) checkPINLocked(c *call, encrypted string) *mixin.Error {
 	now := s.now()
 	u := c.user
@@ -47,9 +48,11 @@ func (s *Server) checkPINLocked(c *call, encrypted string) *mixin.Error {
 	}
 	defer clear(p.digits[:])
 	if off := int64(p.unix) - now.Unix(); p.unix > 1<<62 || off > int64(pinClockSkew/time.Second) || -off > int64(pinClockSkew/time.Second) {
+		u.pinFailures = append(u.pinFailures, now)
 		return errPINIncorrect("time in the PIN is off")
 	}
 	if p.iterator <= c.sess.lastIterator {
+		u.pinFailures = append(u.pinFailures, now)
 		return errPINIncorrect("iterator not above the last one")
 	}
 	if u.pin == "" || subtle.ConstantTimeCompare(p.digits[:], []byte(u.pin)) != 1 {
@@ -58,6 +61,20 @@ func (s *Server) checkPINLocked(c *call, encrypted string) *mixin.Error {
 	}
 	c.sess.lastIterator = p.iterator
 	return nil
+}
+
+// PINFailures is the number of wrong PIN tries of the user within the lock
+// window (wrong digits, stale iterators and times), as they count towards
+// the lock.
+func (s *Server) PINFailures(userID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[userID]
+	if !ok {
+		return 0
+	}
+	s.pinLockedLocked(u, s.now())
+	return len(u.pinFailures)
 }
 
 // pinLockedLocked prunes u's failures older than the window and reports

@@ -96,12 +96,25 @@ func TestPINIncorrect(t *testing.T) {
 	iter := uint64(now.UnixNano())
 	next := func() uint64 { iter++; return iter }
 
+	failures := func() int {
+		e.srv.mu.Lock()
+		defer e.srv.mu.Unlock()
+		return len(e.srv.users[a.user.UserID].pinFailures)
+	}
 	wantError(t, a.verifyPIN(sealPIN(t, key, wrong, now.Unix(), next(), base64.StdEncoding)), mixin.CodePINIncorrect, "")
 	wantError(t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, now.Add(-11*time.Minute).Unix(), next(), base64.StdEncoding)), mixin.CodePINIncorrect, "time")
 	wantError(t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, now.Add(11*time.Minute).Unix(), next(), base64.StdEncoding)), mixin.CodePINIncorrect, "time")
 	wantError(t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, -1, next(), base64.StdEncoding)), mixin.CodePINIncorrect, "time")
 	decode[mixin.User](t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, now.Add(9*time.Minute).Unix(), next(), base64.StdEncoding)))
-	// Iterator zero, equal to the last, and below it.
+	// Wrong digits and a time off each count as a wrong try.
+	if n := failures(); n != 4 {
+		t.Fatalf("%d failures counted, want 4", n)
+	}
+	// A day later those have left the lock window.
+	e.clock.Advance(25 * time.Hour)
+	now = e.clock.Now()
+	// Iterator zero, equal to the last, and below it: each counts too (a
+	// held request arriving after a newer one is a wrong try).
 	last := iter
 	for _, it := range []uint64{0, last, last - 1} {
 		wantError(t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, now.Unix(), it, base64.StdEncoding)), mixin.CodePINIncorrect, "iterator")
@@ -109,12 +122,8 @@ func TestPINIncorrect(t *testing.T) {
 	// The iterator is not advanced by a failure: last+1 still works.
 	wantError(t, a.verifyPIN(sealPIN(t, key, wrong, now.Unix(), last+5, base64.StdEncoding)), mixin.CodePINIncorrect, "")
 	decode[mixin.User](t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, now.Unix(), last+1, base64.StdEncoding)))
-	// Only the two wrong-digit tries counted.
-	e.srv.mu.Lock()
-	n := len(e.srv.users[a.user.UserID].pinFailures)
-	e.srv.mu.Unlock()
-	if n != 2 {
-		t.Fatalf("%d failures counted, want 2", n)
+	if n := failures(); n != 4 || e.srv.PINFailures(a.user.UserID) != 4 {
+		t.Fatalf("%d failures counted, want 4", n)
 	}
 }
 
@@ -132,11 +141,13 @@ func TestPINLock(t *testing.T) {
 		iter = max(iter+1, uint64(e.clock.Now().UnixNano()))
 		return sealPIN(t, key, digits, e.clock.Now().Unix(), iter, base64.RawURLEncoding)
 	}
-	// Stale iterators never lock.
+	// Stale iterators lock as wrong digits do: five, then 429.
 	decode[mixin.User](t, a.verifyPIN(a.pin()))
-	for range 10 {
-		wantError(t, a.verifyPIN(sealPIN(t, key, wrong, e.clock.Now().Unix(), 1, base64.RawURLEncoding)), mixin.CodePINIncorrect, "iterator")
+	for range 5 {
+		wantError(t, a.verifyPIN(sealPIN(t, key, a.creds.PIN, e.clock.Now().Unix(), 1, base64.RawURLEncoding)), mixin.CodePINIncorrect, "iterator")
 	}
+	wantError(t, a.verifyPIN(a.pin()), mixin.CodeTooManyRequests, "locked")
+	e.clock.Advance(25 * time.Hour)
 	// Four wrong tries, one hour apart, then one through a transfer.
 	for range 4 {
 		wantError(t, a.verifyPIN(seal(wrong)), mixin.CodePINIncorrect, "")

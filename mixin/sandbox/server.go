@@ -20,6 +20,9 @@
 //   - Unknown routes answer 404 before any authentication.
 //   - A trace or snapshot look-up by someone who is not a party is 403.
 //   - A wrong PIN does not advance the iterator; only a right one does.
+//   - A PIN whose iterator is not above the last one, or whose time is off,
+//     counts towards the lock like wrong digits: a held request that
+//     arrives after a newer one costs the account a try.
 package sandbox
 
 import (
@@ -79,6 +82,7 @@ type Server struct {
 	lastTime   time.Time              // the latest created_at handed out
 	jtis       jtiStore
 	faults     []*faultRule
+	held       sync.WaitGroup // calls held by FaultHold
 	world      *World
 }
 
@@ -214,6 +218,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if !sleepContext(r.Context(), f.Delay) {
 				return // the caller gave up; nothing was done
 			}
+		case FaultHold:
+			s.held.Add(1)
+			defer s.held.Done()
+			time.Sleep(f.Delay)
 		}
 	}
 	var data any

@@ -1,0 +1,199 @@
+package payout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// The rules of a post in flight. A post of a transfer may be held by the
+// server, or by the network in front of it, past the client's timeout and
+// still be executed afterwards. So:
+//
+//   - A post is in flight from the moment its intent (or post record) is
+//     written until LastPost + PostWindow. While any post of a trace may be
+//     in flight, nothing about that trace is final: a refusal of a later
+//     post proves only that that post did not execute. Settling therefore
+//     only looks the trace up inside the window, and posts again only after
+//     it (when every earlier post can no longer execute, so that the new
+//     post's refusal is final).
+//   - While any PIN-bearing post of the session may be in flight, no other
+//     PIN-bearing request goes out: a held post that arrives after a newer
+//     one carries an older PIN iterator, and the server counts it as a
+//     wrong PIN (five in 24 hours lock the PIN).
+//   - A batch row is tried under a new attempt trace only when its earlier
+//     attempt is recorded failed, which these rules make final.
+//
+// DefaultPostWindow is 11 minutes: a post is signed with a token whose exp
+// is 5 minutes after its iat (MIXIN-API.md §2), the server accepts an iat
+// up to 5 minutes ahead of its own clock, so a clock ahead of the server's
+// by as much stretches that to 10 minutes of ours; a post the server has not
+// authenticated by then is refused. The PIN inside carries a time the server
+// accepts for 10 minutes either way, which bounds it again. One more minute
+// covers a request authenticated just in time and executed after.
+const DefaultPostWindow = 11 * time.Minute
+
+// CodeNotPosted is the code of a failed outcome recorded by mixdesk itself
+// for an intent that was never posted (nothing reached the server under its
+// trace, and nothing will): the operator confirmed it, and the journal says
+// why it was not sent. It is not a Mixin error code.
+const CodeNotPosted = -1
+
+// PostPendingError says that a post may still reach the server until Until,
+// so nothing is posted before then.
+type PostPendingError struct {
+	Until time.Time
+	// Trace is the payout whose post may still arrive.
+	Trace string
+	// Own is set when Trace is the payout being settled: it stays in doubt
+	// until Until and is looked up again then.
+	Own bool
+}
+
+func (e *PostPendingError) Error() string {
+	at := e.Until.Local().Format("15:04:05")
+	if e.Own {
+		return "in doubt until " + at + ": the last post may still reach the server; it is looked up by its trace then, and posted again only if it was not executed"
+	}
+	return "a post of an earlier payout may still reach the server until " + at + "; no PIN is sent before then, because a second PIN-bearing request could be counted as a wrong PIN"
+}
+
+// IsPostPending reports whether err is (or wraps) a *PostPendingError.
+func IsPostPending(err error) bool {
+	var pe *PostPendingError
+	return errors.As(err, &pe)
+}
+
+// window is the post window of the desk.
+func (d *Desk) window() time.Duration {
+	if d.cfg.PostWindow > 0 {
+		return d.cfg.PostWindow
+	}
+	return DefaultPostWindow
+}
+
+// markUnposted notes intents recorded by this process and not posted yet:
+// no post of theirs can be in flight. An intent found in the journal at
+// start-up is not known to be unposted, so its window is waited out.
+func (d *Desk) markUnposted(traces ...string) {
+	d.upMu.Lock()
+	defer d.upMu.Unlock()
+	if d.unposted == nil {
+		d.unposted = make(map[string]struct{})
+	}
+	for _, t := range traces {
+		d.unposted[t] = struct{}{}
+	}
+}
+
+// markPosted is called just before a trace's post goes out.
+func (d *Desk) markPosted(trace string) {
+	d.upMu.Lock()
+	defer d.upMu.Unlock()
+	delete(d.unposted, trace)
+}
+
+func (d *Desk) isUnposted(trace string) bool {
+	d.upMu.Lock()
+	defer d.upMu.Unlock()
+	_, ok := d.unposted[trace]
+	return ok
+}
+
+// post posts in once, after noting that a post of its trace may be in
+// flight from now on.
+func (d *Desk) post(ctx context.Context, in mixin.TransferInput, pin string) (*mixin.Snapshot, error) {
+	d.markPosted(in.TraceID)
+	return d.api.Transfer(ctx, in, pin)
+}
+
+// pinBusy returns the latest time until which a PIN-bearing post of this
+// session may still reach the server (zero when none may), and the trace of
+// that post ("" for a PIN check). The caller holds d.sendMu.
+func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
+	w := d.window()
+	for _, e := range d.journal.InDoubtEntries() {
+		if d.isUnposted(e.Intent.Trace) {
+			continue
+		}
+		if t := e.LastPost.Add(w); t.After(now) && t.After(until) {
+			until, trace = t, e.Intent.Trace
+		}
+	}
+	if d.verifyBusy.After(now) && d.verifyBusy.After(until) {
+		until, trace = d.verifyBusy, ""
+	}
+	return until, trace
+}
+
+// pinGate returns a *PostPendingError when a PIN-bearing request must not
+// go out now. The caller holds d.sendMu.
+func (d *Desk) pinGate() error {
+	if until, trace := d.pinBusy(d.now()); !until.IsZero() {
+		return &PostPendingError{Until: until, Trace: trace}
+	}
+	return nil
+}
+
+// recordNotPosted records a failed outcome for an intent that was never
+// posted, with why.
+func (d *Desk) recordNotPosted(trace string, why error) (Result, error) {
+	res := Result{TraceID: trace, State: StateFailed, Err: &NotPostedError{Reason: why}}
+	if _, err := d.journal.AppendFailed(Failed{Trace: trace, Code: CodeNotPosted, Description: "not sent: " + errorLine(why)}); err != nil {
+		res.State = StateInDoubt
+		return res, fmt.Errorf("payout: the payout was not sent, and recording that failed (it is settled by trace at the next start): %w", err)
+	}
+	return res, nil
+}
+
+// NotPostedError is the outcome of a payout recorded but never posted:
+// nothing reached the server under its trace. Reason wraps why (a PIN
+// refused while settling an earlier payout, a post of another payout that
+// may still arrive...).
+type NotPostedError struct{ Reason error }
+
+func (e *NotPostedError) Error() string { return "not sent: " + errorLine(e.Reason) }
+func (e *NotPostedError) Unwrap() error { return e.Reason }
+
+// checkAnswer compares the server's answer to a transfer post with what was
+// posted: trace, asset, opponent, amount (negative: the sender's view),
+// memo, and the balances' sign and arithmetic. An answer that does not
+// match is not recorded as done: the payout stays in doubt and is settled
+// by a trace look-up.
+func checkAnswer(s *mixin.Snapshot, in mixin.TransferInput) error {
+	if s == nil || s.SnapshotID == "" {
+		return errors.New("the answer did not carry this transfer's snapshot")
+	}
+	bad := func(field, got, want string) error {
+		return fmt.Errorf("the server's answer does not match the transfer sent (%s %q, sent %q); it is checked by a trace look-up", field, got, want)
+	}
+	switch {
+	case s.TraceID != in.TraceID:
+		return bad("trace", s.TraceID, in.TraceID)
+	case s.AssetID != in.AssetID:
+		return bad("asset", s.AssetID, in.AssetID)
+	case s.OpponentID != in.OpponentID:
+		return bad("recipient", s.OpponentID, in.OpponentID)
+	case s.Memo != in.Memo:
+		return bad("memo", s.Memo, in.Memo)
+	}
+	amount, err := decimal.NewFromString(s.Amount)
+	want, werr := decimal.NewFromString(in.Amount)
+	if err != nil || werr != nil || !amount.Neg().Equal(want) {
+		return bad("amount", s.Amount, "-"+in.Amount)
+	}
+	if s.OpeningBalance == "" && s.ClosingBalance == "" {
+		return nil
+	}
+	open, oerr := decimal.NewFromString(s.OpeningBalance)
+	closing, cerr := decimal.NewFromString(s.ClosingBalance)
+	if oerr != nil || cerr != nil || closing.IsNegative() || !open.Add(amount).Equal(closing) {
+		return fmt.Errorf("the server's answer does not add up (opening %q, amount %q, closing %q); it is checked by a trace look-up", s.OpeningBalance, s.Amount, s.ClosingBalance)
+	}
+	return nil
+}
