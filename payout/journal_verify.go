@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -41,6 +39,9 @@ type Report struct {
 	// Count is the number of complete lines (valid records or not); a
 	// torn last line is not counted.
 	Count int
+	// Valid is the number of valid records: len(Records) when the records
+	// are kept (VerifyFile, Open), the same count when not (CheckFile).
+	Valid int
 
 	// TornTail is set when the file ends with a line cut short by a crash
 	// during an append: a piece of a record without its newline (possibly
@@ -91,7 +92,7 @@ func (r *Report) Err() error {
 // String summarises the report in a few lines for the operator.
 func (r *Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "journal %s: %s", r.Path, plural(len(r.Records), "record"))
+	fmt.Fprintf(&b, "journal %s: %s", r.Path, plural(r.Valid, "record"))
 	if r.Intact() {
 		b.WriteString(", chain verified")
 	}
@@ -144,19 +145,26 @@ type parsedLine struct {
 	bad       *recordError // the record is invalid, or its content hash is wrong
 }
 
-// parseChunk is how many lines one worker parses at a time.
-const parseChunk = 2048
-
-// parseLines hashes, decodes and validates every line, spreading the work
-// over the available processors; lines are independent of each other.
-func parseLines(data []byte, text string, bounds []int) []parsedLine {
+// parseLines hashes, decodes and validates every line (bounds holds the
+// start and end offsets of each in data, the newline left out), spreading
+// the work over the available processors; lines are independent of each
+// other. The records' strings are substrings of text, which holds the same
+// bytes as data. With slim, the records are made slim (see slimRecord), so
+// that the state checks keep only the little they read and not text; a
+// record of a kind slimRecord does not know is decoded again from a string
+// of its own.
+func parseLines(data []byte, text string, bounds []int, slim bool) []parsedLine {
 	n := len(bounds) / 2
 	out := make([]parsedLine, n)
 	if n == 0 {
 		return out
 	}
-	chunks := (n + parseChunk - 1) / parseChunk
-	workers := min(runtime.GOMAXPROCS(0), chunks)
+	workers := runtime.GOMAXPROCS(0)
+	// Pieces of at least 256 lines, four for each worker, so that a slow
+	// piece does not leave the others idle.
+	piece := max(256, (n+4*workers-1)/(4*workers))
+	pieces := (n + piece - 1) / piece
+	workers = min(workers, pieces)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	work := func() {
@@ -164,10 +172,11 @@ func parseLines(data []byte, text string, bounds []int) []parsedLine {
 		scratch := make([]byte, 0, 512)
 		for {
 			c := int(next.Add(1) - 1)
-			if c >= chunks {
+			if c >= pieces {
 				return
 			}
-			for i := c * parseChunk; i < min(n, (c+1)*parseChunk); i++ {
+			from, to := c*piece, min(n, (c+1)*piece)
+			for i := from; i < to; i++ {
 				a, b := bounds[2*i], bounds[2*i+1]
 				p := &out[i]
 				p.sum = sha256.Sum256(data[a:b])
@@ -177,6 +186,18 @@ func parseLines(data []byte, text string, bounds []int) []parsedLine {
 					continue
 				}
 				p.rec, p.bad = w.toRecord(&scratch)
+			}
+			if !slim {
+				continue
+			}
+			for _, i := range slimRecords(out[from:to]) {
+				// A kind slimRecords does not know: from a string of
+				// its own.
+				i += from
+				var w wireRecord
+				if decodeLine(string(data[bounds[2*i]:bounds[2*i+1]]), &w) == nil {
+					out[i].rec, out[i].bad = w.toRecord(&scratch)
+				}
 			}
 		}
 	}
@@ -189,16 +210,235 @@ func parseLines(data []byte, text string, bounds []int) []parsedLine {
 	return out
 }
 
-// verify reads the journal bytes. Every complete line is hashed as it is
-// (the chain covers exact bytes), decoded and validated; then, in file
-// order, checked against the previous line (seq and prev) and against the
-// state so far (duplicate intents, outcomes without intent or contradicting
-// one), and applied to the index. Checking goes on after a problem so that
-// the whole file can be shown.
-func verify(path string, data []byte) verified {
-	rep := &Report{Path: path, Size: int64(len(data))}
-	v := verified{report: rep, tornOffset: -1}
+// slimRecords replaces the intent, done or failed of each record of lines,
+// whose strings share the memory of a whole piece of the file, with a copy
+// holding only what the state checks (index.check and index.apply) and
+// their messages read: a verification that does not keep the records keeps
+// only these for each trace. A field those read must be copied here too.
+// The copies' strings are cut from one string, and their structs from one
+// slice of each type. It returns the indexes of the records of another
+// kind, left as they are.
+func slimRecords(lines []parsedLine) (other []int) {
+	var intents, dones, faileds, size int
+	for i := range lines {
+		switch r := &lines[i].rec; {
+		case lines[i].malformed():
+		case r.Intent != nil:
+			intents++
+			size += len(r.Intent.Trace) + len(r.Intent.RecipientID) + len(r.Intent.Hash)
+		case r.Done != nil:
+			dones++
+			size += len(r.Done.Trace) + len(r.Done.SnapshotID)
+		case r.Failed != nil:
+			faileds++
+			size += len(r.Failed.Trace) + min(len(r.Failed.Description), 1+sha256.Size)
+		}
+	}
+	ins, ds, fs := make([]Intent, 0, intents), make([]Done, 0, dones), make([]Failed, 0, faileds)
+	var b strings.Builder
+	b.Grow(size)
+	type cut struct {
+		dst      *string
+		from, to int
+	}
+	cuts := make([]cut, 0, 3*(intents+dones+faileds))
+	add := func(dst *string, s string) {
+		cuts = append(cuts, cut{dst, b.Len(), b.Len() + len(s)})
+		b.WriteString(s)
+	}
+	for i := range lines {
+		if lines[i].malformed() {
+			continue
+		}
+		switch r := &lines[i].rec; {
+		case r.Intent != nil:
+			ins = append(ins, Intent{Seq: r.Intent.Seq, Time: r.Intent.Time})
+			in := &ins[len(ins)-1]
+			add(&in.Trace, r.Intent.Trace)
+			add(&in.RecipientID, r.Intent.RecipientID)
+			add(&in.Hash, r.Intent.Hash)
+			r.Intent = in
+		case r.Done != nil:
+			ds = append(ds, Done{Seq: r.Done.Seq, Time: r.Done.Time})
+			d := &ds[len(ds)-1]
+			add(&d.Trace, r.Done.Trace)
+			add(&d.SnapshotID, r.Done.SnapshotID)
+			r.Done = d
+		case r.Failed != nil:
+			fs = append(fs, Failed{Code: r.Failed.Code, Seq: r.Failed.Seq, Time: r.Failed.Time})
+			f := &fs[len(fs)-1]
+			add(&f.Trace, r.Failed.Trace)
+			// The description is only compared with a later one: a
+			// long one is kept as its digest, which no valid (UTF-8)
+			// description spells.
+			if desc := r.Failed.Description; len(desc) > 1+sha256.Size {
+				sum := sha256.Sum256([]byte(desc))
+				add(&f.Description, "\xff"+string(sum[:]))
+			} else {
+				add(&f.Description, desc)
+			}
+			r.Failed = f
+		default:
+			other = append(other, i)
+		}
+	}
+	all := b.String()
+	for _, c := range cuts {
+		*c.dst = all[c.from:c.to]
+	}
+	return other
+}
 
+// verifier checks the lines of a journal in file order: each against the
+// previous one (seq and prev) and against the state so far (duplicate
+// intents, outcomes without intent or contradicting one), applying it to
+// the index. Checking goes on after a problem so that the whole file can
+// be shown. The last complete line is held back until the end is known, as
+// a crash during an append can leave a remnant there.
+type verifier struct {
+	rep      *Report
+	idx      *index
+	keep     bool     // the records go to rep.Records
+	prevHash [32]byte // of the previous complete line; zeros before line 1
+	lastSeq  uint64   // seq of the last valid record
+	lines    int      // complete lines given so far
+
+	held      bool // a line is held back
+	heldLine  parsedLine
+	heldOff   int64
+	heldBytes []byte // the held line, when it is malformed (a possible remnant)
+	heldLong  bool   // the held line is too long to be a record or a remnant
+}
+
+func newVerifier(path string, size int64, keep bool, sizeHint int) *verifier {
+	v := &verifier{rep: &Report{Path: path, Size: size}, idx: newIndex(sizeHint/2 + 1), keep: keep}
+	if keep {
+		v.rep.Records = make([]Record, 0, sizeHint)
+	}
+	return v
+}
+
+// add takes the next complete lines: parsed, with their bounds in text,
+// which starts at byte base of the file.
+func (v *verifier) add(text string, base int64, bounds []int, parsed []parsedLine) {
+	for i := range parsed {
+		if v.held {
+			v.check(&v.heldLine, v.heldOff, false)
+		}
+		a, b := bounds[2*i], bounds[2*i+1]
+		v.hold(&parsed[i], base+int64(a), text[a:b], false)
+	}
+}
+
+// hold keeps a line back until the next one or the end.
+func (v *verifier) hold(p *parsedLine, off int64, line string, long bool) {
+	v.lines++
+	v.held, v.heldLine, v.heldOff, v.heldLong = true, *p, off, long
+	v.heldBytes = v.heldBytes[:0]
+	if p.malformed() {
+		v.heldBytes = append(v.heldBytes, line...)
+	}
+}
+
+// check checks one complete line at byte off; last tells whether the file
+// ends right after it.
+func (v *verifier) check(p *parsedLine, off int64, last bool) {
+	rep := v.rep
+	rep.Count++
+	lineNo := rep.Count
+	if p.malformed() {
+		detail := ""
+		if p.decodeErr != nil {
+			detail = lineDetail(p.decodeErr, last)
+		} else {
+			detail = p.bad.detail
+		}
+		rep.addProblem(lineNo, off, ReasonMalformed, detail)
+		v.prevHash = p.sum
+		return
+	}
+	rec := p.rec
+	if rec.Seq != v.lastSeq+1 {
+		rep.addProblem(lineNo, off, ReasonSeq, seqDetail(v.lastSeq+1, rec.Seq))
+	}
+	if !hexEqual(rec.Prev, &v.prevHash) {
+		rep.addProblem(lineNo, off, ReasonChain, chainDetail(lineNo))
+	}
+	if p.bad != nil { // content hash: the record is kept for display
+		rep.addProblem(lineNo, off, p.bad.reason, p.bad.detail)
+	}
+	v.lastSeq = rec.Seq
+	v.prevHash = p.sum
+	rec.Line, rec.Offset = lineNo, off
+	rep.Valid++
+	if v.keep {
+		rep.Records = append(rep.Records, rec)
+	}
+	if err := v.idx.check(&rec); err != nil {
+		rep.addProblem(lineNo, off, stateReason(err), stateDetail(err))
+		return
+	}
+	v.idx.apply(&rec)
+}
+
+// finish ends the file: rest is what follows the last newline, at byte off
+// (restLen bytes, of which rest holds the first ones; a rest longer than
+// any record is never a remnant). It decides whether the last line is a
+// crash remnant, checks the held line, and completes the report.
+func (v *verifier) finish(rest []byte, off, restLen int64) verified {
+	rep := v.rep
+	out := verified{report: rep, idx: v.idx, tornOffset: -1}
+	torn := int64(-1)
+	var remnant []byte
+	switch {
+	case restLen > 0:
+		if restLen == int64(len(rest)) && isCrashRemnant(rest, false, v.lines > 0) {
+			torn, remnant = off, rest
+		}
+		if v.held {
+			v.check(&v.heldLine, v.heldOff, false)
+		}
+	case v.held && v.heldLine.malformed() && !v.heldLong && isCrashRemnant(v.heldBytes, true, v.lines > 1):
+		torn, remnant = v.heldOff, v.heldBytes
+		restLen = int64(len(v.heldBytes)) + 1
+	case v.held:
+		v.check(&v.heldLine, v.heldOff, true)
+	}
+	v.held = false
+
+	switch {
+	case torn >= 0:
+		rep.TornTail = true
+		rep.TornOffset = torn
+		rep.TornLen = restLen
+		kept := remnant[:min(len(remnant), maxTornKept):min(len(remnant), maxTornKept)]
+		if int64(len(remnant)) < restLen { // a complete line: its newline too
+			kept = append(kept, '\n')
+		}
+		rep.TornBytes = bytes.Clone(kept[:min(len(kept), maxTornKept)])
+		var w wireRecord
+		if decodeLine(string(remnant), &w) == nil {
+			var scratch []byte
+			_, bad := w.toRecord(&scratch)
+			rep.TornComplete = bad == nil
+		}
+		out.tornOffset = torn
+	case restLen > 0:
+		rep.addProblem(rep.Count+1, off, ReasonMalformed,
+			"the last line has no newline and is not a record cut short by a crash (this may not be a mixdesk journal)")
+	}
+
+	out.headSeq = v.lastSeq
+	out.headHash = v.prevHash
+	rep.HeadSeq = v.lastSeq
+	rep.HeadHash = hex.EncodeToString(v.prevHash[:])
+	return out
+}
+
+// verify reads the journal bytes: every complete line is hashed as it is
+// (the chain covers exact bytes), decoded, validated and checked in file
+// order (see verifier); the records are kept in the report.
+func verify(path string, data []byte) verified {
 	// Complete lines, as start and end offsets (the newline excluded).
 	bounds := make([]int, 0, 2*bytes.Count(data, []byte{'\n'}))
 	off := 0
@@ -211,88 +451,9 @@ func verify(path string, data []byte) verified {
 		off += nl + 1
 	}
 	text := string(data[:off]) // one copy: every field is a substring of it
-	lines := parseLines(data, text, bounds)
-
-	// A crash during an append can leave a remnant as the last line.
-	torn := -1
-	if off < len(data) {
-		if isCrashRemnant(data[off:], false, len(lines) > 0) {
-			torn = off
-		}
-	} else if n := len(lines); n > 0 && lines[n-1].malformed() {
-		if a, b := bounds[2*n-2], bounds[2*n-1]; isCrashRemnant(data[a:b], true, n > 1) {
-			torn = a
-			lines = lines[:n-1]
-		}
-	}
-
-	rep.Records = make([]Record, 0, len(lines))
-	v.idx = newIndex(len(lines)/2 + 1)
-	var (
-		prevHash [32]byte // of the previous complete line; zeros before line 1
-		lastSeq  uint64   // seq of the last valid record
-	)
-	for i := range lines {
-		p := &lines[i]
-		lineNo, lineOff := i+1, int64(bounds[2*i])
-		rep.Count++
-		if p.malformed() {
-			detail := ""
-			if p.decodeErr != nil {
-				detail = lineDetail(p.decodeErr, i == len(lines)-1 && off == len(data))
-			} else {
-				detail = p.bad.detail
-			}
-			rep.addProblem(lineNo, lineOff, ReasonMalformed, detail)
-			prevHash = p.sum
-			continue
-		}
-		rec := p.rec
-		if rec.Seq != lastSeq+1 {
-			rep.addProblem(lineNo, lineOff, ReasonSeq, seqDetail(lastSeq+1, rec.Seq))
-		}
-		if !hexEqual(rec.Prev, &prevHash) {
-			rep.addProblem(lineNo, lineOff, ReasonChain, chainDetail(lineNo))
-		}
-		if p.bad != nil { // content hash: the record is kept for display
-			rep.addProblem(lineNo, lineOff, p.bad.reason, p.bad.detail)
-		}
-		lastSeq = rec.Seq
-		prevHash = p.sum
-		rec.Line, rec.Offset = lineNo, lineOff
-		rep.Records = append(rep.Records, rec)
-
-		if err := v.idx.check(&rec); err != nil {
-			rep.addProblem(lineNo, lineOff, stateReason(err), stateDetail(err))
-			continue
-		}
-		v.idx.apply(&rec)
-	}
-
-	switch {
-	case torn >= 0:
-		remnant := bytes.TrimSuffix(data[torn:], []byte{'\n'})
-		rep.TornTail = true
-		rep.TornOffset = int64(torn)
-		rep.TornLen = int64(len(data) - torn)
-		rep.TornBytes = bytes.Clone(data[torn:min(len(data), torn+maxTornKept)])
-		var w wireRecord
-		if decodeLine(string(remnant), &w) == nil {
-			var scratch []byte
-			_, bad := w.toRecord(&scratch)
-			rep.TornComplete = bad == nil
-		}
-		v.tornOffset = int64(torn)
-	case off < len(data):
-		rep.addProblem(rep.Count+1, int64(off), ReasonMalformed,
-			"the last line has no newline and is not a record cut short by a crash (this may not be a mixdesk journal)")
-	}
-
-	v.headSeq = lastSeq
-	v.headHash = prevHash
-	rep.HeadSeq = lastSeq
-	rep.HeadHash = hex.EncodeToString(prevHash[:])
-	return v
+	v := newVerifier(path, int64(len(data)), true, len(bounds)/2)
+	v.add(text, 0, bounds, parseLines(data, text, bounds, false))
+	return v.finish(data[off:], int64(off), int64(len(data)-off))
 }
 
 // isCrashRemnant reports whether the last line of the file (without its
@@ -372,42 +533,6 @@ func stateDetail(err error) string {
 		return fmt.Sprintf("repeats the outcome of trace %s, which the journal never writes", repeat.existing.Intent.Trace)
 	}
 	return strings.TrimPrefix(err.Error(), "journal: ")
-}
-
-// VerifyFile reads and verifies the journal at path as Open does, but
-// read-only: it takes no lock (a console may hold the journal open), and
-// changes nothing: a torn last line is reported (Report.TornTail), not cut
-// off, and the file's mode is left as it is. A line being appended while
-// the file is read shows as a torn tail. The error is for a file that cannot
-// be read at all; what is wrong inside it is in the Report.
-func VerifyFile(path string) (*Report, error) {
-	if path == "" {
-		return nil, errors.New("journal: no path given")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: stat: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("journal %s: not a regular file", path)
-	}
-	if fi.Size() > maxJournalBytes {
-		return nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, fi.Size(), maxJournalBytes)
-	}
-	// Read what is there now; the file may grow while it is read.
-	data, err := io.ReadAll(io.LimitReader(f, maxJournalBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("journal %s: read: %w", path, err)
-	}
-	if len(data) > maxJournalBytes {
-		return nil, fmt.Errorf("journal %s: more than %d bytes, more than this console reads", path, maxJournalBytes)
-	}
-	return verify(path, data).report, nil
 }
 
 // IntactLines is how many lines at the start of the file the chain vouches

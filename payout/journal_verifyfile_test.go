@@ -7,10 +7,13 @@ import (
 	"encoding/csv"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -139,6 +142,32 @@ func TestVerifyFileTornTail(t *testing.T) {
 	}
 }
 
+// TestCheckFile: CheckFile gives VerifyFile's report without the records.
+func TestCheckFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.jsonl")
+	fillJournal(t, path, 7)
+	want, err := VerifyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := CheckFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Records != nil || got.Valid != 12 || !got.Intact() {
+		t.Fatalf("CheckFile: %s\n%+v", got, got)
+	}
+	if diff := sameReport(got, want); diff != "" {
+		t.Fatal(diff)
+	}
+	if got.String() != want.String() {
+		t.Fatalf("CheckFile says %q, VerifyFile %q", got, want)
+	}
+	if _, err := CheckFile(filepath.Join(t.TempDir(), "none.jsonl")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
 func TestVerifyFileErrors(t *testing.T) {
 	if _, err := VerifyFile(filepath.Join(t.TempDir(), "none.jsonl")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)
@@ -219,4 +248,161 @@ func TestJournalCSV(t *testing.T) {
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// journalVariants are the good journal and damaged copies of it: lines
+// deleted, repeated, swapped, edited, and ends cut short, padded with
+// zeros, or followed by garbage, with or without a newline.
+func journalVariants(good []byte) map[string][]byte {
+	lines := strings.SplitAfter(string(good), "\n")
+	lines = lines[:len(lines)-1]
+	join := func(ls []string) []byte { return []byte(strings.Join(ls, "")) }
+	with := func(change func(ls []string) []string) []byte { return join(change(slices.Clone(lines))) }
+	n := len(lines)
+	out := map[string][]byte{"good": good, "empty": nil, "newline only": []byte("\n")}
+	for k := range n {
+		out[fmt.Sprintf("line %d deleted", k+1)] = with(func(ls []string) []string { return slices.Delete(ls, k, k+1) })
+		out[fmt.Sprintf("line %d twice", k+1)] = with(func(ls []string) []string { return slices.Insert(ls, k, ls[k]) })
+		out[fmt.Sprintf("line %d moved to the end", k+1)] = with(func(ls []string) []string { return append(slices.Delete(ls, k, k+1), ls[k]) })
+		out[fmt.Sprintf("line %d zeros", k+1)] = with(func(ls []string) []string {
+			ls[k] = strings.Repeat("\x00", len(ls[k])-1) + "\n"
+			return ls
+		})
+		out[fmt.Sprintf("line %d cut", k+1)] = with(func(ls []string) []string {
+			ls[k] = ls[k][:len(ls[k])/2] + "\n"
+			return ls
+		})
+		out[fmt.Sprintf("line %d byte changed", k+1)] = with(func(ls []string) []string {
+			b := []byte(ls[k])
+			b[len(b)/3] ^= 1
+			ls[k] = string(b)
+			return ls
+		})
+	}
+	last := lines[n-1]
+	for _, cut := range []int{1, 3, 7, 20, len(last) / 2, len(last) - 2, len(last) - 1} {
+		out[fmt.Sprintf("last line cut at %d", cut)] = append(join(lines[:n-1]), last[:cut]...)
+		out[fmt.Sprintf("last line cut at %d, zeros", cut)] = append(append(join(lines[:n-1]), last[:cut]...), make([]byte, 50)...)
+		out[fmt.Sprintf("last line cut at %d, zeros, newline", cut)] = append(append(join(lines[:n-1]), last[:cut]...), "\x00\x00\n"...)
+	}
+	out["zeros at the end"] = append(bytes.Clone(good), make([]byte, 300)...)
+	out["zeros and newline at the end"] = append(bytes.Clone(good), "\x00\x00\x00\n"...)
+	out["garbage at the end"] = append(bytes.Clone(good), "hello"...)
+	out["garbage line at the end"] = append(bytes.Clone(good), "hello\n"...)
+	out["blank line at the end"] = append(bytes.Clone(good), '\n')
+	out["line 1 alone, cut"] = []byte(lines[0][:25])
+	out["not a journal"] = []byte("a,b,c\n1,2,3\n")
+	return out
+}
+
+// sameReport reports how got differs from want, "" when it does not.
+// Records are compared when both reports keep them.
+func sameReport(got, want *Report) string {
+	g, w := *got, *want
+	if g.Records != nil && w.Records != nil && !reflect.DeepEqual(g.Records, w.Records) {
+		return "records differ"
+	}
+	if g.Valid != len(w.Records) {
+		return fmt.Sprintf("%d valid records, want %d", g.Valid, len(w.Records))
+	}
+	g.Records, w.Records, g.Valid, w.Valid = nil, nil, 0, 0
+	if !reflect.DeepEqual(g, w) {
+		return fmt.Sprintf("got  %+v\nwant %+v", g, w)
+	}
+	return ""
+}
+
+// TestVerifyStreamAsOpen: read a piece at a time, with the records kept or
+// not, every damaged journal gets the report Open's verification (the
+// whole file at once) gives, wherever the pieces end.
+func TestVerifyStreamAsOpen(t *testing.T) {
+	good := fillJournal(t, filepath.Join(t.TempDir(), "good.jsonl"), 12)
+	// A journal whose refusals have long descriptions, which a check
+	// without the records keeps as digests.
+	path := filepath.Join(t.TempDir(), "long.jsonl")
+	j, _ := openT(t, path, WithClock(newClock().now))
+	for i := 1; i <= 4; i++ {
+		must(t)(j.AppendIntent(testIntent(i)))
+		must(t)(j.AppendFailed(Failed{Trace: tid(i), Code: 20117, Description: strings.Repeat("insufficient balance ", 3+i%2)}))
+	}
+	j.Close()
+	long, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	variants := journalVariants(good)
+	for name, data := range journalVariants(long) {
+		variants["long descriptions, "+name] = data
+	}
+	lines := strings.SplitAfter(string(long), "\n")
+	// After line 6, trace 3's refusal, a refusal of trace 3 with another
+	// description (trace 2's).
+	other := []byte(strings.Join(slices.Insert(lines[:len(lines)-1], 6, strings.Replace(lines[3], tid(2), tid(3), 1)), ""))
+	if rep := verify("j", other).report; !slices.ContainsFunc(rep.Problems, func(p Problem) bool { return p.Reason == ReasonConflictingOutcome }) {
+		t.Fatalf("no conflicting outcome found: %s", rep)
+	}
+	variants["long descriptions, another refusal"] = other
+	for name, data := range variants {
+		want := verify("j", data).report
+		if want.Valid != len(want.Records) {
+			t.Fatalf("%s: verify counts %d valid records and keeps %d", name, want.Valid, len(want.Records))
+		}
+		for _, piece := range []int{1, 5, 64, 333, 1 << 20} {
+			for _, keep := range []bool{true, false} {
+				v, err := verifyStream("j", bytes.NewReader(data), int64(len(data)), keep, piece, maxLineBytes)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := sameReport(v.report, want); diff != "" {
+					t.Fatalf("%s, pieces of %d, keep %v: %s", name, piece, keep, diff)
+				}
+				if keep != (v.report.Records != nil) && len(want.Records) > 0 {
+					t.Fatalf("%s: records kept %v, want %v", name, v.report.Records != nil, keep)
+				}
+			}
+		}
+	}
+}
+
+// TestVerifyStreamLongLines: a line longer than any record is not read
+// whole: it is a malformed line (the chain goes on past it), and at the
+// end of the file it is never taken for a crash remnant.
+func TestVerifyStreamLongLines(t *testing.T) {
+	good := fillJournal(t, filepath.Join(t.TempDir(), "good.jsonl"), 3)
+	lines := strings.SplitAfter(string(good), "\n")
+	const maxLine = 1000
+	long := `{"seq":3,` + strings.Repeat("x", 5000)
+	for _, c := range []struct {
+		name     string
+		data     string
+		problems []Problem
+		count    int
+		tornTail bool
+	}{
+		{"in the middle", lines[0] + lines[1] + long + "\n" + lines[2] + lines[3], []Problem{
+			{Line: 3, Reason: ReasonMalformed}, {Line: 4, Reason: ReasonChain}}, 5, false},
+		{"last, with newline", lines[0] + lines[1] + long + "\n", []Problem{{Line: 3, Reason: ReasonMalformed}}, 3, false},
+		{"last, without newline", lines[0] + lines[1] + long, []Problem{{Line: 3, Reason: ReasonMalformed}}, 2, false},
+	} {
+		for _, piece := range []int{7, 100, 4096} {
+			for _, keep := range []bool{true, false} {
+				data := []byte(c.data)
+				v, err := verifyStream("j", bytes.NewReader(data), int64(len(data)), keep, piece, maxLine)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep := v.report
+				var got []Problem
+				for _, p := range rep.Problems {
+					got = append(got, Problem{Line: p.Line, Reason: p.Reason})
+				}
+				if !slices.Equal(got, c.problems) || rep.Count != c.count || rep.TornTail != c.tornTail || rep.Size != int64(len(data)) {
+					t.Fatalf("%s, pieces of %d: %s\n%+v", c.name, piece, rep, rep)
+				}
+				if c.name == "in the middle" && rep.HeadSeq != 4 {
+					t.Fatalf("%s: head seq %d, want 4", c.name, rep.HeadSeq)
+				}
+			}
+		}
+	}
 }

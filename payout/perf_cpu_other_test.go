@@ -1,0 +1,8 @@
+//go:build !unix
+
+package payout
+
+import "time"
+
+// processCPU is the CPU time the process has used; not read here.
+func processCPU() time.Duration { return 0 }
