@@ -197,3 +197,37 @@ func checkAnswer(s *mixin.Snapshot, in mixin.TransferInput) error {
 	}
 	return nil
 }
+
+// pinVerifier is the PIN check of the API (*mixin.Client has it).
+type pinVerifier interface {
+	VerifyPIN(ctx context.Context, pin string) (*mixin.User, error)
+}
+
+// ErrNoPINCheck: the desk's API cannot check a PIN.
+var ErrNoPINCheck = errors.New("payout: this API cannot check a PIN")
+
+// VerifyPIN checks the PIN with the server (POST /pin/verify). It is a
+// PIN-bearing request like a transfer, so it obeys the same rule: while a
+// post may still reach the server it is refused with a *PostPendingError
+// and nothing is sent, and a check whose answer was lost may itself still
+// arrive, so no PIN-bearing request follows it within the window.
+func (d *Desk) VerifyPIN(ctx context.Context, pin string) error {
+	pv, ok := d.api.(pinVerifier)
+	if !ok {
+		return ErrNoPINCheck
+	}
+	if err := mixin.ValidatePIN(pin); err != nil {
+		return err
+	}
+	d.sendMu.Lock()
+	defer d.sendMu.Unlock()
+	if err := d.pinGate(); err != nil {
+		return err
+	}
+	sent := d.now()
+	_, err := pv.VerifyPIN(ctx, pin)
+	if err != nil && (mixin.IsServerOrTransport(err) || ctx.Err() != nil) {
+		d.verifyBusy = sent.Add(d.window())
+	}
+	return err
+}

@@ -245,3 +245,43 @@ func TestTransferAnswerMustMatch(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyPINWaitsForAHeldPost: the lock screen's PIN check is a
+// PIN-bearing request: while a held post may still arrive it is refused
+// and nothing is sent (a newer iterator would turn the held post into a
+// wrong try); a check whose answer was lost keeps transfers back in turn.
+func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
+	r := newRig(t, 1105, withClock(heldStart), withTimeout(100*time.Millisecond), withPostWindow(DefaultPostWindow))
+	ctx := context.Background()
+	rv := r.review(r.draft(0, "4", ""), nil)
+	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
+	if res := r.send(rv); res.State != StateInDoubt {
+		t.Fatalf("Send = %+v", res)
+	}
+	if err := r.desk.VerifyPIN(ctx, r.pin); !IsPostPending(err) {
+		t.Fatalf("VerifyPIN during the window = %v", err)
+	}
+	if n := r.count.calls["POST /pin/verify"]; n != 0 {
+		t.Fatalf("%d PIN checks reached the server", n)
+	}
+	r.srv.WaitHeld()
+	if n := r.srv.PINFailures(r.self.UserID); n != 0 {
+		t.Fatalf("%d PIN tries counted", n)
+	}
+	r.clock.Advance(DefaultPostWindow)
+	if res, err := r.desk.Settle(ctx, rv.TraceID, r.pin); err != nil || res.State != StateDone {
+		t.Fatalf("Settle = %+v, %v", res, err)
+	}
+	if err := r.desk.VerifyPIN(ctx, r.pin); err != nil {
+		t.Fatalf("VerifyPIN after = %v", err)
+	}
+	// A check whose answer is lost holds the next transfer back.
+	r.srv.InjectFault("POST", "/pin/verify", sandbox.Fault{Kind: sandbox.FaultServerError})
+	if err := r.desk.VerifyPIN(ctx, r.pin); err == nil || IsPostPending(err) {
+		t.Fatalf("VerifyPIN with a 5xx = %v", err)
+	}
+	next := r.review(r.draft(1, "1", ""), nil)
+	if _, err := r.desk.Send(ctx, next, r.pin); !IsPostPending(err) {
+		t.Fatalf("Send after a lost PIN check = %v", err)
+	}
+}

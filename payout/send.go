@@ -24,6 +24,9 @@ type Result struct {
 	Already bool
 	// Reposted is set when settling posted the transfer again with its trace.
 	Reposted bool
+	// Until is set when a post of this payout may still reach the server:
+	// it stays in doubt at least until then (see DefaultPostWindow).
+	Until time.Time
 }
 
 // MaxReviewAge is how long a review may wait for its confirmation before it
@@ -164,7 +167,7 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 	res := Result{TraceID: in.TraceID, Reposted: reposted}
 	if err == nil {
 		if cerr := checkAnswer(snap, in); cerr != nil {
-			res.State, res.Err = StateInDoubt, cerr
+			res.State, res.Err, res.Until = StateInDoubt, cerr, d.postedUntil(in.TraceID)
 			return res, nil
 		}
 		return d.recordDone(res, snap, ViaSend)
@@ -190,7 +193,17 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 	}
 	// 5xx, transport, a broken answer or a cancelled context: unknown.
 	res.State, res.Err = StateInDoubt, err
+	res.Until = d.postedUntil(in.TraceID)
 	return res, nil
+}
+
+// postedUntil is the end of the window of the last post of trace.
+func (d *Desk) postedUntil(trace string) time.Time {
+	e, ok := d.journal.Lookup(trace)
+	if !ok {
+		return time.Time{}
+	}
+	return e.LastPost.Add(d.window())
 }
 
 func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via Via) (Result, error) {
@@ -322,6 +335,7 @@ func (d *Desk) settle(ctx context.Context, e Entry, pin string) (Result, error) 
 	now := d.now()
 	if until := e.LastPost.Add(d.window()); now.Before(until) && !d.isUnposted(it.Trace) {
 		res.Err = &PostPendingError{Until: until, Trace: it.Trace, Own: true}
+		res.Until = until
 		return res, nil
 	}
 	if err := d.pinGate(); err != nil {

@@ -130,8 +130,13 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case connMsg:
 		return a, a.onConn(msg)
 	case recoveredMsg:
-		a.onRecovered(msg)
+		cmd := a.onRecovered(msg)
 		a.afterSend()
+		return a, cmd
+	case pinForgottenMsg:
+		if msg.err != nil {
+			a.setStatus("The server refused the PIN kept for this profile, and removing it from the keyring failed ("+explain(msg.err)+"): it is not used in this session; set the profile up again (n) to replace it.", false)
+		}
 		return a, nil
 	case lockTickMsg:
 		return a, a.onLockTick()
@@ -332,21 +337,20 @@ func (a *App) recoverCmd() tea.Cmd {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
 		res, err := desk.Recover(ctx, pin)
-		return recoveredMsg{results: res, err: err}
+		return recoveredMsg{results: res, err: err, pin: pin}
 	}
 }
 
-func (a *App) onRecovered(msg recoveredMsg) {
+func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	a.recovering = false
 	if a.home != nil {
 		a.home.countDoubt(a)
 	}
-	if msg.err != nil {
-		a.setStatus("Settling in-doubt payouts failed: "+explain(msg.err), false)
-		return
-	}
 	var done, failed, doubt int
+	var pending time.Time
+	errs := []error{msg.err}
 	for _, r := range msg.results {
+		errs = append(errs, r.Err)
 		switch r.State {
 		case payout.StateDone:
 			done++
@@ -354,13 +358,34 @@ func (a *App) onRecovered(msg recoveredMsg) {
 			failed++
 		default:
 			doubt++
+			if until, ok := pendingUntil(r); ok && until.After(pending) {
+				pending = until
+			}
 		}
 	}
+	// Settling may have moved money (a payout found paid, or posted again):
+	// the balances on screen are read again.
+	var refresh tea.Cmd
+	if done > 0 && a.home != nil {
+		refresh = a.home.refresh(a)
+	}
+	forget := a.keptPINRefused(msg.pin, errs...)
+	if forget != nil {
+		return tea.Batch(refresh, forget) // its status line says what happened
+	}
+	if msg.err != nil {
+		a.setStatus("Settling in-doubt payouts failed: "+explain(msg.err), false)
+		return refresh
+	}
 	line := "In-doubt payouts settled: " + itoa(done) + " paid, " + itoa(failed) + " refused, " + itoa(doubt) + " still in doubt"
-	if doubt > 0 {
+	switch {
+	case !pending.IsZero():
+		line += " (a post may still reach the server until " + pending.Local().Format("15:04:05") + "; they are looked up again then, s to settle)"
+	case doubt > 0:
 		line += " (they are settled again before the next send)"
 	}
 	a.setStatus(line+".", doubt == 0)
+	return refresh
 }
 
 func (a *App) goSetup(name, problem string) {

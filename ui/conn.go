@@ -2,8 +2,10 @@ package ui
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
+	tea "github.com/charmbracelet/bubbletea"
 	"os"
 	"path/filepath"
 	"time"
@@ -52,6 +54,40 @@ func (c *conn) pin() string {
 		return c.profile.PIN
 	}
 	return ""
+}
+
+// pinForgottenMsg: the profile without its refused PIN was saved (err nil)
+// or could not be.
+type pinForgottenMsg struct{ err error }
+
+// keptPINRefused is called with the PIN a request carried and what became
+// of it. When that PIN is the one kept in the keyring and the server
+// refused it (20119, 20118), it is never sent again: the profile asks for
+// the PIN at every transfer from now on, and is saved so, so that the next
+// start does not send it either. The operator is told why.
+func (a *App) keptPINRefused(used string, errs ...error) tea.Cmd {
+	c := a.conn
+	if c == nil || !c.profile.KeepPIN || used == "" || used != c.profile.PIN {
+		return nil
+	}
+	refused := false
+	for _, err := range errs {
+		refused = refused || mixin.IsPINIncorrect(err) || mixin.IsPINFormat(err)
+	}
+	if !refused {
+		return nil
+	}
+	c.profile.KeepPIN, c.profile.PIN = false, ""
+	a.setStatus("The server refused the PIN kept for this profile. It is not used again: type the PIN at each payout, or set the profile up again (n) to keep the right one.", false)
+	if a.deps.Store == nil {
+		return nil
+	}
+	store, name, p := a.deps.Store, c.name, c.profile
+	return func() tea.Msg {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return pinForgottenMsg{err: store.Save(ctx, name, p, true)}
+	}
 }
 
 func (c *conn) close() {
@@ -135,6 +171,7 @@ type (
 	recoveredMsg struct {
 		results []payout.Result
 		err     error
+		pin     string // the PIN the settlement carried ("" when none)
 	}
 )
 

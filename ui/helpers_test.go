@@ -24,6 +24,7 @@ import (
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout"
 )
 
 // Colours off, as under NO_COLOR: views are plain text, and every focus cue
@@ -122,6 +123,8 @@ type rig struct {
 type rigOpts struct {
 	noProfile bool // no profile in the keyring: the console starts on setup
 	askPIN    bool // the stored profile does not keep its PIN
+	// postWindow is the desk's post window; zero: one nanosecond.
+	postWindow time.Duration
 }
 
 func newRig(t *testing.T, o rigOpts) *rig {
@@ -158,6 +161,14 @@ func newRig(t *testing.T, o rigOpts) *rig {
 			mixin.WithTimeout(8 * time.Second),
 			mixin.WithRetry(mixin.RetryPolicy{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
 		},
+		// The sandbox here never executes a post after answering or
+		// failing it (no FaultHold unless a test says so): no post is in
+		// flight once its answer is in, so the window is one nanosecond,
+		// unless o.postWindow sets one.
+		Payout: payout.Config{PostWindow: time.Nanosecond},
+	}
+	if o.postWindow > 0 {
+		r.deps.Payout.PostWindow = o.postWindow
 	}
 	return r
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ var settleDelays = []time.Duration{time.Second, 3 * time.Second, 10 * time.Secon
 type resultScreen struct {
 	r       *payout.Review
 	pin     string // kept only until the payout is done or failed
+	sentPIN string // the PIN of the last post, until its answer is read
 	spin    spinner.Model
 	sending bool // the post (or a settlement) is on its way
 	res     *payout.Result
@@ -87,6 +89,7 @@ func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
 	s := a.result
 	s.sending = true
 	s.gen = a.nextGen()
+	s.sentPIN = pin
 	desk, gen := a.conn.desk, s.gen
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -100,6 +103,7 @@ func (s *resultScreen) settle(a *App) tea.Cmd {
 	s.sending = true
 	s.gen = a.nextGen()
 	s.tries++
+	s.sentPIN = s.pin
 	desk, gen, trace, pin := a.conn.desk, s.gen, s.r.TraceID, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -124,6 +128,7 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		s.sending = false
 		a.quitArmed = false
+		defer func() { s.sentPIN = "" }()
 		res := msg.res
 		s.res, s.err = &res, msg.err
 		if msg.err != nil {
@@ -148,14 +153,25 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			_, saved := a.conn.book.ByUser(s.r.Recipient.UserID)
 			s.offerSave = !saved
 		}
-		if res.State == payout.StateInDoubt && msg.err == nil && s.tries < len(settleDelays) {
-			gen, d := s.gen, settleDelays[s.tries]
-			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
+		forget := a.keptPINRefused(s.sentPIN, res.Err, msg.err)
+		if res.State == payout.StateInDoubt && msg.err == nil {
+			gen := s.gen
+			// Look-ups soon after (they post nothing while a post may
+			// still arrive, and find a payout that went through), then
+			// one when the last post's window is over.
+			if s.tries < len(settleDelays) {
+				d := settleDelays[s.tries]
+				return tea.Batch(forget, tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} }))
+			}
+			if until, ok := pendingUntil(res); ok {
+				d := time.Until(until) + time.Second
+				return tea.Batch(forget, tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} }))
+			}
 		}
 		if res.State == payout.StateDone {
-			return a.home.refresh(a) // the balances behind this screen moved
+			return tea.Batch(forget, a.home.refresh(a)) // the balances behind this screen moved
 		}
-		return nil
+		return forget
 	case settleTickMsg:
 		if msg.gen != s.gen || s.sending || a.screen != screenResult {
 			return nil
@@ -256,6 +272,22 @@ func (s *resultScreen) view(a *App, height int) string {
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
 		w := a.width - 2
+		until, pending := pendingUntil(*s.res)
+		if pending {
+			at := until.Local().Format("15:04:05")
+			cause := ""
+			if !payout.IsPostPending(s.res.Err) && s.res.Err != nil {
+				cause = " (" + clean(doubtCause(s.res.Err)) + ")"
+			}
+			b.WriteString(para("In doubt until "+at+": the last post may still reach the server"+cause+", so nothing is posted again before then. The trace is looked up meanwhile; at "+at+" it is looked up once more and, only if it was never executed, posted again with the same trace.", w, "  ") + "\n\n")
+			b.WriteString(para("No other payout or PIN check is sent before "+at+" either: a second request with the PIN could make the held one count as a wrong PIN. Do not send this payout again by hand.", w, "  ") + "\n")
+			next := "Next look-up in " + settleDelays[min(s.tries, len(settleDelays)-1)].String() + ", and at " + at + " (s to look the trace up now)."
+			if s.tries >= len(settleDelays) {
+				next = "Next settlement at " + at + " (s to look the trace up now)."
+			}
+			b.WriteString("\n" + st.Subtle.Render(next) + "\n")
+			return b.String()
+		}
 		b.WriteString(para("The outcome is unknown: "+clean(doubtCause(s.res.Err))+".", w, "  ") + "\n\n")
 		b.WriteString(para("mixdesk settles it by its trace "+r.TraceID+": it looks the trace up, and posts the same trace again only if it was never executed. Do not send this payout again by hand.", w, "  ") + "\n")
 		if s.tries < len(settleDelays) {
@@ -268,3 +300,16 @@ func (s *resultScreen) view(a *App, height int) string {
 }
 
 func (s *resultScreen) typing() bool { return false }
+
+// pendingUntil tells whether a post of the payout may still reach the
+// server, and until when.
+func pendingUntil(res payout.Result) (time.Time, bool) {
+	var pe *payout.PostPendingError
+	if errors.As(res.Err, &pe) {
+		return pe.Until, true
+	}
+	if res.Until.After(time.Now()) {
+		return res.Until, true
+	}
+	return time.Time{}, false
+}
