@@ -178,10 +178,18 @@ const sandboxProfile = "sandbox"
 // runSandbox runs the console on the embedded sandbox, with its generated
 // session in an in-memory keyring: no keyring and no real funds involved.
 func runSandbox(o options, configPath string, stderr io.Writer) int {
+	faults, err := parseSandboxFaults(os.Getenv(sandboxFaultsEnv))
+	if err != nil {
+		fmt.Fprintln(stderr, "mixdesk:", err)
+		return 1
+	}
 	host, err := startSandbox(filepath.Join(o.dataDir, "sandbox"))
 	if err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
 		return 1
+	}
+	for _, f := range faults {
+		host.srv.InjectFault(f.method, f.path, f.fault)
 	}
 	defer func() {
 		if err := host.Close(); err != nil {
@@ -201,7 +209,10 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		return 1
 	}
 	// The sandbox never locks: its generated PIN is not one an operator types.
-	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true, ConfigPath: configPath, IdleLock: -1}, stderr)
+	// The embedded sandbox reads this machine's clock, so no clock skew
+	// stretches a post's window: a token's 5 minutes and one of margin.
+	pay := payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
+	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true, ConfigPath: configPath, IdleLock: -1, Payout: pay}, stderr)
 }
 
 func runConsole(d ui.Deps, stderr io.Writer) int {

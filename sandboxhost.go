@@ -88,11 +88,14 @@ func (h *sandboxHost) save() error {
 	if err := h.srv.Save(&buf); err != nil {
 		return fmt.Errorf("sandbox: saving the world: %w", err)
 	}
-	tmp := h.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	// A fresh file with a random name (O_EXCL, mode 0600) in the same
+	// folder: a file or link planted at a fixed temporary name is never
+	// opened, followed or overwritten.
+	f, err := os.CreateTemp(filepath.Dir(h.path), ".world-*.tmp")
 	if err != nil {
 		return fmt.Errorf("sandbox: saving the world: %w", err)
 	}
+	tmp := f.Name()
 	_, err = f.Write(buf.Bytes())
 	if err == nil {
 		err = f.Sync()
@@ -104,6 +107,7 @@ func (h *sandboxHost) save() error {
 		err = os.Rename(tmp, h.path)
 	}
 	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("sandbox: saving the world: %w", err)
 	}
 	return nil
