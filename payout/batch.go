@@ -90,7 +90,13 @@ type BatchItem struct {
 	State ItemState
 	// Already is set for a row that was done before this batch was
 	// prepared: it is skipped.
-	Already    bool
+	Already bool
+	// Found is set for a row done by RunBatch although nothing moved then:
+	// the server already had the payment under the row's trace (paid by an
+	// earlier run, from this journal while the row was in doubt, or from
+	// another console or data directory). A row done without Already or
+	// Found was paid by the run.
+	Found      bool
 	SnapshotID string // when done
 	// Err is why the row failed or is in doubt; for a new row that is a
 	// retry, the earlier refusal.
@@ -351,9 +357,12 @@ func (b *Batch) countsLocked() BatchProgress {
 		case ItemInvalid:
 			continue
 		case ItemDone:
-			if it.Already {
+			switch {
+			case it.Already:
 				p.Skipped++
-			} else {
+			case it.Found:
+				p.Found++
+			default:
 				p.Done++
 			}
 		case ItemFailed:

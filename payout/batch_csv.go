@@ -344,7 +344,32 @@ func BatchID(keys []string) string {
 // batchReportHeader is the first line of a batch report.
 var batchReportHeader = []string{
 	"line", "recipient", "recipient_name", "recipient_id", "asset", "asset_id", "amount", "memo",
-	"key", "batch_id", "trace_id", "state", "snapshot_id", "error",
+	"key", "batch_id", "trace_id", "state", "snapshot_id", "error", "paid",
+}
+
+// The paid column of a batch report, for a done row.
+const (
+	// ReportPaidNow: paid by the run the report follows.
+	ReportPaidNow = "now"
+	// ReportPaidFound: found on the server, paid before (BatchItem.Found):
+	// nothing moved now.
+	ReportPaidFound = "before, found on the server"
+	// ReportPaidJournal: done before as the journal says (BatchItem.Already):
+	// not sent.
+	ReportPaidJournal = "before, in the journal"
+)
+
+// paidCell is the paid column of a row: when a done row was paid.
+func paidCell(it *BatchItem) string {
+	switch {
+	case it.State != ItemDone:
+		return ""
+	case it.Already:
+		return ReportPaidJournal
+	case it.Found:
+		return ReportPaidFound
+	}
+	return ReportPaidNow
 }
 
 // BatchReportPath is where the report of the batch file at input goes: in
@@ -367,9 +392,12 @@ func BatchReportPath(input string) string {
 // Every row of the input is in it, in file order, with its line, the
 // recipient and asset as written and as resolved, the amount (canonical
 // when valid, else as written), memo, key, batch id, trace id, state
-// (ItemState), snapshot id when done, and the error when failed, in doubt,
-// not sent or invalid. Text cells that a spreadsheet would run as a
-// formula are protected as in the history export (WriteCSV).
+// (ItemState), snapshot id when done, the error when failed, in doubt,
+// not sent or invalid, and for a done row when it was paid (ReportPaidNow,
+// ReportPaidFound, ReportPaidJournal). Text cells are made display-safe
+// (mixin.DisplayText: no escape sequence, control or invisible character
+// reaches a terminal that shows the file) and protected from spreadsheet
+// formulas as in the history export (WriteCSV).
 func WriteBatchReport(input string, b *Batch) (string, error) {
 	if b == nil {
 		return "", errors.New("payout: no batch to report")
@@ -432,7 +460,7 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 	for _, it := range b.Rows(0, b.Len()) {
 		amount := it.AmountText
 		if amount == "" {
-			amount = csvTextCell(it.Row.Amount)
+			amount = reportCell(it.Row.Amount)
 		}
 		state := it.State
 		problem := it.Problem()
@@ -441,19 +469,20 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 		}
 		rec := []string{
 			strconv.Itoa(it.Row.Line),
-			csvTextCell(it.Row.Recipient),
-			csvTextCell(it.User.FullName),
-			csvTextCell(it.User.UserID),
-			csvTextCell(it.Row.Asset),
-			csvTextCell(it.Asset.AssetID),
+			reportCell(it.Row.Recipient),
+			reportCell(it.User.FullName),
+			reportCell(it.User.UserID),
+			reportCell(it.Row.Asset),
+			reportCell(it.Asset.AssetID),
 			amount,
-			csvTextCell(it.Row.Memo),
-			csvTextCell(it.Key),
-			csvTextCell(b.ID),
-			csvTextCell(it.Trace),
+			reportCell(it.Row.Memo),
+			reportCell(it.Key),
+			reportCell(b.ID),
+			reportCell(it.Trace),
 			string(state),
-			csvTextCell(it.SnapshotID),
-			csvTextCell(problem),
+			reportCell(it.SnapshotID),
+			reportCell(problem),
+			paidCell(&it),
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("payout: writing the report: %w", err)
@@ -465,3 +494,7 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 	}
 	return nil
 }
+
+// reportCell is a text cell of a batch report: display-safe, and protected
+// from spreadsheet formulas.
+func reportCell(s string) string { return csvTextCell(mixin.DisplayText(s)) }

@@ -5,16 +5,22 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"mixdesk/mixin"
 )
 
 // BatchProgress is where a batch stands while it runs. Counts are of valid
-// rows; Total = Done + Failed + InDoubt + Skipped + the rows not sent yet.
+// rows; Total = Done + Found + Failed + InDoubt + Skipped + the rows not
+// sent yet.
 type BatchProgress struct {
-	Total   int
-	Done    int // paid (or found paid) by this run
+	Total int
+	Done  int // paid now, by this run
+	// Found counts the rows this run found paid before on the server (see
+	// BatchItem.Found): done, but nothing moved now.
+	Found   int
 	Failed  int // refused: by the server, or because the key was paid with other content
 	InDoubt int // outcome unknown; settled by trace before anything else is sent
-	Skipped int // done before this run
+	Skipped int // done before this run, as the journal says: not sent
 	Line    int // the line being sent, 0 when none
 	Paused  bool
 	// Rate is rows finished per second of this run, pauses left out (a
@@ -32,7 +38,9 @@ type BatchProgress struct {
 }
 
 // Left is the number of rows not sent yet.
-func (p BatchProgress) Left() int { return p.Total - p.Done - p.Failed - p.InDoubt - p.Skipped }
+func (p BatchProgress) Left() int {
+	return p.Total - p.Done - p.Found - p.Failed - p.InDoubt - p.Skipped
+}
 
 // BatchControl pauses and stops a running batch from another goroutine (the
 // screen's keys). A pause or stop takes effect once the rows already
@@ -137,8 +145,9 @@ func (e *BatchStopError) Error() string {
 func (e *BatchStopError) Unwrap() error { return e.Err }
 
 // apply records the result of a row (by trace) in the batch and returns
-// its line; 0 for a trace that is not this batch's.
-func (r *batchRun) apply(trace string, res Result) int {
+// its line; 0 for a trace that is not this batch's. found says that a done
+// row was paid before this run (see paidBefore).
+func (r *batchRun) apply(trace string, res Result, found bool) int {
 	b := r.b
 	b.mu.Lock()
 	i, ok := r.byTrace[trace]
@@ -149,7 +158,7 @@ func (r *batchRun) apply(trace string, res Result) int {
 	it := &b.items[i]
 	switch res.State {
 	case StateDone:
-		it.State, it.Err = ItemDone, nil
+		it.State, it.Err, it.Found = ItemDone, nil, found
 		if res.Snap != nil {
 			it.SnapshotID = res.Snap.SnapshotID
 		}
@@ -213,4 +222,37 @@ func (r *batchRun) snapshot(line int, paused bool) BatchProgress {
 		}
 	}
 	return p
+}
+
+// paidBeforeMargin is how much older than this run's first post of a row
+// the transfer that proves it paid must be to count as paid before: more
+// than the clock skew a session can have and still be answered (the
+// server takes a token until its exp, TokenTTL after our iat, and an iat
+// up to TokenTTL ahead of its own clock), and a minute more. A transfer
+// made under the trace less than that before the post cannot be told from
+// one made by it, and is counted as paid now.
+const paidBeforeMargin = mixin.TokenTTL + time.Minute
+
+// notePost notes the desk's time of this run's first post of trace.
+func (r *batchRun) notePost(trace string, at time.Time) {
+	if _, ok := r.posted[trace]; !ok {
+		r.posted[trace] = at
+	}
+}
+
+// paidBefore tells whether a row found done was paid before this run
+// rather than by it: the server answered its first post as a trace used
+// already (traceUsed), this run never posted it (it was found by a trace
+// look-up), or the transfer is older than this run's first post of it by
+// more than paidBeforeMargin (the server answers a post of a trace paid
+// with the same content with that transfer, and moves nothing).
+func (r *batchRun) paidBefore(trace string, snap *mixin.Snapshot, traceUsed bool) bool {
+	at, posted := r.posted[trace]
+	switch {
+	case !posted || traceUsed:
+		return true
+	case snap == nil || snap.CreatedAt.IsZero():
+		return false
+	}
+	return snap.CreatedAt.Before(at.Add(-paidBeforeMargin))
 }

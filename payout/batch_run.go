@@ -135,7 +135,8 @@ func (d *Desk) RunBatch(ctx context.Context, b *Batch, pin string, ctl *BatchCon
 	b.mu.Unlock()
 	d.sendMu.Unlock()
 
-	r := &batchRun{d: d, b: b, pin: pin, ctl: ctl, progress: progress, byTrace: byTrace, start: time.Now(), w: batchWindow{size: 1}}
+	r := &batchRun{d: d, b: b, pin: pin, ctl: ctl, progress: progress, byTrace: byTrace, start: time.Now(), w: batchWindow{size: 1},
+		posted: make(map[string]time.Time)}
 	err := r.run(ctx)
 	if !r.crashed {
 		if serr := d.journal.syncDeferred(); serr != nil && err == nil {
@@ -169,6 +170,9 @@ type batchRun struct {
 	crashed  bool // a test hook stood for a crash: nothing more is done
 	// waiting is the post window the batch waits out, nil when none.
 	waiting *PostPendingError
+	// posted is the desk's time of this run's first post of each trace it
+	// posted (see paidBefore).
+	posted map[string]time.Time
 }
 
 // rowGroup is a group of rows whose intents are recorded together.
@@ -386,6 +390,7 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 			r.progress(r.snapshot(line, false))
 		}
 		in := g.ins[k]
+		r.notePost(in.TraceID, d.now())
 		t := time.Now()
 		snap, perr := d.post(ctx, in, r.pin)
 		var res Result
@@ -396,14 +401,14 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 			var rerr error
 			res, rerr = d.record(ctx, in, snap, perr, false)
 			if rerr != nil {
-				r.apply(in.TraceID, res)
+				r.apply(in.TraceID, res, res.State == StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
 				r.mark(g.idx[k+1:], ItemInDoubt, errNotPostedJournal)
 				return stop, &BatchStopError{Line: line, Err: rerr}
 			}
 		}
 		r.w.observe(time.Since(t))
 		r.finished++
-		r.apply(in.TraceID, res)
+		r.apply(in.TraceID, res, res.State == StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
 		if res.State != StateDone {
 			g.allDone = false
 		}
@@ -509,8 +514,12 @@ func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
 			if skip[e.Intent.Trace] {
 				continue
 			}
+			at := r.d.now()
 			res, err := r.d.settle(ctx, e, r.pin)
-			line := r.apply(e.Intent.Trace, res)
+			if res.Reposted {
+				r.notePost(e.Intent.Trace, at)
+			}
+			line := r.apply(e.Intent.Trace, res, res.State == StateDone && r.paidBefore(e.Intent.Trace, res.Snap, false))
 			if err != nil {
 				return &BatchStopError{Line: line, Err: err}
 			}

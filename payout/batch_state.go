@@ -26,7 +26,7 @@ func (d *Desk) rowState(batchID string, it *BatchItem, in *mixin.TransferInput, 
 
 // rowStateHere is rowState within this batch's own traces.
 func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string) {
-	it.Already, it.SnapshotID, it.Err = false, "", nil
+	it.Already, it.Found, it.SnapshotID, it.Err = false, false, "", nil
 	var earlier error
 	for n := 0; n < maxBatchAttempts; n++ {
 		trace := BatchTrace(batchID, it.Key, n)
