@@ -1,0 +1,247 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+
+	"mixdesk/payout"
+)
+
+var itemLabel = map[payout.ItemState]string{
+	payout.ItemInvalid: "INVALID", payout.ItemNew: "to pay", payout.ItemDone: "done",
+	payout.ItemInDoubt: "IN DOUBT", payout.ItemFailed: "failed",
+}
+
+func (s *batchScreen) view(a *App, height int) string {
+	st := a.st
+	w := a.width - 2
+	var b strings.Builder
+	switch s.mode {
+	case bmPath:
+		b.WriteString(st.Title.Render("Batch payout") + "\n\n")
+		b.WriteString(para("A CSV file with a header: recipient (user UUID, Mixin ID number or address-book label), asset (UUID or a symbol you hold), amount, and optionally memo and key. Every row is checked before anything can be sent; a re-run of the same file never pays a row twice.", w, "") + "\n\n")
+		b.WriteString(st.Focused.Render("› File: ") + s.path.View() + "\n")
+		switch {
+		case s.loading:
+			b.WriteString("\n" + st.Subtle.Render("Reading and checking every row…") + "\n")
+		case s.loadErr != "":
+			b.WriteString("\n" + st.Error.Render(para(s.loadErr, w, "")) + "\n")
+		}
+		return b.String()
+	case bmRunning, bmDone:
+		return s.runView(a)
+	}
+	return s.reviewView(a, height)
+}
+
+func (s *batchScreen) reviewView(a *App, height int) string {
+	st := a.st
+	w := a.width - 2
+	bt := s.b
+	var b strings.Builder
+	c := bt.Counts()
+	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
+		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)) + "\n")
+	for _, t := range bt.Totals() {
+		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
+		if t.HasDaily {
+			line += fmt.Sprintf(" · daily cap %s: used %s, left %s", money(t.Daily), money(t.Used), money(t.Left))
+		}
+		if t.Problem != "" {
+			b.WriteString(st.Error.Render(line+" ✗ "+clean(t.Problem)) + "\n")
+		} else {
+			b.WriteString(line + "\n")
+		}
+	}
+	errs := bt.Errors()
+	if len(errs) > 0 {
+		b.WriteString(st.Error.Render(fmt.Sprintf("✗ %s: the batch cannot be sent until the file is fixed", plural(len(errs), "problem"))) + "\n")
+		for i, e := range errs {
+			if i == 3 {
+				b.WriteString(st.Error.Render(fmt.Sprintf("    … and %d more (each row's problem is in the table)", len(errs)-3)) + "\n")
+				break
+			}
+			where := "total"
+			if e.Line > 0 {
+				where = "line " + itoa(e.Line)
+			}
+			b.WriteString(st.Error.Render("    "+where+": "+clean(e.Field)+": "+clean(e.Reason)) + "\n")
+		}
+	}
+	if d := bt.Duplicates(); len(d) > 0 {
+		state := "press A to acknowledge them"
+		if bt.Acked() {
+			state = "acknowledged"
+		}
+		var parts []string
+		for i, g := range d {
+			if i == 3 {
+				parts = append(parts, "…")
+				break
+			}
+			ls := make([]string, len(g.Lines))
+			for j, l := range g.Lines {
+				ls[j] = itoa(l)
+			}
+			what := "lines " + strings.Join(ls, ", ")
+			if g.Kind == payout.DupRecent {
+				what = "line " + strings.Join(ls, ", ") + " like a recent payout"
+			}
+			parts = append(parts, what)
+		}
+		b.WriteString(st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n")
+	}
+
+	if u := bt.Unpriced(); len(u) > 0 {
+		parts := make([]string, len(u))
+		for i, t := range u {
+			parts[i] = money(t.ToPay) + " " + clean(t.Asset.Symbol)
+		}
+		state := "press U once you have checked them"
+		if bt.UnpricedAcked() {
+			state = "checked"
+		}
+		b.WriteString(st.Warn.Render("⚠ No USD price for "+strings.Join(parts, ", ")+": the typed total does not stand for them — "+state) + "\n")
+	}
+
+	// The table: only the rows on screen are read and drawn.
+	const lineW, assetW, amtW, stateW = 6, 6, 18, 9
+	rest := w - lineW - assetW - amtW - stateW - 4
+	nameW := max(10, rest/2)
+	memoW := max(6, rest-nameW)
+	b.WriteString(st.Label.Render("  "+padRight("LINE", lineW)+padRight("RECIPIENT", nameW)+padRight("ASSET", assetW)+padLeft("AMOUNT", amtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
+	used := lipgloss.Height(b.String())
+	confirmH := 5
+	rows := max(1, height-used-confirmH)
+	for _, it := range bt.Rows(s.top, s.top+rows) {
+		who := clean(it.User.FullName)
+		if who == "" {
+			who = clean(it.Row.Recipient)
+		}
+		amt := it.AmountText
+		if amt == "" {
+			amt = clean(it.Row.Amount)
+		} else {
+			amt = payout.GroupDigits(amt)
+		}
+		sym := clean(it.Asset.Symbol)
+		if sym == "" {
+			sym = clean(it.Row.Asset)
+		}
+		state := itemLabel[it.State]
+		if it.Already {
+			state = "done before"
+		}
+		line := padRight(itoa(it.Row.Line), lineW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, assetW-1), assetW) +
+			padLeft(amt, amtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
+		if p := it.Problem(); p != "" && it.State != payout.ItemDone {
+			line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
+		} else if len(it.Notes) > 0 && it.State == payout.ItemNew {
+			line += " ⚠ " + truncate(clean(strings.Join(it.Notes, "; ")), max(0, w-lipgloss.Width(line)-5))
+		}
+		if it.State == payout.ItemInvalid || it.State == payout.ItemFailed || it.State == payout.ItemInDoubt {
+			b.WriteString("  " + st.Warn.Render(line) + "\n")
+		} else {
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	if bt.Len() > s.top+rows {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("  … %d more rows (↓ scrolls)", bt.Len()-s.top-rows)) + "\n")
+	}
+
+	// The one confirmation of the whole batch.
+	b.WriteString("\n")
+	if !bt.Ready() {
+		b.WriteString(st.Subtle.Render("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.") + "\n")
+		return b.String()
+	}
+	sym, total := bt.LargestTotal()
+	if total == "" {
+		b.WriteString(st.Good.Render("Every row is done already: nothing to pay.") + "\n")
+		return b.String()
+	}
+	tl := marker(s.focus == 1) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
+	if s.focus == 1 {
+		tl = st.Focused.Render(tl)
+	}
+	mark := ""
+	if s.total.Value() != "" {
+		if bt.Confirms(s.total.Value()) {
+			mark = st.Good.Render(" ✓")
+		} else {
+			mark = st.Error.Render(" ✗ does not match")
+		}
+	}
+	b.WriteString(tl + s.total.View() + mark + "\n")
+	if s.askPIN {
+		pl := marker(s.focus == 2) + "PIN: "
+		if s.focus == 2 {
+			pl = st.Focused.Render(pl)
+		}
+		b.WriteString(pl + s.pin.View() + "\n")
+	}
+	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == 3, s.canSend()) + "\n")
+	return b.String()
+}
+
+func (s *batchScreen) runView(a *App) string {
+	st := a.st
+	w := a.width - 2
+	p := s.prog
+	var b strings.Builder
+	title := "Sending batch " + s.b.ID
+	if s.mode == bmDone {
+		title = "Batch " + s.b.ID + " finished"
+	}
+	b.WriteString(st.Title.Render(title) + "\n\n")
+	finished := p.Done + p.Failed + p.InDoubt + p.Skipped
+	frac := 0.0
+	if p.Total > 0 {
+		frac = float64(finished) / float64(p.Total)
+	}
+	s.bar.Width = min(60, max(20, w-30))
+	b.WriteString("  " + s.bar.ViewAs(frac) + fmt.Sprintf("  %d / %d", finished, p.Total) + "\n\n")
+	b.WriteString(fmt.Sprintf("  paid %d · refused %d · in doubt %d · done before %d · left %d\n", p.Done, p.Failed, p.InDoubt, p.Skipped, p.Left()))
+	if s.mode == bmRunning {
+		rate := "—"
+		if p.Rate > 0 {
+			rate = fmt.Sprintf("%.1f rows/s", p.Rate)
+		}
+		left := "—"
+		if p.Remaining > 0 {
+			left = p.Remaining.Round(time.Second).String()
+		}
+		b.WriteString(fmt.Sprintf("  rate %s · time left %s", rate, left))
+		if p.Line > 0 {
+			b.WriteString(" · line " + itoa(p.Line))
+		}
+		b.WriteString("\n\n")
+		switch {
+		case s.ctl.Stopped():
+			b.WriteString(st.Warn.Render("Stopping after the rows already on their way…") + "\n")
+		case s.ctl.Paused() || p.Paused:
+			b.WriteString(st.Warn.Render("Paused (p resumes). Rows on their way finish first.") + "\n")
+		}
+		return b.String()
+	}
+	b.WriteString("\n")
+	switch {
+	case s.runErr == nil:
+		b.WriteString(st.Good.Render("✓ Every row was sent.") + "\n")
+	case errors.Is(s.runErr, payout.ErrBatchStopped):
+		b.WriteString(st.Warn.Render(para("Stopped: "+explain(s.runErr)+" Run the same file again to go on: rows done are skipped, rows in doubt are settled first.", w, "")) + "\n")
+	default:
+		b.WriteString(st.Error.Render(para("The batch stopped: "+explain(s.runErr)+" Run the same file again once it is fixed: nothing is paid twice.", w, "")) + "\n")
+	}
+	if s.report != "" {
+		b.WriteString("\n" + para("Report: "+s.report+" (every row with its trace, state and snapshot id or error).", w, "") + "\n")
+	} else if s.reportEr != "" {
+		b.WriteString("\n" + st.Error.Render("The report was not written: "+s.reportEr) + "\n")
+	}
+	return b.String()
+}
