@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"mixdesk/mixin"
@@ -35,6 +34,7 @@ type Names struct {
 
 	mu     sync.Mutex
 	known  map[string]string
+	ids    map[string]string        // id -> Mixin ID number, as the server gave it
 	failed map[string]time.Time     // id -> not asked again before
 	busy   map[string]chan struct{} // ids being looked up; closed when done
 }
@@ -43,7 +43,7 @@ func newNames(api API, now func() time.Time) *Names {
 	if now == nil {
 		now = time.Now
 	}
-	return &Names{api: api, now: now, known: make(map[string]string),
+	return &Names{api: api, now: now, known: make(map[string]string), ids: make(map[string]string),
 		failed: make(map[string]time.Time), busy: make(map[string]chan struct{})}
 }
 
@@ -57,6 +57,17 @@ func (n *Names) Get(userID string) (string, bool) {
 	defer n.mu.Unlock()
 	s, ok := n.known[id]
 	return s, ok
+}
+
+// MixinID returns the Mixin ID number of a user whose name is cached, as
+// the server gave it with the name, or "".
+func (n *Names) MixinID(userID string) string {
+	if n == nil {
+		return ""
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.ids[strings.ToLower(userID)]
 }
 
 // Name returns the cached name of a user, or "" (a func for Filter and
@@ -156,6 +167,7 @@ func (n *Names) lookup(ctx context.Context, id string) error {
 	switch {
 	case err == nil && u != nil:
 		n.known[id] = cleanUserName(u.FullName)
+		n.ids[id] = u.IdentityNumber
 		delete(n.failed, id)
 	case ctx.Err() != nil:
 		// Given up by the caller: nothing is learned about the id.
@@ -189,25 +201,18 @@ func isClientFieldError(err error) bool {
 	return errors.As(err, &fe)
 }
 
-// cleanUserName makes a name from the server safe to show in a terminal: no
-// control characters (escape sequences), no bidirectional overrides, at
-// most maxNameRunes runes, valid UTF-8.
+// cleanUserName makes a name from the server safe to show in a terminal
+// and to export: mixin.DisplayText (no escape sequences, controls,
+// invisible or direction-changing characters), on one line with every run
+// of spaces made one (so that padding cannot push a part of it out of
+// sight), at most maxNameRunes runes with an ellipsis when cut.
 func cleanUserName(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == maxNameRunes {
-			break
-		}
-		switch {
-		case r == utf8.RuneError, unicode.IsControl(r),
-			r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f:
-			continue
-		}
-		b.WriteRune(r)
-		n++
+	s = strings.Join(strings.Fields(mixin.DisplayText(s)), " ")
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
 	}
-	return strings.TrimSpace(b.String())
+	r := []rune(s)[:maxNameRunes-1]
+	return strings.TrimRight(string(r), " ") + "…"
 }
 
 // Names returns the desk's counterparty name cache (one per desk).

@@ -934,13 +934,17 @@ func TestNamesResolveOnce(t *testing.T) {
 
 func TestCleanUserName(t *testing.T) {
 	cases := map[string]string{
-		"Ada Lovelace":                "Ada Lovelace",
-		"\x1b[31mEve\x07":             "[31mEve",
-		"Mallory\u202egnp.exe":        "Mallorygnp.exe",
-		"  spaced \n":                 "spaced",
-		"bad \xff utf8":               "bad  utf8",
-		strings.Repeat("é", 300):      strings.Repeat("é", maxNameRunes),
-		"\u2066isolate\u2069\u200fRL": "isolateRL",
+		"Ada Lovelace":                              "Ada Lovelace",
+		"\x1b[31mEve\x07":                           "Eve",
+		"Mallory\u202egnp.exe":                      "Mallorygnp.exe",
+		"  spaced \n":                               "spaced",
+		"bad \xff utf8":                             "bad \ufffd utf8",
+		strings.Repeat("é", 300):                    strings.Repeat("é", maxNameRunes-1) + "…",
+		"\u2066isolate\u2069\u200fRL":               "isolateRL",
+		"Bob \u200b(37160001)":                      "Bob (37160001)",
+		"a\u00adb\u2060c\ufeffd":                    "abcd",
+		"Alice Ng" + strings.Repeat(" ", 150) + "x": "Alice Ng x",
+		"Line\u2028Sep":                             "Line Sep",
 	}
 	for in, want := range cases {
 		if got := cleanUserName(in); got != want {
