@@ -107,6 +107,8 @@ var errStillWaiting = errors.New("an earlier keyring call is still running")
 
 // classify turns an error from a Backend (or from the timeout machinery)
 // into a Kind and a one-line explanation for the operator.
+//
+//lint:ignore ST1008 kind is a category (one of the Err* kinds), not a failure of classify
 func classify(err error, timeout time.Duration) (kind error, detail string) {
 	switch {
 	case errors.Is(err, errStillWaiting):
