@@ -71,9 +71,6 @@ func (o *rowOrder) index(p int) int {
 	return int(o.settled[p])
 }
 
-// ordered reports whether the rows are in the order shown.
-func (o *rowOrder) ordered() bool { return o.settled == nil && isRun(o.pending, o.nsettled) }
-
 // query returns the rows, the rows f selects in the order shown (their
 // positions in that order, or their indexes into the rows), and the order.
 func (h *History) query(f Filter, name func(userID string) string, positions bool) (rows []Row, shown []int, order rowOrder) {
