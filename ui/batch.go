@@ -108,7 +108,10 @@ func (s *batchScreen) keys() []key.Binding {
 	case bmPath:
 		return []key.Binding{bind([]string{"enter"}, "enter", "check the file"), bind([]string{"esc"}, "esc", "back")}
 	case bmReview:
-		ks := []key.Binding{bind([]string{"up", "down"}, "↑/↓", "scroll"), bind([]string{"tab"}, "tab", "next")}
+		ks := []key.Binding{bind([]string{"up", "down"}, "↑/↓", "scroll")}
+		if s.confirmShown() {
+			ks = append(ks, bind([]string{"tab"}, "tab", "next"))
+		}
 		if s.b != nil && !s.b.Acked() {
 			ks = append(ks, bind([]string{"A"}, "A", "acknowledge duplicates"))
 		}
@@ -127,6 +130,17 @@ func (s *batchScreen) keys() []key.Binding {
 		return []key.Binding{bind([]string{"p"}, "p", pause), bind([]string{"x"}, "x", "stop after the rows on their way")}
 	}
 	return []key.Binding{bind([]string{"enter", "esc"}, "enter", "back to balances"), bind([]string{"r"}, "r", "check the file again")}
+}
+
+// confirmShown: the confirmation (total, PIN, Send) is drawn, so the focus
+// may go there. Until then every key is for the table: a key must never go
+// to a field the operator cannot see.
+func (s *batchScreen) confirmShown() bool {
+	if s.b == nil || !s.b.Ready() {
+		return false
+	}
+	_, total := s.b.LargestTotal()
+	return total != ""
 }
 
 // canSend: the batch is valid, duplicates acknowledged, the total typed as
@@ -212,6 +226,9 @@ func (s *batchScreen) setFocus(f int) tea.Cmd {
 	f = (f + n) % n
 	if f == 2 && !s.askPIN {
 		f = 3
+	}
+	if !s.confirmShown() {
+		f = 0
 	}
 	s.focus = f
 	s.total.Blur()
@@ -358,7 +375,7 @@ func (s *batchScreen) run(a *App) tea.Cmd {
 // bounded time) for the rows on their way, so that the journal is not
 // closed under them.
 func (s *batchScreen) shutdown(limit time.Duration) {
-	if s.mode != bmRunning || s.ctl == nil {
+	if s.mode != bmRunning || s.ctl == nil || s.done == nil {
 		return
 	}
 	s.ctl.Stop()

@@ -1,10 +1,13 @@
 package ui
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -65,7 +68,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	f.press(tea.KeyTab, tea.KeyEnter)
 	f.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
 	v = f.view()
-	mustContain(t, v, "paid 3 · refused 0 · in doubt 0", "✓ Every row was sent.", "Report: ")
+	mustContain(t, v, "paid now 3 · refused 0 · in doubt 0", "✓ Every row was sent.", "Report: ")
 	if n := r.calls.count("POST /transfers"); n != 3 {
 		t.Fatalf("%d transfers posted, want 3", n)
 	}
@@ -173,4 +176,164 @@ func TestBatchUnpricedTotalsAcknowledged(t *testing.T) {
 	if !a.batch.canSend() {
 		t.Fatalf("not sendable after U:\n%s", a.View())
 	}
+}
+
+// reviewBatch opens the batch screen from home, checks the file at path and
+// waits for the review.
+func reviewBatch(t *testing.T, r *rig, path string) (*pump, *App) {
+	t.Helper()
+	p, a := pumpHome(t, r)
+	p.typ("f")
+	p.typ(path)
+	p.press(tea.KeyEnter)
+	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	return p, a
+}
+
+// TestBatchReviewKeysNeverGoToHiddenField: while the review asks for the
+// duplicates to be acknowledged, the total field is not drawn, so tab must
+// not focus it: A and digits stay with the table, and the help line offers
+// only what the keys do.
+func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	row := r.world.Users[0].IdentityNumber + ",USDT,0.012\n"
+	path := writeBatch(t, r, "recipient,asset,amount\n"+row+row)
+	p, a := reviewBatch(t, r, path)
+	v := a.View()
+	mustContain(t, v, "press A to acknowledge them", "A acknowledge duplicates")
+	mustNotContain(t, v, "Type the total", "tab next")
+
+	p.press(tea.KeyTab)
+	p.typ("0.024")
+	if a.batch.focus != 0 || a.batch.total.Value() != "" {
+		t.Fatalf("keys went to the hidden total field: focus %d, total %q", a.batch.focus, a.batch.total.Value())
+	}
+	p.typ("A")
+	if !a.batch.b.Acked() || a.batch.total.Value() != "" {
+		t.Fatalf("A did not acknowledge the duplicates (total field %q):\n%s", a.batch.total.Value(), a.View())
+	}
+	// Now the confirmation is drawn, and tab goes to it.
+	v = a.View()
+	mustContain(t, v, "Type the total of USDT to confirm (0.024)", "tab next")
+	mustNotContain(t, v, "A acknowledge")
+	p.press(tea.KeyTab)
+	p.typ("0.024")
+	if a.batch.focus != 1 || !a.batch.canSend() {
+		t.Fatalf("focus %d, total %q; want the total typed in its field", a.batch.focus, a.batch.total.Value())
+	}
+}
+
+// TestBatchReviewShowsMixinID: a long name with spaces cannot push the
+// verified Mixin ID out of the review table.
+func TestBatchReviewShowsMixinID(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	u := r.srv.AddUser("Alice Ng" + strings.Repeat(" ", 150) + "x")
+	path := writeBatch(t, r, "recipient,asset,amount\n"+u.UserID+",USDT,1\n")
+	_, a := reviewBatch(t, r, path)
+	v := a.View()
+	l := lineWith(v, "Alice Ng")
+	if !strings.Contains(l, u.IdentityNumber) {
+		t.Fatalf("the row does not show the Mixin ID %s: %q\n%s", u.IdentityNumber, l, v)
+	}
+	mustContain(t, v, "MIXIN ID")
+}
+
+// batchEndView is the batch screen's end for a run that ended with p and
+// err, on a reviewed batch.
+func batchEndView(t *testing.T, a *App, p payout.BatchProgress, err error) string {
+	t.Helper()
+	a.batch.mode, a.batch.prog, a.batch.runErr, a.batch.report = bmDone, p, err, ""
+	return flat(a.View())
+}
+
+// TestBatchEndSaysWhatWasPaidNow: "Every row was sent." only when every
+// row was paid now; a run that found every row paid before says that
+// nothing was paid now; refused and in-doubt rows are never hidden behind a
+// tick.
+func TestBatchEndSaysWhatWasPaidNow(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	_, a := reviewBatch(t, r, writeBatch(t, r, batchBody(r)))
+
+	v := batchEndView(t, a, payout.BatchProgress{Total: 20, Found: 20}, nil)
+	mustContain(t, v, "paid now 0 · already paid, found on the server 20", "✓ Nothing was paid now: every row was paid before (20 found on the server).")
+	mustNotContain(t, v, "Every row was sent")
+
+	v = batchEndView(t, a, payout.BatchProgress{Total: 5, Done: 2, Found: 1, Skipped: 2}, nil)
+	mustContain(t, v, "✓ Every row is paid: 2 now, 1 found on the server, 2 done before.")
+	mustNotContain(t, v, "Every row was sent")
+
+	v = batchEndView(t, a, payout.BatchProgress{Total: 3, Done: 2, Failed: 1}, nil)
+	mustContain(t, v, "⚠ Not every row was paid: 1 refused")
+	mustNotContain(t, v, "✓", "Every row was sent")
+
+	v = batchEndView(t, a, payout.BatchProgress{Total: 3, Done: 2, InDoubt: 1}, nil)
+	mustContain(t, v, "Not every row was paid: 1 in doubt")
+	mustNotContain(t, v, "✓", "Every row was sent")
+
+	v = batchEndView(t, a, payout.BatchProgress{Total: 3, Done: 3}, nil)
+	mustContain(t, v, "paid now 3 · refused 0", "✓ Every row was sent.")
+}
+
+// TestBatchStopMessageIsOneSentence: the reason a batch stopped is said
+// once, with its line, and ends with a full stop; advice is not repeated.
+func TestBatchStopMessageIsOneSentence(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	_, a := reviewBatch(t, r, writeBatch(t, r, batchBody(r)))
+	p := payout.BatchProgress{Total: 20, Done: 8}
+
+	doubt := &payout.BatchStopError{Line: 9, Err: fmt.Errorf("%d transfer(s) are still in doubt (the server could not tell: %v); nothing more is sent until they are settled: run the batch again later", 3, errors.New("HTTP 503"))}
+	v := batchEndView(t, a, p, doubt)
+	mustContain(t, v, "The batch stopped at line 9: 3 transfer(s) are still in doubt (the server could not tell: HTTP 503); nothing more is sent until they are settled: run the batch again later.")
+	if n := strings.Count(strings.ToLower(v), "stopped"); n != 1 {
+		t.Errorf("%q is said %d times:\n%s", "stopped", n, v)
+	}
+	mustNotContain(t, v, "Run the same file again once it is fixed")
+
+	pin := &payout.BatchStopError{Line: 4, Err: &mixin.Error{Code: mixin.CodePINIncorrect, Description: "PIN incorrect"}}
+	v = batchEndView(t, a, p, pin)
+	mustContain(t, v, "The batch stopped at line 4: PIN incorrect", "Run the same file again once it is fixed: nothing is paid twice.")
+	if n := strings.Count(strings.ToLower(v), "stopped"); n != 1 {
+		t.Errorf("%q is said %d times:\n%s", "stopped", n, v)
+	}
+
+	cap := &payout.BatchStopError{Line: 12, Err: errors.New("payout: over the daily cap of 3000 USDT")}
+	v = batchEndView(t, a, p, cap)
+	mustContain(t, v, "The batch stopped at line 12: Over the daily cap of 3000 USDT. Run the same file again once it is fixed: nothing is paid twice.")
+
+	stop := &payout.BatchStopError{Line: 9, Err: payout.ErrBatchStopped}
+	v = batchEndView(t, a, p, stop)
+	mustContain(t, v, "Stopped before line 9 (x). Run the same file again to go on")
+	if n := strings.Count(strings.ToLower(v), "stopped"); n != 1 {
+		t.Errorf("%q is said %d times:\n%s", "stopped", n, v)
+	}
+}
+
+// TestBatchShowsPostWindowWait: while the batch waits out a post window,
+// the screen says until when, for which line, and that x stops; a paused
+// batch shows no time left.
+func TestBatchShowsPostWindowWait(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	_, a := reviewBatch(t, r, writeBatch(t, r, batchBody(r)))
+	until := time.Date(2026, 3, 2, 12, 4, 31, 0, time.Local)
+	a.batch.mode, a.batch.ctl = bmRunning, &payout.BatchControl{}
+	a.batch.prog = payout.BatchProgress{Total: 30, Done: 25, InDoubt: 1, WaitUntil: until, WaitLine: 26, Rate: 2, Remaining: 2 * time.Second}
+	v := flat(a.View())
+	mustContain(t, v, "Waiting until 12:04:31: line 26's post may still reach the server; nothing is sent before then (x stops).")
+	mustNotContain(t, v, "time left")
+
+	a.batch.prog.WaitLine = 0
+	mustContain(t, flat(a.View()), "Waiting until 12:04:31: a post of an earlier payout may still reach the server")
+
+	// Paused with rows left: no "time left 0s".
+	a.batch.prog = payout.BatchProgress{Total: 30, Done: 19, Rate: 120, Remaining: 90 * time.Millisecond, Paused: true}
+	v = flat(a.View())
+	mustContain(t, v, "Paused (p resumes)", "left 11")
+	mustNotContain(t, v, "time left", "Waiting")
+	a.batch.prog.Paused = false
+	mustContain(t, flat(a.View()), "time left under 1s")
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
+	"mixdesk/mixin"
 	"mixdesk/payout"
 )
 
@@ -110,18 +112,26 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	}
 
 	// The table: only the rows on screen are read and drawn.
-	const lineW, assetW, amtW, stateW = 6, 6, 18, 9
-	rest := w - lineW - assetW - amtW - stateW - 4
+	// The verified Mixin ID has a column of its own, before the name, so
+	// that no name (however long, however spaced) can hide it or pass for
+	// it.
+	const lineW, idW, assetW, amtW, stateW = 6, 11, 6, 18, 9
+	rest := w - lineW - idW - assetW - amtW - stateW - 4
 	nameW := max(10, rest/2)
 	memoW := max(6, rest-nameW)
-	b.WriteString(st.Label.Render("  "+padRight("LINE", lineW)+padRight("RECIPIENT", nameW)+padRight("ASSET", assetW)+padLeft("AMOUNT", amtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
+	b.WriteString(st.Label.Render("  "+padRight("LINE", lineW)+padRight("MIXIN ID", idW)+padRight("RECIPIENT", nameW)+padRight("ASSET", assetW)+padLeft("AMOUNT", amtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
 	used := lipgloss.Height(b.String())
 	confirmH := 5
 	rows := max(1, height-used-confirmH)
 	for _, it := range bt.Rows(s.top, s.top+rows) {
-		who := clean(it.User.FullName)
+		// Runs of spaces in a name are drawn as one.
+		who := strings.Join(strings.Fields(clean(it.User.FullName)), " ")
 		if who == "" {
 			who = clean(it.Row.Recipient)
+		}
+		id := clean(it.User.IdentityNumber)
+		if id == "" {
+			id = "—"
 		}
 		amt := it.AmountText
 		if amt == "" {
@@ -137,7 +147,7 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 		if it.Already {
 			state = "done before"
 		}
-		line := padRight(itoa(it.Row.Line), lineW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, assetW-1), assetW) +
+		line := padRight(itoa(it.Row.Line), lineW) + padRight(truncate(id, idW-1), idW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, assetW-1), assetW) +
 			padLeft(amt, amtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
 		if p := it.Problem(); p != "" && it.State != payout.ItemDone {
 			line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
@@ -199,32 +209,49 @@ func (s *batchScreen) runView(a *App) string {
 		title = "Batch " + s.b.ID + " finished"
 	}
 	b.WriteString(st.Title.Render(title) + "\n\n")
-	finished := p.Done + p.Failed + p.InDoubt + p.Skipped
+	finished := p.Done + p.Found + p.Failed + p.InDoubt + p.Skipped
 	frac := 0.0
 	if p.Total > 0 {
 		frac = float64(finished) / float64(p.Total)
 	}
 	s.bar.Width = min(60, max(20, w-30))
 	b.WriteString("  " + s.bar.ViewAs(frac) + fmt.Sprintf("  %d / %d", finished, p.Total) + "\n\n")
-	b.WriteString(fmt.Sprintf("  paid %d · refused %d · in doubt %d · done before %d · left %d\n", p.Done, p.Failed, p.InDoubt, p.Skipped, p.Left()))
+	b.WriteString(para(batchCounts(p), w, "  ") + "\n")
 	if s.mode == bmRunning {
+		paused := s.ctl.Paused() || p.Paused
+		waiting := !p.WaitUntil.IsZero()
 		rate := "—"
 		if p.Rate > 0 {
 			rate = fmt.Sprintf("%.1f rows/s", p.Rate)
 		}
-		left := "—"
-		if p.Remaining > 0 {
-			left = p.Remaining.Round(time.Second).String()
+		line := "  rate " + rate
+		// No time left while paused or waiting: the rows left are not
+		// being sent, so any figure would be false.
+		switch {
+		case paused || waiting:
+		case p.Remaining >= time.Second:
+			line += " · time left " + p.Remaining.Round(time.Second).String()
+		case p.Remaining > 0:
+			line += " · time left under 1s"
+		default:
+			line += " · time left —"
 		}
-		b.WriteString(fmt.Sprintf("  rate %s · time left %s", rate, left))
-		if p.Line > 0 {
-			b.WriteString(" · line " + itoa(p.Line))
+		if p.Line > 0 && !waiting {
+			line += " · line " + itoa(p.Line)
 		}
-		b.WriteString("\n\n")
+		b.WriteString(line + "\n\n")
+		if waiting {
+			what := "a post of an earlier payout"
+			if p.WaitLine > 0 {
+				what = "line " + itoa(p.WaitLine) + "'s post"
+			}
+			b.WriteString(st.Warn.Render(para("Waiting until "+p.WaitUntil.Local().Format("15:04:05")+": "+what+
+				" may still reach the server; nothing is sent before then (x stops).", w, "")) + "\n")
+		}
 		switch {
 		case s.ctl.Stopped():
 			b.WriteString(st.Warn.Render("Stopping after the rows already on their way…") + "\n")
-		case s.ctl.Paused() || p.Paused:
+		case paused:
 			b.WriteString(st.Warn.Render("Paused (p resumes). Rows on their way finish first.") + "\n")
 		}
 		return b.String()
@@ -232,16 +259,112 @@ func (s *batchScreen) runView(a *App) string {
 	b.WriteString("\n")
 	switch {
 	case s.runErr == nil:
-		b.WriteString(st.Good.Render("✓ Every row was sent.") + "\n")
-	case errors.Is(s.runErr, payout.ErrBatchStopped):
-		b.WriteString(st.Warn.Render(para("Stopped: "+explain(s.runErr)+" Run the same file again to go on: rows done are skipped, rows in doubt are settled first.", w, "")) + "\n")
+		b.WriteString(batchEnd(st, p, w) + "\n")
+	case errors.Is(s.runErr, payout.ErrBatchStopped) || errors.Is(s.runErr, context.Canceled):
+		where := "Stopped"
+		var se *payout.BatchStopError
+		if errors.As(s.runErr, &se) && se.Line > 0 {
+			where += " before line " + itoa(se.Line)
+		}
+		b.WriteString(st.Warn.Render(para(where+" (x). Run the same file again to go on: rows done are skipped, rows in doubt are settled first.", w, "")) + "\n")
 	default:
-		b.WriteString(st.Error.Render(para("The batch stopped: "+explain(s.runErr)+" Run the same file again once it is fixed: nothing is paid twice.", w, "")) + "\n")
+		b.WriteString(st.Error.Render(para(batchStopped(s.runErr), w, "")) + "\n")
 	}
 	if s.report != "" {
-		b.WriteString("\n" + para("Report: "+s.report+" (every row with its trace, state and snapshot id or error).", w, "") + "\n")
+		b.WriteString("\n" + para("Report: "+s.report+" (every row with its trace, state and snapshot id or error, and when it was paid).", w, "") + "\n")
 	} else if s.reportEr != "" {
 		b.WriteString("\n" + st.Error.Render("The report was not written: "+s.reportEr) + "\n")
 	}
 	return b.String()
+}
+
+// batchCounts is the progress in words: rows paid now apart from rows the
+// server already had (paid before) and rows the journal had done.
+func batchCounts(p payout.BatchProgress) string {
+	parts := []string{"paid now " + itoa(p.Done)}
+	if p.Found > 0 {
+		parts = append(parts, "already paid, found on the server "+itoa(p.Found))
+	}
+	parts = append(parts, "refused "+itoa(p.Failed), "in doubt "+itoa(p.InDoubt), "done before "+itoa(p.Skipped), "left "+itoa(p.Left()))
+	return strings.Join(parts, " · ")
+}
+
+// batchEnd is the last word of a run that went to its end. It claims that
+// every row was sent only when each was paid now, and says so when nothing
+// moved.
+func batchEnd(st Styles, p payout.BatchProgress, w int) string {
+	before := p.Found + p.Skipped
+	switch {
+	case p.Failed > 0 || p.InDoubt > 0:
+		var what []string
+		if p.Failed > 0 {
+			what = append(what, itoa(p.Failed)+" refused")
+		}
+		if p.InDoubt > 0 {
+			what = append(what, itoa(p.InDoubt)+" in doubt")
+		}
+		return st.Warn.Render(para("⚠ Not every row was paid: "+strings.Join(what, ", ")+" (the report says why). Rows in doubt are settled by their trace before anything else is sent; running the same file again tries the refused rows again and never pays a row twice.", w, ""))
+	case p.Done == 0 && before > 0:
+		return st.Good.Render(para("✓ Nothing was paid now: every row was paid before ("+paidBefore(p)+").", w, ""))
+	case before > 0:
+		return st.Good.Render(para("✓ Every row is paid: "+itoa(p.Done)+" now, "+paidBefore(p)+".", w, ""))
+	}
+	return st.Good.Render("✓ Every row was sent.")
+}
+
+// paidBefore words the rows paid before this run.
+func paidBefore(p payout.BatchProgress) string {
+	var parts []string
+	if p.Found > 0 {
+		parts = append(parts, itoa(p.Found)+" found on the server")
+	}
+	if p.Skipped > 0 {
+		parts = append(parts, itoa(p.Skipped)+" done before")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// batchStopped is why a batch stopped, in one sentence with its full stop,
+// and what to do when the reason does not say it already.
+func batchStopped(err error) string {
+	head, cause := "The batch stopped", err
+	var se *payout.BatchStopError
+	if errors.As(err, &se) {
+		if se.Line > 0 {
+			head += " at line " + itoa(se.Line)
+		}
+		cause = se.Err
+	}
+	reason := stopReason(cause)
+	if !strings.HasSuffix(reason, ".") && !strings.HasSuffix(reason, "!") && !strings.HasSuffix(reason, "?") {
+		reason += "."
+	}
+	msg := head + ": " + reason
+	if !strings.Contains(strings.ToLower(reason), "again") {
+		msg += " Run the same file again once it is fixed: nothing is paid twice."
+	}
+	return msg
+}
+
+// stopReason is the cause of a stop for the operator: the server's answers
+// as explain words them, anything else whole (not cut as explain cuts
+// long text), without package prefixes.
+func stopReason(err error) string {
+	if err == nil {
+		return "no reason was given"
+	}
+	var (
+		fe *mixin.FieldError
+		me *mixin.Error
+		se *mixin.ServerError
+		te *mixin.TransportError
+	)
+	if errors.As(err, &fe) || errors.As(err, &me) || errors.As(err, &se) || errors.As(err, &te) {
+		return explain(err)
+	}
+	msg := strings.Join(strings.Fields(err.Error()), " ")
+	for _, p := range []string{"payout: ", "mixin: ", "journal: "} {
+		msg = strings.ReplaceAll(msg, p, "")
+	}
+	return clean(capitalize(msg))
 }
