@@ -101,6 +101,9 @@ func (s *setupScreen) keys() []key.Binding {
 	if s.focus == sfSubmit {
 		ks = []key.Binding{s.kSubmit, s.kPrev}
 	}
+	if s.focus == sfKey && openPEM(s.value(sfKey)) {
+		ks = []key.Binding{bind([]string{"enter"}, "enter", "next line of the key"), bind([]string{"tab"}, "tab", "next field"), s.kPrev}
+	}
 	if s.canCancel {
 		ks = append(ks, s.kBack)
 	}
@@ -220,6 +223,18 @@ func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		if s.busy != "" {
 			return nil // one check at a time; the form is frozen meanwhile
 		}
+		if msg.Type == tea.KeyRunes {
+			// Text, pasted or typed, even when it spells a key's name
+			// ("up", "tab"): a terminal without bracketed paste sends a
+			// paste as runs of runes.
+			return s.edit(msg)
+		}
+		if s.pemLineBreak(msg) {
+			// A PEM key pasted by a terminal without bracketed paste: its
+			// line breaks arrive as Enter. Inside an unfinished PEM block
+			// they are the key's, so the whole key stays in its field.
+			return s.edit(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\n'}})
+		}
 		switch msg.String() {
 		case "esc":
 			if s.canCancel && a.conn != nil {
@@ -245,19 +260,7 @@ func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 				return nil
 			}
 		}
-		if s.focus < sfKeep {
-			var cmd tea.Cmd
-			before := s.inputs[s.focus].Value()
-			s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
-			if s.inputs[s.focus].Value() != before {
-				s.errs[s.focus] = ""
-				if s.focus == sfName {
-					s.exists, s.overwrite = false, false
-				}
-			}
-			return cmd
-		}
-		return nil
+		return s.edit(msg)
 	}
 	if s.focus < sfKeep {
 		var cmd tea.Cmd
@@ -265,6 +268,56 @@ func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// edit hands a key to the focused text field; an edit clears the field's
+// error.
+func (s *setupScreen) edit(msg tea.KeyMsg) tea.Cmd {
+	if s.focus >= sfKeep {
+		return nil
+	}
+	var cmd tea.Cmd
+	in := &s.inputs[s.focus]
+	before := in.Value()
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 {
+		// A run of runes is inserted as text at the cursor: the field's
+		// own key map would take one that spells "up" or "down" for a key.
+		v := []rune(before)
+		pos := in.Position()
+		tail := len(v) - pos
+		in.SetValue(string(v[:pos]) + string(msg.Runes) + string(v[pos:]))
+		in.SetCursor(max(0, len([]rune(in.Value()))-tail))
+	} else {
+		*in, cmd = in.Update(msg)
+	}
+	if in.Value() != before {
+		s.errs[s.focus] = ""
+		if s.focus == sfName {
+			s.exists, s.overwrite = false, false
+		}
+	}
+	return cmd
+}
+
+// pemLineBreak reports whether k is a line break inside a PEM key being
+// pasted into the private key field: Enter (or ctrl+j, a bare line feed)
+// while the field holds a BEGIN line and no END line after it. The field
+// keeps the break as a space, which the key's parser reads as the break it
+// was.
+func (s *setupScreen) pemLineBreak(k tea.KeyMsg) bool {
+	return s.focus == sfKey && !k.Alt && (k.Type == tea.KeyEnter || k.Type == tea.KeyCtrlJ) && openPEM(s.value(sfKey))
+}
+
+// openPEM reports whether v holds the start of a PEM block and not yet its
+// end: a BEGIN line with no complete END line after it.
+func openPEM(v string) bool {
+	const begin, end, dashes = "-----BEGIN ", "-----END ", "-----"
+	i := strings.LastIndex(v, begin)
+	if i < 0 {
+		return false
+	}
+	j := strings.Index(v[i:], end)
+	return j < 0 || !strings.Contains(v[i+j+len(end):], dashes)
 }
 
 // submit checks the credentials against the API (GET /me with the signed

@@ -196,3 +196,100 @@ func TestSetupPINsDifferIsCaughtLocally(t *testing.T) {
 	}
 	storedNothing(t, r)
 }
+
+// pasteRaw sends text as a terminal without bracketed paste sends a paste:
+// each line's characters as one run of runes, each line break as Enter.
+func pasteRaw(f *flow, text string) {
+	for i, line := range strings.Split(text, "\n") {
+		if i > 0 {
+			f.press(tea.KeyEnter)
+		}
+		if line != "" {
+			f.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(line)})
+		}
+	}
+}
+
+// TestSetupPEMPastedWithoutBracketedPaste: a multi-line PEM key pasted by a
+// terminal without bracketed paste stays whole in the private key field
+// (its line breaks do not move the focus on), the Enter after its END line
+// moves on, and the session is saved with that key.
+func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	c, _, err := r.srv.NewAppSession("RSA Desk", mixin.KeyRSA, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(strings.TrimSpace(c.PrivateKey), "\n"); n < 3 {
+		t.Fatalf("the RSA key has %d line breaks; the test needs a multi-line PEM", n)
+	}
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+	f.typ(c.ClientID)
+	f.press(tea.KeyTab)
+	f.typ(c.SessionID)
+	f.press(tea.KeyTab)
+	f.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("-----BEGIN RSA PRIVATE KEY-----")})
+	f.press(tea.KeyEnter)
+	var focus sField
+	var help string
+	f.probe(func(a *App) { focus, help = a.setup.focus, a.View() })
+	if focus != sfKey {
+		t.Fatalf("Enter after the BEGIN line moved the focus to %s", setupLabels[focus])
+	}
+	mustContain(t, help, "enter next line of the key", "tab next field")
+	// The rest of the key, as the terminal sends it; the paste ends with a
+	// line break, which moves on to the PIN token.
+	pasteRaw(f, strings.TrimPrefix(strings.TrimRight(c.PrivateKey, "\n"), "-----BEGIN RSA PRIVATE KEY-----\n")+"\n")
+	f.probe(func(a *App) { focus = a.setup.focus })
+	if focus != sfToken {
+		t.Fatalf("after the key the focus is on %s, want %s", setupLabels[focus], setupLabels[sfToken])
+	}
+	for _, v := range []string{c.PINToken, c.PIN, c.PIN} {
+		f.typ(v)
+		f.press(tea.KeyTab)
+	}
+	f.press(tea.KeyTab)
+	var fields [sfCount]string
+	f.probe(func(a *App) {
+		for i := sfName; i <= sfPIN2; i++ {
+			fields[i] = a.setup.value(i)
+		}
+	})
+	if fields[sfClient] != c.ClientID || fields[sfSession] != c.SessionID || fields[sfToken] != c.PINToken || fields[sfPIN] != c.PIN {
+		t.Fatalf("the key spread over other fields: client %q session %q token %d chars", fields[sfClient], fields[sfSession], len(fields[sfToken]))
+	}
+	if got := strings.Join(strings.Fields(fields[sfKey]), ""); got != strings.Join(strings.Fields(c.PrivateKey), "") {
+		t.Fatalf("the key field holds %d characters, not the whole key", len(fields[sfKey]))
+	}
+	f.press(tea.KeyEnter)
+	f.waitHome()
+	a := f.final()
+	if a.screen != screenHome {
+		t.Fatalf("screen %v:\n%s", a.screen, a.View())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := r.store.Load(ctx, profileName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ClientID != c.ClientID {
+		t.Fatalf("stored client %s, want %s", p.ClientID, c.ClientID)
+	}
+}
+
+// TestSetupRunesSpellingAKeyAreText: a run of runes that spells a key's name
+// (as a paste may be cut by the terminal) is text for the field, not a key.
+func TestSetupRunesSpellingAKeyAreText(t *testing.T) {
+	t.Parallel()
+	s := newSetupScreen("", true)
+	a := &App{}
+	for _, w := range []string{"up", "tab", "down", "enter"} {
+		s.update(a, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(w)})
+	}
+	if s.focus != sfClient || s.value(sfClient) != "uptabdownenter" {
+		t.Fatalf("focus %s, client id %q", setupLabels[s.focus], s.value(sfClient))
+	}
+}
