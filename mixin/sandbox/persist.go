@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
@@ -8,8 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	mrand "math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -348,4 +352,71 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// SaveFile writes the state (Save) to the file at path, whole or not at
+// all: into a new file of a random name in the same directory, created
+// exclusively (O_EXCL, mode 0600: nothing planted there is followed or
+// reused), synced, then renamed over path. A path that exists and is not a
+// regular file (a symbolic link, a directory) is refused: the sandbox's
+// keys are never written through a link.
+func (s *Server) SaveFile(path string) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("sandbox: %s is not a regular file (a link?); move it away", path)
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		return err
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(buf.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("sandbox: saving the world: %w", err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // the rename is durable with its directory
+		_ = d.Close()
+	}
+	return nil
+}
+
+// LoadFile reads a state SaveFile wrote (see Load). A path that is not a
+// regular file, a symbolic link included, is refused.
+func LoadFile(path string, opts Options) (*Server, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("sandbox: %s is not a regular file (a link?); move it away", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
+		return nil, fmt.Errorf("sandbox: %s changed while it was opened", path)
+	}
+	return Load(f, opts)
 }
