@@ -6,9 +6,15 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
 )
 
 // AssetLimit is the caps of one asset, as decimal strings in the asset's
@@ -183,6 +189,9 @@ func LoadPolicy(path, profile string) (Policy, error) {
 		}
 		return Policy{}, cfgErr(0, "%v", err)
 	}
+	if pe := capsProblem(string(data), cf); pe != nil {
+		return Policy{}, cfgErr(pe.line, "%s", pe.reason)
+	}
 	pol := cf.top.apply(DefaultPolicy())
 	if profile != "" {
 		if s, ok := cf.profiles[profile]; ok {
@@ -284,4 +293,75 @@ func (s settings) apply(p Policy) Policy {
 		p.Limits = merged
 	}
 	return p
+}
+
+// capsProblem refuses an asset whose daily cap is lower than its
+// per-transfer cap, in the top level or in any profile's table (each
+// asset's table stands alone: a profile's replaces the top level's, so the
+// pair is checked where it is written). Such a pair is a typing mistake:
+// one payout could move more than a whole day may. The problem is placed
+// at the daily key's line.
+func capsProblem(data string, cf *configFile) *posError {
+	check := func(at toml.Key, limits map[string]AssetLimit) *posError {
+		for _, id := range sortedKeys(limits) {
+			lim := limits[id]
+			if lim.Daily == "" || lim.PerTransfer == "" {
+				continue
+			}
+			daily, derr := decimal.NewFromString(lim.Daily)
+			per, perr := decimal.NewFromString(lim.PerTransfer)
+			if derr != nil || perr != nil || !daily.LessThan(per) {
+				continue
+			}
+			return &posError{line: capLine(data, at, id), reason: fmt.Sprintf(
+				"%s: asset %s has a daily cap of %s, lower than its per-transfer cap of %s (one payout could move more than a day may); make %s at least %s",
+				append(slices.Clone(at), keyLimits), id, GroupDigits(lim.Daily), GroupDigits(lim.PerTransfer), keyDaily, keyPerTransfer)}
+		}
+		return nil
+	}
+	if pe := check(nil, cf.top.limits); pe != nil {
+		return pe
+	}
+	for _, name := range sortedKeys(cf.profiles) {
+		if pe := check(toml.Key{keyProfiles, name}, cf.profiles[name].limits); pe != nil {
+			return pe
+		}
+	}
+	return nil
+}
+
+// capLine is the line of the daily cap of asset id (canonical) in the
+// settings table at (nil for the top level), 0 when it cannot be found.
+// It decodes the file again: it runs only for a problem.
+func capLine(data string, at toml.Key, id string) int {
+	var root map[string]toml.Primitive
+	md, err := toml.Decode(data, &root)
+	if err != nil {
+		return 0
+	}
+	r := newConfigReader(md)
+	t := root
+	path := append(slices.Clone(at), keyLimits)
+	for i, k := range path {
+		prim, ok := t[k]
+		if !ok {
+			return 0
+		}
+		if t, err = r.table(path[:i+1], prim); err != nil {
+			return 0
+		}
+	}
+	for k, prim := range t {
+		if got, err := mixin.ParseUUID(mixin.FieldAsset, k); err != nil || got != id {
+			continue
+		}
+		caps, err := r.table(append(slices.Clone(path), k), prim)
+		if err != nil {
+			return 0
+		}
+		if daily, ok := caps[keyDaily]; ok {
+			return r.lineOf(daily)
+		}
+	}
+	return 0
 }

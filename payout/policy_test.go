@@ -176,6 +176,12 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"profiles in a profile", "[profiles.a.profiles.b]\nidle_lock = \"1m\"\n", 1, "nested"},
 		{"first problem in the file", "idle_lock = \"-1m\"\nlarge_usd = \"x\"\n", 1, "idle_lock"},
 		{"not UTF-8", "large_usd = \"1\"\n# \xff\n", 2, "UTF-8"},
+		{"daily cap under the per-transfer cap", "[limits.\"" + u + "\"]\nper_transfer = \"5000\"\ndaily = \"1000\"\n", 3,
+			"limits: asset " + u + " has a daily cap of 1,000, lower than its per-transfer cap of 5,000"},
+		{"daily cap under the per-transfer cap, key in upper case", "[limits]\n\"" + strings.ToUpper(u) + "\" = { daily = \"1\", per_transfer = \"1.5\" }\n", 2,
+			"make daily at least per_transfer"},
+		{"daily cap under the per-transfer cap in a profile", "[limits.\"" + u + "\"]\nper_transfer = \"50\"\n[profiles.z.limits.\"" + u + "\"]\nper_transfer = \"50\"\n\ndaily = \"49.99999999\"\n", 6,
+			"profiles.z.limits: asset " + u + " has a daily cap of 49.99999999, lower than its per-transfer cap of 50"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -285,5 +291,17 @@ func TestLoadPolicyRefusesDeepNesting(t *testing.T) {
 	}
 	if _, err := LoadPolicy(path, "payroll"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestLoadPolicyDailyCapEqualToPerTransfer: a daily cap equal to the
+// per-transfer cap is a real policy (one payout a day at most) and is
+// taken.
+func TestLoadPolicyDailyCapEqualToPerTransfer(t *testing.T) {
+	const u = "4d8c508b-91c5-375b-92b0-ee702ed2dac5"
+	path := writeConfig(t, "[limits.\""+u+"\"]\nper_transfer = \"500\"\ndaily = \"500.0\"\n")
+	p, err := LoadPolicy(path, "")
+	if err != nil || p.Limits[u].Daily != "500" || p.Limits[u].PerTransfer != "500" {
+		t.Fatalf("LoadPolicy = %+v, %v", p, err)
 	}
 }
