@@ -276,15 +276,12 @@ func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 			}
 			return s.setFocus(f)
 		case "up":
-			if s.focus == 0 {
-				s.top = max(0, s.top-1)
-				return nil
-			}
+			// The table scrolls whatever has the focus, as the help says.
+			s.top = max(0, s.top-1)
+			return nil
 		case "down":
-			if s.focus == 0 {
-				s.top = min(max(0, s.b.Len()-1), s.top+1)
-				return nil
-			}
+			s.top = min(max(0, s.b.Len()-1), s.top+1)
+			return nil
 		case "pgdown":
 			s.top = min(max(0, s.b.Len()-1), s.top+10)
 			return nil

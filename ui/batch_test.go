@@ -222,6 +222,11 @@ func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
 	if a.batch.focus != 1 || !a.batch.canSend() {
 		t.Fatalf("focus %d, total %q; want the total typed in its field", a.batch.focus, a.batch.total.Value())
 	}
+	// ↑/↓ scroll the table, as the help says, wherever the focus is.
+	p.press(tea.KeyDown)
+	if a.batch.top != 1 {
+		t.Fatalf("↓ in the total field did not scroll: top %d", a.batch.top)
+	}
 }
 
 // TestBatchReviewShowsMixinID: a long name with spaces cannot push the
