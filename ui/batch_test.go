@@ -1,17 +1,21 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/keystore"
 	"mixdesk/mixin"
+	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
 )
 
@@ -341,4 +345,68 @@ func TestBatchShowsPostWindowWait(t *testing.T) {
 	mustNotContain(t, v, "time left", "Waiting")
 	a.batch.prog.Paused = false
 	mustContain(t, flat(a.View()), "time left under 1s")
+}
+
+// TestBatchRerunOfPaidFileSaysNothingWasPaid: a file paid an hour ago (from
+// another data directory: this console's journal knows nothing of it) is
+// run again. The server answers every post with the transfer its trace
+// paid then, and the screen and the report say that nothing was paid now.
+func TestBatchRerunOfPaidFileSaysNothingWasPaid(t *testing.T) {
+	t.Parallel()
+	// The sandbox's clock is behind the real one by offset: an hour while
+	// the file is paid (the sandbox's times never go back), none after.
+	var offset atomic.Int64
+	offset.Store(int64(-time.Hour))
+	r := newRig(t, rigOpts{})
+	srv, w, err := sandbox.NewWorld(sandbox.Options{Seed: testSeed + 1, Operator: sandbox.SessionOptions{Kind: mixin.KeyEd25519},
+		Now: func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.srv, r.world, r.op, r.rcpt = srv, w, w.OperatorUser.UserID, w.Users[0]
+	r.calls.next = srv
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := r.store.Save(ctx, profileName, keystore.Profile{Credentials: w.Operator, KeepPIN: true}, true); err != nil {
+		t.Fatal(err)
+	}
+	body := "recipient,asset,amount,memo\n" +
+		w.Users[0].UserID + "," + usdtID + ",12.5,November\n" +
+		w.Users[1].UserID + "," + usdtID + ",7,November\n"
+	path := writeBatch(t, r, body)
+
+	// Paid an hour ago, under the traces this file gives its rows.
+	f, err := payout.ParseBatchFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range f.Rows {
+		in := mixin.TransferInput{AssetID: row.Asset, OpponentID: row.Recipient, Amount: row.Amount, Memo: row.Memo,
+			TraceID: payout.BatchTrace(f.ID, row.Key, 0)}
+		if _, err := srv.Transfer(r.op, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	offset.Store(0)
+	ledger := len(srv.Ledger())
+
+	p, a := reviewBatch(t, r, path)
+	mustContain(t, a.View(), "2 rows: 2 to pay")
+	p.press(tea.KeyTab)
+	p.typ("19.5")
+	p.press(tea.KeyTab, tea.KeyEnter)
+	p.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
+	v := flat(a.View())
+	mustContain(t, v, "paid now 0 · already paid, found on the server 2", "✓ Nothing was paid now: every row was paid before (2 found on the server).")
+	mustNotContain(t, v, "Every row was sent")
+	if n := len(srv.Ledger()); n != ledger {
+		t.Fatalf("the re-run moved money: %d transfers, %d before", n, ledger)
+	}
+	report, err := os.ReadFile(a.batch.report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(report), ",done,"); n != 2 || strings.Count(string(report), payout.ReportPaidFound) != 2 {
+		t.Fatalf("report:\n%s", report)
+	}
 }
