@@ -512,7 +512,12 @@ func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) in
 		path = payout.JournalPath(dataDir, profile)
 	}
 
-	rep, err := payout.VerifyFile(path)
+	// verify needs the verdict only: CheckFile keeps no record.
+	check := payout.VerifyFile
+	if cmd == "verify" {
+		check = payout.CheckFile
+	}
+	rep, err := check(path)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		fmt.Fprintf(stderr, "mixdesk journal: there is no journal at %s (no payout was recorded there; check --profile and --data-dir)\n", path)
