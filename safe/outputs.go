@@ -1,0 +1,247 @@
+package safe
+
+import (
+	"cmp"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/MixinNetwork/mixin/common"
+	"github.com/MixinNetwork/mixin/crypto"
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// Output states (docs/safe-api.md §3.1).
+const (
+	StateUnspent = "unspent"
+	StateSigned  = "signed"
+	StateSpent   = "spent"
+)
+
+// MaxInputs is the most inputs one kernel transaction may have
+// (common.SliceCountLimit; kernel common/validation.go).
+const MaxInputs = common.SliceCountLimit
+
+// maxInputIndex is the largest output index the kernel encodes in an input
+// (kernel common/encoding.go EncodeInput panics above it).
+const maxInputIndex = 1024
+
+// Output is one transaction output of the wallet as GET /safe/outputs lists
+// it (docs/safe-api.md §3.1). Amount is a decimal string as sent.
+type Output struct {
+	OutputID           string    `json:"output_id"`
+	TransactionHash    string    `json:"transaction_hash"`
+	OutputIndex        uint      `json:"output_index"`
+	AssetID            string    `json:"asset_id"`
+	KernelAssetID      string    `json:"kernel_asset_id"`
+	Amount             string    `json:"amount"`
+	Mask               string    `json:"mask"`
+	Keys               []string  `json:"keys"`
+	Receivers          []string  `json:"receivers"`
+	ReceiversHash      string    `json:"receivers_hash"`
+	ReceiversThreshold int       `json:"receivers_threshold"`
+	Senders            []string  `json:"senders,omitempty"`
+	Extra              string    `json:"extra"`
+	State              string    `json:"state"`
+	Sequence           int64     `json:"sequence"`
+	SignedBy           string    `json:"signed_by,omitempty"`
+	InscriptionHash    string    `json:"inscription_hash,omitempty"`
+	RequestID          string    `json:"request_id,omitempty"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
+}
+
+// Ref names the output as a kernel input: "<transaction hash>:<index>".
+// Payouts in flight hold outputs by this name.
+func (o *Output) Ref() string {
+	return strings.ToLower(o.TransactionHash) + ":" + strconv.FormatUint(uint64(o.OutputIndex), 10)
+}
+
+// spendable is an output checked for spending by owner: its kernel input,
+// amount and the one-time key its signature must verify against.
+type spendable struct {
+	hash   crypto.Hash
+	index  uint
+	amount decimal.Decimal
+	key    crypto.Key
+}
+
+// spendable checks that the output can be an input of a payment of assetID
+// by owner: unspent, of that asset, owned 1-of-1 by owner, no inscription,
+// a well-formed hash, index, amount, mask and key. The reason names what is
+// wrong, for a broken answer.
+func (o *Output) spendable(owner, assetID string) (spendable, error) {
+	var s spendable
+	bad := func(format string, a ...any) (spendable, error) {
+		return s, fmt.Errorf("output %s: %s", o.Ref(), fmt.Sprintf(format, a...))
+	}
+	switch {
+	case o.State != StateUnspent:
+		return bad("state %q, not unspent", mixin.DisplayText(o.State))
+	case o.AssetID != assetID:
+		return bad("of another asset")
+	case o.KernelAssetID != "" && !strings.EqualFold(o.KernelAssetID, KernelAssetID(assetID).String()):
+		return bad("kernel asset id does not match its asset")
+	case o.InscriptionHash != "":
+		return bad("an inscription")
+	case o.ReceiversThreshold != 1 || len(o.Receivers) != 1 || o.Receivers[0] != owner:
+		return bad("not owned 1-of-1 by this wallet")
+	case len(o.Keys) != 1:
+		return bad("has %d keys, not 1", len(o.Keys))
+	case o.OutputIndex > maxInputIndex:
+		return bad("index above %d", maxInputIndex)
+	}
+	h, err := hexKey(o.TransactionHash)
+	if err != nil {
+		return bad("transaction hash %s", err)
+	}
+	if _, err := pointKey(o.Mask); err != nil {
+		return bad("mask %s", err)
+	}
+	k, err := pointKey(o.Keys[0])
+	if err != nil {
+		return bad("key %s", err)
+	}
+	amt, _, err := mixin.ParseAmount(o.Amount)
+	if err != nil {
+		return bad("amount is not a positive decimal of at most 8 places")
+	}
+	return spendable{hash: crypto.Hash(h), index: o.OutputIndex, amount: amt, key: k}, nil
+}
+
+// Selection is the outputs chosen to pay an amount, oldest first, and what
+// is left over as change.
+type Selection struct {
+	Inputs []Output
+	Total  string // Σ inputs, canonical decimal
+	Change string // Total − amount; "0" when exact
+}
+
+// InsufficientError: the unspent outputs of the asset, less those held by
+// payouts not yet settled, do not cover the amount. Nothing was sent.
+type InsufficientError struct {
+	AssetID   string
+	Amount    string // asked
+	Available string // Σ spendable outputs not held
+	Held      string // Σ spendable outputs held by payouts in flight
+}
+
+func (e *InsufficientError) Error() string {
+	s := fmt.Sprintf("safe: insufficient outputs: %s asked, %s spendable", e.Amount, e.Available)
+	if e.Held != "0" {
+		s += fmt.Sprintf(" (%s more held by payouts not yet settled)", e.Held)
+	}
+	return s
+}
+
+// TooManyInputsError: covering the amount needs more outputs than one
+// transaction may spend. Nothing was sent; the wallet must be consolidated.
+type TooManyInputsError struct {
+	Needed, Max int
+}
+
+func (e *TooManyInputsError) Error() string {
+	return fmt.Sprintf("safe: the amount needs %d outputs, more than the %d one transaction may spend; consolidate the wallet first", e.Needed, e.Max)
+}
+
+type candidate struct {
+	out Output
+	in  spendable
+}
+
+// SelectOutputs chooses unspent outputs of assetID owned by owner to cover
+// amount (docs/safe-api.md §4.1): oldest sequence first, at most maxInputs
+// (0 or more than MaxInputs means MaxInputs); when the oldest ones need too
+// many, the largest ones are taken instead. Outputs whose Ref is in held
+// (payouts in flight) are never chosen; outputs that are not spendable
+// (other asset, not unspent, inscriptions, malformed) are skipped, and a
+// repeated output counts once. amount must be a valid amount.
+func SelectOutputs(outputs []Output, owner, assetID, amount string, held map[string]bool, maxInputs int) (*Selection, error) {
+	want, canon, err := mixin.ParseAmount(amount)
+	if err != nil {
+		return nil, err
+	}
+	if maxInputs <= 0 || maxInputs > MaxInputs {
+		maxInputs = MaxInputs
+	}
+	seen := make(map[string]bool, len(outputs))
+	var cands []candidate
+	available, heldSum := decimal.Zero, decimal.Zero
+	for i := range outputs {
+		o := &outputs[i]
+		ref := o.Ref()
+		if seen[ref] {
+			continue
+		}
+		in, err := o.spendable(owner, assetID)
+		if err != nil {
+			continue
+		}
+		seen[ref] = true
+		if held[ref] {
+			heldSum = heldSum.Add(in.amount)
+			continue
+		}
+		available = available.Add(in.amount)
+		cands = append(cands, candidate{*o, in})
+	}
+	if available.LessThan(want) {
+		return nil, &InsufficientError{AssetID: assetID, Amount: canon, Available: available.String(), Held: heldSum.String()}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(a.out.Sequence, b.out.Sequence) })
+	chosen, total := cover(cands, want)
+	if len(chosen) > maxInputs {
+		largest := slices.Clone(cands)
+		slices.SortStableFunc(largest, func(a, b candidate) int { return b.in.amount.Cmp(a.in.amount) })
+		chosen, total = cover(largest, want)
+		if len(chosen) > maxInputs {
+			return nil, &TooManyInputsError{Needed: len(chosen), Max: maxInputs}
+		}
+		slices.SortStableFunc(chosen, func(a, b candidate) int { return cmp.Compare(a.out.Sequence, b.out.Sequence) })
+	}
+	sel := &Selection{Total: total.String(), Change: total.Sub(want).String()}
+	for _, c := range chosen {
+		sel.Inputs = append(sel.Inputs, c.out)
+	}
+	return sel, nil
+}
+
+// cover takes candidates in order until their sum reaches want.
+func cover(cands []candidate, want decimal.Decimal) ([]candidate, decimal.Decimal) {
+	total := decimal.Zero
+	for i, c := range cands {
+		total = total.Add(c.in.amount)
+		if total.GreaterThanOrEqual(want) {
+			return cands[:i+1], total
+		}
+	}
+	return cands, total
+}
+
+// hexKey decodes 64 hex characters.
+func hexKey(s string) ([32]byte, error) {
+	var k [32]byte
+	if len(s) != 64 || !isHex(s) {
+		return k, fmt.Errorf("is not 64 hex characters")
+	}
+	_, _ = hex.Decode(k[:], []byte(s))
+	return k, nil
+}
+
+// pointKey decodes a public key and checks that it is a curve point.
+func pointKey(s string) (crypto.Key, error) {
+	b, err := hexKey(s)
+	if err != nil {
+		return crypto.Key{}, err
+	}
+	k := crypto.Key(b)
+	if !k.CheckKey() {
+		return k, fmt.Errorf("is not a valid public key")
+	}
+	return k, nil
+}
