@@ -10,6 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"mixdesk/mixin"
 )
 
 // csvHeader is the first line of a history export.
@@ -64,11 +68,18 @@ type CSVRow struct {
 // name give an asset's symbol and a counterparty's name; either may be nil
 // (the column is left empty).
 //
+// # Terminal safety
+//
+// Every text cell is made display-safe first (mixin.DisplayText: no escape
+// sequences, control, invisible or direction-changing characters), so that
+// showing the file in a terminal replays nothing. Tabs and line breaks in
+// a cell become spaces.
+//
 // # Spreadsheet formulas
 //
-// A text cell that starts with = + - @ a tab or a carriage return would be
-// run as a formula by a spreadsheet, so it is written with a leading
-// apostrophe ('), which spreadsheets show as "this is text" and hide; a cell
+// A text cell that starts with = + - @ (or a full-width form of them), a
+// space or a line break could be run as a formula by a spreadsheet, so it
+// is written with a leading apostrophe ('), which spreadsheets show as "this is text" and hide; a cell
 // that itself starts with an apostrophe gets one more, so ReadCSV can take
 // exactly one off and give back the text. The amount column is the
 // exception: it is always a plain decimal number ("-12.5"), which a
@@ -90,20 +101,20 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 		}
 		rec[colAsset] = ""
 		if symbol != nil {
-			rec[colAsset] = csvTextCell(symbol(r.AssetID))
+			rec[colAsset] = CSVText(symbol(r.AssetID))
 		}
-		rec[colAssetID] = csvTextCell(r.AssetID)
+		rec[colAssetID] = CSVText(r.AssetID)
 		rec[colAmount] = r.Amount.String()
 		rec[colCounterparty] = ""
 		if name != nil {
-			rec[colCounterparty] = csvTextCell(name(r.OpponentID))
+			rec[colCounterparty] = CSVText(name(r.OpponentID))
 		}
-		rec[colCounterpartyID] = csvTextCell(r.OpponentID)
-		rec[colMemo] = csvTextCell(r.Memo)
-		rec[colTrace] = csvTextCell(r.TraceID)
-		rec[colSnapshot] = csvTextCell(r.SnapshotID)
-		rec[colState] = csvTextCell(string(r.State))
-		rec[colClosing] = csvTextCell(r.Closing)
+		rec[colCounterpartyID] = CSVText(r.OpponentID)
+		rec[colMemo] = CSVText(r.Memo)
+		rec[colTrace] = CSVText(r.TraceID)
+		rec[colSnapshot] = CSVText(r.SnapshotID)
+		rec[colState] = CSVText(string(r.State))
+		rec[colClosing] = CSVText(r.Closing)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("payout: writing the export: %w", err)
 		}
@@ -115,14 +126,31 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 	return nil
 }
 
+// CSVText is a text cell of an export (history, journal, batch report): the
+// text made display-safe by mixin.DisplayText, since a terminal may show
+// the file later (cat, less), and then protected from being taken for a
+// spreadsheet formula (csvTextCell). Every text cell of every export goes
+// through it.
+func CSVText(s string) string { return csvTextCell(mixin.DisplayText(s)) }
+
 // csvTextCell protects a text cell from being taken for a formula (see
-// WriteCSV).
+// WriteCSV): a cell that starts with = + - @ (or their full-width forms,
+// which some spreadsheets read alike), an apostrophe, or any space or line
+// break (which a spreadsheet may trim before it looks for a formula) gets
+// a leading apostrophe.
 func csvTextCell(s string) string {
 	if s == "" {
 		return s
 	}
 	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r', '\'':
+	case '=', '+', '-', '@', '\t', '\r', '\n', ' ', '\'':
+		return "'" + s
+	}
+	if s[0] < utf8.RuneSelf {
+		return s
+	}
+	switch r, _ := utf8.DecodeRuneInString(s); {
+	case r == '＝' || r == '＋' || r == '－' || r == '＠' || unicode.IsSpace(r):
 		return "'" + s
 	}
 	return s

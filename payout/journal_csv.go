@@ -51,8 +51,9 @@ const (
 // row_key; done has snapshot_id, closing_balance and via; failed has code
 // and description. Every row has seq, time (RFC 3339 UTC with nanoseconds,
 // as recorded), kind, trace_id and prev (the hash of the line before). Text
-// cells are protected from spreadsheet formulas as in WriteCSV; amounts and
-// balances are plain decimals, seq and code plain integers.
+// cells are display-safe and protected from spreadsheet formulas as in
+// WriteCSV (CSVText); amounts and balances are plain decimals, seq and code
+// plain integers.
 func WriteJournalCSV(w io.Writer, recs []Record) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(journalCSVHeader); err != nil {
@@ -64,28 +65,28 @@ func WriteJournalCSV(w io.Writer, recs []Record) error {
 		clear(row)
 		row[jcSeq] = strconv.FormatUint(rec.Seq, 10)
 		row[jcTime] = rec.Time.UTC().Format(time.RFC3339Nano)
-		row[jcKind] = csvTextCell(string(rec.Kind))
-		row[jcTrace] = csvTextCell(rec.Trace())
-		row[jcPrev] = csvTextCell(rec.Prev)
+		row[jcKind] = CSVText(string(rec.Kind))
+		row[jcTrace] = CSVText(rec.Trace())
+		row[jcPrev] = CSVText(rec.Prev)
 		switch {
 		case rec.Intent != nil:
 			in := rec.Intent
-			row[jcAsset] = csvTextCell(in.AssetID)
-			row[jcRecipient] = csvTextCell(in.RecipientID)
-			row[jcAmount] = in.Amount
-			row[jcMemo] = csvTextCell(in.Memo)
-			row[jcOperator] = csvTextCell(in.Operator)
-			row[jcHost] = csvTextCell(in.Host)
-			row[jcHash] = csvTextCell(in.Hash)
-			row[jcBatch] = csvTextCell(in.BatchID)
-			row[jcRowKey] = csvTextCell(in.RowKey)
+			row[jcAsset] = CSVText(in.AssetID)
+			row[jcRecipient] = CSVText(in.RecipientID)
+			row[jcAmount] = numberCell(in.Amount)
+			row[jcMemo] = CSVText(in.Memo)
+			row[jcOperator] = CSVText(in.Operator)
+			row[jcHost] = CSVText(in.Host)
+			row[jcHash] = CSVText(in.Hash)
+			row[jcBatch] = CSVText(in.BatchID)
+			row[jcRowKey] = CSVText(in.RowKey)
 		case rec.Done != nil:
-			row[jcSnapshot] = csvTextCell(rec.Done.SnapshotID)
-			row[jcClosing] = rec.Done.ClosingBalance
-			row[jcVia] = csvTextCell(string(rec.Done.Via))
+			row[jcSnapshot] = CSVText(rec.Done.SnapshotID)
+			row[jcClosing] = numberCell(rec.Done.ClosingBalance)
+			row[jcVia] = CSVText(string(rec.Done.Via))
 		case rec.Failed != nil:
 			row[jcCode] = strconv.Itoa(rec.Failed.Code)
-			row[jcDescription] = csvTextCell(rec.Failed.Description)
+			row[jcDescription] = CSVText(rec.Failed.Description)
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("payout: writing the journal export: %w", err)
@@ -96,6 +97,16 @@ func WriteJournalCSV(w io.Writer, recs []Record) error {
 		return fmt.Errorf("payout: writing the journal export: %w", err)
 	}
 	return nil
+}
+
+// numberCell is a decimal cell: the number as it is when it is a plain
+// decimal (records are checked when read, so it always is), else a text
+// cell (CSVText), so that nothing else reaches the file raw.
+func numberCell(s string) string {
+	if s == "" || checkDecimal("amount", s, false) == nil {
+		return s
+	}
+	return CSVText(s)
 }
 
 // SaveJournalCSV writes records (WriteJournalCSV) to a new file at path,
