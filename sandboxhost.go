@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -12,8 +13,11 @@ import (
 	"sync"
 	"time"
 
+	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout"
+	"mixdesk/ui"
 )
 
 // sandboxHost runs the embedded sandbox on loopback for --sandbox and keeps
@@ -118,4 +122,47 @@ func (h *sandboxHost) Close() error {
 	defer cancel()
 	_ = h.http.Shutdown(ctx)
 	return h.save()
+}
+
+// sandboxProfile is the name of the sandbox's profile (and of its journal).
+const sandboxProfile = "sandbox"
+
+// runSandbox runs the console on the embedded sandbox, with its generated
+// session in an in-memory keyring: no keyring and no real funds involved.
+func runSandbox(o options, configPath string, stderr io.Writer) int {
+	faults, err := parseSandboxFaults(os.Getenv(sandboxFaultsEnv))
+	if err != nil {
+		fmt.Fprintln(stderr, "mixdesk:", err)
+		return 1
+	}
+	host, err := startSandbox(filepath.Join(o.dataDir, "sandbox"))
+	if err != nil {
+		fmt.Fprintln(stderr, "mixdesk:", err)
+		return 1
+	}
+	for _, f := range faults {
+		host.srv.InjectFault(f.method, f.path, f.fault)
+	}
+	defer func() {
+		if err := host.Close(); err != nil {
+			fmt.Fprintln(stderr, "mixdesk:", err)
+		}
+	}()
+	store, _ := keystore.New(keystore.NewMemory(), keystore.Options{})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const name = sandboxProfile
+	if err := store.Save(ctx, name, keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, false); err != nil {
+		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
+		return 1
+	}
+	if err := store.SetDefault(ctx, name); err != nil {
+		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
+		return 1
+	}
+	// The sandbox never locks: its generated PIN is not one an operator types.
+	// The embedded sandbox reads this machine's clock, so no clock skew
+	// stretches a post's window: a token's 5 minutes and one of margin.
+	pay := payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
+	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true, ConfigPath: configPath, IdleLock: -1, Payout: pay}, stderr)
 }

@@ -185,7 +185,9 @@ func TestAnswerIdsAreChecked(t *testing.T) {
 
 type failingTransport struct{ text string }
 
-func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) { return nil, errors.New(f.text) }
+func (f failingTransport) RoundTrip(*http.Request) (*http.Response, error) {
+	return nil, errors.New(f.text)
+}
 
 // A transport failure's text may quote what the other end sent: it is
 // display-safe too.
