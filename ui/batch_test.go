@@ -72,7 +72,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	f.press(tea.KeyTab, tea.KeyEnter)
 	f.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
 	v = f.view()
-	mustContain(t, v, "paid now 3 · refused 0 · in doubt 0", "✓ Every row was sent.", "Report: ")
+	mustContain(t, v, "paid 3 now · refused 0 · in doubt 0", "✓ Every row was sent.", "Report: ")
 	if n := r.calls.count("POST /transfers"); n != 3 {
 		t.Fatalf("%d transfers posted, want 3", n)
 	}
@@ -267,7 +267,7 @@ func TestBatchEndSaysWhatWasPaidNow(t *testing.T) {
 	_, a := reviewBatch(t, r, writeBatch(t, r, batchBody(r)))
 
 	v := batchEndView(t, a, payout.BatchProgress{Total: 20, Found: 20}, nil)
-	mustContain(t, v, "paid now 0 · already paid, found on the server 20", "✓ Nothing was paid now: every row was paid before (20 found on the server).")
+	mustContain(t, v, "paid 0 now · already paid, found on the server 20", "✓ Nothing was paid now: every row was paid before (20 found on the server).")
 	mustNotContain(t, v, "Every row was sent")
 
 	v = batchEndView(t, a, payout.BatchProgress{Total: 5, Done: 2, Found: 1, Skipped: 2}, nil)
@@ -283,7 +283,7 @@ func TestBatchEndSaysWhatWasPaidNow(t *testing.T) {
 	mustNotContain(t, v, "✓", "Every row was sent")
 
 	v = batchEndView(t, a, payout.BatchProgress{Total: 3, Done: 3}, nil)
-	mustContain(t, v, "paid now 3 · refused 0", "✓ Every row was sent.")
+	mustContain(t, v, "paid 3 now · refused 0", "✓ Every row was sent.")
 }
 
 // TestBatchStopMessageIsOneSentence: the reason a batch stopped is said
@@ -397,7 +397,7 @@ func TestBatchRerunOfPaidFileSaysNothingWasPaid(t *testing.T) {
 	p.press(tea.KeyTab, tea.KeyEnter)
 	p.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
 	v := flat(a.View())
-	mustContain(t, v, "paid now 0 · already paid, found on the server 2", "✓ Nothing was paid now: every row was paid before (2 found on the server).")
+	mustContain(t, v, "paid 0 now · already paid, found on the server 2", "✓ Nothing was paid now: every row was paid before (2 found on the server).")
 	mustNotContain(t, v, "Every row was sent")
 	if n := len(srv.Ledger()); n != ledger {
 		t.Fatalf("the re-run moved money: %d transfers, %d before", n, ledger)

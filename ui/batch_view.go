@@ -281,7 +281,7 @@ func (s *batchScreen) runView(a *App) string {
 // batchCounts is the progress in words: rows paid now apart from rows the
 // server already had (paid before) and rows the journal had done.
 func batchCounts(p payout.BatchProgress) string {
-	parts := []string{"paid now " + itoa(p.Done)}
+	parts := []string{"paid " + itoa(p.Done) + " now"}
 	if p.Found > 0 {
 		parts = append(parts, "already paid, found on the server "+itoa(p.Found))
 	}
