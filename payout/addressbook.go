@@ -268,6 +268,10 @@ func checkEntry(e BookEntry) (BookEntry, error) {
 	if len(e.FullName) > maxBookName || !utf8.ValidString(e.FullName) || strings.IndexFunc(e.FullName, unicode.IsControl) >= 0 {
 		return e, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "the name must be UTF-8 text without control characters, at most 512 bytes"}
 	}
+	// The name is the server's, kept to be shown: invisible and
+	// direction-changing characters that an older book (or a hand-edited
+	// one) may hold are taken out, as the client takes them out of answers.
+	e.FullName = mixin.DisplayText(e.FullName)
 	switch n := utf8.RuneCountInString(e.Note); {
 	case !utf8.ValidString(e.Note):
 		return e, &mixin.FieldError{Field: FieldNote, Reason: "not valid UTF-8 text"}

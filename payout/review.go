@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -39,6 +41,9 @@ const (
 	// WarnNameChanged: the address book saved another name for this
 	// recipient than the server gives now.
 	WarnNameChanged WarningKind = "name-changed"
+	// WarnNameLikeID: the recipient's name holds something that reads as a
+	// Mixin ID number or a user id, which anyone may put in a name.
+	WarnNameLikeID WarningKind = "name-like-id"
 )
 
 // Warning is one thing the operator must acknowledge before confirming.
@@ -121,7 +126,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	}
 	if d.cfg.AddressBookOnly && saved == nil {
 		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: fmt.Sprintf(
-			"%s (Mixin ID %s) is not in the address book, and this profile accepts only saved recipients", rcpt.FullName, rcpt.IdentityNumber)}
+			"%s (Mixin ID %s) is not in the address book, and this profile accepts only saved recipients", shortText(rcpt.FullName, maxWarnName), rcpt.IdentityNumber)}
 	}
 	asset, err := d.api.Asset(ctx, assetID)
 	if err != nil {
@@ -141,7 +146,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		return nil, fmt.Errorf("the server sent a balance that is not a number: %q", asset.Balance)
 	}
 	if amount.GreaterThan(balance) {
-		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: fmt.Sprintf("exceeds the balance of %s %s", balance.String(), asset.Symbol)}
+		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: fmt.Sprintf("exceeds the balance of %s %s", balance.String(), shortText(asset.Symbol, maxWarnSymbol))}
 	}
 	now := d.now()
 	caps, over, err := d.checkCaps(assetID, amount, now, "")
@@ -149,7 +154,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		return nil, err
 	}
 	if over != nil {
-		over.Symbol = asset.Symbol
+		over.Symbol = shortText(asset.Symbol, maxWarnSymbol)
 		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: over.Reason()}
 	}
 	price, err := decimal.NewFromString(orZero(asset.PriceUSD))
@@ -266,22 +271,29 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 			}
 		}
 	}
+	// Names in warnings are cut: a warning is shown whole, and a long name
+	// would push the rest of the confirmation out of sight.
+	name, symbol := shortText(r.Recipient.FullName, maxWarnName), shortText(r.Asset.Symbol, maxWarnSymbol)
 	if !dupAt.IsZero() {
 		r.Warnings = append(r.Warnings, Warning{WarnDuplicate, fmt.Sprintf("%s %s was already sent to %s %s ago.",
-			GroupDigits(r.AmountText), r.Asset.Symbol, r.Recipient.FullName, ago(now.Sub(dupAt)))})
+			GroupDigits(r.AmountText), symbol, name, ago(now.Sub(dupAt)))})
 	}
 	if !paidBefore {
 		r.Warnings = append(r.Warnings, Warning{WarnFirstTime, fmt.Sprintf("First payout to %s (Mixin ID %s): check the recipient.",
-			r.Recipient.FullName, r.Recipient.IdentityNumber)})
+			name, r.Recipient.IdentityNumber)})
+	}
+	if like, what := IDLikeText(r.Recipient.FullName); like != "" {
+		r.Warnings = append(r.Warnings, Warning{WarnNameLikeID, fmt.Sprintf("The name “%s” contains %s, which reads as %s: anyone may put that in a name. This recipient's Mixin ID is %s.",
+			name, shortText(like, maxWarnName), what, r.Recipient.IdentityNumber)})
 	}
 	if d.cfg.Book != nil {
 		switch saved := r.BookEntry; {
 		case saved == nil:
 			r.Warnings = append(r.Warnings, Warning{WarnNotInBook, fmt.Sprintf("%s (Mixin ID %s) is not in the address book.",
-				r.Recipient.FullName, r.Recipient.IdentityNumber)})
+				name, r.Recipient.IdentityNumber)})
 		case saved.FullName != "" && saved.FullName != r.Recipient.FullName:
 			r.Warnings = append(r.Warnings, Warning{WarnNameChanged, fmt.Sprintf("The address book has this recipient as %s; the server now says %s.",
-				saved.FullName, r.Recipient.FullName)})
+				shortText(saved.FullName, maxWarnName), name)})
 		}
 	}
 	large := d.cfg.LargeUSD
@@ -290,7 +302,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	}
 	if th, err := decimal.NewFromString(large); err == nil && th.IsPositive() && !r.PriceUSD.IsPositive() {
 		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("%s has no USD price: the large-amount check (%s USD) could not be made.",
-			r.Asset.Symbol, GroupDigits(th.String()))})
+			symbol, GroupDigits(th.String()))})
 	} else if err == nil && th.IsPositive() && r.ValueUSD.GreaterThanOrEqual(th) {
 		r.Warnings = append(r.Warnings, Warning{WarnLarge, fmt.Sprintf("Large payout: about %s USD (threshold %s USD).",
 			GroupDigits(r.ValueUSD.StringFixed(2)), GroupDigits(th.String()))})
@@ -305,6 +317,50 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 		r.Warnings = append(r.Warnings, Warning{WarnInDoubt, fmt.Sprintf("%d earlier transfer(s) of this profile are still in doubt; they are settled by trace before this one is sent.", doubt)})
 	}
 	return nil
+}
+
+// How much of a name or a symbol a warning or a field error quotes.
+const (
+	maxWarnName   = 64
+	maxWarnSymbol = 16
+)
+
+// shortText is outside text as a warning quotes it: display-safe
+// (mixin.DisplayText), on one line with every run of spaces made one, and
+// cut to n characters with an ellipsis.
+func shortText(s string, n int) string {
+	s = strings.Join(strings.Fields(mixin.DisplayText(s)), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return strings.TrimRight(string(r[:n-1]), " ") + "…"
+}
+
+var (
+	uuidLike   = regexp.MustCompile(`(?i)[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	parenDigit = regexp.MustCompile(`[(（\[]\s*\p{Nd}+\s*[)）\]]`)
+	digitRun   = regexp.MustCompile(`\p{Nd}{5,}`)
+)
+
+// IDLikeText finds in a name, as it reads once cleaned, the first part that
+// reads as an id: a user id (a UUID), digits in brackets ("(37160001)") or
+// a run of five digits or more, which both read as a Mixin ID number. It
+// returns that part and what it reads as ("a user id", "a Mixin ID"), or
+// "" when there is none. A name is chosen by its owner: "Bob (37160001)"
+// must not pass for the account numbered 37160001.
+func IDLikeText(name string) (like, what string) {
+	s := mixin.DisplayText(name)
+	if m := uuidLike.FindString(s); m != "" {
+		return m, "a user id"
+	}
+	if m := parenDigit.FindString(s); m != "" {
+		return m, "a Mixin ID"
+	}
+	if m := digitRun.FindString(s); m != "" {
+		return m, "a Mixin ID"
+	}
+	return "", ""
 }
 
 func ago(d time.Duration) string {

@@ -1,0 +1,205 @@
+package payout
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+)
+
+// hostileTexts are names, memos and descriptions a hostile server (or a file
+// written by one) may hand the desk.
+var hostileTexts = []string{
+	"Mallory\x1b]52;c;SGVsbG8=\x07", "Mallory\x1b]52;c;SGVsbG8=\x1b\\", "Eve\x1b[2J\x1b[H", "Reset\x1bc",
+	"Red\u009b31m", "Red\x9b31m", "Bob\u202egnp.exe", "Zed\u200bWidth", "Word\u2060Joiner", "\ufeffBom",
+	"Soft\u00adHyphen", "Line\u2028Sep", "Bob \u200b(37160001)", "\t=cmd", "\n@x",
+}
+
+// unsafeText names the first thing in s that must never reach a file a
+// terminal may show, or "".
+func unsafeText(s string) string {
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			return fmt.Sprintf("the byte %#x at %d", s[i], i)
+		case r == 0x1b, r == 0x07, r >= 0x80 && r <= 0x9f,
+			r == 0x202e, r == 0x200b, r == 0x2060, r == 0xfeff, r == 0x00ad, r == 0x2028:
+			return fmt.Sprintf("U+%04X at %d", r, i)
+		}
+		i += n
+	}
+	return ""
+}
+
+// TestExportsAreDisplaySafe: whatever text the rows and records hold, the
+// history and journal exports carry nothing a terminal would act on or
+// hide, and no cell starts a formula.
+func TestExportsAreDisplaySafe(t *testing.T) {
+	var rows []Row
+	var recs []Record
+	for i, s := range hostileTexts {
+		rows = append(rows, Row{SnapshotID: s, TraceID: s, AssetID: s, OpponentID: s, Amount: decimal.RequireFromString("-1.5"),
+			Memo: s, Time: time.Unix(int64(i), 0), State: RowState(s), Closing: s, Operator: s, Reason: s})
+		recs = append(recs,
+			Record{Seq: uint64(3*i + 1), Kind: KindIntent, Prev: s, Intent: &Intent{Trace: s, AssetID: s, RecipientID: s, Amount: s, Memo: s,
+				Operator: s, Host: s, BatchID: s, RowKey: s, Hash: s}},
+			Record{Seq: uint64(3*i + 2), Kind: KindDone, Done: &Done{Trace: s, SnapshotID: s, ClosingBalance: s, Via: Via(s)}},
+			Record{Seq: uint64(3*i + 3), Kind: KindFailed, Failed: &Failed{Trace: s, Code: 20117, Description: s}})
+	}
+	each := func(string) string { return hostileTexts[0] + hostileTexts[6] }
+	var hist, jour bytes.Buffer
+	if err := WriteCSV(&hist, rows, each, each); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJournalCSV(&jour, recs); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"the history export": hist.String(), "the journal export": jour.String()} {
+		if bad := unsafeText(text); bad != "" {
+			t.Errorf("%s holds %s:\n%q", name, bad, text)
+		}
+		for _, cell := range []string{",=cmd", ", =cmd", ",@x", ", @x"} {
+			if strings.Contains(text, cell) {
+				t.Errorf("%s has a cell %q that a spreadsheet may run", name, cell)
+			}
+		}
+	}
+	// Read back: the text as DisplayText makes it.
+	got, err := ReadCSV(&hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range got {
+		if want := mixin.DisplayText(hostileTexts[i]); c.Memo != want {
+			t.Errorf("memo %d read back %q, want %q", i, c.Memo, want)
+		}
+	}
+}
+
+// TestCSVTextGuardsFormulas: a cell that a spreadsheet may run, also after
+// a leading space or in full-width form, gets the apostrophe.
+func TestCSVTextGuardsFormulas(t *testing.T) {
+	for in, want := range map[string]string{
+		"=1+1": "'=1+1", " =1": "' =1", "\t=1": "' =1", "\n+1": "' +1", "＝1": "'＝1", "＋1": "'＋1", "－1": "'－1", "＠x": "'＠x",
+		"\u00a0=1": "'\u00a0=1", "plain": "plain", "'q": "''q", "": "", "é=": "é=",
+	} {
+		if got := CSVText(in); got != want {
+			t.Errorf("CSVText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestIDLikeText: what in a name reads as a Mixin ID or a user id, once
+// cleaned.
+func TestIDLikeText(t *testing.T) {
+	for _, c := range []struct{ name, like, what string }{
+		{"Bob (37160001)", "(37160001)", "a Mixin ID"},
+		{"Bob \u200b(37160001)", "(37160001)", "a Mixin ID"},
+		{"Bob (7)", "(7)", "a Mixin ID"},
+		{"Bob [ 42 ]", "[ 42 ]", "a Mixin ID"},
+		{"Bob （３７１６）", "（３７１６）", "a Mixin ID"},
+		{"Order 12345", "12345", "a Mixin ID"},
+		{"Pay 3716\u200b0001", "37160001", "a Mixin ID"},
+		{"user 3F2504E0-4F89-41D3-9A0C-0305E82C3301", "3F2504E0-4F89-41D3-9A0C-0305E82C3301", "a user id"},
+		{"Team 2024", "", ""},
+		{"Alice Ng", "", ""},
+		{"", "", ""},
+	} {
+		like, what := IDLikeText(c.name)
+		if like != c.like || what != c.what {
+			t.Errorf("IDLikeText(%q) = %q, %q; want %q, %q", c.name, like, what, c.like, c.what)
+		}
+	}
+}
+
+// TestReviewWarnsOfNamesLikeIDs: a recipient whose name reads as an id is a
+// warning that names the verified Mixin ID; a long name is cut in every
+// warning, so that a warning (shown whole) stays readable.
+func TestReviewWarnsOfNamesLikeIDs(t *testing.T) {
+	r := newRig(t, 61, withClock(reviewStart))
+	add := func(name string) int {
+		u := r.srv.AddUser(name)
+		r.users = append(r.users, u)
+		return len(r.users) - 1
+	}
+	bob := add("Bob \u200b(37160001)")
+	plain := add("Alice Ng")
+	long := add(strings.Repeat("Longname ", 666) + "Tail")
+	padded := add("Alice Ng" + strings.Repeat(" ", 150) + "x")
+
+	rv := r.review(r.draft(bob, "5", ""), nil)
+	if !hasWarning(rv, WarnNameLikeID) {
+		t.Fatalf("warnings %v, want %s", warningKinds(rv), WarnNameLikeID)
+	}
+	for _, w := range rv.Warnings {
+		if w.Kind == WarnNameLikeID && (!strings.Contains(w.Text, "(37160001)") || !strings.Contains(w.Text, "Mixin ID is "+r.users[bob].IdentityNumber)) {
+			t.Errorf("warning %q does not quote the id-like text and the verified Mixin ID", w.Text)
+		}
+	}
+	if rv := r.review(r.draft(plain, "5", ""), nil); hasWarning(rv, WarnNameLikeID) {
+		t.Errorf("a plain name warned: %v", rv.Warnings)
+	}
+	rv = r.review(r.draft(long, "5", ""), nil)
+	for _, w := range rv.Warnings {
+		if n := utf8.RuneCountInString(w.Text); n > 200 {
+			t.Errorf("a warning of %d characters: %.80q…", n, w.Text)
+		}
+	}
+	if !strings.Contains(rv.Warnings[0].Text, "…") {
+		t.Errorf("the long name is not cut with an ellipsis: %q", rv.Warnings[0].Text)
+	}
+	rv = r.review(r.draft(padded, "5", ""), nil)
+	if w := rv.Warnings[0].Text; !strings.Contains(w, "Alice Ng x (Mixin ID "+r.users[padded].IdentityNumber+")") {
+		t.Errorf("the padded name is not shown on one line, whole: %q", w)
+	}
+}
+
+// TestNamesKeepTheMixinID: the name cache keeps the Mixin ID number the
+// server gave with the name, and the name on one line.
+func TestNamesKeepTheMixinID(t *testing.T) {
+	r := newRig(t, 62)
+	u := r.srv.AddUser("Alice Ng" + strings.Repeat(" ", 150) + "x")
+	names := r.desk.Names()
+	if got := names.MixinID(u.UserID); got != "" {
+		t.Fatalf("MixinID before a look-up: %q", got)
+	}
+	if err := names.Resolve(context.Background(), []string{u.UserID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := names.MixinID(strings.ToUpper(u.UserID)); got != u.IdentityNumber {
+		t.Errorf("MixinID = %q, want %s", got, u.IdentityNumber)
+	}
+	if got := names.Name(u.UserID); got != "Alice Ng x" {
+		t.Errorf("Name = %q, want it on one line", got)
+	}
+	var nilNames *Names
+	if nilNames.MixinID(u.UserID) != "" {
+		t.Error("a nil cache knows a Mixin ID")
+	}
+}
+
+// TestAddressBookNamesAreDisplaySafe: a saved name (the server's) loses
+// invisible and direction-changing characters, when saved and when an
+// older book holding them is read.
+func TestAddressBookNamesAreDisplaySafe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "book.json")
+	b := openAddrBook(t, path)
+	mustSaveEntry(t, b, BookEntry{Label: "bob", UserID: rcp(1), FullName: "Bob \u200b(3716)\u202e\u2060\ufeff\u00ad"}, "")
+	e, ok := b.ByLabel("bob")
+	if !ok || e.FullName != "Bob (3716)" {
+		t.Fatalf("saved name %q, want %q", e.FullName, "Bob (3716)")
+	}
+	b = openAddrBook(t, path)
+	if e, _ := b.ByLabel("bob"); e.FullName != "Bob (3716)" {
+		t.Fatalf("name read back %q", e.FullName)
+	}
+}
