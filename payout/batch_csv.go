@@ -394,10 +394,10 @@ func BatchReportPath(input string) string {
 // when valid, else as written), memo, key, batch id, trace id, state
 // (ItemState), snapshot id when done, the error when failed, in doubt,
 // not sent or invalid, and for a done row when it was paid (ReportPaidNow,
-// ReportPaidFound, ReportPaidJournal). Text cells are made display-safe
-// (mixin.DisplayText: no escape sequence, control or invisible character
-// reaches a terminal that shows the file) and protected from spreadsheet
-// formulas as in the history export (WriteCSV).
+// ReportPaidFound, ReportPaidJournal). Text cells go through CSVText, as in
+// the history export: display-safe (no escape sequence, control or
+// invisible character reaches a terminal that shows the file) and
+// protected from spreadsheet formulas.
 func WriteBatchReport(input string, b *Batch) (string, error) {
 	if b == nil {
 		return "", errors.New("payout: no batch to report")
@@ -460,7 +460,7 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 	for _, it := range b.Rows(0, b.Len()) {
 		amount := it.AmountText
 		if amount == "" {
-			amount = reportCell(it.Row.Amount)
+			amount = CSVText(it.Row.Amount)
 		}
 		state := it.State
 		problem := it.Problem()
@@ -469,19 +469,19 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 		}
 		rec := []string{
 			strconv.Itoa(it.Row.Line),
-			reportCell(it.Row.Recipient),
-			reportCell(it.User.FullName),
-			reportCell(it.User.UserID),
-			reportCell(it.Row.Asset),
-			reportCell(it.Asset.AssetID),
+			CSVText(it.Row.Recipient),
+			CSVText(it.User.FullName),
+			CSVText(it.User.UserID),
+			CSVText(it.Row.Asset),
+			CSVText(it.Asset.AssetID),
 			amount,
-			reportCell(it.Row.Memo),
-			reportCell(it.Key),
-			reportCell(b.ID),
-			reportCell(it.Trace),
+			CSVText(it.Row.Memo),
+			CSVText(it.Key),
+			CSVText(b.ID),
+			CSVText(it.Trace),
 			string(state),
-			reportCell(it.SnapshotID),
-			reportCell(problem),
+			CSVText(it.SnapshotID),
+			CSVText(problem),
 			paidCell(&it),
 		}
 		if err := cw.Write(rec); err != nil {
@@ -494,7 +494,3 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 	}
 	return nil
 }
-
-// reportCell is a text cell of a batch report: display-safe, and protected
-// from spreadsheet formulas.
-func reportCell(s string) string { return csvTextCell(mixin.DisplayText(s)) }
