@@ -74,8 +74,10 @@ type spendable struct {
 // spendable checks that the output can be an input of a payment of assetID
 // by owner: unspent, of that asset, owned 1-of-1 by owner, no inscription,
 // a well-formed hash, index, amount, mask and key. The reason names what is
-// wrong, for a broken answer.
-func (o *Output) spendable(owner, assetID string) (spendable, error) {
+// wrong, for a broken answer. Only with points are the mask and key
+// checked to be curve points (the costly part: Build does it for the
+// outputs chosen).
+func (o *Output) spendable(owner, assetID string, points bool) (spendable, error) {
 	var s spendable
 	bad := func(format string, a ...any) (spendable, error) {
 		return s, fmt.Errorf("output %s: %s", o.Ref(), fmt.Sprintf(format, a...))
@@ -100,10 +102,14 @@ func (o *Output) spendable(owner, assetID string) (spendable, error) {
 	if err != nil {
 		return bad("transaction hash %s", err)
 	}
-	if _, err := pointKey(o.Mask); err != nil {
+	check := hexKey
+	if points {
+		check = func(s string) ([32]byte, error) { k, err := pointKey(s); return k, err }
+	}
+	if _, err := check(o.Mask); err != nil {
 		return bad("mask %s", err)
 	}
-	k, err := pointKey(o.Keys[0])
+	k, err := check(o.Keys[0])
 	if err != nil {
 		return bad("key %s", err)
 	}
@@ -111,7 +117,7 @@ func (o *Output) spendable(owner, assetID string) (spendable, error) {
 	if err != nil {
 		return bad("amount is not a positive decimal of at most 8 places")
 	}
-	return spendable{hash: crypto.Hash(h), index: o.OutputIndex, amount: amt, key: k}, nil
+	return spendable{hash: crypto.Hash(h), index: o.OutputIndex, amount: amt, key: crypto.Key(k)}, nil
 }
 
 // Selection is the outputs chosen to pay an amount, oldest first, and what
@@ -159,7 +165,8 @@ type candidate struct {
 // (0 or more than MaxInputs means MaxInputs); when the oldest ones need too
 // many, the largest ones are taken instead. Outputs whose Ref is in held
 // (payouts in flight) are never chosen; outputs that are not spendable
-// (other asset, not unspent, inscriptions, malformed) are skipped, and a
+// (other asset, not unspent, inscriptions, malformed but for the curve
+// points, which Build checks) are skipped, and a
 // repeated output counts once. amount must be a valid amount.
 func SelectOutputs(outputs []Output, owner, assetID, amount string, held map[string]bool, maxInputs int) (*Selection, error) {
 	want, canon, err := mixin.ParseAmount(amount)
@@ -178,7 +185,7 @@ func SelectOutputs(outputs []Output, owner, assetID, amount string, held map[str
 		if seen[ref] {
 			continue
 		}
-		in, err := o.spendable(owner, assetID)
+		in, err := o.spendable(owner, assetID, false)
 		if err != nil {
 			continue
 		}

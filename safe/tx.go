@@ -138,7 +138,7 @@ func Build(p Payment, sel *Selection, ghosts []GhostKeys) (u *Unsigned, err erro
 			return nil, fieldErr(FieldOutputs, "output %s chosen twice", o.Ref())
 		}
 		seen[o.Ref()] = true
-		if ins[i], err = o.spendable(p.Sender, p.AssetID); err != nil {
+		if ins[i], err = o.spendable(p.Sender, p.AssetID, true); err != nil {
 			return nil, fieldErr(FieldOutputs, "%s", err.Error())
 		}
 		total = total.Add(ins[i].amount)
@@ -208,9 +208,10 @@ func Build(p Payment, sel *Selection, ghosts []GhostKeys) (u *Unsigned, err erro
 // Sign signs every input of an unsigned transaction (docs/safe-api.md
 // §4.5): key_i = views[i] + y (the spend scalar), sig_i = key_i.Sign(hash),
 // SignaturesMap[i] = {0: sig_i}. inputs are the outputs the transaction
-// spends, in input order; each signature is verified with the kernel
-// library against the output's one-time key before the signed bytes are
-// returned, so a wrong view or spend key never reaches the network.
+// spends, in input order; the signatures are verified with the kernel
+// library (crypto.BatchVerify, as the kernel checks a transaction) against
+// the outputs' one-time keys before the signed bytes are returned, so a
+// wrong view or spend key never reaches the network.
 func Sign(raw []byte, inputs []Output, views []string, spend *SpendKey) (signed []byte, hash crypto.Hash, err error) {
 	if spend == nil {
 		return nil, hash, fieldErr(FieldSpendPrivateKey, "missing")
@@ -238,12 +239,18 @@ func Sign(raw []byte, inputs []Output, views []string, spend *SpendKey) (signed 
 		if len(o.Keys) != 1 {
 			return nil, hash, fieldErr(FieldOutputs, "output %s has %d keys, not 1", o.Ref(), len(o.Keys))
 		}
-		if keys[i], err = pointKey(o.Keys[0]); err != nil {
+		// Not checked to be a point here: a key that is none fails the
+		// verification below.
+		k, err := hexKey(o.Keys[0])
+		if err != nil {
 			return nil, hash, fieldErr(FieldOutputs, "output %s key %s", o.Ref(), err)
 		}
+		keys[i] = crypto.Key(k)
 	}
 	hash = ver.PayloadHash()
 	ver.SignaturesMap = make([]map[uint16]*crypto.Signature, len(ver.Inputs))
+	sigs := make([]*crypto.Signature, len(ver.Inputs))
+	pubs := make([]*crypto.Key, len(ver.Inputs))
 	for i := range ver.Inputs {
 		v, err := hexKey(views[i])
 		if err != nil {
@@ -257,10 +264,18 @@ func Sign(raw []byte, inputs []Output, views []string, spend *SpendKey) (signed 
 		copy(k[:], edwards25519.NewScalar().Add(x, spend.y).Bytes())
 		sig := k.Sign(hash)
 		clear(k[:])
-		if !keys[i].Verify(hash, sig) {
-			return nil, hash, fieldErr(FieldViews, "view %d with this spend key does not sign for output %s: wrong spend key, or views of another wallet", i, inputs[i].Ref())
-		}
+		sigs[i], pubs[i] = &sig, &keys[i]
 		ver.SignaturesMap[i] = map[uint16]*crypto.Signature{0: &sig}
+	}
+	// One batch verification, as the kernel checks a transaction; only when
+	// it fails is each signature checked, to name the input.
+	if !crypto.BatchVerify(hash, pubs, sigs) {
+		for i := range sigs {
+			if !keys[i].Verify(hash, *sigs[i]) {
+				return nil, hash, fieldErr(FieldViews, "view %d with this spend key does not sign for output %s: wrong spend key, or views of another wallet", i, inputs[i].Ref())
+			}
+		}
+		return nil, hash, fieldErr(FieldViews, "the signatures do not verify together")
 	}
 	return ver.Marshal(), hash, nil
 }
