@@ -69,3 +69,22 @@ func TestSandboxSaveIgnoresAPlantedLink(t *testing.T) {
 		t.Fatalf("temporary files left: %v", left)
 	}
 }
+
+// TestSandboxWorldLinkRefused: a world file that is a link is neither read
+// nor written through.
+func TestSandboxWorldLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, filepath.Join(dir, "world.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := startSandbox(dir); err == nil || !strings.Contains(err.Error(), "link") {
+		t.Fatalf("start on a linked world: %v", err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Fatal("the link's target was written")
+	}
+}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,13 +38,9 @@ func startSandbox(dir string) (*sandboxHost, error) {
 		return nil, fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
 	}
 	h := &sandboxHost{path: filepath.Join(dir, "world.json")}
-	raw, err := os.ReadFile(h.path)
+	srv, err := sandbox.LoadFile(h.path, sandbox.Options{})
 	switch {
 	case err == nil:
-		srv, lerr := sandbox.Load(bytes.NewReader(raw), sandbox.Options{})
-		if lerr != nil {
-			return nil, fmt.Errorf("sandbox: %s is damaged (%v); move it away to start a fresh world", h.path, lerr)
-		}
 		w, ok := srv.World()
 		if !ok {
 			return nil, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", h.path)
@@ -61,7 +56,7 @@ func startSandbox(dir string) (*sandboxHost, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("sandbox: reading %s: %w", h.path, err)
+		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -88,33 +83,10 @@ func (h *sandboxHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (h *sandboxHost) save() error {
 	h.saveMu.Lock()
 	defer h.saveMu.Unlock()
-	var buf bytes.Buffer
-	if err := h.srv.Save(&buf); err != nil {
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	// A fresh file with a random name (O_EXCL, mode 0600) in the same
-	// folder: a file or link planted at a fixed temporary name is never
-	// opened, followed or overwritten.
-	f, err := os.CreateTemp(filepath.Dir(h.path), ".world-*.tmp")
-	if err != nil {
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(buf.Bytes())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, h.path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	return nil
+	// A fresh randomly named file (O_EXCL, mode 0600) renamed over the
+	// world, which must not be a link: a file or link planted beside it is
+	// never opened, followed or overwritten.
+	return h.srv.SaveFile(h.path)
 }
 
 func (h *sandboxHost) Close() error {

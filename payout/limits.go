@@ -108,6 +108,9 @@ func parseLimits(in map[string]AssetLimit) (map[string]AssetLimit, map[string]as
 			}
 			c.hasDaily = true
 		}
+		if c.hasDaily && c.hasPerTransfer && c.daily.LessThan(c.perTransfer) {
+			return nil, nil, fmt.Errorf("payout: limits of asset %s: the daily cap %s is lower than the per-transfer cap %s; one of them is a mistake", id, lim.Daily, lim.PerTransfer)
+		}
 		text[id], caps[id] = lim, c
 	}
 	return text, caps, nil

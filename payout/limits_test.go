@@ -361,3 +361,22 @@ func TestDailyCapCountsOldInDoubt(t *testing.T) {
 	_, err := r.desk.Review(context.Background(), r.draft(1, "100", "a day later"), nil)
 	wantCapRefusal(t, err, "daily cap", "used 90", "left 10")
 }
+
+// TestDailyCapBelowPerTransferRefused: a configuration built in code whose
+// daily cap is lower than its per-transfer cap is refused, naming both.
+func TestDailyCapBelowPerTransferRefused(t *testing.T) {
+	j, _, err := Open(filepath.Join(t.TempDir(), "j.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	cfg := Config{Self: "6f2b0e43-8c1d-4a55-9a3b-0e9c2b7d4f11", Limits: map[string]AssetLimit{usdtID: {PerTransfer: "500", Daily: "100"}}}
+	_, err = NewDesk(&mixin.Client{}, j, cfg)
+	if err == nil || !strings.Contains(err.Error(), "daily cap 100 is lower than the per-transfer cap 500") {
+		t.Fatalf("NewDesk = %v", err)
+	}
+	cfg.Limits = map[string]AssetLimit{usdtID: {PerTransfer: "100", Daily: "100"}}
+	if _, err := NewDesk(&mixin.Client{}, j, cfg); err != nil {
+		t.Fatalf("equal caps: %v", err)
+	}
+}

@@ -63,6 +63,7 @@ type (
 		err    error
 		report string
 		repErr error
+		pin    string // the PIN the batch carried, to drop a kept one refused
 	}
 )
 
@@ -201,7 +202,8 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		s.pin.SetValue("")
 		a.quitArmed = false
 		a.home.countDoubt(a)
-		return a.home.refresh(a)
+		// A kept PIN the server refused is never sent again.
+		return tea.Batch(a.home.refresh(a), a.keptPINRefused(msg.pin, msg.err))
 	case tea.KeyMsg:
 		return s.onKey(a, msg)
 	}
@@ -361,7 +363,7 @@ func (s *batchScreen) run(a *App) tea.Cmd {
 			}
 		})
 		path, repErr := payout.WriteBatchReport(input, b)
-		done <- batchDoneMsg{p: p, err: err, report: path, repErr: repErr}
+		done <- batchDoneMsg{p: p, err: err, report: path, repErr: repErr, pin: pin}
 		close(done)
 	}()
 	s.done = done

@@ -124,3 +124,27 @@ func TestHeldPostShowsUntilWhen(t *testing.T) {
 		t.Fatalf("state %v after the look-up", a.result.res.State)
 	}
 }
+
+// TestBatchWithRefusedKeptPINDropsIt: a batch sent with the kept PIN that
+// the server refuses stops, and the PIN is dropped from the profile.
+func TestBatchWithRefusedKeptPINDropsIt(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	keepWrongPIN(t, r)
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.run(a.openBatch())
+	p.feed(batchDoneMsg{err: &payout.BatchStopError{Line: 2, Err: &mixin.Error{Code: mixin.CodePINIncorrect}}, pin: r.wrongPIN()})
+	time.Sleep(50 * time.Millisecond)
+	p.drain()
+	if got := storedProfile(t, r); got.KeepPIN || got.PIN != "" {
+		t.Fatal("the keyring still keeps the refused PIN")
+	}
+	if !strings.Contains(a.status, "The server refused the PIN kept for this profile") {
+		t.Fatalf("status %q", a.status)
+	}
+}
