@@ -306,15 +306,42 @@ func (s *bookScreen) save(a *App) tea.Cmd {
 		return nil
 	}
 	s.editing = false
-	a.setStatus("Saved "+clean(e.Label)+" ("+clean(e.FullName)+") in the address book.", true)
+	a.setStatus("Saved "+clean(e.Label)+" ("+truncate(nameText(e.FullName), 40)+") in the address book.", true)
 	s.reload(a)
 	return nil
 }
 
 func (s *bookScreen) view(a *App, height int) string {
 	if s.editing {
-		return s.formView(a)
+		return safeView(s.formView(a))
 	}
+	return safeView(s.listView(a, height))
+}
+
+// fullKeys is the address book's whole key map, for ?.
+func (s *bookScreen) fullKeys() []key.Binding {
+	if s.editing {
+		return []key.Binding{
+			bind([]string{"tab", "down"}, "tab/↓", "next field"),
+			bind([]string{"shift+tab", "up"}, "shift+tab/↑", "previous field"),
+			bind([]string{"enter"}, "enter", "next field; on Save: save the entry"),
+			bind([]string{"esc"}, "esc", "cancel (nothing is saved)"),
+		}
+	}
+	if s.confirmD {
+		return []key.Binding{bind([]string{"y"}, "y", "delete the entry"), helpRow("any other key", "keep it")}
+	}
+	return []key.Binding{
+		bind([]string{"up", "down"}, "↑/↓ k/j", "move"),
+		bind([]string{"/"}, "/", "filter by label or name (esc or enter ends it)"),
+		bind([]string{"n"}, "n", "new entry"),
+		bind([]string{"enter"}, "enter", "edit the entry"),
+		bind([]string{"D"}, "D", "delete the entry (asks first)"),
+		bind([]string{"esc"}, "esc", "back to the balances"),
+	}
+}
+
+func (s *bookScreen) listView(a *App, height int) string {
 	st := a.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(a.conn.book.List()), "saved recipient")) + "\n")
@@ -335,8 +362,8 @@ func (s *bookScreen) view(a *App, height int) string {
 	}
 	for i := start; i < len(s.entries) && i < start+rows; i++ {
 		e := s.entries[i]
-		line := padRight(truncate(clean(e.Label), labW-1), labW) + padRight(truncate(clean(e.FullName), nameW-1), nameW) +
-			padRight(clean(e.IdentityNumber), idW) + truncate(clean(e.Note), noteW)
+		line := padRight(truncate(e.Label, labW-1), labW) + padRight(truncate(nameText(e.FullName), nameW-1), nameW) +
+			padRight(truncate(e.IdentityNumber, idW-1), idW) + truncate(e.Note, noteW)
 		if i == s.cursor {
 			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
 		} else {
@@ -358,7 +385,7 @@ func (s *bookScreen) formView(a *App) string {
 	var b strings.Builder
 	title := "New address book entry"
 	if s.editOf != "" {
-		title = "Edit " + clean(s.editOf)
+		title = "Edit " + truncate(s.editOf, 40)
 	}
 	b.WriteString(st.Title.Render(title) + "\n\n")
 	names := [3]string{"Label", "Recipient", "Note"}
@@ -373,18 +400,19 @@ func (s *bookScreen) formView(a *App) string {
 		if f == bfRecipient {
 			switch {
 			case s.rcptErr != "":
-				b.WriteString("             " + st.Error.Render("✗ "+s.rcptErr) + "\n")
+				b.WriteString("             " + st.Error.Render("✗ "+clean(s.rcptErr)) + "\n")
 			case s.rcpt != nil:
-				b.WriteString("             " + st.Good.Render("✓ "+clean(s.rcpt.FullName)) + st.Subtle.Render(" · Mixin ID "+clean(s.rcpt.IdentityNumber)+" · "+s.rcpt.UserID) + "\n")
+				b.WriteString("             " + st.Good.Render("✓ "+truncate(nameText(s.rcpt.FullName), 64)) + st.Subtle.Render(" · Mixin ID ") +
+					st.ID.Render(clean(s.rcpt.IdentityNumber)) + st.Subtle.Render(" · "+clean(s.rcpt.UserID)) + "\n")
 			}
 		}
 		if s.errs[f] != "" {
-			b.WriteString("             " + st.Error.Render("✗ "+s.errs[f]) + "\n")
+			b.WriteString("             " + st.Error.Render("✗ "+clean(s.errs[f])) + "\n")
 		}
 	}
 	b.WriteString("\n  " + st.button("Save", s.focus == bfSave, s.ready()) + "\n")
 	if s.formErr != "" {
-		b.WriteString("\n" + st.Error.Render(s.formErr) + "\n")
+		b.WriteString("\n" + st.Error.Render(clean(s.formErr)) + "\n")
 	}
 	b.WriteString("\n" + st.Subtle.Render(para("The name is saved as the server gives it now; a review later says when it no longer matches.", a.width-2, "")) + "\n")
 	return b.String()

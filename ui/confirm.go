@@ -72,11 +72,34 @@ func (c *confirmScreen) count() int      { return c.confirmIdx() + 1 }
 
 func (c *confirmScreen) typing() bool { return c.focus == c.amountIdx() || c.focus == c.pinIdx() }
 
-// amountMatches: the typed amount is exactly the amount shown, plain or
-// with its digit grouping.
+// amountMatches: the typed amount is the amount shown, as a number.
 func (c *confirmScreen) amountMatches() bool {
-	v := c.amount.Value()
-	return v == c.r.AmountText || v == payout.GroupDigits(c.r.AmountText)
+	ok, _ := c.typedAmount()
+	return ok
+}
+
+// typedAmount compares the typed amount with the amount shown, as numbers:
+// "1.10" is "1.1", spaces around it do not count, and digit grouping is
+// taken when it is right ("1,250.50"). problem is "" while nothing is typed,
+// else why it does not match, in a few words.
+func (c *confirmScreen) typedAmount() (ok bool, problem string) {
+	v := strings.TrimSpace(c.amount.Value())
+	if v == "" {
+		return false, ""
+	}
+	shown := payout.GroupDigits(c.r.AmountText)
+	plain := strings.ReplaceAll(v, ",", "")
+	if plain != v && payout.GroupDigits(plain) != v {
+		return false, "the digit grouping is wrong; type " + c.r.AmountText + " or " + shown
+	}
+	d, _, err := mixin.ParseAmount(plain)
+	if err != nil {
+		return false, "not an amount: " + fieldReason(err)
+	}
+	if !d.Equal(c.r.Amount) {
+		return false, "does not match the amount shown (" + shown + ")"
+	}
+	return true, ""
 }
 
 func (c *confirmScreen) allAcked() bool {
@@ -94,6 +117,24 @@ func (c *confirmScreen) canConfirm() bool {
 		return false
 	}
 	return !c.askPIN || mixin.ValidatePIN(c.pin.Value()) == nil
+}
+
+// fullKeys is the confirmation's whole key map, for ?.
+func (c *confirmScreen) fullKeys() []key.Binding {
+	ks := []key.Binding{
+		bind([]string{"tab", "down"}, "tab/↓", "next: each warning, the amount"+map[bool]string{true: ", the PIN", false: ""}[c.askPIN]+", Cancel, Confirm"),
+		bind([]string{"shift+tab", "up"}, "shift+tab/↑", "previous"),
+		bind([]string{" "}, "space", "acknowledge the warning under the cursor (again: take it back)"),
+		bind([]string{"enter"}, "enter", "acknowledge the warning, or press the button under the cursor"),
+		bind([]string{"left", "right"}, "←/→", "between Cancel and Confirm"),
+		helpRow("amount", "type the amount shown, in its field: "+payout.GroupDigits(c.r.AmountText)+" (as a number: 1.10 is 1.1)"),
+	}
+	if c.askPIN {
+		ks = append(ks, helpRow("PIN", "type the 6-digit PIN in its field; it is not kept"))
+	}
+	return append(ks,
+		helpRow("Confirm", "sends once every warning is acknowledged and the amount"+map[bool]string{true: " and PIN are", false: " is"}[c.askPIN]+" typed"),
+		bind([]string{"esc"}, "esc", "back to the form to edit; nothing is sent"))
 }
 
 func (c *confirmScreen) keys() []key.Binding {
@@ -193,9 +234,9 @@ func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 // that the buttons are never below the bottom edge.
 func (c *confirmScreen) view(a *App, height int) string {
 	if v := c.render(a, ""); lipgloss.Height(fitWidth(v, a.width-2)) <= height {
-		return v
+		return safeView(v)
 	}
-	return c.render(a, "compact")
+	return safeView(c.render(a, "compact"))
 }
 
 func (c *confirmScreen) render(a *App, mode string) string {
@@ -210,11 +251,21 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	row := func(label, value string) {
 		b.WriteString(st.Label.Render("  "+padRight(label, 14)) + value + "\n")
 	}
-	row("Pay", st.Money.Render(payout.GroupDigits(r.AmountText)+" "+clean(r.Asset.Symbol))+st.Subtle.Render("  ≈ "+usd(r.ValueUSD)+" USD"))
-	row("To", st.Money.Render(clean(r.Recipient.FullName))+"  Mixin ID "+clean(r.Recipient.IdentityNumber))
-	row("", st.Subtle.Render(r.Recipient.UserID))
-	row("Asset", clean(r.Asset.Symbol)+" · "+clean(r.Asset.Name)+st.Subtle.Render(" · "+r.Asset.AssetID))
-	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+clean(r.Asset.Symbol))
+	row("Pay", st.Money.Render(payout.GroupDigits(r.AmountText)+" "+truncate(r.Asset.Symbol, 12))+st.Subtle.Render("  ≈ "+usd(r.ValueUSD)+" USD"))
+	// The name on a line of its own, cut to it; the ids the server verified
+	// in their own rows under it, so that no name can push them away or
+	// pass for them.
+	idw := max(a.width-2-16, 12)
+	name := nameText(r.Recipient.FullName)
+	if n := lipgloss.Width(name); n > idw {
+		cut := " (name cut: " + itoa(n) + " characters)"
+		name = truncate(name, max(idw-len(cut), 8)) + st.Subtle.Render(cut)
+	}
+	row("To", st.Money.Render(name))
+	row("Mixin ID", st.ID.Render(clean(r.Recipient.IdentityNumber))+st.Subtle.Render("  (from the server; the name above is free text)"))
+	row("User id", st.ID.Render(clean(r.Recipient.UserID)))
+	row("Asset", truncate(r.Asset.Symbol, 12)+" · "+truncate(r.Asset.Name, 30)+st.Subtle.Render(" · "+clean(r.Asset.AssetID)))
+	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+truncate(r.Asset.Symbol, 12))
 	memo := clean(r.Memo)
 	if memo == "" {
 		memo = st.Subtle.Render("(none)")
@@ -228,7 +279,7 @@ func (c *confirmScreen) render(a *App, mode string) string {
 		if c.Daily != "" {
 			parts = append(parts, "daily "+payout.GroupDigits(c.Daily)+": used "+money(c.Used)+", left after this "+money(c.LeftAfter))
 		}
-		row("Caps", strings.Join(parts, " · ")+" "+clean(r.Asset.Symbol))
+		row("Caps", strings.Join(parts, " · ")+" "+truncate(r.Asset.Symbol, 12))
 	}
 	row("Trace id", r.TraceID)
 	if r.NewTrace {
@@ -251,15 +302,14 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	if c.focus == c.amountIdx() {
 		al = st.Focused.Render(al)
 	}
-	mark := ""
-	if c.amount.Value() != "" {
-		if c.amountMatches() {
-			mark = st.Good.Render(" ✓")
-		} else {
-			mark = st.Error.Render(" ✗ does not match")
-		}
+	mark, why := "", ""
+	if ok, problem := c.typedAmount(); ok {
+		mark = st.Good.Render(" ✓")
+	} else if problem != "" {
+		// What is wrong on a line of its own, under the field.
+		mark, why = st.Error.Render(" ✗"), "    "+st.Error.Render("✗ "+problem)+"\n"
 	}
-	b.WriteString(al + c.amount.View() + mark + "\n")
+	b.WriteString(al + c.amount.View() + mark + "\n" + why)
 	if c.askPIN {
 		pl := marker(c.focus == c.pinIdx()) + "PIN: "
 		if c.focus == c.pinIdx() {

@@ -17,19 +17,14 @@ func money(d decimal.Decimal) string { return payout.GroupDigits(d.String()) }
 // usd shows a USD value rounded to cents, with grouping.
 func usd(d decimal.Decimal) string { return payout.GroupDigits(d.StringFixed(2)) }
 
-// truncate cuts s to n runes with an ellipsis.
+// truncate makes s display-safe (clean) and then cuts it to n cells of the
+// terminal, by display width, with an ellipsis: the cut never falls inside
+// an escape sequence (there is none left) or a wide character.
 func truncate(s string, n int) string {
-	r := []rune(s)
 	if n <= 0 {
 		return ""
 	}
-	if len(r) <= n {
-		return s
-	}
-	if n == 1 {
-		return "…"
-	}
-	return string(r[:n-1]) + "…"
+	return ansi.Truncate(clean(s), n, "…")
 }
 
 // shortID shows the first block of a UUID, for tight columns.
@@ -66,19 +61,87 @@ func para(text string, w int, indent string) string {
 	return strings.Join(lines, "\n")
 }
 
-// clean makes text that came from the server or a file safe to draw:
-// control characters (escape sequences included) and bidirectional
-// overrides are dropped, so a name cannot rewrite what is around it.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0:
-			return -1
-		case r == 0x061c || r >= 0x200e && r <= 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069:
-			return -1
+// clean makes text that came from the server or a file safe to draw. It is
+// mixin.DisplayText, the one cleaning of the program: escape sequences,
+// control characters, bidirectional and other invisible (format)
+// characters, line separators and bad UTF-8 are taken out, so that a name
+// can neither rewrite what is around it nor hide characters. Server answers
+// are cleaned once when decoded; cleaning again changes nothing.
+func clean(s string) string { return mixin.DisplayText(s) }
+
+// nameText is a name as drawn: clean, on one line, every run of spaces made
+// one, so that padding cannot push a part of the name out of sight ("Alice
+// Ng" and 150 spaces and "x" reads "Alice Ng x").
+func nameText(s string) string { return strings.Join(strings.Fields(clean(s)), " ") }
+
+// safeView is the last guard of a screen's text: whatever server text may
+// have slipped into it uncleaned loses its escape sequences, controls and
+// invisible characters, while the styles the console draws itself (SGR
+// sequences, ESC [ digits m) and the line breaks are kept.
+func safeView(v string) string {
+	if !needsGuard(v) {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	for i, line := range strings.Split(v, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
 		}
-		return r
-	}, s)
+		for line != "" {
+			j := strings.IndexByte(line, 0x1b)
+			if j < 0 {
+				b.WriteString(clean(line))
+				break
+			}
+			b.WriteString(clean(line[:j]))
+			line = line[j:]
+			if n := sgrLen(line); n > 0 {
+				b.WriteString(line[:n])
+				line = line[n:]
+				continue
+			}
+			// Another sequence: cleaned up to the next ESC, which may
+			// end it (ST) or start one of the console's own.
+			k := strings.IndexByte(line[1:], 0x1b)
+			if k < 0 {
+				b.WriteString(clean(line))
+				break
+			}
+			b.WriteString(clean(line[:k+1]))
+			line = line[k+1:]
+		}
+	}
+	return b.String()
+}
+
+// needsGuard reports whether safeView may have anything to do: a control
+// character other than the line break, or a byte of a character past ASCII.
+func needsGuard(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; c < 0x20 && c != '\n' || c >= 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+// sgrLen is the length of the SGR sequence (ESC [ parameters m) that s
+// starts with, or 0.
+func sgrLen(s string) int {
+	if len(s) < 3 || s[0] != 0x1b || s[1] != '[' {
+		return 0
+	}
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9' || c == ';' || c == ':':
+		case c == 'm':
+			return i + 1
+		default:
+			return 0
+		}
+	}
+	return 0
 }
 
 // step moves a position in a list of n by one for the keys "up" (back) and
@@ -112,3 +175,39 @@ func focusOnly(inputs []textinput.Model, at int) tea.Cmd {
 func assetMatches(as mixin.Asset, q string) bool {
 	return q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q)
 }
+
+// listWindow is the part [from, to) of a list of n items that a picker
+// shows in size rows: it always holds pick, so that the item the keys act
+// on is on the screen.
+func listWindow(n, pick, size int) (from, to int) {
+	if n <= size {
+		return 0, n
+	}
+	from = max(0, min(pick-size/2, n-size))
+	return from, from + size
+}
+
+// assetTwins tells apart the assets that share a symbol (cleaned, case and
+// spacing aside): for each of them a tag with the start of its asset id,
+// which no server text can imitate on its own. Assets whose symbol is their
+// own get no tag.
+func assetTwins(as []mixin.Asset) map[string]string {
+	count := make(map[string]int, len(as))
+	for _, x := range as {
+		count[symbolKey(x.Symbol)]++
+	}
+	var out map[string]string
+	for _, x := range as {
+		if count[symbolKey(x.Symbol)] < 2 {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[x.AssetID] = "id " + shortID(x.AssetID)
+	}
+	return out
+}
+
+// symbolKey is a symbol as it reads on the screen, for comparing.
+func symbolKey(s string) string { return strings.ToLower(nameText(s)) }

@@ -140,6 +140,36 @@ func newHistoryScreen(a *App) *historyScreen {
 
 func (s *historyScreen) typing() bool { return s.prompt != promptNone }
 
+// fullKeys is the history's whole key map, for ?.
+func (s *historyScreen) fullKeys() []key.Binding {
+	if s.prompt != promptNone {
+		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel (a search typed is taken back)")}
+	}
+	if s.detail {
+		return []key.Binding{
+			bind([]string{"c"}, "c", "copy the snapshot id"),
+			bind([]string{"y"}, "y", "copy the trace id"),
+			bind([]string{"up", "down"}, "↑/↓", "the entry before or after"),
+			bind([]string{"esc", "enter", "q"}, "esc/enter/q", "back to the list"),
+		}
+	}
+	return []key.Binding{
+		bind([]string{"up", "down"}, "↑/↓ k/j", "move"),
+		bind([]string{"pgup", "pgdown"}, "pgup/pgdn", "a page up or down"),
+		bind([]string{"home", "end"}, "home/end", "the newest or the oldest loaded (older entries load as you scroll)"),
+		bind([]string{"enter"}, "enter", "the entry's details"),
+		bind([]string{"/"}, "/", "search memos, names, ids and traces (applies as you type)"),
+		bind([]string{"a"}, "a", "next asset of the filter (all, then each asset held)"),
+		bind([]string{"d"}, "d", "direction: in and out, out only, in only"),
+		bind([]string{"f"}, "f", "dates: FROM..TO"),
+		bind([]string{"x"}, "x", "clear every filter"),
+		bind([]string{"r"}, "r", "reload from the journal and the server"),
+		bind([]string{"e"}, "e", "export the rows shown as CSV"),
+		bind([]string{"s"}, "s", "settle the payouts in doubt by their trace"),
+		bind([]string{"esc"}, "esc", "back to the balances"),
+	}
+}
+
 func (s *historyScreen) keys() []key.Binding {
 	if s.prompt != promptNone {
 		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel")}
@@ -197,6 +227,10 @@ func (s *historyScreen) name(id string) string {
 	}
 	return ""
 }
+
+// mixinID is a counterparty's Mixin ID number as the server gave it with
+// the name, or "".
+func (s *historyScreen) mixinID(id string) string { return clean(s.names.MixinID(id)) }
 
 // refilter reads the rows again and applies the filter, keeping the cursor
 // on the same row when it is still shown.
@@ -280,11 +314,11 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return nil
 	case historyExportMsg:
 		if errors.Is(msg.err, os.ErrExist) {
-			a.setStatus("Not exported: "+msg.path+" exists already, and an export never replaces a file. Give another path.", false)
+			a.setStatus("Not exported: "+clean(msg.path)+" exists already, and an export never replaces a file. Give another path.", false)
 		} else if msg.err != nil {
 			a.setStatus("Export failed: "+explain(msg.err), false)
 		} else {
-			a.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), msg.path), true)
+			a.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), clean(msg.path)), true)
 		}
 		return nil
 	case historySettledMsg:
@@ -549,6 +583,15 @@ func (a *App) assetCycle() []string {
 	return ids
 }
 
+// assetTag tells an asset of the balances from another with the same
+// symbol ("id 4d8c508b"), or is "".
+func (a *App) assetTag(id string) string {
+	if a.home == nil {
+		return ""
+	}
+	return assetTwins(a.home.assets)[id]
+}
+
 // symbolFunc maps asset ids to symbols as far as the balances know them.
 func (a *App) symbolFunc() func(string) string {
 	m := map[string]string{}
@@ -565,10 +608,12 @@ func (a *App) symbolFunc() func(string) string {
 	}
 }
 
+// stateLabel is a row's state as the list shows it. A refused payout moved
+// nothing: it says so, and its amount has no sign (signedAmount).
 var stateLabel = map[payout.RowState]string{
 	payout.RowDone:     "done",
 	payout.RowInDoubt:  "IN DOUBT",
-	payout.RowFailed:   "failed",
+	payout.RowFailed:   "not moved",
 	payout.RowReceived: "received",
 	payout.RowOther:    "other tool",
 }
@@ -576,7 +621,7 @@ var stateLabel = map[payout.RowState]string{
 func (s *historyScreen) view(a *App, height int) string {
 	st := a.st
 	if s.detail && len(s.idx) > 0 {
-		return s.detailView(a)
+		return safeView(s.detailView(a))
 	}
 	var b strings.Builder
 	b.WriteString(st.Title.Render("History"))
@@ -610,7 +655,14 @@ func (s *historyScreen) view(a *App, height int) string {
 	if rest < 8+6 {
 		traceW, rest = 0, rest+traceW
 	}
-	nameW := max(4, rest*2/5)
+	// The Mixin ID has a column of its own, so that no name can pass for
+	// it; it gives way first on a narrow terminal (it is in the details).
+	idW := 11
+	if rest-idW < 22 {
+		idW = 0
+	}
+	rest -= idW
+	nameW := max(4, rest/2)
 	memoW := max(4, rest-nameW)
 	party := "COUNTERPARTY"
 	if len(party) >= nameW {
@@ -622,8 +674,14 @@ func (s *historyScreen) view(a *App, height int) string {
 		}
 		return padRight(s, traceW)
 	}
+	mixinCol := func(s string) string {
+		if idW == 0 {
+			return ""
+		}
+		return padRight(s, idW)
+	}
 	b.WriteString(st.Label.Render("  "+padRight("TIME", timeW)+padRight("DIR", dirW)+padRight("ASSET", assetW)+
-		padLeft("AMOUNT", amtW-1)+" "+padRight(party, nameW)+padRight("MEMO", memoW)+trace("TRACE")+"STATE") + "\n")
+		padLeft("AMOUNT", amtW-1)+" "+padRight(party, nameW)+mixinCol("MIXIN ID")+padRight("MEMO", memoW)+trace("TRACE")+"STATE") + "\n")
 
 	vis := s.visibleRows(a, height)
 	symbol := a.symbolFunc()
@@ -634,14 +692,14 @@ func (s *historyScreen) view(a *App, height int) string {
 		if r.Outgoing() {
 			dir = "out"
 		}
-		who := clean(s.name(r.OpponentID))
+		who := nameText(s.name(r.OpponentID))
 		if who == "" {
 			who = shortID(r.OpponentID)
 		}
 		amt := signedAmount(r)
-		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(clean(symbol(r.AssetID)), assetW-1), assetW) +
-			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(clean(r.Memo), memoW-1), memoW) +
-			trace(shortID(r.TraceID)) + stateLabel[r.State]
+		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(symbol(r.AssetID), assetW-1), assetW) +
+			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + mixinCol(truncate(s.mixinID(r.OpponentID), idW-1)) +
+			padRight(truncate(r.Memo, memoW-1), memoW) + trace(shortID(clean(r.TraceID))) + stateLabel[r.State]
 		switch {
 		case i == s.cursor:
 			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
@@ -665,7 +723,7 @@ func (s *historyScreen) view(a *App, height int) string {
 	case end == len(s.idx):
 		b.WriteString(st.Subtle.Render("  … older entries load as you scroll down (r reloads everything)") + "\n")
 	}
-	return b.String()
+	return safeView(b.String())
 }
 
 func (s *historyScreen) filterLine(a *App) string {
@@ -673,7 +731,10 @@ func (s *historyScreen) filterLine(a *App) string {
 	parts := []string{}
 	asset := "all assets"
 	if s.filter.AssetID != "" {
-		asset = a.symbolFunc()(s.filter.AssetID)
+		asset = truncate(a.symbolFunc()(s.filter.AssetID), 16)
+		if tag := a.assetTag(s.filter.AssetID); tag != "" {
+			asset += " (" + tag + ")"
+		}
 	}
 	parts = append(parts, "asset: "+asset)
 	dir := map[payout.Direction]string{payout.DirAll: "in and out", payout.DirIn: "in only", payout.DirOut: "out only"}[s.filter.Direction]
@@ -691,25 +752,38 @@ func (s *historyScreen) detailView(a *App) string {
 	st := a.st
 	r := s.rows[s.idx[s.cursor]]
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Entry") + st.Subtle.Render("  "+stateLabel[r.State]) + "\n\n")
+	title := stateLabel[r.State]
+	if r.State == payout.RowFailed {
+		title = "refused: not moved"
+	}
+	b.WriteString(st.Title.Render("Entry") + st.Subtle.Render("  "+title) + "\n\n")
 	row := func(label, v string) {
 		if v == "" {
 			v = st.Subtle.Render("—")
 		}
 		b.WriteString(st.Label.Render("  "+padRight(label, 17)) + v + "\n")
 	}
-	amt := signedAmount(r)
+	sym := truncate(a.symbolFunc()(r.AssetID), 16)
+	amt := signedAmount(r) + " " + sym
+	if r.State == payout.RowFailed {
+		amt += st.Subtle.Render("  (not moved: the server refused it)")
+	}
 	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
-	row("Amount", amt+" "+clean(a.symbolFunc()(r.AssetID)))
-	row("Asset id", r.AssetID)
-	row("Counterparty", clean(s.name(r.OpponentID)))
-	row("Counterparty id", r.OpponentID)
+	row("Amount", amt)
+	row("Asset id", clean(r.AssetID))
+	// The name on a line of its own, cut to it; the Mixin ID and the id
+	// that the server gave in rows of their own.
+	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(a.width-2-19, 12)))
+	if id := s.mixinID(r.OpponentID); id != "" {
+		row("Mixin ID", st.ID.Render(id))
+	}
+	row("Counterparty id", clean(r.OpponentID))
 	row("Memo", clean(r.Memo))
-	row("Trace id", r.TraceID)
-	row("Snapshot id", r.SnapshotID)
+	row("Trace id", clean(r.TraceID))
+	row("Snapshot id", clean(r.SnapshotID))
 	closing := ""
 	if r.Closing != "" {
-		closing = payout.GroupDigits(r.Closing) + " " + clean(a.symbolFunc()(r.AssetID))
+		closing = payout.GroupDigits(clean(r.Closing)) + " " + sym
 	}
 	row("Closing balance", closing)
 	row("Confirmed by", clean(r.Operator))
@@ -725,8 +799,12 @@ func (s *historyScreen) detailView(a *App) string {
 	return b.String()
 }
 
-// signedAmount is a row's amount with its sign and digit grouping.
+// signedAmount is a row's amount with its sign and digit grouping; a
+// refused payout's has no sign, as nothing moved.
 func signedAmount(r payout.Row) string {
+	if r.State == payout.RowFailed {
+		return payout.GroupDigits(r.Amount.Abs().String())
+	}
 	amt := payout.GroupDigits(r.Amount.String())
 	if r.Amount.IsPositive() {
 		amt = "+" + amt

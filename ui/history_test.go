@@ -62,7 +62,7 @@ func (e histEvent) state() string {
 	case evDesk, evCommitted:
 		return "done"
 	case evFailed:
-		return "failed"
+		return "not moved"
 	}
 	return "IN DOUBT"
 }
@@ -381,8 +381,9 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	v = f.view()
 	historyGolden(t, "second_page", v)
 	mustContain(t, v, "History  152 shown of 152 loaded")
-	if l := lineWith(v, "Invoice 40"); !strings.HasSuffix(strings.TrimRight(l, " "), "failed") {
-		t.Errorf("the refused payout is not shown failed: %q", l)
+	// A refused payout moved nothing: no signed amount, "not moved".
+	if l := lineWith(v, "Invoice 40"); !strings.HasSuffix(strings.TrimRight(l, " "), "not moved") || strings.Contains(l, "-140.25") || !strings.Contains(l, " 140.25 ") {
+		t.Errorf("the refused payout is not shown as not moved, with its amount unsigned: %q", l)
 	}
 	a := f.final()
 
@@ -571,7 +572,7 @@ func TestHistoryFilters(t *testing.T) {
 	}
 	f.press(tea.KeyEnter)
 	v = f.view()
-	mustContain(t, v, `search: "invoice"`, "IN DOUBT", "failed", "— the beginning of the history —")
+	mustContain(t, v, `search: "invoice"`, "IN DOUBT", "not moved", "— the beginning of the history —")
 	everyRow(t, "invoice", v, invoices, func(l string) bool { return strings.Contains(l, "Invoice") })
 	// The counterparty's name, whatever the case.
 	peer := w.world.Users[1]
@@ -809,7 +810,9 @@ func TestHistoryDetailAndCopy(t *testing.T) {
 	f.press(tea.KeyUp, tea.KeyUp, tea.KeyUp)
 	v = f.view()
 	historyGolden(t, "failed", v)
-	mustContain(t, v, "Entry  failed", "Memo             Invoice 4", "Snapshot id      —", "Confirmed by     "+histOperator)
+	mustContain(t, v, "Entry  refused: not moved", "Memo             Invoice 4", "Snapshot id      —", "Confirmed by     "+histOperator,
+		"Amount           104.25 USDT  (not moved: the server refused it)")
+	mustNotContain(t, v, "-104.25")
 	if l := lineWith(v, "Refused"); !strings.Contains(l, "20119") {
 		t.Errorf("the refusal does not give the server's code: %q", l)
 	}

@@ -36,9 +36,9 @@ func newHomeScreen() *homeScreen {
 	return &homeScreen{
 		kTransfer: bind([]string{"t"}, "t", "transfer"),
 		kHistory:  bind([]string{"h"}, "h", "history"),
-		kRequest:  bind([]string{"p"}, "p", "payment requests"),
-		kBook:     bind([]string{"b"}, "b", "address book"),
-		kBatch:    bind([]string{"f"}, "f", "batch from CSV"),
+		kRequest:  bind([]string{"p"}, "p", "requests"),
+		kBook:     bind([]string{"b"}, "b", "book"),
+		kBatch:    bind([]string{"f"}, "f", "batch"),
 		kRefresh:  bind([]string{"r"}, "r", "refresh"),
 		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
 		kSetup:    bind([]string{"n"}, "n", "new profile"),
@@ -46,12 +46,31 @@ func newHomeScreen() *homeScreen {
 	}
 }
 
+// keys is the help line: short words, so that it fits one line of a
+// 100-column terminal, and no quit key of its own (q quits here too, but
+// the help line's one quit hint is ctrl+c, which quits everywhere).
 func (h *homeScreen) keys() []key.Binding {
 	ks := []key.Binding{h.kTransfer, h.kBatch, h.kHistory, h.kRequest, h.kBook, h.kRefresh}
 	if h.doubt > 0 {
 		ks = append(ks, h.kSettle)
 	}
-	return append(ks, h.kSetup, h.kQuit)
+	return append(ks, h.kSetup)
+}
+
+// fullKeys is the home screen's whole key map, for ?.
+func (h *homeScreen) fullKeys() []key.Binding {
+	ks := []key.Binding{
+		bind([]string{"t"}, "t", "new payout (transfer)"),
+		bind([]string{"f"}, "f", "batch of payouts from a CSV file"),
+		bind([]string{"h"}, "h", "history of payouts and receipts"),
+		bind([]string{"p"}, "p", "payment requests (link and QR code)"),
+		bind([]string{"b"}, "b", "address book of saved recipients"),
+		bind([]string{"r"}, "r", "refresh the balances"),
+	}
+	if h.doubt > 0 {
+		ks = append(ks, bind([]string{"s"}, "s", "settle the payouts in doubt by their trace"))
+	}
+	return append(ks, bind([]string{"n"}, "n", "set up a new profile"), bind([]string{"q"}, "q", "quit"))
 }
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).
@@ -152,7 +171,9 @@ func (h *homeScreen) view(a *App, height int) string {
 		// Said on the screen the operator comes back to, not only once.
 		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", a.width-2, "")) + "\n\n")
 	}
-	b.WriteString(st.Title.Render(clean(me.FullName)) + st.Subtle.Render("  Mixin ID "+clean(me.IdentityNumber)+"  ·  client id "+me.UserID) + "\n")
+	// The ids stay on the line whatever the name's length.
+	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  client id " + clean(me.UserID)
+	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(a.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
 	b.WriteString(st.Subtle.Render("profile "+a.conn.name+pinNote(a.conn.profile.KeepPIN)) + "\n\n")
 
 	w := a.width - 2
@@ -163,6 +184,7 @@ func (h *homeScreen) view(a *App, height int) string {
 	}
 	b.WriteString(st.Label.Render(padRight("ASSET", symW)+padRight("NAME", nameW)+padLeft("BALANCE", amtW)+padLeft("VALUE (USD)", usdW)) + "\n")
 	total := decimal.Zero
+	twins := assetTwins(h.assets)
 	rows := height - 9
 	for i, as := range h.assets {
 		if i >= rows && rows > 0 {
@@ -171,7 +193,12 @@ func (h *homeScreen) view(a *App, height int) string {
 		}
 		v := assetValue(as)
 		total = total.Add(v)
-		b.WriteString(padRight(truncate(clean(as.Symbol), symW-1), symW) + padRight(truncate(clean(as.Name), nameW-1), nameW) +
+		name := truncate(as.Name, nameW-1)
+		if tag := twins[as.AssetID]; tag != "" {
+			// Two assets read alike: the start of the id tells them apart.
+			name = truncate(as.Name, max(nameW-1-len(tag)-3, 4)) + " · " + tag
+		}
+		b.WriteString(padRight(truncate(as.Symbol, symW-1), symW) + padRight(name, nameW) +
 			st.Money.Render(padLeft(money(dec(as.Balance)), amtW)) + padLeft(usd(v), usdW) + "\n")
 	}
 	if len(h.assets) == 0 && !h.loading && h.err == "" {
@@ -193,7 +220,7 @@ func (h *homeScreen) view(a *App, height int) string {
 	case !h.loaded.IsZero():
 		b.WriteString(st.Subtle.Render("Balances as of " + h.loaded.Format("15:04:05") + " (r to refresh)"))
 	}
-	return b.String()
+	return safeView(b.String())
 }
 
 func pinNote(keep bool) string {

@@ -205,6 +205,36 @@ func (s *requestScreen) typing() bool {
 	return s.mode == reqForm && s.form != nil && s.form.focus < rfCreate
 }
 
+// fullKeys is the whole key map of the mode shown, for ?.
+func (s *requestScreen) fullKeys() []key.Binding {
+	switch s.mode {
+	case reqForm:
+		return []key.Binding{
+			bind([]string{"tab", "enter"}, "tab/enter", "next field (on the asset: take the highlighted one)"),
+			bind([]string{"shift+tab"}, "shift+tab", "previous field"),
+			bind([]string{"up", "down"}, "↑/↓", "choose the asset in the list, else move between fields"),
+			helpRow("asset", "type to filter by symbol or name; an asset id finds any asset"),
+			helpRow("amount", "a plain decimal, at most 8 digits after the point"),
+			helpRow("memo", "optional, up to 140 characters"),
+			bind([]string{"enter"}, "enter", "on Create: write the request to the book and show its link"),
+			bind([]string{"esc"}, "esc", "back to the list (the form is kept)"),
+		}
+	case reqShow:
+		return []key.Binding{
+			bind([]string{"c"}, "c", "copy the payment link (OSC 52)"),
+			bind([]string{"w"}, "w", "watch until paid (again: stop watching)"),
+			bind([]string{"r"}, "r", "check once now"),
+			bind([]string{"esc"}, "esc", "stop watching, or back to the list"),
+		}
+	}
+	return []key.Binding{
+		bind([]string{"up", "down"}, "↑/↓ k/j", "select a request"),
+		bind([]string{"enter"}, "enter", "show it: link, QR code, watch"),
+		bind([]string{"n"}, "n", "new request"),
+		bind([]string{"esc"}, "esc", "back to the balances"),
+	}
+}
+
 func (s *requestScreen) keys() []key.Binding {
 	switch s.mode {
 	case reqForm:
@@ -259,6 +289,15 @@ func (s *requestScreen) reload() {
 	}
 }
 
+// knownAssets lists the assets known, in the order learnt.
+func (s *requestScreen) knownAssets() []mixin.Asset {
+	out := make([]mixin.Asset, 0, len(s.order))
+	for _, id := range s.order {
+		out = append(out, s.assets[id])
+	}
+	return out
+}
+
 // learnAssets remembers assets (from the balances or a look-up).
 func (s *requestScreen) learnAssets(as []mixin.Asset) {
 	for _, x := range as {
@@ -293,12 +332,13 @@ func (s *requestScreen) assetCmd(a *App, id string) tea.Cmd {
 	}
 }
 
-// symbol is an asset's symbol, or the start of its id while unknown.
+// symbol is an asset's symbol, display-safe and at most 16 cells, or the
+// start of its id while unknown.
 func (s *requestScreen) symbol(id string) string {
-	if as, ok := s.assets[id]; ok && as.Symbol != "" {
-		return as.Symbol
+	if as, ok := s.assets[id]; ok && clean(as.Symbol) != "" {
+		return truncate(as.Symbol, 16)
 	}
-	return shortID(id)
+	return shortID(clean(id))
 }
 
 func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
@@ -519,7 +559,7 @@ func (s *requestScreen) onChecked(a *App, msg reqCheckedMsg) tea.Cmd {
 	if s.cur.Paid() {
 		s.stopWatch()
 		s.stopNote = ""
-		a.setStatus("Payment request paid: "+payout.GroupDigits(s.cur.Amount)+" "+s.symbol(s.cur.AssetID)+".", true)
+		a.setStatus("Payment request paid: "+payout.GroupDigits(clean(s.cur.Amount))+" "+s.symbol(s.cur.AssetID)+".", true)
 		return s.payerCmd(a)
 	}
 	if msg.watch && s.watching && msg.gen == s.watchGen {
@@ -592,7 +632,7 @@ func (s *requestScreen) choose() {
 	as := s.assets[f.matches[f.pick]]
 	f.asset = &as
 	f.fieldErr[rfAsset] = ""
-	f.inputs[rfAsset].SetValue(as.Symbol)
+	f.inputs[rfAsset].SetValue(nameText(as.Symbol))
 }
 
 func (s *requestScreen) amountErr() string {
@@ -747,7 +787,9 @@ func (s *requestScreen) onCreated(a *App, msg reqCreatedMsg) tea.Cmd {
 	return s.show(a, msg.req)
 }
 
-func (s *requestScreen) view(a *App, height int) string {
+func (s *requestScreen) view(a *App, height int) string { return safeView(s.viewRaw(a, height)) }
+
+func (s *requestScreen) viewRaw(a *App, height int) string {
 	switch {
 	case s.openErr != "":
 		return a.st.Title.Render("Payment requests") + "\n\n" +
@@ -796,10 +838,12 @@ func (s *requestScreen) listView(a *App, height int) string {
 		if r.Paid() {
 			state = "✓ paid"
 		}
-		memo := r.Memo
+		memo := clean(r.Memo)
 		if memo == "" {
 			memo = "—"
 		}
+		// The symbol is cut after it is cleaned, by display width: never
+		// inside an escape sequence.
 		line := padRight(state, stateW) + padRight(truncate(s.symbol(r.AssetID), symW-1), symW) +
 			padLeft(payout.GroupDigits(r.Amount), amtW-1) + "  " + padRight(truncate(memo, memoW-1), memoW) + padRight(localTime(r.CreatedAt), whenW)
 		if i == s.sel {
@@ -818,7 +862,7 @@ func (s *requestScreen) formView(a *App) string {
 	st := a.st
 	f := s.form
 	var b strings.Builder
-	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+a.conn.me.FullName+" ("+a.conn.me.UserID+")") + "\n\n")
+	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(a.conn.me.FullName), 32)+" ("+clean(a.conn.me.UserID)+")") + "\n\n")
 	label := func(fl reqField, name string) string {
 		l := marker(f.focus == fl) + padRight(name, 11)
 		if f.focus == fl {
@@ -829,25 +873,34 @@ func (s *requestScreen) formView(a *App) string {
 	const indent = "             "
 	errLine := func(e string) {
 		if e != "" {
-			b.WriteString(indent + st.Error.Render("✗ "+e) + "\n")
+			b.WriteString(indent + st.Error.Render("✗ "+clean(e)) + "\n")
 		}
 	}
+	twins := assetTwins(s.knownAssets())
 
 	b.WriteString(label(rfAsset, "Asset") + f.inputs[rfAsset].View() + "\n")
 	switch {
 	case f.focus == rfAsset:
-		for i, id := range f.matches {
-			if i >= 5 {
-				b.WriteString(indent + st.Subtle.Render("… "+itoa(len(f.matches)-i)+" more") + "\n")
-				break
-			}
+		// A window of the matches that holds the highlighted one.
+		from, to := listWindow(len(f.matches), f.pick, 5)
+		if from > 0 {
+			b.WriteString(indent + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
+		}
+		for i := from; i < to; i++ {
+			id := f.matches[i]
 			as := s.assets[id]
-			line := padRight(as.Symbol, 7) + padRight(truncate(as.Name, 18), 19) + st.Subtle.Render(shortID(as.AssetID))
+			line := padRight(truncate(as.Symbol, 6), 7) + padRight(truncate(as.Name, 18), 19) + st.Subtle.Render(shortID(clean(as.AssetID)))
+			if twins[id] != "" {
+				line += st.Warn.Render("  same symbol as another asset")
+			}
 			if i == f.pick {
 				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
 			} else {
 				b.WriteString(indent + line + "\n")
 			}
+		}
+		if to < len(f.matches) {
+			b.WriteString(indent + st.Subtle.Render("… "+itoa(len(f.matches)-to)+" more") + "\n")
 		}
 		switch {
 		case f.lookup != "":
@@ -856,7 +909,7 @@ func (s *requestScreen) formView(a *App) string {
 			b.WriteString(indent + st.Error.Render("no asset matches; type an asset id to use any asset") + "\n")
 		}
 	case f.asset != nil:
-		b.WriteString(indent + st.Subtle.Render(f.asset.Name+" · "+f.asset.AssetID) + "\n")
+		b.WriteString(indent + st.Subtle.Render(truncate(f.asset.Name, 30)+" · "+clean(f.asset.AssetID)) + "\n")
 	}
 	errLine(f.fieldErr[rfAsset])
 
@@ -866,7 +919,7 @@ func (s *requestScreen) formView(a *App) string {
 	} else if f.fieldErr[rfAmount] != "" {
 		errLine(f.fieldErr[rfAmount])
 	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.inputs[rfAmount].Value())); err == nil && f.asset != nil {
-		note := payout.GroupDigits(amt.String()) + " " + f.asset.Symbol
+		note := payout.GroupDigits(amt.String()) + " " + truncate(f.asset.Symbol, 16)
 		if p := dec(f.asset.PriceUSD); p.IsPositive() {
 			note += " · ≈ " + usd(amt.Mul(p)) + " USD"
 		}
@@ -892,7 +945,7 @@ func (s *requestScreen) formView(a *App) string {
 	}
 	b.WriteString("  " + st.button(lbl, f.focus == rfCreate, s.formReady()) + "\n")
 	if f.formErr != "" {
-		b.WriteString("\n" + st.Error.Render(f.formErr) + "\n")
+		b.WriteString("\n" + st.Error.Render(clean(f.formErr)) + "\n")
 	}
 	return b.String()
 }
@@ -932,11 +985,11 @@ func (s *requestScreen) showView(a *App, height int) string {
 	// back when the terminal is larger.
 	if qrH+2 <= height && qrW <= w {
 		r := s.cur
-		sum := payout.GroupDigits(r.Amount) + " " + clean(s.symbol(r.AssetID))
+		sum := payout.GroupDigits(clean(r.Amount)) + " " + s.symbol(r.AssetID)
 		if r.Memo != "" {
 			sum += " · " + clean(r.Memo)
 		}
-		sum += " · trace " + shortID(r.TraceID) + " · open (c copies the link, w watches)"
+		sum += " · trace " + shortID(clean(r.TraceID)) + " · open (c copies the link, w watches)"
 		return a.st.Title.Render(truncate(sum, w)) + "\n\n" + qrStyle.Render(qr)
 	}
 	needW, needH := max(qrW+2, a.width), a.height-height+lipgloss.Height(head)+1+qrH
@@ -954,14 +1007,16 @@ func (s *requestScreen) showHead(a *App, w int) string {
 	// Where it stands first, so that it shows however tall the code is.
 	switch {
 	case r.Paid():
-		who := r.PayerID
+		// The payer's name is what they chose: cleaned, on one line and
+		// cut; the Mixin ID the server gave stands apart from it.
+		who := clean(r.PayerID)
 		if u := s.payers[r.PayerID]; u != nil {
-			who = u.FullName + " (Mixin ID " + u.IdentityNumber + ")"
+			who = truncate(nameText(u.FullName), max(w-40, 16)) + " · Mixin ID " + clean(u.IdentityNumber)
 		} else if who == "" {
 			who = "an unknown payer"
 		}
 		b.WriteString(st.Good.Render(para("✓ Paid by "+who+" at "+localTime(r.PaidAt), w, "")) + "\n")
-		b.WriteString(st.Subtle.Render(para("snapshot "+r.SnapshotID+" · payer "+orDash(r.PayerID), w, "")) + "\n")
+		b.WriteString(st.Subtle.Render(para("snapshot "+orDash(clean(r.SnapshotID))+" · payer "+orDash(clean(r.PayerID)), w, "")) + "\n")
 		if s.payerErr != "" {
 			b.WriteString(st.Subtle.Render(para("(payer's name not found: "+s.payerErr+")", w, "")) + "\n")
 		}
@@ -994,17 +1049,17 @@ func (s *requestScreen) showHead(a *App, w int) string {
 		b.WriteString(st.Label.Render(padRight(name, lw)) + para(value, w, strings.Repeat(" ", lw))[lw:] + "\n")
 	}
 	asset := s.symbol(r.AssetID)
-	if as, ok := s.assets[r.AssetID]; ok && as.Name != "" {
-		asset += " (" + as.Name + ")"
+	if as, ok := s.assets[r.AssetID]; ok && clean(as.Name) != "" {
+		asset += " (" + truncate(as.Name, 30) + ")"
 	}
-	row("Amount", payout.GroupDigits(r.Amount)+" "+asset)
-	row("Memo", orDash(r.Memo))
-	to := r.Recipient
+	row("Amount", payout.GroupDigits(clean(r.Amount))+" "+asset)
+	row("Memo", orDash(clean(r.Memo)))
+	to := clean(r.Recipient)
 	if r.Recipient == a.conn.me.UserID {
-		to = a.conn.me.FullName + " · " + r.Recipient
+		to = truncate(nameText(a.conn.me.FullName), 32) + " · " + to
 	}
 	row("Pay to", to)
-	row("Trace id", r.TraceID)
+	row("Trace id", clean(r.TraceID))
 	row("Created", localTime(r.CreatedAt))
 	if s.linkErr != "" {
 		row("Link", st.Error.Render("none: "+s.linkErr))

@@ -166,7 +166,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	}
 	f.until("the payment", func(a *App) bool { return strings.Contains(a.View(), "✓ Paid by "+payer.FullName) })
 	v = f.view()
-	mustContain(t, v, "(Mixin ID "+payer.IdentityNumber+")", "snapshot ", "payer "+payer.UserID, "Payment request paid: 1,234.5 USDT.")
+	mustContain(t, v, payer.FullName+" · Mixin ID "+payer.IdentityNumber, "snapshot ", "payer "+payer.UserID, "Payment request paid: 1,234.5 USDT.")
 	mustNotContain(t, v, "Watching", "w stop watching")
 	requestGolden(t, "paid", v, termW)
 	var paid payout.Request

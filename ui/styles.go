@@ -20,6 +20,9 @@ type Styles struct {
 	Button    lipgloss.Style
 	ButtonOn  lipgloss.Style
 	ButtonOff lipgloss.Style
+	// ID draws what the server verified (a Mixin ID, a user id), in rows
+	// or columns of their own, apart from names, which anyone may choose.
+	ID lipgloss.Style
 }
 
 var (
@@ -47,6 +50,7 @@ func DefaultStyles() Styles {
 		Button:    lipgloss.NewStyle().Padding(0, 1),
 		ButtonOn:  lipgloss.NewStyle().Padding(0, 1).Bold(true).Reverse(true),
 		ButtonOff: lipgloss.NewStyle().Padding(0, 1).Foreground(subtle),
+		ID:        lipgloss.NewStyle().Bold(true).Foreground(good),
 	}
 }
 

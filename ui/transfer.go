@@ -116,6 +116,21 @@ func (t *transferScreen) renew() {
 
 func (t *transferScreen) typing() bool { return t.focus < tfSend }
 
+// fullKeys is the transfer form's whole key map, for ?.
+func (t *transferScreen) fullKeys() []key.Binding {
+	return []key.Binding{
+		bind([]string{"tab", "enter"}, "tab/enter", "next field (on the asset: take the highlighted one; on the recipient: take the highlighted saved one)"),
+		bind([]string{"shift+tab"}, "shift+tab", "previous field"),
+		bind([]string{"up", "down"}, "↑/↓", "choose in the list under the field (assets, saved recipients), else move between fields"),
+		helpRow("asset", "type to filter by symbol or name, or the start of the asset id"),
+		helpRow("recipient", "a user UUID, a Mixin ID number, or a label of the address book; it is looked up when typing pauses"),
+		helpRow("amount", "a plain decimal, at most 8 digits after the point"),
+		helpRow("memo", "optional, up to 140 characters"),
+		bind([]string{"enter"}, "enter", "on Review: review the payout (nothing is sent yet)"),
+		bind([]string{"esc"}, "esc", "back to the balances (the form is dropped)"),
+	}
+}
+
 func (t *transferScreen) keys() []key.Binding {
 	ks := []key.Binding{t.kNext, t.kPrev}
 	if t.focus == tfAsset {
@@ -158,7 +173,7 @@ func (t *transferScreen) choose() {
 	as := t.assets[t.matches[t.pick]]
 	t.asset = &as
 	t.fieldErr[tfAsset] = ""
-	t.inputs[tfAsset].SetValue(as.Symbol)
+	t.inputs[tfAsset].SetValue(nameText(as.Symbol))
 }
 
 // amountState checks the amount against the chosen asset.
@@ -180,7 +195,7 @@ func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText stri
 	}
 	bal := dec(t.asset.Balance)
 	if d.GreaterThan(bal) {
-		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + t.asset.Symbol
+		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + truncate(t.asset.Symbol, 12)
 	}
 	return d, bal.Sub(d), ""
 }
@@ -445,40 +460,51 @@ func (t *transferScreen) view(a *App, height int) string {
 	}
 	errLine := func(s string) {
 		if s != "" {
-			b.WriteString("             " + st.Error.Render("✗ "+s) + "\n")
+			b.WriteString("             " + st.Error.Render("✗ "+clean(s)) + "\n")
 		}
 	}
 
 	// Asset, with the filtered list while the field has focus.
 	b.WriteString(label(tfAsset, "Asset") + t.inputs[tfAsset].View() + "\n")
+	twins := assetTwins(t.assets)
 	if t.focus == tfAsset {
-		shown := 0
-		for i, idx := range t.matches {
-			if shown >= 5 {
-				b.WriteString("             " + st.Subtle.Render("… "+itoa(len(t.matches)-shown)+" more") + "\n")
-				break
+		// A window of the matches that holds the highlighted one.
+		from, to := listWindow(len(t.matches), t.pick, 5)
+		if from > 0 {
+			b.WriteString("             " + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
+		}
+		for i := from; i < to; i++ {
+			as := t.assets[t.matches[i]]
+			line := padRight(truncate(as.Symbol, 6), 7) + padRight(truncate(as.Name, 18), 19) + padLeft(money(dec(as.Balance)), 22)
+			if tag := twins[as.AssetID]; tag != "" {
+				// Two assets read alike: the start of the id tells them apart.
+				line += "  " + tag
 			}
-			as := t.assets[idx]
-			line := padRight(truncate(clean(as.Symbol), 6), 7) + padRight(truncate(clean(as.Name), 18), 19) + padLeft(money(dec(as.Balance)), 22)
 			if i == t.pick {
 				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
 			} else {
 				b.WriteString("             " + line + "\n")
 			}
-			shown++
+		}
+		if to < len(t.matches) {
+			b.WriteString("             " + st.Subtle.Render("… "+itoa(len(t.matches)-to)+" more") + "\n")
 		}
 		if len(t.matches) == 0 {
 			b.WriteString("             " + st.Error.Render("no asset matches") + "\n")
 		}
 	} else if t.asset != nil {
-		b.WriteString("             " + st.Subtle.Render(clean(t.asset.Name)+" · balance "+money(dec(t.asset.Balance))+" "+clean(t.asset.Symbol)) + "\n")
+		line := truncate(t.asset.Name, 30) + " · balance " + money(dec(t.asset.Balance)) + " " + truncate(t.asset.Symbol, 12)
+		if tag := twins[t.asset.AssetID]; tag != "" {
+			line += " · " + tag
+		}
+		b.WriteString("             " + st.Subtle.Render(line) + "\n")
 	}
 	errLine(t.fieldErr[tfAsset])
 
 	// Recipient, resolved while typing pauses; saved recipients by label.
 	b.WriteString(label(tfRecipient, "Recipient") + t.inputs[tfRecipient].View() + "\n")
 	for i, e := range t.bookHits {
-		line := padRight(truncate(clean(e.Label), 22), 23) + truncate(clean(e.FullName), 24) + st.Subtle.Render(" · Mixin ID "+clean(e.IdentityNumber))
+		line := padRight(truncate(e.Label, 22), 23) + truncate(nameText(e.FullName), 24) + st.Subtle.Render(" · Mixin ID "+clean(e.IdentityNumber))
 		if i == t.bookPick {
 			b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
 		} else {
@@ -486,7 +512,7 @@ func (t *transferScreen) view(a *App, height int) string {
 		}
 	}
 	if t.rcptLabel != "" && !t.resolving {
-		b.WriteString("             " + st.Subtle.Render("from the address book: "+clean(t.rcptLabel)) + "\n")
+		b.WriteString("             " + st.Subtle.Render("from the address book: "+truncate(t.rcptLabel, 40)) + "\n")
 	}
 	switch {
 	case t.resolving:
@@ -494,7 +520,9 @@ func (t *transferScreen) view(a *App, height int) string {
 	case t.rcptErr != "":
 		errLine(t.rcptErr)
 	case t.rcpt != nil:
-		b.WriteString("             " + st.Good.Render("✓ "+clean(t.rcpt.FullName)) + st.Subtle.Render(" · Mixin ID "+clean(t.rcpt.IdentityNumber)+" · "+t.rcpt.UserID) + "\n")
+		// The name is cut so that the ids stay on the line.
+		b.WriteString("             " + st.Good.Render("✓ "+truncate(nameText(t.rcpt.FullName), 64)) + st.Subtle.Render(" · Mixin ID ") +
+			st.ID.Render(clean(t.rcpt.IdentityNumber)) + st.Subtle.Render(" · "+clean(t.rcpt.UserID)) + "\n")
 	}
 
 	// Amount with the balance after.
@@ -506,7 +534,7 @@ func (t *transferScreen) view(a *App, height int) string {
 	case t.fieldErr[tfAmount] != "":
 		errLine(t.fieldErr[tfAmount])
 	case t.asset != nil && amt.IsPositive():
-		b.WriteString("             " + st.Subtle.Render("balance "+money(dec(t.asset.Balance))+" → after "+money(after)+" "+clean(t.asset.Symbol)+
+		b.WriteString("             " + st.Subtle.Render("balance "+money(dec(t.asset.Balance))+" → after "+money(after)+" "+truncate(t.asset.Symbol, 12)+
 			" · ≈ "+usd(amt.Mul(dec(t.asset.PriceUSD)))+" USD") + "\n")
 	}
 
@@ -534,7 +562,7 @@ func (t *transferScreen) view(a *App, height int) string {
 	}
 	b.WriteString("  " + st.button(label2, t.focus == tfSend, t.ready()) + "\n")
 	if t.formErr != "" {
-		b.WriteString("\n" + st.Error.Render(t.formErr) + "\n")
+		b.WriteString("\n" + st.Error.Render(clean(t.formErr)) + "\n")
 	}
-	return b.String()
+	return safeView(b.String())
 }

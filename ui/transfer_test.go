@@ -41,8 +41,9 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 	checkGolden(t, "confirm", v, termW)
 	mustContain(t, v,
 		"Pay           1,250.5 USDT  ≈ 1,250.75 USD",
-		r.rcpt.FullName+"  Mixin ID "+r.rcpt.IdentityNumber,
-		r.rcpt.UserID,
+		"To            "+r.rcpt.FullName,
+		"Mixin ID      "+r.rcpt.IdentityNumber,
+		"User id       "+r.rcpt.UserID,
 		"USDT · Tether USD · "+usdtID,
 		"50,000 → 48,749.5 USDT",
 		"Memo          "+memo,
