@@ -64,12 +64,11 @@ type Desk struct {
 	caps map[string]assetCaps // parsed Config.Limits, by canonical asset id
 
 	sendMu sync.Mutex // one send or settlement at a time
-	// verifyBusy is the end of the window of a PIN check whose answer was
-	// lost (it may still reach the server); guarded by sendMu.
-	verifyBusy time.Time
-
-	upMu     sync.Mutex
+	upMu     sync.Mutex          // guards unposted and verifyBusy
 	unposted map[string]struct{} // see markUnposted
+	// verifyBusy is the end of the window of a PIN check whose answer was
+	// lost (it may still reach the server).
+	verifyBusy time.Time
 
 	namesOnce sync.Once
 	names     *Names // counterparty names, made on first use

@@ -114,7 +114,7 @@ func (d *Desk) post(ctx context.Context, in mixin.TransferInput, pin string) (*m
 
 // pinBusy returns the latest time until which a PIN-bearing post of this
 // session may still reach the server (zero when none may), and the trace of
-// that post ("" for a PIN check). The caller holds d.sendMu.
+// that post ("" for a PIN check).
 func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 	w := d.window()
 	for _, e := range d.journal.InDoubtEntries() {
@@ -125,8 +125,11 @@ func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 			until, trace = t, e.Intent.Trace
 		}
 	}
-	if d.verifyBusy.After(now) && d.verifyBusy.After(until) {
-		until, trace = d.verifyBusy, ""
+	d.upMu.Lock()
+	vb := d.verifyBusy
+	d.upMu.Unlock()
+	if vb.After(now) && vb.After(until) {
+		until, trace = vb, ""
 	}
 	return until, trace
 }
@@ -227,7 +230,9 @@ func (d *Desk) VerifyPIN(ctx context.Context, pin string) error {
 	sent := d.now()
 	_, err := pv.VerifyPIN(ctx, pin)
 	if err != nil && (mixin.IsServerOrTransport(err) || ctx.Err() != nil) {
+		d.upMu.Lock()
 		d.verifyBusy = sent.Add(d.window())
+		d.upMu.Unlock()
 	}
 	return err
 }

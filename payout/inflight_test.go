@@ -53,9 +53,13 @@ func TestHeldPostThenRefusedRepost(t *testing.T) {
 			t.Fatalf("%d posts, want only the held one", n)
 		}
 	}
-	// A new payout meanwhile is refused before anything is recorded: its
-	// PIN would go out while the held one may still arrive.
+	// A new payout meanwhile is warned about at its review, and refused
+	// before anything is recorded: its PIN would go out while the held one
+	// may still arrive.
 	other := r.review(r.draft(1, "3", ""), nil)
+	if !hasWarning(other, WarnInDoubt) || !strings.Contains(warningText(other, WarnInDoubt), "cannot be sent before") {
+		t.Fatalf("warnings %+v", other.Warnings)
+	}
 	if res, err := r.desk.Send(ctx, other, r.pin); !IsPostPending(err) || !strings.Contains(err.Error(), "nothing was sent") {
 		t.Fatalf("Send during the window = %+v, %v", res, err)
 	}
@@ -284,4 +288,14 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 	if _, err := r.desk.Send(ctx, next, r.pin); !IsPostPending(err) {
 		t.Fatalf("Send after a lost PIN check = %v", err)
 	}
+}
+
+// warningText is the text of the review's warning of kind k.
+func warningText(r *Review, k WarningKind) string {
+	for _, w := range r.Warnings {
+		if w.Kind == k {
+			return w.Text
+		}
+	}
+	return ""
 }

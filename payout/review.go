@@ -314,7 +314,11 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 		}
 	}
 	if doubt > 0 {
-		r.Warnings = append(r.Warnings, Warning{WarnInDoubt, fmt.Sprintf("%d earlier transfer(s) of this profile are still in doubt; they are settled by trace before this one is sent.", doubt)})
+		text := fmt.Sprintf("%d earlier transfer(s) of this profile are still in doubt; they are settled by trace before this one is sent.", doubt)
+		if until, _ := d.pinBusy(d.now()); !until.IsZero() {
+			text = fmt.Sprintf("%d earlier transfer(s) of this profile are still in doubt, and a post may still reach the server until %s: this payout cannot be sent before then (confirming earlier is refused, nothing is sent).", doubt, until.Local().Format("15:04:05"))
+		}
+		r.Warnings = append(r.Warnings, Warning{WarnInDoubt, text})
 	}
 	return nil
 }
