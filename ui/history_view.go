@@ -1,0 +1,254 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+
+	"mixdesk/payout"
+)
+
+// stateLabel is a row's state as the list shows it. A refused payout moved
+// nothing: it says so, and its amount has no sign (signedAmount).
+var stateLabel = map[payout.RowState]string{
+	payout.RowDone:     "done",
+	payout.RowInDoubt:  "IN DOUBT",
+	payout.RowFailed:   "not moved",
+	payout.RowReceived: "received",
+	payout.RowOther:    "other tool",
+}
+
+func (s *historyScreen) view(a *App, height int) string {
+	st := a.st
+	if s.detail && len(s.idx) > 0 {
+		return safeView(s.detailView(a))
+	}
+	var b strings.Builder
+	b.WriteString(st.Title.Render("History"))
+	if n := len(s.rows); n > 0 {
+		b.WriteString(st.Subtle.Render(fmt.Sprintf("  %d shown of %d loaded", len(s.idx), n)))
+	}
+	b.WriteString("\n")
+	b.WriteString(s.filterLine(a) + "\n")
+	if s.prompt != promptNone {
+		label := map[promptKind]string{promptSearch: "Search: ", promptDates: "Dates: ", promptExport: "Export to: "}[s.prompt]
+		b.WriteString(st.Focused.Render("› "+label) + s.input.View() + "\n")
+		if s.promptErr != "" {
+			b.WriteString(st.Error.Render("  ✗ "+s.promptErr) + "\n")
+		}
+	} else {
+		b.WriteString("\n")
+	}
+
+	w := a.width - 2
+	const timeW, dirW, assetW, stateW = 17, 4, 6, 11
+	// The amount column is as wide as the widest amount on screen (at least
+	// the header), so that names and memos get the rest.
+	amtW := len("AMOUNT") + 1
+	for i := s.top; i < len(s.idx) && i < s.top+s.visibleRows(a, height); i++ {
+		amtW = max(amtW, len(signedAmount(s.rows[s.idx[i]]))+2)
+	}
+	// On a narrow terminal the trace column goes (it is in the details), so
+	// that the state is never past the right edge.
+	traceW := 9
+	rest := w - timeW - dirW - assetW - amtW - stateW - traceW - 2
+	if rest < 8+6 {
+		traceW, rest = 0, rest+traceW
+	}
+	// The Mixin ID has a column of its own, so that no name can pass for
+	// it; it gives way first on a narrow terminal (it is in the details).
+	idW := 11
+	if rest-idW < 22 {
+		idW = 0
+	}
+	rest -= idW
+	nameW := max(4, rest/2)
+	memoW := max(4, rest-nameW)
+	party := "COUNTERPARTY"
+	if len(party) >= nameW {
+		party = "WHO"
+	}
+	trace := func(s string) string {
+		if traceW == 0 {
+			return ""
+		}
+		return padRight(s, traceW)
+	}
+	mixinCol := func(s string) string {
+		if idW == 0 {
+			return ""
+		}
+		return padRight(s, idW)
+	}
+	b.WriteString(st.Label.Render("  "+padRight("TIME", timeW)+padRight("DIR", dirW)+padRight("ASSET", assetW)+
+		padLeft("AMOUNT", amtW-1)+" "+padRight(party, nameW)+mixinCol("MIXIN ID")+padRight("MEMO", memoW)+trace("TRACE")+"STATE") + "\n")
+
+	vis := s.visibleRows(a, height)
+	symbol := a.symbolFunc()
+	end := min(len(s.idx), s.top+vis)
+	for i := s.top; i < end; i++ {
+		r := s.rows[s.idx[i]]
+		dir := "in"
+		if r.Outgoing() {
+			dir = "out"
+		}
+		who := nameText(s.name(r.OpponentID))
+		if who == "" {
+			who = shortID(r.OpponentID)
+		}
+		amt := signedAmount(r)
+		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(symbol(r.AssetID), assetW-1), assetW) +
+			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + mixinCol(truncate(s.mixinID(r.OpponentID), idW-1)) +
+			padRight(truncate(r.Memo, memoW-1), memoW) + trace(shortID(clean(r.TraceID))) + stateLabel[r.State]
+		switch {
+		case i == s.cursor:
+			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
+		case r.State == payout.RowInDoubt || r.State == payout.RowFailed:
+			b.WriteString("  " + st.Warn.Render(line) + "\n")
+		default:
+			b.WriteString("  " + line + "\n")
+		}
+	}
+	switch {
+	case s.loading:
+		b.WriteString(st.Subtle.Render("  Loading…") + "\n")
+	case s.err != "":
+		b.WriteString(st.Error.Render("  "+s.err) + "\n")
+	case len(s.idx) == 0 && s.h.Done() && s.filter == (payout.Filter{}):
+		b.WriteString(st.Subtle.Render("  No payouts or receipts yet.") + "\n")
+	case len(s.idx) == 0 && s.h.Done():
+		b.WriteString(st.Subtle.Render("  Nothing matches.") + "\n")
+	case s.h.Done() && end == len(s.idx):
+		b.WriteString(st.Subtle.Render("  — the beginning of the history —") + "\n")
+	case end == len(s.idx):
+		b.WriteString(st.Subtle.Render("  … older entries load as you scroll down (r reloads everything)") + "\n")
+	}
+	return safeView(b.String())
+}
+
+func (s *historyScreen) filterLine(a *App) string {
+	st := a.st
+	parts := []string{}
+	asset := "all assets"
+	if s.filter.AssetID != "" {
+		asset = truncate(a.symbolFunc()(s.filter.AssetID), 16)
+		if tag := a.assetTag(s.filter.AssetID); tag != "" {
+			asset += " (" + tag + ")"
+		}
+	}
+	parts = append(parts, "asset: "+asset)
+	dir := map[payout.Direction]string{payout.DirAll: "in and out", payout.DirIn: "in only", payout.DirOut: "out only"}[s.filter.Direction]
+	parts = append(parts, "direction: "+dir)
+	if r := formatRange(s.filter); r != "" {
+		parts = append(parts, "dates: "+r)
+	}
+	if s.filter.Text != "" {
+		parts = append(parts, "search: \""+truncate(s.filter.Text, 20)+"\"")
+	}
+	return st.Subtle.Render("Filter — " + strings.Join(parts, " · "))
+}
+
+func (s *historyScreen) detailView(a *App) string {
+	st := a.st
+	r := s.rows[s.idx[s.cursor]]
+	var b strings.Builder
+	title := stateLabel[r.State]
+	if r.State == payout.RowFailed {
+		title = "refused: not moved"
+	}
+	b.WriteString(st.Title.Render("Entry") + st.Subtle.Render("  "+title) + "\n\n")
+	row := func(label, v string) {
+		if v == "" {
+			v = st.Subtle.Render("—")
+		}
+		b.WriteString(st.Label.Render("  "+padRight(label, 17)) + v + "\n")
+	}
+	sym := truncate(a.symbolFunc()(r.AssetID), 16)
+	amt := signedAmount(r) + " " + sym
+	if r.State == payout.RowFailed {
+		amt += st.Subtle.Render("  (not moved: the server refused it)")
+	}
+	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
+	row("Amount", amt)
+	row("Asset id", clean(r.AssetID))
+	// The name on a line of its own, cut to it; the Mixin ID and the id
+	// that the server gave in rows of their own.
+	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(a.width-2-19, 12)))
+	if id := s.mixinID(r.OpponentID); id != "" {
+		row("Mixin ID", st.ID.Render(id))
+	}
+	row("Counterparty id", clean(r.OpponentID))
+	row("Memo", clean(r.Memo))
+	row("Trace id", clean(r.TraceID))
+	row("Snapshot id", clean(r.SnapshotID))
+	closing := ""
+	if r.Closing != "" {
+		closing = payout.GroupDigits(clean(r.Closing)) + " " + sym
+	}
+	row("Closing balance", closing)
+	row("Confirmed by", clean(r.Operator))
+	if r.State == payout.RowFailed {
+		row("Refused", fmt.Sprintf("%d %s", r.Code, clean(r.Reason)))
+	}
+	switch r.State {
+	case payout.RowInDoubt:
+		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", a.width-2, "  ") + "\n")
+	case payout.RowOther:
+		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", a.width-2, "  ") + "\n")
+	}
+	return b.String()
+}
+
+// signedAmount is a row's amount with its sign and digit grouping; a
+// refused payout's has no sign, as nothing moved.
+func signedAmount(r payout.Row) string {
+	if r.State == payout.RowFailed {
+		return payout.GroupDigits(r.Amount.Abs().String())
+	}
+	amt := payout.GroupDigits(r.Amount.String())
+	if r.Amount.IsPositive() {
+		amt = "+" + amt
+	}
+	return amt
+}
+
+// fullKeys is the history's whole key map, for ?.
+func (s *historyScreen) fullKeys() []key.Binding {
+	if s.prompt != promptNone {
+		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel (a search typed is taken back)")}
+	}
+	if s.detail {
+		return []key.Binding{
+			bind([]string{"c"}, "c", "copy the snapshot id"),
+			bind([]string{"y"}, "y", "copy the trace id"),
+			bind([]string{"up", "down"}, "↑/↓", "the entry before or after"),
+			bind([]string{"esc", "enter", "q"}, "esc/enter/q", "back to the list"),
+		}
+	}
+	return []key.Binding{
+		bind([]string{"up", "down"}, "↑/↓ k/j", "move"),
+		bind([]string{"pgup", "pgdown"}, "pgup/pgdn", "a page up or down"),
+		bind([]string{"home", "end"}, "home/end", "the newest or the oldest loaded (older entries load as you scroll)"),
+		bind([]string{"enter"}, "enter", "the entry's details"),
+		bind([]string{"/"}, "/", "search memos, names, ids and traces (applies as you type)"),
+		bind([]string{"a"}, "a", "next asset of the filter (all, then each asset held)"),
+		bind([]string{"d"}, "d", "direction: in and out, out only, in only"),
+		bind([]string{"f"}, "f", "dates: FROM..TO"),
+		bind([]string{"x"}, "x", "clear every filter"),
+		bind([]string{"r"}, "r", "reload from the journal and the server"),
+		bind([]string{"e"}, "e", "export the rows shown as CSV"),
+		bind([]string{"s"}, "s", "settle the payouts in doubt by their trace"),
+		bind([]string{"esc"}, "esc", "back to the balances"),
+	}
+}
+
+func (s *historyScreen) keys() []key.Binding {
+	if s.prompt != promptNone {
+		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel")}
+	}
+	if s.detail {
+		return []key.Binding{s.kCopySnap, s.kCopyTrace, s.kBack}
+	}
+	return []key.Binding{s.kUp, s.kOpen, s.kSearch, s.kAsset, s.kDir, s.kDates, s.kClear, s.kReload, s.kExport, s.kSettle, s.kBack}
+}
