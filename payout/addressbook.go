@@ -446,8 +446,7 @@ func (b *AddressBook) Remove(label string) error {
 func (b *AddressBook) write(entries []BookEntry) error {
 	bf := bookFile{Version: bookVersion, Entries: make([]bookFileItem, len(entries))}
 	for i, e := range entries {
-		bf.Entries[i] = bookFileItem{Label: e.Label, UserID: e.UserID, IdentityNumber: e.IdentityNumber,
-			FullName: e.FullName, Note: e.Note, SavedAt: e.SavedAt}
+		bf.Entries[i] = bookFileItem(e) // the same fields, with the file's JSON names
 	}
 	data, err := json.MarshalIndent(bf, "", "  ")
 	if err != nil {

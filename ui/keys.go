@@ -17,12 +17,6 @@ func defaultGlobalKeys() globalKeys {
 	}
 }
 
-// keyList adapts a list of bindings to help.KeyMap.
-type keyList []key.Binding
-
-func (k keyList) ShortHelp() []key.Binding  { return k }
-func (k keyList) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
-
 // helpRow is a line of a full key map that is not a key of its own (typing
 // into a field, a button): it is listed, never matched.
 func helpRow(what, desc string) key.Binding {
