@@ -381,6 +381,13 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	v = f.view()
 	historyGolden(t, "second_page", v)
 	mustContain(t, v, "History  152 shown of 152 loaded")
+	// The counterparty's Mixin ID, as the server gave it, in a column of
+	// its own beside the name.
+	for _, u := range w.world.Users {
+		if l := lineWith(v, " "+u.IdentityNumber+" "); l == "" || !strings.Contains(l, truncate(u.FullName, 11)) {
+			t.Errorf("no row shows %s beside %s's name: %q", u.IdentityNumber, u.FullName, l)
+		}
+	}
 	// A refused payout moved nothing: no signed amount, "not moved".
 	if l := lineWith(v, "Invoice 40"); !strings.HasSuffix(strings.TrimRight(l, " "), "not moved") || strings.Contains(l, "-140.25") || !strings.Contains(l, " 140.25 ") {
 		t.Errorf("the refused payout is not shown as not moved, with its amount unsigned: %q", l)
