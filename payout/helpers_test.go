@@ -89,6 +89,13 @@ func (p *postCounter) posts() int {
 	return p.calls["POST /transfers"]
 }
 
+// n is the number of calls that reached the server under key.
+func (p *postCounter) n(key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls[key]
+}
+
 // postedTraces returns the trace id of every POST /transfers so far.
 func (p *postCounter) postedTraces() []string {
 	p.mu.Lock()

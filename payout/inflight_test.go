@@ -18,6 +18,7 @@ var heldStart = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 // holdNextPost makes the server hold the next post past the client's
 // timeout (and execute it after), and refuse the post after it with 429.
 func holdNextPost(r *rig, hold time.Duration) {
+	r.t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: hold})
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
 }
@@ -94,6 +95,7 @@ func TestHeldPostNeverExecutedIsPostedAgainAfterItsWindow(t *testing.T) {
 	ctx := context.Background()
 	rv := r.review(r.draft(0, "7", ""), nil)
 	// Held until its token has expired: the server refuses it then.
+	r.t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
 	if res := r.send(rv); res.State != StateInDoubt {
 		t.Fatalf("Send = %+v", res)
@@ -258,6 +260,7 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 	r := newRig(t, 1105, withClock(heldStart), withTimeout(100*time.Millisecond), withPostWindow(DefaultPostWindow))
 	ctx := context.Background()
 	rv := r.review(r.draft(0, "4", ""), nil)
+	r.t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
 	if res := r.send(rv); res.State != StateInDoubt {
 		t.Fatalf("Send = %+v", res)
@@ -265,7 +268,7 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 	if err := r.desk.VerifyPIN(ctx, r.pin); !IsPostPending(err) {
 		t.Fatalf("VerifyPIN during the window = %v", err)
 	}
-	if n := r.count.calls["POST /pin/verify"]; n != 0 {
+	if n := r.count.n("POST /pin/verify"); n != 0 {
 		t.Fatalf("%d PIN checks reached the server", n)
 	}
 	r.srv.WaitHeld()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -93,7 +94,44 @@ func (s *Server) takeFault(method, path string) (Fault, bool) {
 
 // WaitHeld waits until every call held by FaultHold so far has been
 // handled.
-func (s *Server) WaitHeld() { s.held.Wait() }
+func (s *Server) WaitHeld() { s.held.wait() }
+
+// heldCalls counts the calls being held. Unlike a sync.WaitGroup, a call
+// may start being held while someone waits.
+type heldCalls struct {
+	mu   sync.Mutex
+	n    int
+	zero chan struct{} // closed when n drops to zero
+}
+
+func (h *heldCalls) add() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n == 0 {
+		h.zero = make(chan struct{})
+	}
+	h.n++
+}
+
+func (h *heldCalls) done() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.n--
+	if h.n == 0 {
+		close(h.zero)
+	}
+}
+
+func (h *heldCalls) wait() {
+	h.mu.Lock()
+	if h.n == 0 {
+		h.mu.Unlock()
+		return
+	}
+	z := h.zero
+	h.mu.Unlock()
+	<-z
+}
 
 // sleepContext waits d, or less if ctx ends; it reports whether d passed.
 func sleepContext(ctx context.Context, d time.Duration) bool {

@@ -82,7 +82,7 @@ type Server struct {
 	lastTime   time.Time              // the latest created_at handed out
 	jtis       jtiStore
 	faults     []*faultRule
-	held       sync.WaitGroup // calls held by FaultHold
+	held       heldCalls // calls held by FaultHold
 	world      *World
 }
 
@@ -219,8 +219,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				return // the caller gave up; nothing was done
 			}
 		case FaultHold:
-			s.held.Add(1)
-			defer s.held.Done()
+			s.held.add()
+			defer s.held.done()
 			time.Sleep(f.Delay)
 		}
 	}
