@@ -100,6 +100,7 @@ func TestHeldPostShowsUntilWhen(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{postWindow: payout.DefaultPostWindow})
 	r.deps.ClientOptions = []mixin.Option{mixin.WithTimeout(500 * time.Millisecond)}
+	t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: time.Second})
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
 	a := New(r.deps)
