@@ -63,7 +63,7 @@ type Desk struct {
 
 	caps map[string]assetCaps // parsed Config.Limits, by canonical asset id
 
-	sendMu sync.Mutex // one send or settlement at a time
+	sendMu   sync.Mutex          // one send or settlement at a time
 	upMu     sync.Mutex          // guards unposted and verifyBusy
 	unposted map[string]struct{} // see markUnposted
 	// verifyBusy is the end of the window of a PIN check whose answer was
