@@ -24,7 +24,11 @@ func truncate(s string, n int) string {
 	if n <= 0 {
 		return ""
 	}
-	return ansi.Truncate(clean(s), n, "…")
+	s = clean(s)
+	if ansi.StringWidth(s) <= n {
+		return s
+	}
+	return ansi.Truncate(s, n, "…")
 }
 
 // shortID shows the first block of a UUID, for tight columns.
@@ -82,36 +86,51 @@ func safeView(v string) string {
 	if !needsGuard(v) {
 		return v
 	}
+	// Nothing is copied until a piece changes: most frames are clean.
 	var b strings.Builder
-	b.Grow(len(v))
-	for i, line := range strings.Split(v, "\n") {
-		if i > 0 {
-			b.WriteByte('\n')
+	done, changed := 0, false
+	put := func(from, to int) {
+		piece := v[from:to]
+		c := clean(piece)
+		if c == piece {
+			return
 		}
-		for line != "" {
-			j := strings.IndexByte(line, 0x1b)
-			if j < 0 {
-				b.WriteString(clean(line))
-				break
+		if !changed {
+			b.Grow(len(v))
+			changed = true
+		}
+		b.WriteString(v[done:from])
+		b.WriteString(c)
+		done = to
+	}
+	for i := 0; i < len(v); {
+		j := i
+		for j < len(v) && v[j] != '\n' && v[j] != 0x1b {
+			j++
+		}
+		put(i, j)
+		switch {
+		case j == len(v):
+			i = j
+		case v[j] == '\n':
+			i = j + 1
+		case sgrLen(v[j:]) > 0:
+			i = j + sgrLen(v[j:])
+		default:
+			// Another sequence: cleaned up to the next ESC, which may end
+			// it (ST) or start one of the console's own, or the line's end.
+			k := j + 1
+			for k < len(v) && v[k] != '\n' && v[k] != 0x1b {
+				k++
 			}
-			b.WriteString(clean(line[:j]))
-			line = line[j:]
-			if n := sgrLen(line); n > 0 {
-				b.WriteString(line[:n])
-				line = line[n:]
-				continue
-			}
-			// Another sequence: cleaned up to the next ESC, which may
-			// end it (ST) or start one of the console's own.
-			k := strings.IndexByte(line[1:], 0x1b)
-			if k < 0 {
-				b.WriteString(clean(line))
-				break
-			}
-			b.WriteString(clean(line[:k+1]))
-			line = line[k+1:]
+			put(j, k)
+			i = k
 		}
 	}
+	if !changed {
+		return v
+	}
+	b.WriteString(v[done:])
 	return b.String()
 }
 
