@@ -133,7 +133,7 @@ func TestReviewWarnsOfNamesLikeIDs(t *testing.T) {
 	}
 	bob := add("Bob \u200b(37160001)")
 	plain := add("Alice Ng")
-	long := add(strings.Repeat("Longname ", 666) + "Tail")
+	long := add(strings.Repeat("Longname ", 666) + "Tail..")
 	padded := add("Alice Ng" + strings.Repeat(" ", 150) + "x")
 
 	rv := r.review(r.draft(bob, "5", ""), nil)

@@ -92,7 +92,7 @@ func TestConfirmComparesAmountsAsNumbers(t *testing.T) {
 // screen, in rows of their own, also on the smallest terminal.
 func TestConfirmKeepsVerifiedIDsInView(t *testing.T) {
 	for _, name := range []string{
-		strings.Repeat("Longname ", 666) + "Tail",
+		strings.Repeat("Longname ", 666) + "Tail..",
 		"Alice Ng" + strings.Repeat(" ", 150) + "x",
 		"Bob \u200b(37160001)",
 		strings.Repeat("名", 3000),
@@ -118,8 +118,8 @@ func TestConfirmKeepsVerifiedIDsInView(t *testing.T) {
 	u := alice
 	u.FullName = "Alice Ng" + strings.Repeat(" ", 150) + "x"
 	mustContain(t, confirmApp(reviewOf("1", u), termW, termH).View(), "To            Alice Ng x")
-	u.FullName = strings.Repeat("Longname ", 666) + "Tail"
-	mustContain(t, confirmApp(reviewOf("1", u), termW, termH).View(), "(name cut: 5998 characters)")
+	u.FullName = strings.Repeat("Longname ", 666) + "Tail.."
+	mustContain(t, confirmApp(reviewOf("1", u), termW, termH).View(), "(name cut: 6000 characters)")
 }
 
 // TestConfirmWarnsOfNamesLikeIDs: a recipient named with someone else's

@@ -39,7 +39,7 @@ var injections = []struct{ name, text string }{
 	{"BOM", "\ufeffBom"},
 	{"soft hyphen", "Soft\u00adHyphen"},
 	{"line separator", "Line\u2028Sep"},
-	{"6000 characters", strings.Repeat("Longname ", 666) + "Tail"},
+	{"6000 characters", strings.Repeat("Longname ", 666) + "Tail.."},
 	{"padded", "Alice Ng" + strings.Repeat(" ", 150) + "x"},
 	{"hidden id", "Bob \u200b(37160001)"},
 }
