@@ -36,7 +36,7 @@ type world struct {
 // seed32 is 32 bytes of b, a fixed test key.
 func seed32(b byte) []byte { return bytes.Repeat([]byte{b}, 32) }
 
-func account(t *testing.T, srv *sandbox.Server, id string, spend, session byte) *safe.Account {
+func account(t testing.TB, srv *sandbox.Server, id string, spend, session byte) *safe.Account {
 	t.Helper()
 	sid := uuid.NewSHA1(uuid.NameSpaceOID, []byte(id)).String()
 	sess := ed25519.NewKeyFromSeed(seed32(session))
@@ -52,7 +52,7 @@ func account(t *testing.T, srv *sandbox.Server, id string, spend, session byte) 
 	return a
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	srv := sandbox.New(sandbox.Options{Seed: 7})
 	for _, u := range []struct {
@@ -83,7 +83,7 @@ func newWorld(t *testing.T) *world {
 	return &world{srv: srv, url: hs.URL, desk: desk, alice: alice}
 }
 
-func (w *world) deposit(t *testing.T, amounts ...string) {
+func (w *world) deposit(t testing.TB, amounts ...string) {
 	t.Helper()
 	for _, a := range amounts {
 		if _, err := w.srv.Deposit(deskID, btcID, a); err != nil {

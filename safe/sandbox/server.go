@@ -54,6 +54,7 @@ type Server struct {
 	assets    map[string]*safe.Asset // by asset id
 	byKernel  map[crypto.Hash]string // kernel asset id → asset id
 	outputs   map[string]*output     // by "hash:index"
+	ordered   []*output              // by sequence
 	sequence  int64
 	ghosts    map[crypto.Key]ghost // keys issued by /safe/keys
 	usedKeys  map[crypto.Key]bool  // keys of outputs that exist

@@ -132,18 +132,14 @@ func (s *Server) addOutputLocked(owner, assetID, amount string, mask, key crypto
 		UpdatedAt:          now,
 	}}
 	s.outputs[o.Ref()] = o
+	s.ordered = append(s.ordered, o)
 	s.usedKeys[key] = true
 	return o
 }
 
-func (s *Server) sortedOutputsLocked() []*output {
-	out := make([]*output, 0, len(s.outputs))
-	for _, o := range s.outputs {
-		out = append(out, o)
-	}
-	slices.SortFunc(out, func(a, b *output) int { return int(a.Sequence - b.Sequence) })
-	return out
-}
+// sortedOutputsLocked is every output by sequence (sequences only grow, so
+// the order of creation).
+func (s *Server) sortedOutputsLocked() []*output { return slices.Clone(s.ordered) }
 
 // nextTimeLocked is a strictly increasing UTC time.
 func (s *Server) nextTimeLocked() time.Time {
