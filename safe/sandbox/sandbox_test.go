@@ -350,3 +350,46 @@ func TestTokensStrict(t *testing.T) {
 		t.Fatalf("token of another request: %d", got)
 	}
 }
+
+// TestNewWorld: the default world's keystore opens, is registered, has
+// balances, and pays a user on Safe; the user not on Safe is refused.
+func TestNewWorld(t *testing.T) {
+	srv, w, err := sandbox.NewWorld(sandbox.Options{Seed: 42})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	acct, err := w.Operator.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := safe.NewClient(hs.URL, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := c.CheckRegistered(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bal, err := c.Balances(ctx)
+	if err != nil || len(bal) != 3 {
+		t.Fatalf("%v %v", bal, err)
+	}
+	for _, b := range bal {
+		if b.AssetID == btcID && (b.Amount != "2.5" || b.Outputs != 3) {
+			t.Fatalf("BTC %+v", b)
+		}
+	}
+	p := safe.Payment{RequestID: trace1, AssetID: btcID, Recipient: w.Users[0].UserID, Amount: "1.5", Memo: "first"}
+	if _, _, r := send(t, c, p); r.State != safe.StateSpent {
+		t.Fatal(r.State)
+	}
+	p = safe.Payment{RequestID: uuid.NewString(), AssetID: btcID, Recipient: w.Users[4].UserID, Amount: "0.1"}
+	if _, err := c.Prepare(ctx, p, nil); !safe.IsRecipientNotRegistered(err) || w.Users[4].HasSafe {
+		t.Fatalf("not on Safe: %v", err)
+	}
+	if assets, err := c.FetchAssets(ctx, []string{btcID, w.Assets[2].AssetID}); err != nil || len(assets) != 2 || assets[1].ShownSymbol() != "USDT" {
+		t.Fatalf("assets %v %v", assets, err)
+	}
+}
