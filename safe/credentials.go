@@ -204,13 +204,6 @@ func NewSpendKey(seed []byte) *SpendKey {
 // Public is B, the spend public key the Sequencer registers.
 func (k *SpendKey) Public() crypto.Key { return k.pub }
 
-// Scalar is a copy of y (the sandbox and tests derive ghost keys with it).
-func (k *SpendKey) Scalar() crypto.Key {
-	var out crypto.Key
-	copy(out[:], k.y.Bytes())
-	return out
-}
-
 func (k *SpendKey) String() string {
 	if k == nil {
 		return "SpendKey(nil)"

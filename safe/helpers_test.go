@@ -112,3 +112,11 @@ func vectorInputs(w wallet) []Output {
 		w.output("mixdesk-vector-input-b", 2, "0.25", fixedKey(0x0f), 2, btcID),
 	}
 }
+
+// scalarOf is the spend key's scalar y (tests only: the package never
+// hands it out).
+func scalarOf(k *SpendKey) crypto.Key {
+	var out crypto.Key
+	copy(out[:], k.y.Bytes())
+	return out
+}

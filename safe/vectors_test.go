@@ -26,7 +26,7 @@ const (
 func TestVectorsIdentifiers(t *testing.T) {
 	s := sender(t)
 	for _, c := range []struct{ name, got, want string }{
-		{"spend scalar y", s.spend.Scalar().String(), "aa9c2b77fe059cde7bbc67a4f30410d89c6d1440dede12e6a125f1841fff8e0f"},
+		{"spend scalar y", scalarOf(s.spend).String(), "aa9c2b77fe059cde7bbc67a4f30410d89c6d1440dede12e6a125f1841fff8e0f"},
 		{"spend public B", s.spend.Public().String(), "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"},
 		{"recipient B", recipient(t).spend.Public().String(), "29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7"},
 		{"kernel asset id BTC", KernelAssetID(btcID).String(), "fe6b7788944d328778f98e3e81588215b5a07de4f9a4a7de4db4535b404e65db"},
@@ -120,7 +120,7 @@ func TestVectorsTransaction(t *testing.T) {
 // kernel's DeriveGhostPrivateKey, as the vectors do.
 func TestVectorsSigningKey(t *testing.T) {
 	s := sender(t)
-	y := s.spend.Scalar()
+	y := scalarOf(s.spend)
 	for i, o := range vectorInputs(s) {
 		mask, _ := crypto.KeyFromString(o.Mask)
 		priv := crypto.DeriveGhostPrivateKey(&mask, &s.view, &y, uint64(o.OutputIndex))
