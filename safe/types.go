@@ -155,6 +155,9 @@ func (a *Asset) check() error {
 	if err := checkID("chain_id", &a.ChainID, false); err != nil {
 		return err
 	}
+	if a.KernelAssetID == "" {
+		a.KernelAssetID = KernelAssetID(a.AssetID).String()
+	}
 	if !strings.EqualFold(a.KernelAssetID, KernelAssetID(a.AssetID).String()) {
 		return fmt.Errorf("kernel_asset_id of %s is not SHA3-256 of its id", a.AssetID)
 	}
