@@ -424,7 +424,9 @@ func (a *App) View() string {
 		body = wrapped
 	}
 	body = lipgloss.NewStyle().Height(bodyH).MaxHeight(bodyH).Render(body)
-	return a.st.App.Render(lipgloss.JoinVertical(lipgloss.Left, header, body, footer))
+	// A last pass: nothing but the console's own styles and line breaks
+	// reaches the terminal, whatever a screen let through.
+	return safeView(a.st.App.Render(lipgloss.JoinVertical(lipgloss.Left, header, body, footer)))
 }
 
 // layout draws the header and footer and says how many rows the body gets.
@@ -442,7 +444,7 @@ func (a *App) bodyHeight() int {
 func (a *App) header() string {
 	left := a.st.Title.Render("mixdesk")
 	if a.conn != nil && a.lock == nil {
-		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + clean(a.conn.me.FullName))
+		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + truncate(nameText(a.conn.me.FullName), 32))
 	}
 	right := ""
 	if a.deps.Sandbox {
@@ -485,7 +487,7 @@ func (a *App) shortHelp() []key.Binding {
 func (a *App) fullHelp() string {
 	var b strings.Builder
 	b.WriteString(a.st.Title.Render("Keys on this screen") + "\n\n")
-	for _, k := range a.shortHelp() {
+	for _, k := range a.helpKeys() {
 		if !k.Enabled() {
 			continue
 		}

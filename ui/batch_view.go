@@ -128,6 +128,10 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 		who := strings.Join(strings.Fields(clean(it.User.FullName)), " ")
 		if who == "" {
 			who = clean(it.Row.Recipient)
+		} else if like, _ := payout.IDLikeText(who); like != "" {
+			// The name carries what reads as an id: it is marked, the
+			// verified Mixin ID is the column before.
+			who = "⚠ " + who
 		}
 		id := clean(it.User.IdentityNumber)
 		if id == "" {

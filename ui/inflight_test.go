@@ -149,3 +149,12 @@ func TestBatchWithRefusedKeptPINDropsIt(t *testing.T) {
 		t.Fatalf("status %q", a.status)
 	}
 }
+
+// TestHelpShowsTheFullKeyMap: ? on the confirmation shows every key of
+// the screen, not only the help line's.
+func TestHelpShowsTheFullKeyMap(t *testing.T) {
+	t.Parallel()
+	a := confirmApp(reviewOf("1.1", alice), termW, termH)
+	a.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
+	mustContain(t, a.View(), "Keys on this screen", "←/→", "between Cancel and Confirm", "space")
+}

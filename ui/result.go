@@ -219,7 +219,7 @@ func (s *resultScreen) view(a *App, height int) string {
 	st := a.st
 	r := s.r
 	var b strings.Builder
-	what := payout.GroupDigits(r.AmountText) + " " + clean(r.Asset.Symbol) + " to " + clean(r.Recipient.FullName) + " (Mixin ID " + clean(r.Recipient.IdentityNumber) + ")"
+	what := payout.GroupDigits(r.AmountText) + " " + truncate(nameText(r.Asset.Symbol), 12) + " to " + truncate(nameText(r.Recipient.FullName), 40) + " (Mixin ID " + clean(r.Recipient.IdentityNumber) + ")"
 	if s.sending {
 		verb := "Sending "
 		if s.res != nil {
