@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +303,28 @@ func warningText(r *Review, k WarningKind) string {
 		}
 	}
 	return ""
+}
+
+// TestJournalLinkRefused: a link planted at the journal's path is never
+// followed: the journal does not open, and the link's target is untouched.
+func TestJournalLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "journal.jsonl")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Open(path); err == nil || !strings.Contains(err.Error(), "link") {
+		t.Fatalf("Open through a link = %v", err)
+	}
+	fi, err := os.Stat(victim)
+	if err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("the target changed: %v, %v", fi, err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Fatal("the target was written")
+	}
 }

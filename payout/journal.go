@@ -196,8 +196,25 @@ func openFile(path string) (f *os.File, created bool, err error) {
 	if !errors.Is(err, os.ErrExist) {
 		return nil, false, err
 	}
+	// The journal is never opened through a link (or as anything but a
+	// regular file): a link planted at its path would send the audit trail,
+	// and its mode, elsewhere.
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, false, fmt.Errorf("%s is not a regular file (a link?); the journal is never opened through one: move it away", path)
+	}
 	f, err = os.OpenFile(path, os.O_RDWR|os.O_APPEND, 0)
-	return f, false, err
+	if err != nil {
+		return nil, false, err
+	}
+	if got, serr := f.Stat(); serr != nil || !os.SameFile(fi, got) {
+		f.Close()
+		return nil, false, fmt.Errorf("%s changed while it was opened; try again", path)
+	}
+	return f, false, nil
 }
 
 // load locks and reads an opened journal file.

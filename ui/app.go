@@ -315,6 +315,8 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 	a.screen = screenHome
 	if rep := msg.c.report; rep != nil && !rep.Intact() {
 		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
+	} else if msg.c.warn != "" {
+		a.setStatus(clean(msg.c.warn), false)
 	} else if n := len(msg.c.journal.InDoubt()); n > 0 {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"runtime"
 
 	"errors"
 	"fmt"
@@ -44,6 +45,7 @@ type conn struct {
 	desk    *payout.Desk
 	me      mixin.User
 	report  *payout.Report
+	warn    string // a problem to show at once (a data directory others can read)
 	book    *payout.AddressBook
 	policy  payout.Policy
 }
@@ -124,6 +126,7 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 	if err := os.MkdirAll(d.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
+	warn := looseDir(d.DataDir)
 	pol := payout.DefaultPolicy()
 	if d.ConfigPath != "" {
 		if pol, err = payout.LoadPolicy(d.ConfigPath, name); err != nil {
@@ -150,7 +153,21 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 		}
 		return nil, err
 	}
-	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep, book: book, policy: pol}, nil
+	return &conn{name: name, profile: p, client: client, journal: j, desk: desk, me: *me, report: rep, book: book, policy: pol, warn: warn}, nil
+}
+
+// looseDir says what is wrong with a data directory that other users of the
+// machine may read or write (the journals and the address book are there),
+// or "" when its mode is the owner's alone.
+func looseDir(dir string) string {
+	fi, err := os.Stat(dir)
+	if err != nil || runtime.GOOS == "windows" {
+		return ""
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Sprintf("The data directory %s is open to other users (mode %04o): they may read the journal and the address book. Run: chmod 700 %s", dir, perm, dir)
+	}
+	return ""
 }
 
 // Messages of the start-up and setup flows.

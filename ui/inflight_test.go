@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -157,4 +158,21 @@ func TestHelpShowsTheFullKeyMap(t *testing.T) {
 	a := confirmApp(reviewOf("1.1", alice), termW, termH)
 	a.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'?'}})
 	mustContain(t, a.View(), "Keys on this screen", "←/→", "between Cancel and Confirm", "space")
+}
+
+// TestLooseDataDirWarned: a data directory others may read is said so on
+// the balances screen, with the command that fixes it.
+func TestLooseDataDirWarned(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	if err := os.Chmod(r.deps.DataDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	mustContain(t, flat(a.View()), "open to other users (mode 0777)", "chmod 700")
 }
