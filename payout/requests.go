@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -29,6 +30,11 @@ const (
 	// RequestPaid: a transfer with the request's trace, asset, amount and
 	// memo reached the recipient.
 	RequestPaid RequestState = "paid"
+	// RequestSpent: the request's trace was used by a transfer that is not
+	// the payment asked for (another amount, asset or memo). A trace pays
+	// once, so the link can never be paid now: the request is closed, and
+	// Reason says what was paid instead.
+	RequestSpent RequestState = "spent"
 )
 
 // Request is a payment request: a payment link (MIXIN-API.md §7) that asks
@@ -48,10 +54,19 @@ type Request struct {
 	PaidAt     time.Time `json:"paid_at,omitzero"`
 	SnapshotID string    `json:"snapshot_id,omitempty"`
 	PayerID    string    `json:"payer_id,omitempty"`
+	// Reason is set when spent: what used the trace instead.
+	Reason string `json:"reason,omitempty"`
 }
 
 // Paid reports whether the request was paid.
 func (r Request) Paid() bool { return r.State == RequestPaid }
+
+// Spent reports whether the request's trace was used by another transfer,
+// so that its link can never be paid.
+func (r Request) Spent() bool { return r.State == RequestSpent }
+
+// Closed reports whether the request can no longer be paid (paid or spent).
+func (r Request) Closed() bool { return r.Paid() || r.Spent() }
 
 // PayRequest is the request as a payment link's fields.
 func (r Request) PayRequest() mixin.PayRequest {
@@ -74,8 +89,17 @@ func (r Request) validate() error {
 	}
 	switch r.State {
 	case RequestOpen:
-		if !r.PaidAt.IsZero() || r.SnapshotID != "" || r.PayerID != "" {
+		if !r.PaidAt.IsZero() || r.SnapshotID != "" || r.PayerID != "" || r.Reason != "" {
 			return errors.New("open, yet it holds payment details")
+		}
+	case RequestSpent:
+		if r.Reason == "" || len(r.Reason) > 1024 || !utf8.ValidString(r.Reason) {
+			return errors.New("spent, without a readable reason")
+		}
+		if r.SnapshotID != "" {
+			if _, err := mixin.ParseUUID("snapshot id", r.SnapshotID); err != nil {
+				return fmt.Errorf("spent, but its %w", err)
+			}
 		}
 	case RequestPaid:
 		if r.PaidAt.IsZero() {
@@ -90,7 +114,7 @@ func (r Request) validate() error {
 			}
 		}
 	default:
-		return fmt.Errorf("unknown state %q (want open or paid)", r.State)
+		return fmt.Errorf("unknown state %q (want open, paid or spent)", r.State)
 	}
 	return nil
 }
@@ -338,7 +362,8 @@ type TraceLooker interface {
 
 // PaymentMismatchError: a transfer carries the request's trace but is not
 // the payment asked for (another asset, amount or memo, or a transfer that
-// this wallet sent). The request stays open; what was paid is in Snapshot.
+// this wallet sent). The trace can never pay the request now, so Check
+// closes it as spent; what was paid is in Snapshot.
 type PaymentMismatchError struct {
 	Request  Request
 	Snapshot mixin.Snapshot
@@ -348,10 +373,10 @@ func (e *PaymentMismatchError) Error() string {
 	s, r := e.Snapshot, e.Request
 	amt, err := decimal.NewFromString(s.Amount)
 	if err != nil {
-		return fmt.Sprintf("the trace of this request was used by a transfer with an unreadable amount %s; it is not marked paid", printable(s.Amount))
+		return fmt.Sprintf("the trace of this request was used by a transfer with an unreadable amount %s; it is not marked paid, and the link can never be paid now", printable(s.Amount))
 	}
 	if !amt.IsPositive() {
-		return fmt.Sprintf("the trace of this request was used by a transfer of %s that this wallet sent, not by a payment to it; it is not marked paid", GroupDigits(amt.String()))
+		return fmt.Sprintf("the trace of this request was used by a transfer of %s that this wallet sent, not by a payment to it; it is not marked paid, and the link can never be paid now", GroupDigits(amt.String()))
 	}
 	var diffs []string
 	if !strings.EqualFold(s.AssetID, r.AssetID) {
@@ -366,22 +391,23 @@ func (e *PaymentMismatchError) Error() string {
 	if len(diffs) == 0 {
 		diffs = append(diffs, "a transfer that does not match it")
 	}
-	return "the request's trace was paid with " + strings.Join(diffs, ", ") + "; it is not marked paid (snapshot " + printable(s.SnapshotID) + ")"
+	return "the request's trace was paid with " + strings.Join(diffs, ", ") + "; it is not marked paid, and the link can never be paid now (snapshot " + printable(s.SnapshotID) + ")"
 }
 
 // Check looks the request's trace up once. Not found (404) means not paid
 // yet: the request is returned as it is. A transfer to the recipient of
 // exactly the asset, amount and memo asked for marks it paid (the payer,
 // the snapshot and the time are recorded and written to the book). A
-// transfer that differs gives a *PaymentMismatchError and leaves the request
-// open. Other errors (network, session) are returned as they are, with the
-// request unchanged. A request already paid is returned without a look-up.
+// transfer that differs closes the request as spent (recorded likewise)
+// and gives a *PaymentMismatchError. Other errors (network, session) are
+// returned as they are, with the request unchanged. A request already
+// closed is returned without a look-up.
 func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Request, error) {
 	r, ok := b.Get(trace)
 	if !ok {
 		return Request{}, ErrRequestNotFound
 	}
-	if r.Paid() {
+	if r.Closed() {
 		return r, nil
 	}
 	snap, err := api.TransferByTrace(ctx, r.TraceID)
@@ -395,7 +421,14 @@ func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Re
 		return r, errors.New("payout: the trace look-up answered nothing")
 	}
 	if !paymentMatches(r, *snap) {
-		return r, &PaymentMismatchError{Request: r, Snapshot: *snap}
+		mm := &PaymentMismatchError{Request: r, Snapshot: *snap}
+		return b.close(r.TraceID, func(p *Request) {
+			p.State, p.Reason = RequestSpent, mm.Error()
+			p.PaidAt = snap.CreatedAt.UTC().Round(0)
+			if id, err := mixin.ParseUUID("snapshot id", snap.SnapshotID); err == nil {
+				p.SnapshotID = id
+			}
+		}, mm)
 	}
 	snapID, err := mixin.ParseUUID("snapshot id", snap.SnapshotID)
 	if err != nil {
@@ -410,23 +443,31 @@ func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Re
 		paidAt = b.now().UTC().Round(0)
 	}
 
+	return b.close(r.TraceID, func(p *Request) {
+		p.State, p.PaidAt, p.SnapshotID, p.PayerID = RequestPaid, paidAt, snapID, payer
+	}, nil)
+}
+
+// close records a request closed (paid or spent) by set, and returns it
+// with why (nil for a payment).
+func (b *Requests) close(trace string, set func(*Request), why error) (Request, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	i, ok := b.findLocked(r.TraceID)
+	i, ok := b.findLocked(trace)
 	if !ok {
 		return Request{}, ErrRequestNotFound
 	}
-	if b.reqs[i].Paid() {
-		return b.reqs[i], nil // another check got there first
+	if b.reqs[i].Closed() {
+		return b.reqs[i], why // another check got there first
 	}
 	next := append([]Request(nil), b.reqs...)
 	p := next[i]
-	p.State, p.PaidAt, p.SnapshotID, p.PayerID = RequestPaid, paidAt, snapID, payer
+	set(&p)
 	next[i] = p
 	if err := b.writeLocked(next); err != nil {
-		return b.reqs[i], fmt.Errorf("the request was paid, but recording it failed (the next check records it): %w", err)
+		return b.reqs[i], fmt.Errorf("the request's trace was used, but recording it failed (the next check records it): %w", err)
 	}
-	return p, nil
+	return p, why
 }
 
 // paymentMatches: the snapshot is the recipient's view of a payment of

@@ -300,7 +300,8 @@ func TestRequestsCheck(t *testing.T) {
 	}
 	api.err = nil
 
-	// Paid with something else: an error saying what, still open.
+	// Paid with something else: an error saying what, and the request is
+	// closed as spent (its trace can never pay it now), on disk.
 	mismatches := []struct {
 		name string
 		edit func(*mixin.Snapshot)
@@ -313,20 +314,42 @@ func TestRequestsCheck(t *testing.T) {
 		{"unreadable amount", func(s *mixin.Snapshot) { s.Amount = "lots" }, "unreadable amount"},
 	}
 	for _, m := range mismatches {
-		s := payment(r)
+		rm, err := b.Create(reqSelf, usdtID, "12.5", "invoice 42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := payment(rm)
 		m.edit(&s)
-		api.snaps[r.TraceID] = s
-		got, err := b.Check(ctx, api, r.TraceID)
+		api.snaps[rm.TraceID] = s
+		got, err := b.Check(ctx, api, rm.TraceID)
 		var pm *PaymentMismatchError
-		if !errors.As(err, &pm) || !strings.Contains(err.Error(), m.want) || !strings.Contains(err.Error(), "not marked paid") {
+		if !errors.As(err, &pm) || !strings.Contains(err.Error(), m.want) || !strings.Contains(err.Error(), "can never be paid now") {
 			t.Errorf("%s: err = %v, want a mismatch saying %q", m.name, err, m.want)
 		}
-		if got.Paid() {
-			t.Errorf("%s: marked paid", m.name)
+		if got.Paid() || !got.Spent() || !got.Closed() || !strings.Contains(got.Reason, m.want) {
+			t.Errorf("%s: request %+v, want spent", m.name, got)
+		}
+		// Closed: no more look-ups, no QR code to pay.
+		delete(api.snaps, rm.TraceID)
+		if again, err := b.Check(ctx, api, rm.TraceID); err != nil || !again.Spent() {
+			t.Errorf("%s: second check = %+v, %v", m.name, again, err)
 		}
 	}
-	if g, _ := b.Get(r.TraceID); g.Paid() {
-		t.Fatal("a mismatching payment marked the request paid")
+	if reopened, err := OpenRequests(path); err != nil {
+		t.Fatal(err)
+	} else {
+		spent := 0
+		for _, q := range reopened.List() {
+			if q.Spent() {
+				spent++
+			}
+		}
+		if spent != len(mismatches) {
+			t.Fatalf("%d spent requests on disk, want %d", spent, len(mismatches))
+		}
+	}
+	if g, _ := b.Get(r.TraceID); g.Closed() {
+		t.Fatal("another request's check closed this one")
 	}
 
 	// The payment asked for: paid, with payer, snapshot and time, on disk.

@@ -157,15 +157,16 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 }
 
 // looseDir says what is wrong with a data directory that other users of the
-// machine may read or write (the journals and the address book are there),
-// or "" when its mode is the owner's alone.
+// machine may write to (they could replace the journal or plant a link
+// where mixdesk writes), or "" when they cannot. The files inside are
+// written for the owner alone (mode 0600).
 func looseDir(dir string) string {
 	fi, err := os.Stat(dir)
 	if err != nil || runtime.GOOS == "windows" {
 		return ""
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Sprintf("The data directory %s is open to other users (mode %04o): they may read the journal and the address book. Run: chmod 700 %s", dir, perm, dir)
+	if perm := fi.Mode().Perm(); perm&0o022 != 0 {
+		return fmt.Sprintf("The data directory %s is open to other users (mode %04o): they could replace the journal or plant links in it. Run: chmod 700 %s", dir, perm, dir)
 	}
 	return ""
 }

@@ -220,8 +220,8 @@ func (s *requestScreen) keys() []key.Binding {
 		}
 		return append(ks, s.kList)
 	case reqShow:
-		paid := s.cur.Paid()
-		s.kCopy.SetEnabled(s.link != "")
+		paid := s.cur.Closed()
+		s.kCopy.SetEnabled(s.link != "" && !s.cur.Spent())
 		s.kWatch.SetEnabled(!paid)
 		if s.watching {
 			s.kWatch.SetHelp("w", "stop watching")
@@ -439,9 +439,9 @@ func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.mode = reqList
 		s.reload()
 		return nil
-	case key.Matches(k, s.kCopy) && s.link != "":
+	case key.Matches(k, s.kCopy) && s.link != "" && !s.cur.Spent():
 		return copyCmd("payment link", s.link)
-	case key.Matches(k, s.kWatch) && !s.cur.Paid():
+	case key.Matches(k, s.kWatch) && !s.cur.Closed():
 		if s.watching {
 			s.stopWatch()
 			s.stopNote = "Stopped watching; the request stays open (w watches again)."
@@ -455,7 +455,7 @@ func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
 			return s.tick() // a look-up is on its way; the watch follows it
 		}
 		return s.checkCmd(a, true)
-	case key.Matches(k, s.kCheck) && !s.cur.Paid() && !s.checking:
+	case key.Matches(k, s.kCheck) && !s.cur.Closed() && !s.checking:
 		return s.checkCmd(a, false)
 	}
 	return nil

@@ -313,7 +313,8 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	}
 	p.until("the look-up", func(a *App) bool { return !a.request.checking })
 
-	// Paid with another amount: said, not marked paid, the watch stops.
+	// Paid with another amount: said, not marked paid, closed (the trace
+	// can never pay it now), the watch stops.
 	payer := r.world.Users[2]
 	if _, err := r.srv.Transfer(payer.UserID, mixin.TransferInput{AssetID: btcID, OpponentID: r.op, Amount: "0.04", TraceID: trace}); err != nil {
 		t.Fatal(err)
@@ -321,8 +322,9 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	p.typ("w")
 	p.until("the look-up", func(a *App) bool { return !a.request.checking })
 	v = flat(a.View())
-	mustContain(t, v, "amount 0.04 instead of 0.05", "not marked paid", "○ Open", "Stopped watching: the check cannot go on by itself.")
-	if s.watching || s.cur.Paid() {
+	mustContain(t, v, "amount 0.04 instead of 0.05", "not marked paid", "✗ Closed, not paid", "can never be paid now", "QR code is no longer shown", "Stopped watching: the check cannot go on by itself.")
+	mustNotContain(t, v, "w watch")
+	if s.watching || s.cur.Paid() || !s.cur.Spent() {
 		t.Fatalf("after a mismatching payment: watching %v, %+v", s.watching, s.cur)
 	}
 
@@ -330,7 +332,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	if s.mode != reqList {
 		t.Fatal("esc did not go back to the list")
 	}
-	mustContain(t, a.View(), "○ open", "BTC", "0.05")
+	mustContain(t, a.View(), "✗ closed", "BTC", "0.05", "1 closed unpaid")
 	p.press(tea.KeyEsc)
 	if a.screen != screenHome {
 		t.Fatal("esc did not go back home")

@@ -33,15 +33,22 @@ func (s *requestScreen) viewRaw(a *App, height int) string {
 func (s *requestScreen) listView(a *App, height int) string {
 	st := a.st
 	var b strings.Builder
-	open, paid := 0, 0
+	open, paid, spent := 0, 0, 0
 	for _, r := range s.list {
-		if r.Paid() {
+		switch {
+		case r.Paid():
 			paid++
-		} else {
+		case r.Spent():
+			spent++
+		default:
 			open++
 		}
 	}
-	b.WriteString(st.Title.Render("Payment requests") + st.Subtle.Render("  "+itoa(open)+" open · "+itoa(paid)+" paid") + "\n\n")
+	counts := itoa(open) + " open · " + itoa(paid) + " paid"
+	if spent > 0 {
+		counts += " · " + itoa(spent) + " closed unpaid"
+	}
+	b.WriteString(st.Title.Render("Payment requests") + st.Subtle.Render("  "+counts) + "\n\n")
 	if len(s.list) == 0 {
 		b.WriteString(para("No payment requests yet. Press n to make one: a link and a QR code that anyone can pay into this wallet, watched until it is paid.", a.width-2, ""))
 		return b.String()
@@ -60,6 +67,8 @@ func (s *requestScreen) listView(a *App, height int) string {
 		state := "○ open"
 		if r.Paid() {
 			state = "✓ paid"
+		} else if r.Spent() {
+			state = "✗ closed"
 		}
 		memo := clean(r.Memo)
 		if memo == "" {
@@ -93,6 +102,9 @@ func (s *requestScreen) showView(a *App, height int) string {
 		// A trace pays once: the code is of no more use, and a payer who
 		// scanned it again would only be refused.
 		return head + "\n\n" + a.st.Subtle.Render(para("The link is paid and cannot be paid again; its QR code is no longer shown.", w, ""))
+	}
+	if s.cur.Spent() {
+		return head + "\n\n" + a.st.Subtle.Render(para("Its trace was used by another transfer, so the link can never be paid now; its QR code is no longer shown. Make a new request (n in the list) for the payment still due.", w, ""))
 	}
 	qr := strings.TrimSuffix(s.qr, "\n")
 	if qr == "" {
@@ -137,6 +149,8 @@ func (s *requestScreen) showHead(a *App, w int) string {
 
 	// Where it stands first, so that it shows however tall the code is.
 	switch {
+	case r.Spent():
+		b.WriteString(st.Error.Render(para("✗ Closed, not paid: "+clean(r.Reason)+".", w, "")) + "\n")
 	case r.Paid():
 		// The payer's name is what they chose: cleaned, on one line and
 		// cut; the Mixin ID the server gave stands apart from it.
