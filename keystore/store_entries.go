@@ -204,4 +204,3 @@ func (s *Store) undoParts(ctx context.Context, name, slot string, n int) bool {
 	}
 	return true
 }
-
