@@ -358,11 +358,25 @@ func requestSig(method, uri string, body []byte) string {
 type FaultKind int
 
 const (
-	FaultServerError     FaultKind = iota + 1 // HTTP 5xx before doing anything
-	FaultDelay                                // wait, then handle (nothing if the caller left)
-	FaultTooManyRequests                      // error 429 before doing anything
-	FaultCommitThenDrop                       // handle in full, then drop the connection
-	FaultHold                                 // hold, then handle whether or not the caller waits
+	// FaultServerError answers HTTP 5xx with a non-JSON body before doing
+	// anything.
+	FaultServerError FaultKind = iota + 1
+	// FaultDelay waits Fault.Delay, then handles the call; if the caller
+	// gave up meanwhile, nothing is done.
+	FaultDelay
+	// FaultTooManyRequests answers error 429 before doing anything.
+	FaultTooManyRequests
+	// FaultCommitThenDrop handles the call in full (a submit spends) and
+	// then drops the connection without an answer. It needs a real
+	// http.Server (httptest.NewServer is one).
+	FaultCommitThenDrop
+	// FaultHold holds the call for Fault.Delay and then handles it in full,
+	// whether or not the caller still waits: with a Delay longer than the
+	// caller's timeout, a verify or submit the caller gave up on runs
+	// afterwards, as behind a slow server or a congested network. The call
+	// is authenticated when it is handled, after the hold, so one whose
+	// token expired meanwhile is refused. WaitHeld waits for held calls.
+	FaultHold
 )
 
 // Fault is one injected fault.

@@ -77,10 +77,23 @@ type rawRequest struct {
 	Raw       string `json:"raw"`
 }
 
+// decodeRaws decodes the body of verify and submit: 1 to 16 transactions
+// under distinct request ids.
 func decodeRaws(body []byte) ([]rawRequest, *mixin.Error) {
 	var reqs []rawRequest
 	if err := json.Unmarshal(body, &reqs); err != nil || len(reqs) == 0 || len(reqs) > 16 {
 		return nil, badBody()
+	}
+	ids := make(map[string]bool, len(reqs))
+	for _, q := range reqs {
+		id, ok := canonicalUUID(q.RequestID)
+		if !ok {
+			return nil, invalid("request_id", "not a UUID")
+		}
+		if ids[id] {
+			return nil, invalid("request_id", "repeated in one call")
+		}
+		ids[id] = true
 	}
 	return reqs, nil
 }
@@ -103,47 +116,57 @@ func decodeTx(q rawRequest) (string, *common.VersionedTransaction, *mixin.Error)
 }
 
 // handleVerify answers POST /safe/transaction/requests (docs/safe-api.md
-// §4.4, §6.1).
+// §4.4, §6.1). A call is all or nothing: every transaction in it is checked
+// before any is recorded, so a refused call leaves every id as it was.
 func (s *Server) handleVerify(c *call) (any, *mixin.Error) {
 	reqs, e := decodeRaws(c.body)
 	if e != nil {
 		return nil, e
 	}
 	out := make([]safe.TransactionRequest, 0, len(reqs))
+	var fresh []*request
 	for _, q := range reqs {
-		r, e := s.verifyLocked(c.user, q)
+		r, isNew, e := s.verifyLocked(c.user, q)
 		if e != nil {
 			return nil, e
 		}
+		if isNew {
+			fresh = append(fresh, r)
+		}
 		out = append(out, r.TransactionRequest)
+	}
+	for _, r := range fresh {
+		s.requests[r.RequestID] = r
 	}
 	return out, nil
 }
 
-func (s *Server) verifyLocked(u *user, q rawRequest) (*request, *mixin.Error) {
+// verifyLocked checks one transaction to verify and returns its request:
+// the existing one (isNew false) or a new one the caller records.
+func (s *Server) verifyLocked(u *user, q rawRequest) (r *request, isNew bool, e *mixin.Error) {
 	id, ver, e := decodeTx(q)
 	if e != nil {
-		return nil, e
+		return nil, false, e
 	}
 	if len(ver.SignaturesMap) > 0 || ver.AggregatedSignature != nil {
-		return nil, invalid("raw", "already signed")
+		return nil, false, invalid("raw", "already signed")
 	}
 	hash := ver.PayloadHash()
 	if old := s.requests[id]; old != nil {
 		switch {
 		case old.owner != u.id:
-			return nil, errRequestUsed()
+			return nil, false, errRequestUsed()
 		case old.TransactionHash == hash.String(), old.State != safe.StateUnspent:
-			return old, nil // same content, or already submitted: the existing request
+			return old, false, nil // same content, or already submitted: the existing request
 		}
-		return nil, errRequestUsed() // another unsigned transaction under the id
+		return nil, false, errRequestUsed() // another unsigned transaction under the id
 	}
 	ins, receivers, paid, e := s.checkLocked(u, ver)
 	if e != nil {
-		return nil, e
+		return nil, false, e
 	}
 	now := s.nextTimeLocked()
-	r := &request{owner: u.id, TransactionRequest: safe.TransactionRequest{
+	r = &request{owner: u.id, TransactionRequest: safe.TransactionRequest{
 		Type:             kernelRequestType,
 		RequestID:        id,
 		TransactionHash:  hash.String(),
@@ -169,8 +192,7 @@ func (s *Server) verifyLocked(u *user, q rawRequest) (*request, *mixin.Error) {
 		r.Views = append(r.Views, hex.EncodeToString(x.Bytes()))
 		r.inputs = append(r.inputs, o.Ref())
 	}
-	s.requests[id] = r
-	return r, nil
+	return r, true, nil
 }
 
 // checkLocked checks a transaction as the kernel and Sequencer would before
@@ -250,59 +272,88 @@ func (s *Server) checkLocked(u *user, ver *common.VersionedTransaction) ([]*outp
 // §6.1): the raw must be the verified transaction under its id, every
 // input signed by its output's key (kernel BatchVerify); then the inputs
 // are spent, the outputs created and each party gets a snapshot. A repeat
-// of a submitted transaction answers it again and moves nothing.
+// of a submitted transaction answers it again and moves nothing. A call is
+// all or nothing: every transaction in it is checked (and no output may be
+// spent by two of them) before any is applied, so a refused call moves
+// nothing.
 func (s *Server) handleSubmit(c *call) (any, *mixin.Error) {
 	reqs, e := decodeRaws(c.body)
 	if e != nil {
 		return nil, e
 	}
-	out := make([]safe.TransactionRequest, 0, len(reqs))
+	type accepted struct {
+		r   *request
+		ver *common.VersionedTransaction
+		ins []*output
+		raw string
+	}
+	var apply []accepted
+	spending := map[string]bool{}
 	for _, q := range reqs {
-		r, e := s.submitLocked(c.user, q)
+		r, ver, ins, e := s.submitLocked(c.user, q)
 		if e != nil {
 			return nil, e
 		}
-		out = append(out, r.TransactionRequest)
+		if ver == nil {
+			continue // a repeat
+		}
+		for _, o := range ins {
+			if spending[o.Ref()] {
+				return nil, errLocked()
+			}
+			spending[o.Ref()] = true
+		}
+		apply = append(apply, accepted{r, ver, ins, q.Raw})
+	}
+	for _, a := range apply {
+		s.applyLocked(c.user, a.r, a.ver, a.ins, a.raw)
+	}
+	out := make([]safe.TransactionRequest, 0, len(reqs))
+	for _, q := range reqs {
+		id, _ := canonicalUUID(q.RequestID)
+		out = append(out, s.requests[id].TransactionRequest)
 	}
 	return out, nil
 }
 
-func (s *Server) submitLocked(u *user, q rawRequest) (*request, *mixin.Error) {
+// submitLocked checks one transaction to submit. It returns the request
+// and, when the transaction is to be applied, its decoded form and inputs;
+// ver is nil for a repeat of a submitted transaction.
+func (s *Server) submitLocked(u *user, q rawRequest) (*request, *common.VersionedTransaction, []*output, *mixin.Error) {
 	id, ver, e := decodeTx(q)
 	if e != nil {
-		return nil, e
+		return nil, nil, nil, e
 	}
 	r := s.requests[id]
 	hash := ver.PayloadHash()
 	switch {
 	case r == nil:
-		return nil, invalid("request_id", "not verified")
+		return nil, nil, nil, invalid("request_id", "not verified")
 	case r.owner != u.id || r.TransactionHash != hash.String():
-		return nil, errRequestUsed()
+		return nil, nil, nil, errRequestUsed()
 	case r.State != safe.StateUnspent:
-		return r, nil
+		return r, nil, nil, nil
 	}
 	ins, _, _, e := s.checkLocked(u, ver)
 	if e != nil {
-		return nil, e
+		return nil, nil, nil, e
 	}
 	if ver.AggregatedSignature != nil || len(ver.SignaturesMap) != len(ins) {
-		return nil, invalid("raw", "one signature map per input")
+		return nil, nil, nil, invalid("raw", "one signature map per input")
 	}
 	keys := make([]*crypto.Key, len(ins))
 	sigs := make([]*crypto.Signature, len(ins))
 	for i, sm := range ver.SignaturesMap {
 		sig, ok := sm[0]
 		if len(sm) != 1 || !ok || sig == nil {
-			return nil, invalid("raw", fmt.Sprintf("input %d is not signed once at index 0", i))
+			return nil, nil, nil, invalid("raw", fmt.Sprintf("input %d is not signed once at index 0", i))
 		}
 		keys[i], sigs[i] = &ins[i].key, sig
 	}
 	if !crypto.BatchVerify(hash, keys, sigs) {
-		return nil, invalid("raw", "signatures do not verify")
+		return nil, nil, nil, invalid("raw", "signatures do not verify")
 	}
-	s.applyLocked(u, r, ver, ins, q.Raw)
-	return r, nil
+	return r, ver, ins, nil
 }
 
 // applyLocked spends the inputs, creates the outputs and the snapshots.

@@ -169,3 +169,31 @@ func canonicalUUID(s string) (string, bool) {
 	}
 	return u.String(), true
 }
+
+// Snapshots lists userID's snapshots, oldest first (tests).
+func (s *Server) Snapshots(userID string) []safe.Snapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []safe.Snapshot
+	for _, sn := range s.snapshots {
+		if sn.UserID == userID {
+			out = append(out, *sn)
+		}
+	}
+	return out
+}
+
+// Requests lists every transaction request, verified only or submitted,
+// oldest first (tests).
+func (s *Server) Requests() []safe.TransactionRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]safe.TransactionRequest, 0, len(s.requests))
+	for _, r := range s.requests {
+		c := r.TransactionRequest
+		c.Views = slices.Clone(c.Views)
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b safe.TransactionRequest) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out
+}
