@@ -176,7 +176,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.quitArmed = false
 		if a.showHelp {
-			if key.Matches(msg, a.keys.Help) || key.Matches(msg, a.keys.Back) || msg.String() == "q" {
+			if key.Matches(msg, a.keys.Help, a.keys.Back, a.keys.Q) {
 				a.showHelp = false
 			}
 			return a, nil
@@ -257,7 +257,7 @@ func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 	if m := a.current(); m != nil {
 		return m.update(a, msg)
 	}
-	if k, ok := msg.(tea.KeyMsg); ok && a.screen == screenLoading && (k.String() == "q" || key.Matches(k, a.keys.Back)) && a.fatal != "" {
+	if k, ok := msg.(tea.KeyMsg); ok && a.screen == screenLoading && key.Matches(k, a.keys.Q, a.keys.Back) && a.fatal != "" {
 		a.quitting = true
 		return tea.Quit
 	}
@@ -481,7 +481,7 @@ func (a *App) shortHelp() []key.Binding {
 	if m := a.current(); m != nil {
 		ks = m.keys()
 	} else if a.screen == screenLoading && a.fatal != "" {
-		ks = []key.Binding{bind([]string{"q"}, "q", "quit")}
+		ks = []key.Binding{a.keys.Q}
 	}
 	return append(ks, a.keys.Help, a.keys.Quit)
 }

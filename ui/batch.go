@@ -16,6 +16,54 @@ import (
 
 type batchMode int
 
+// batchField is what has the focus on the batch review: the table, then
+// the confirmation under it (the total, the PIN when asked, Send).
+type batchField int
+
+const (
+	bcTable batchField = iota
+	bcTotal
+	bcPIN
+	bcSend
+	bcCount
+)
+
+// batchKeys is the batch screen's key map, by mode.
+type batchKeys struct {
+	// Asking for the file.
+	Check, PathBack keyDef
+	// The review.
+	ScrollUp, ScrollDown, PageUp, PageDown, Next, Prev, AckDup, AckUnpriced, Send, ReviewBack keyDef
+	// Sending.
+	Pause, Stop keyDef
+	// The run ended.
+	Home, Again keyDef
+}
+
+func newBatchKeys() batchKeys {
+	return batchKeys{
+		Check:    newKey([]string{"enter"}, "enter", "check the file"),
+		PathBack: newKey([]string{"esc"}, "esc", "back"),
+
+		ScrollUp:    newKey([]string{"up"}, "↑/↓", "scroll"),
+		ScrollDown:  newKey([]string{"down"}, "", ""),
+		PageUp:      newKey([]string{"pgup"}, "", ""),
+		PageDown:    newKey([]string{"pgdown"}, "", ""),
+		Next:        newKey([]string{"tab"}, "tab", "next"),
+		Prev:        newKey([]string{"shift+tab"}, "", ""),
+		AckDup:      newKey([]string{"A"}, "A", "acknowledge duplicates"),
+		AckUnpriced: newKey([]string{"U"}, "U", "checked the unpriced totals"),
+		Send:        newKey([]string{"enter"}, "enter", "send the batch"),
+		ReviewBack:  newKey([]string{"esc"}, "esc", "back"),
+
+		Pause: newKey([]string{"p"}, "p", "pause"),
+		Stop:  newKey([]string{"x"}, "x", "stop after the rows on their way"),
+
+		Home:  newKey([]string{"enter", "esc"}, "enter", "back to balances"),
+		Again: newKey([]string{"r"}, "r", "check the file again"),
+	}
+}
+
 const (
 	bmPath    batchMode = iota // asking for the CSV file
 	bmReview                   // the checked batch, waiting for confirmation
@@ -35,7 +83,7 @@ type batchScreen struct {
 	b       *payout.Batch
 	invalid int // rows with errors, counted once when the file is checked
 	top     int // first table row shown
-	focus   int // 0 table, 1 total input, 2 PIN input, 3 send button
+	focus   batchField
 	total   textinput.Model
 	pin     textinput.Model
 	askPIN  bool
@@ -49,6 +97,8 @@ type batchScreen struct {
 	report   string
 	reportEr string
 	started  time.Time
+
+	km batchKeys
 }
 
 type (
@@ -78,7 +128,7 @@ func (a *App) openBatch() tea.Cmd {
 }
 
 func newBatchScreen(askPIN bool) *batchScreen {
-	s := &batchScreen{askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage())}
+	s := &batchScreen{askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage()), km: newBatchKeys()}
 	s.path = textinput.New()
 	s.path.Prompt = ""
 	s.path.Placeholder = "/path/to/payouts.csv"
@@ -101,36 +151,38 @@ func newBatchScreen(askPIN bool) *batchScreen {
 func (s *batchScreen) busy() bool { return s.mode == bmRunning }
 
 func (s *batchScreen) typing() bool {
-	return s.mode == bmPath || s.mode == bmReview && (s.focus == 1 || s.focus == 2)
+	return s.mode == bmPath || s.mode == bmReview && (s.focus == bcTotal || s.focus == bcPIN)
 }
 
 func (s *batchScreen) keys() []key.Binding {
+	k := s.km
 	switch s.mode {
 	case bmPath:
-		return []key.Binding{bind([]string{"enter"}, "enter", "check the file"), bind([]string{"esc"}, "esc", "back")}
+		return []key.Binding{k.Check.Binding, k.PathBack.Binding}
 	case bmReview:
-		ks := []key.Binding{bind([]string{"up", "down"}, "↑/↓", "scroll")}
+		ks := []key.Binding{k.ScrollUp.Binding}
 		if s.confirmShown() {
-			ks = append(ks, bind([]string{"tab"}, "tab", "next"))
+			ks = append(ks, k.Next.Binding)
 		}
 		if s.b != nil && !s.b.Acked() {
-			ks = append(ks, bind([]string{"A"}, "A", "acknowledge duplicates"))
+			ks = append(ks, k.AckDup.Binding)
 		}
 		if s.b != nil && len(s.b.Unpriced()) > 0 && !s.b.UnpricedAcked() {
-			ks = append(ks, bind([]string{"U"}, "U", "checked the unpriced totals"))
+			ks = append(ks, k.AckUnpriced.Binding)
 		}
 		if s.canSend() {
-			ks = append(ks, bind([]string{"enter"}, "enter", "send the batch"))
+			ks = append(ks, k.Send.Binding)
 		}
-		return append(ks, bind([]string{"esc"}, "esc", "back"))
+		return append(ks, k.ReviewBack.Binding)
 	case bmRunning:
-		pause := "pause"
 		if s.ctl != nil && s.ctl.Paused() {
-			pause = "resume"
+			k.Pause.SetHelp("p", "resume")
+		} else {
+			k.Pause.SetHelp("p", "pause")
 		}
-		return []key.Binding{bind([]string{"p"}, "p", pause), bind([]string{"x"}, "x", "stop after the rows on their way")}
+		return []key.Binding{k.Pause.Binding, k.Stop.Binding}
 	}
-	return []key.Binding{bind([]string{"enter", "esc"}, "enter", "back to balances"), bind([]string{"r"}, "r", "check the file again")}
+	return []key.Binding{k.Home.Binding, k.Again.Binding}
 }
 
 // confirmShown: the confirmation (total, PIN, Send) is drawn, so the focus
@@ -180,7 +232,7 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			s.loadErr = explain(msg.err)
 			return nil
 		}
-		s.b, s.mode, s.top, s.focus = msg.b, bmReview, 0, 0
+		s.b, s.mode, s.top, s.focus = msg.b, bmReview, 0, bcTable
 		s.invalid = 0
 		for _, it := range msg.b.Rows(0, msg.b.Len()) {
 			if it.State == payout.ItemInvalid {
@@ -215,30 +267,36 @@ func (s *batchScreen) updateInput(msg tea.Msg) tea.Cmd {
 	switch {
 	case s.mode == bmPath:
 		s.path, cmd = s.path.Update(msg)
-	case s.mode == bmReview && s.focus == 1:
+	case s.mode == bmReview && s.focus == bcTotal:
 		s.total, cmd = s.total.Update(msg)
-	case s.mode == bmReview && s.focus == 2:
+	case s.mode == bmReview && s.focus == bcPIN:
 		s.pin, cmd = s.pin.Update(msg)
 	}
 	return cmd
 }
 
-func (s *batchScreen) setFocus(f int) tea.Cmd {
-	n := 4
-	f = (f + n) % n
-	if f == 2 && !s.askPIN {
-		f = 3
+// move moves the focus by delta (1 on, -1 back), past the PIN when it is
+// not asked for.
+func (s *batchScreen) move(delta int) tea.Cmd {
+	f := batchField(step(int(s.focus), int(bcCount), delta))
+	if f == bcPIN && !s.askPIN {
+		f = batchField(step(int(f), int(bcCount), delta))
 	}
+	return s.setFocus(f)
+}
+
+// setFocus focuses f, or the table while the confirmation is not drawn.
+func (s *batchScreen) setFocus(f batchField) tea.Cmd {
 	if !s.confirmShown() {
-		f = 0
+		f = bcTable
 	}
 	s.focus = f
 	s.total.Blur()
 	s.pin.Blur()
 	switch f {
-	case 1:
+	case bcTotal:
 		return s.total.Focus()
-	case 2:
+	case bcPIN:
 		return s.pin.Focus()
 	}
 	return nil
@@ -247,90 +305,92 @@ func (s *batchScreen) setFocus(f int) tea.Cmd {
 func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	switch s.mode {
 	case bmPath:
-		switch k.String() {
-		case "esc":
-			a.screen = screenHome
-			return nil
-		case "enter":
-			if s.loading {
-				return nil
-			}
-			p := strings.TrimSpace(s.path.Value())
-			if p == "" {
-				s.loadErr = "Type the path of a CSV file."
-				return nil
-			}
-			return s.prepare(a, p)
-		}
-		return s.updateInput(k)
+		return s.pathKey(a, k)
 	case bmReview:
-		switch k.String() {
-		case "esc":
-			s.mode = bmPath
-			s.pin.SetValue("")
-			return s.path.Focus()
-		case "tab":
-			return s.setFocus(s.focus + 1)
-		case "shift+tab":
-			f := s.focus - 1
-			if f == 2 && !s.askPIN {
-				f = 1
-			}
-			return s.setFocus(f)
-		case "up":
-			// The table scrolls whatever has the focus, as the help says.
-			s.top = max(0, s.top-1)
-			return nil
-		case "down":
-			s.top = min(max(0, s.b.Len()-1), s.top+1)
-			return nil
-		case "pgdown":
-			s.top = min(max(0, s.b.Len()-1), s.top+10)
-			return nil
-		case "pgup":
-			s.top = max(0, s.top-10)
-			return nil
-		case "A":
-			if s.focus == 0 {
-				s.b.AckDuplicates()
-				return nil
-			}
-		case "U":
-			if s.focus == 0 {
-				s.b.AckUnpriced()
-				return nil
-			}
-		case "enter":
-			if s.focus == 3 || s.canSend() && s.focus != 0 {
-				if !s.canSend() {
-					return nil
-				}
-				return s.run(a)
-			}
-			return s.setFocus(s.focus + 1)
-		}
-		return s.updateInput(k)
+		return s.reviewKey(a, k)
 	case bmRunning:
-		switch k.String() {
-		case "p":
+		switch {
+		case s.km.Pause.matches(k):
 			if s.ctl.Paused() {
 				s.ctl.Resume()
 			} else {
 				s.ctl.Pause()
 			}
-		case "x":
+		case s.km.Stop.matches(k):
 			s.ctl.Stop()
 		}
 		return nil
 	case bmDone:
-		switch k.String() {
-		case "enter", "esc":
+		switch {
+		case s.km.Home.matches(k):
 			a.screen = screenHome
-		case "r":
+		case s.km.Again.matches(k):
 			return s.prepare(a, strings.TrimSpace(s.path.Value()))
 		}
 	}
 	return nil
+}
+
+func (s *batchScreen) pathKey(a *App, k tea.KeyMsg) tea.Cmd {
+	switch {
+	case s.km.PathBack.matches(k):
+		a.screen = screenHome
+		return nil
+	case s.km.Check.matches(k):
+		if s.loading {
+			return nil
+		}
+		p := strings.TrimSpace(s.path.Value())
+		if p == "" {
+			s.loadErr = "Type the path of a CSV file."
+			return nil
+		}
+		return s.prepare(a, p)
+	}
+	return s.updateInput(k)
+}
+
+func (s *batchScreen) reviewKey(a *App, k tea.KeyMsg) tea.Cmd {
+	km := s.km
+	last := max(0, s.b.Len()-1)
+	switch {
+	case km.ReviewBack.matches(k):
+		s.mode = bmPath
+		s.pin.SetValue("")
+		return s.path.Focus()
+	case km.Next.matches(k):
+		return s.move(1)
+	case km.Prev.matches(k):
+		return s.move(-1)
+	// The table scrolls whatever has the focus, as the help says.
+	case km.ScrollUp.matches(k):
+		s.top = max(0, s.top-1)
+		return nil
+	case km.ScrollDown.matches(k):
+		s.top = min(last, s.top+1)
+		return nil
+	case km.PageDown.matches(k):
+		s.top = min(last, s.top+10)
+		return nil
+	case km.PageUp.matches(k):
+		s.top = max(0, s.top-10)
+		return nil
+	case km.AckDup.matches(k) && s.focus == bcTable:
+		s.b.AckDuplicates()
+		return nil
+	case km.AckUnpriced.matches(k) && s.focus == bcTable:
+		s.b.AckUnpriced()
+		return nil
+	case km.Send.matches(k):
+		if s.focus == bcSend || s.canSend() && s.focus != bcTable {
+			if !s.canSend() {
+				return nil
+			}
+			return s.run(a)
+		}
+		return s.move(1)
+	}
+	return s.updateInput(k)
 }
 
 // run sends the batch. Progress comes back through a channel read by a

@@ -210,7 +210,7 @@ func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
 
 	p.press(tea.KeyTab)
 	p.typ("0.024")
-	if a.batch.focus != 0 || a.batch.total.Value() != "" {
+	if a.batch.focus != bcTable || a.batch.total.Value() != "" {
 		t.Fatalf("keys went to the hidden total field: focus %d, total %q", a.batch.focus, a.batch.total.Value())
 	}
 	p.typ("A")
@@ -223,7 +223,7 @@ func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
 	mustNotContain(t, v, "A acknowledge")
 	p.press(tea.KeyTab)
 	p.typ("0.024")
-	if a.batch.focus != 1 || !a.batch.canSend() {
+	if a.batch.focus != bcTotal || !a.batch.canSend() {
 		t.Fatalf("focus %d, total %q; want the total typed in its field", a.batch.focus, a.batch.total.Value())
 	}
 	// ↑/↓ scroll the table, as the help says, wherever the focus is.

@@ -179,8 +179,8 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 		b.WriteString(st.Good.Render("Every row is done already: nothing to pay.") + "\n")
 		return b.String()
 	}
-	tl := marker(s.focus == 1) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
-	if s.focus == 1 {
+	tl := marker(s.focus == bcTotal) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
+	if s.focus == bcTotal {
 		tl = st.Focused.Render(tl)
 	}
 	mark := ""
@@ -193,13 +193,13 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	}
 	b.WriteString(tl + s.total.View() + mark + "\n")
 	if s.askPIN {
-		pl := marker(s.focus == 2) + "PIN: "
-		if s.focus == 2 {
+		pl := marker(s.focus == bcPIN) + "PIN: "
+		if s.focus == bcPIN {
 			pl = st.Focused.Render(pl)
 		}
 		b.WriteString(pl + s.pin.View() + "\n")
 	}
-	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == 3, s.canSend()) + "\n")
+	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == bcSend, s.canSend()) + "\n")
 	return b.String()
 }
 

@@ -44,7 +44,39 @@ type bookScreen struct {
 	formErr  string
 	confirmD bool // delete asked, waiting for y
 
-	kNew, kEdit, kDel, kFilter, kBack key.Binding
+	km bookKeys
+}
+
+// bookKeys is the address book's key map: the list, the filter being
+// typed, the question before a delete, and the form.
+type bookKeys struct {
+	Up, Down, Filter, New, Edit, Delete, Back keyDef
+	FilterDone                                keyDef
+	Yes, Keep                                 keyDef
+	Next, Prev, Save, Cancel                  keyDef
+}
+
+func newBookKeys() bookKeys {
+	return bookKeys{
+		Up:     newKey([]string{"up", "k"}, "", "").long("↑/↓ k/j", "move"),
+		Down:   newKey([]string{"down", "j"}, "", ""),
+		Filter: newKey([]string{"/"}, "/", "filter").long("/", "filter by label or name (esc or enter ends it)"),
+		New:    newKey([]string{"n"}, "n", "new").long("n", "new entry"),
+		Edit:   newKey([]string{"enter"}, "enter", "edit").long("enter", "edit the entry"),
+		Delete: newKey([]string{"D"}, "D", "delete").long("D", "delete the entry (asks first)"),
+		Back:   newKey([]string{"esc"}, "esc", "back").long("esc", "back to the balances"),
+
+		FilterDone: newKey([]string{"esc", "enter"}, "", ""),
+
+		Yes: newKey([]string{"y"}, "y", "delete").long("y", "delete the entry"),
+		// Any key but y keeps the entry; n is the one the help line names.
+		Keep: newKey([]string{"n"}, "n", "keep").long("any other key", "keep it"),
+
+		Next:   newKey([]string{"tab", "down"}, "tab", "next field").long("tab/↓", "next field"),
+		Prev:   newKey([]string{"shift+tab", "up"}, "", "").long("shift+tab/↑", "previous field"),
+		Save:   newKey([]string{"enter"}, "enter", "save").long("enter", "next field; on Save: save the entry"),
+		Cancel: newKey([]string{"esc"}, "esc", "cancel").long("esc", "cancel (nothing is saved)"),
+	}
 }
 
 func (a *App) openBook() tea.Cmd {
@@ -55,13 +87,7 @@ func (a *App) openBook() tea.Cmd {
 }
 
 func newBookScreen() *bookScreen {
-	s := &bookScreen{
-		kNew:    bind([]string{"n"}, "n", "new"),
-		kEdit:   bind([]string{"enter"}, "enter", "edit"),
-		kDel:    bind([]string{"D"}, "D", "delete"),
-		kFilter: bind([]string{"/"}, "/", "filter"),
-		kBack:   bind([]string{"esc"}, "esc", "back"),
-	}
+	s := &bookScreen{km: newBookKeys()}
 	s.filter = textinput.New()
 	s.filter.Prompt = ""
 	s.filter.Placeholder = "type to filter by label or name"
@@ -84,13 +110,14 @@ func (s *bookScreen) typing() bool {
 }
 
 func (s *bookScreen) keys() []key.Binding {
+	k := s.km
 	if s.editing {
-		return []key.Binding{bind([]string{"tab"}, "tab", "next field"), bind([]string{"enter"}, "enter", "save"), bind([]string{"esc"}, "esc", "cancel")}
+		return []key.Binding{k.Next.Binding, k.Save.Binding, k.Cancel.Binding}
 	}
 	if s.confirmD {
-		return []key.Binding{bind([]string{"y"}, "y", "delete"), bind([]string{"n"}, "n", "keep")}
+		return []key.Binding{k.Yes.Binding, k.Keep.Binding}
 	}
-	return []key.Binding{s.kFilter, s.kNew, s.kEdit, s.kDel, s.kBack}
+	return []key.Binding{k.Filter.Binding, k.New.Binding, k.Edit.Binding, k.Delete.Binding, k.Back.Binding}
 }
 
 func (s *bookScreen) reload(a *App) {
@@ -194,48 +221,44 @@ func (s *bookScreen) update(a *App, msg tea.Msg) tea.Cmd {
 }
 
 func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
+	km := s.km
 	if s.confirmD {
 		s.confirmD = false
-		if k.String() == "y" && s.cursor < len(s.entries) {
-			if err := a.conn.book.Remove(s.entries[s.cursor].Label); err != nil {
-				a.setStatus("Not deleted: "+explain(err), false)
-			} else {
-				a.setStatus("Deleted "+clean(s.entries[s.cursor].Label)+" from the address book.", true)
-			}
-			s.reload(a)
+		if km.Yes.matches(k) && s.cursor < len(s.entries) {
+			s.remove(a, s.entries[s.cursor].Label)
 		}
 		return nil
 	}
 	if s.filter.Focused() {
-		switch k.String() {
-		case "esc", "enter":
+		switch {
+		case km.FilterDone.matches(k):
 			s.filter.Blur()
 			return nil
-		case "up", "down":
-		default:
+		case !km.Up.matches(k) && !km.Down.matches(k) || k.Type == tea.KeyRunes:
+			// Letters (k and j too) are the filter's; the arrows move.
 			var cmd tea.Cmd
 			s.filter, cmd = s.filter.Update(k)
 			s.reload(a)
 			return cmd
 		}
 	}
-	switch k.String() {
-	case "esc":
+	switch {
+	case km.Back.matches(k):
 		a.screen = screenHome
-	case "/":
+	case km.Filter.matches(k):
 		return s.filter.Focus()
-	case "up", "k":
+	case km.Up.matches(k):
 		s.cursor = max(0, s.cursor-1)
-	case "down", "j":
+	case km.Down.matches(k):
 		s.cursor = min(max(0, len(s.entries)-1), s.cursor+1)
-	case "n":
+	case km.New.matches(k):
 		return s.startEdit(nil, nil)
-	case "enter":
+	case km.Edit.matches(k):
 		if s.cursor < len(s.entries) {
 			e := s.entries[s.cursor]
 			return s.startEdit(&e, nil)
 		}
-	case "D":
+	case km.Delete.matches(k):
 		if s.cursor < len(s.entries) {
 			s.confirmD = true
 		}
@@ -243,16 +266,27 @@ func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
+// remove deletes an entry from the book and says so.
+func (s *bookScreen) remove(a *App, label string) {
+	if err := a.conn.book.Remove(label); err != nil {
+		a.setStatus("Not deleted: "+explain(err), false)
+	} else {
+		a.setStatus("Deleted "+clean(label)+" from the address book.", true)
+	}
+	s.reload(a)
+}
+
 func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	km := s.km
+	switch {
+	case km.Cancel.matches(k):
 		s.editing = false
 		return nil
-	case "tab", "down":
+	case km.Next.matches(k):
 		return s.setFocus((s.focus + 1) % bfCount)
-	case "shift+tab", "up":
+	case km.Prev.matches(k):
 		return s.setFocus((s.focus + bfCount - 1) % bfCount)
-	case "enter":
+	case km.Save.matches(k):
 		if s.focus != bfSave {
 			return s.setFocus(s.focus + 1)
 		}
@@ -320,25 +354,14 @@ func (s *bookScreen) view(a *App, height int) string {
 
 // fullKeys is the address book's whole key map, for ?.
 func (s *bookScreen) fullKeys() []key.Binding {
+	k := s.km
 	if s.editing {
-		return []key.Binding{
-			bind([]string{"tab", "down"}, "tab/↓", "next field"),
-			bind([]string{"shift+tab", "up"}, "shift+tab/↑", "previous field"),
-			bind([]string{"enter"}, "enter", "next field; on Save: save the entry"),
-			bind([]string{"esc"}, "esc", "cancel (nothing is saved)"),
-		}
+		return fullOf(k.Next, k.Prev, k.Save, k.Cancel)
 	}
 	if s.confirmD {
-		return []key.Binding{bind([]string{"y"}, "y", "delete the entry"), helpRow("any other key", "keep it")}
+		return fullOf(k.Yes, k.Keep)
 	}
-	return []key.Binding{
-		bind([]string{"up", "down"}, "↑/↓ k/j", "move"),
-		bind([]string{"/"}, "/", "filter by label or name (esc or enter ends it)"),
-		bind([]string{"n"}, "n", "new entry"),
-		bind([]string{"enter"}, "enter", "edit the entry"),
-		bind([]string{"D"}, "D", "delete the entry (asks first)"),
-		bind([]string{"esc"}, "esc", "back to the balances"),
-	}
+	return fullOf(k.Up, k.Filter, k.New, k.Edit, k.Delete, k.Back)
 }
 
 func (s *bookScreen) listView(a *App, height int) string {

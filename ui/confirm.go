@@ -12,6 +12,44 @@ import (
 	"mixdesk/payout"
 )
 
+// confirmField is what has the confirmation's focus: each warning in turn,
+// the amount, the PIN (when asked), Cancel, Confirm.
+type confirmField int
+
+const (
+	cfWarning confirmField = iota // the warning numbered by confirmScreen.warn
+	cfAmount
+	cfPIN
+	cfCancel
+	cfConfirm
+)
+
+// confirmStop is one stop of the focus.
+type confirmStop struct {
+	field confirmField
+	warn  int // which warning, for cfWarning
+}
+
+// confirmKeys is the confirmation's key map.
+type confirmKeys struct {
+	Next, Prev, Ack, Enter, Switch, Back keyDef
+}
+
+func newConfirmKeys(askPIN bool) confirmKeys {
+	pin := ""
+	if askPIN {
+		pin = ", the PIN"
+	}
+	return confirmKeys{
+		Next:   newKey([]string{"tab", "down"}, "tab", "next").long("tab/↓", "next: each warning, the amount"+pin+", Cancel, Confirm"),
+		Prev:   newKey([]string{"shift+tab", "up"}, "shift+tab", "back").long("shift+tab/↑", "previous"),
+		Ack:    newKey([]string{" "}, "space", "acknowledge").long("space", "acknowledge the warning under the cursor (again: take it back)"),
+		Enter:  newKey([]string{"enter"}, "enter", "press").long("enter", "acknowledge the warning, or press the button under the cursor"),
+		Switch: newKey([]string{"left", "right"}, "←/→", "between Cancel and Confirm"),
+		Back:   newKey([]string{"esc"}, "esc", "edit").long("esc", "back to the form to edit; nothing is sent"),
+	}
+}
+
 // confirmScreen shows the whole review. Each warning is acknowledged one by
 // one, the amount is typed exactly as shown, and (when the profile asks for
 // it) the PIN. Focus starts on Cancel.
@@ -21,9 +59,8 @@ type confirmScreen struct {
 	amount textinput.Model
 	pin    textinput.Model
 	askPIN bool
-	focus  int // 0..len(warnings)-1: warnings; then amount, PIN (if asked), Cancel, Confirm
-
-	kNext, kPrev, kAck, kEnter, kBack key.Binding
+	focus  confirmStop
+	km     confirmKeys
 }
 
 func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
@@ -31,11 +68,7 @@ func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
 		r:      r,
 		acked:  make([]bool, len(r.Warnings)),
 		askPIN: askPIN,
-		kNext:  bind([]string{"tab", "down"}, "tab", "next"),
-		kPrev:  bind([]string{"shift+tab", "up"}, "shift+tab", "back"),
-		kAck:   bind([]string{" "}, "space", "acknowledge"),
-		kEnter: bind([]string{"enter"}, "enter", "press"),
-		kBack:  bind([]string{"esc"}, "esc", "edit"),
+		km:     newConfirmKeys(askPIN),
 	}
 	c.amount = textinput.New()
 	c.amount.Prompt = ""
@@ -48,29 +81,33 @@ func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
 	c.pin.Width = 10
 	c.pin.EchoMode = textinput.EchoPassword
 	c.pin.EchoCharacter = '•'
-	c.focus = c.cancelIdx()
+	c.focus = confirmStop{field: cfCancel}
+	c.syncKeys()
 	return c
 }
 
 func (c *confirmScreen) init() tea.Cmd { return nil }
 
-func (c *confirmScreen) amountIdx() int { return len(c.r.Warnings) }
-func (c *confirmScreen) pinIdx() int {
-	if c.askPIN {
-		return c.amountIdx() + 1
+// stops lists the focus stops in order.
+func (c *confirmScreen) stops() []confirmStop {
+	out := make([]confirmStop, 0, len(c.r.Warnings)+4)
+	for i := range c.r.Warnings {
+		out = append(out, confirmStop{cfWarning, i})
 	}
-	return -1
-}
-func (c *confirmScreen) cancelIdx() int {
+	out = append(out, confirmStop{field: cfAmount})
 	if c.askPIN {
-		return c.amountIdx() + 2
+		out = append(out, confirmStop{field: cfPIN})
 	}
-	return c.amountIdx() + 1
+	return append(out, confirmStop{field: cfCancel}, confirmStop{field: cfConfirm})
 }
-func (c *confirmScreen) confirmIdx() int { return c.cancelIdx() + 1 }
-func (c *confirmScreen) count() int      { return c.confirmIdx() + 1 }
 
-func (c *confirmScreen) typing() bool { return c.focus == c.amountIdx() || c.focus == c.pinIdx() }
+// on reports whether the focus is on f (any warning, for cfWarning).
+func (c *confirmScreen) on(f confirmField) bool { return c.focus.field == f }
+
+// onWarning reports whether the focus is on warning i.
+func (c *confirmScreen) onWarning(i int) bool { return c.focus == confirmStop{cfWarning, i} }
+
+func (c *confirmScreen) typing() bool { return c.on(cfAmount) || c.on(cfPIN) }
 
 // amountMatches: the typed amount is the amount shown, as a number.
 func (c *confirmScreen) amountMatches() bool {
@@ -119,43 +156,56 @@ func (c *confirmScreen) canConfirm() bool {
 	return !c.askPIN || mixin.ValidatePIN(c.pin.Value()) == nil
 }
 
+// syncKeys enables the keys that act where the focus is: space
+// acknowledges a warning, and is typed into a field elsewhere.
+func (c *confirmScreen) syncKeys() {
+	c.km.Ack.SetEnabled(c.on(cfWarning))
+	c.km.Switch.SetEnabled(c.on(cfCancel) || c.on(cfConfirm))
+}
+
 // fullKeys is the confirmation's whole key map, for ?.
 func (c *confirmScreen) fullKeys() []key.Binding {
-	ks := []key.Binding{
-		bind([]string{"tab", "down"}, "tab/↓", "next: each warning, the amount"+map[bool]string{true: ", the PIN", false: ""}[c.askPIN]+", Cancel, Confirm"),
-		bind([]string{"shift+tab", "up"}, "shift+tab/↑", "previous"),
-		bind([]string{" "}, "space", "acknowledge the warning under the cursor (again: take it back)"),
-		bind([]string{"enter"}, "enter", "acknowledge the warning, or press the button under the cursor"),
-		bind([]string{"left", "right"}, "←/→", "between Cancel and Confirm"),
-		helpRow("amount", "type the amount shown, in its field: "+payout.GroupDigits(c.r.AmountText)+" (as a number: 1.10 is 1.1)"),
-	}
+	k := c.km
+	ks := append(fullOf(k.Next, k.Prev, k.Ack, k.Enter, k.Switch),
+		helpRow("amount", "type the amount shown, in its field: "+payout.GroupDigits(c.r.AmountText)+" (as a number: 1.10 is 1.1)"))
 	if c.askPIN {
 		ks = append(ks, helpRow("PIN", "type the 6-digit PIN in its field; it is not kept"))
 	}
 	return append(ks,
 		helpRow("Confirm", "sends once every warning is acknowledged and the amount"+map[bool]string{true: " and PIN are", false: " is"}[c.askPIN]+" typed"),
-		bind([]string{"esc"}, "esc", "back to the form to edit; nothing is sent"))
+		k.Back.full())
 }
 
 func (c *confirmScreen) keys() []key.Binding {
-	ks := []key.Binding{c.kNext, c.kPrev}
-	if c.focus < len(c.r.Warnings) {
-		ks = append(ks, c.kAck)
+	c.syncKeys()
+	ks := []key.Binding{c.km.Next.Binding, c.km.Prev.Binding, c.km.Ack.Binding}
+	if c.on(cfCancel) || c.on(cfConfirm) {
+		ks = append(ks, c.km.Enter.Binding)
 	}
-	if c.focus >= c.cancelIdx() {
-		ks = append(ks, c.kEnter)
-	}
-	return append(ks, c.kBack)
+	return append(ks, c.km.Back.Binding)
 }
 
-func (c *confirmScreen) setFocus(i int) tea.Cmd {
-	c.focus = (i + c.count()) % c.count()
+// move moves the focus by delta stops, wrapping around.
+func (c *confirmScreen) move(delta int) tea.Cmd {
+	stops := c.stops()
+	at := 0
+	for i, s := range stops {
+		if s == c.focus {
+			at = i
+		}
+	}
+	return c.setFocus(stops[step(at, len(stops), delta)])
+}
+
+func (c *confirmScreen) setFocus(to confirmStop) tea.Cmd {
+	c.focus = to
+	c.syncKeys()
 	c.amount.Blur()
 	c.pin.Blur()
-	switch c.focus {
-	case c.amountIdx():
+	switch to.field {
+	case cfAmount:
 		return c.amount.Focus()
-	case c.pinIdx():
+	case cfPIN:
 		return c.pin.Focus()
 	}
 	return nil
@@ -164,68 +214,71 @@ func (c *confirmScreen) setFocus(i int) tea.Cmd {
 func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
-		var cmd tea.Cmd
-		if c.focus == c.amountIdx() {
-			c.amount, cmd = c.amount.Update(msg)
-		} else if c.focus == c.pinIdx() {
-			c.pin, cmd = c.pin.Update(msg)
-		}
-		return cmd
+		return c.updateInput(msg)
 	}
-	switch k.String() {
-	case "esc":
+	c.syncKeys()
+	km := c.km
+	switch {
+	case km.Back.matches(k):
 		c.pin.SetValue("")
 		a.screen = screenTransfer
 		return nil
-	case "tab", "down":
-		return c.setFocus(c.focus + 1)
-	case "shift+tab", "up":
-		return c.setFocus(c.focus - 1)
-	case "left", "right":
-		if c.focus == c.cancelIdx() {
-			return c.setFocus(c.confirmIdx())
+	case km.Next.matches(k):
+		return c.move(1)
+	case km.Prev.matches(k):
+		return c.move(-1)
+	case km.Switch.matches(k):
+		if c.on(cfCancel) {
+			return c.setFocus(confirmStop{field: cfConfirm})
 		}
-		if c.focus == c.confirmIdx() {
-			return c.setFocus(c.cancelIdx())
+		return c.setFocus(confirmStop{field: cfCancel})
+	case km.Ack.matches(k):
+		i := c.focus.warn
+		c.acked[i] = !c.acked[i]
+		if c.acked[i] {
+			return c.move(1)
 		}
-	case " ":
-		if c.focus < len(c.r.Warnings) {
-			c.acked[c.focus] = !c.acked[c.focus]
-			if c.acked[c.focus] {
-				return c.setFocus(c.focus + 1)
-			}
-			return nil
-		}
-	case "enter":
-		switch {
-		case c.focus < len(c.r.Warnings):
-			c.acked[c.focus] = true
-			return c.setFocus(c.focus + 1)
-		case c.focus == c.cancelIdx():
-			c.pin.SetValue("")
-			a.screen = screenTransfer
-			a.setStatus("Not sent.", true)
-			return nil
-		case c.focus == c.confirmIdx():
-			if !c.canConfirm() {
-				return nil
-			}
-			pin := a.conn.pin()
-			if c.askPIN {
-				pin = c.pin.Value()
-			}
-			c.pin.SetValue("") // the PIN typed for this transfer is not kept
-			return a.startSend(c.r, pin)
-		default:
-			return c.setFocus(c.focus + 1)
-		}
+		return nil
+	case km.Enter.matches(k):
+		return c.press(a)
 	}
+	return c.updateInput(k)
+}
+
+// press is enter: it acknowledges the warning under the cursor, presses the
+// button, or goes on from a field.
+func (c *confirmScreen) press(a *App) tea.Cmd {
+	switch c.focus.field {
+	case cfWarning:
+		c.acked[c.focus.warn] = true
+		return c.move(1)
+	case cfCancel:
+		c.pin.SetValue("")
+		a.screen = screenTransfer
+		a.setStatus("Not sent.", true)
+		return nil
+	case cfConfirm:
+		if !c.canConfirm() {
+			return nil
+		}
+		pin := a.conn.pin()
+		if c.askPIN {
+			pin = c.pin.Value()
+		}
+		c.pin.SetValue("") // the PIN typed for this transfer is not kept
+		return a.startSend(c.r, pin)
+	}
+	return c.move(1)
+}
+
+// updateInput hands a message to the field with the focus, if any.
+func (c *confirmScreen) updateInput(msg tea.Msg) tea.Cmd {
 	var cmd tea.Cmd
-	switch c.focus {
-	case c.amountIdx():
-		c.amount, cmd = c.amount.Update(k)
-	case c.pinIdx():
-		c.pin, cmd = c.pin.Update(k)
+	switch c.focus.field {
+	case cfAmount:
+		c.amount, cmd = c.amount.Update(msg)
+	case cfPIN:
+		c.pin, cmd = c.pin.Update(msg)
 	}
 	return cmd
 }
@@ -288,8 +341,8 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	if len(r.Warnings) > 0 {
 		b.WriteString(gap + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
 		for i, w := range r.Warnings {
-			line := marker(c.focus == i) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
-			if c.focus == i {
+			line := marker(c.onWarning(i)) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
+			if c.onWarning(i) {
 				line = st.Focused.Render(line)
 			} else if !c.acked[i] {
 				line = st.Warn.Render(line)
@@ -298,8 +351,8 @@ func (c *confirmScreen) render(a *App, mode string) string {
 		}
 	}
 	b.WriteString(gap)
-	al := marker(c.focus == c.amountIdx()) + "Type the amount to confirm (" + payout.GroupDigits(r.AmountText) + "): "
-	if c.focus == c.amountIdx() {
+	al := marker(c.on(cfAmount)) + "Type the amount to confirm (" + payout.GroupDigits(r.AmountText) + "): "
+	if c.on(cfAmount) {
 		al = st.Focused.Render(al)
 	}
 	mark, why := "", ""
@@ -311,14 +364,14 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	}
 	b.WriteString(al + c.amount.View() + mark + "\n" + why)
 	if c.askPIN {
-		pl := marker(c.focus == c.pinIdx()) + "PIN: "
-		if c.focus == c.pinIdx() {
+		pl := marker(c.on(cfPIN)) + "PIN: "
+		if c.on(cfPIN) {
 			pl = st.Focused.Render(pl)
 		}
 		b.WriteString(pl + c.pin.View() + "\n")
 	}
-	b.WriteString(gap + "  " + st.button("Cancel", c.focus == c.cancelIdx(), true) + "  " +
-		st.button("Confirm and send", c.focus == c.confirmIdx(), c.canConfirm()) + "\n")
+	b.WriteString(gap + "  " + st.button("Cancel", c.on(cfCancel), true) + "  " +
+		st.button("Confirm and send", c.on(cfConfirm), c.canConfirm()) + "\n")
 	return b.String()
 }
 

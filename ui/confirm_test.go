@@ -178,7 +178,7 @@ func TestEveryScreenHasAFullKeyMap(t *testing.T) {
 		fullKeys() []key.Binding
 	}{
 		"home": h, "confirmation": a.confirm, "book": b, "requests": newRequestScreen("x"),
-		"history": &historyScreen{kUp: bind([]string{"up"}, "↑/↓", "move")},
+		"history": &historyScreen{km: newHistoryKeys()},
 	} {
 		fullSet := map[string]bool{}
 		for _, k := range helpKeyNames(m.fullKeys()) {

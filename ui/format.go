@@ -163,16 +163,13 @@ func sgrLen(s string) int {
 	return 0
 }
 
-// step moves a position in a list of n by one for the keys "up" (back) and
-// "down" (on), wrapping at both ends.
-func step(pos, n int, k string) int {
+// step moves a position in a list of n by delta (-1: back, 1: on),
+// wrapping at both ends.
+func step(pos, n, delta int) int {
 	if n <= 0 {
 		return 0
 	}
-	if k == "up" {
-		return (pos + n - 1) % n
-	}
-	return (pos + 1) % n
+	return ((pos+delta)%n + n) % n
 }
 
 // focusOnly focuses the input at index at and blurs the others (at out of

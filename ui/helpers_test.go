@@ -582,7 +582,7 @@ func (f *flow) confirm(amount, pin string) {
 	}
 	f.press(tea.KeyTab, tea.KeyTab) // → Cancel → Confirm
 	f.until("Confirm to be enabled", func(a *App) bool {
-		return a.screen == screenConfirm && a.confirm.focus == a.confirm.confirmIdx() && a.confirm.canConfirm()
+		return a.screen == screenConfirm && a.confirm.on(cfConfirm) && a.confirm.canConfirm()
 	})
 	f.press(tea.KeyEnter)
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -50,7 +49,46 @@ type historyScreen struct {
 	// searchWas is the search text before the search prompt opened.
 	searchWas string
 
-	kUp, kPage, kOpen, kSearch, kAsset, kDir, kDates, kClear, kReload, kExport, kSettle, kCopySnap, kCopyTrace, kBack key.Binding
+	km historyKeys
+}
+
+// historyKeys is the history's key map: the list, the details of a row,
+// and a prompt.
+type historyKeys struct {
+	Up, Down, PageUp, PageDown, First, Last                              keyDef
+	Open, Search, Asset, Dir, Dates, Clear, Reload, Export, Settle, Back keyDef
+	CopySnap, CopyTrace, Before, After, Close                            keyDef
+	Apply, Cancel                                                        keyDef
+}
+
+func newHistoryKeys() historyKeys {
+	return historyKeys{
+		Up:       newKey([]string{"up", "k"}, "↑/↓", "move").long("↑/↓ k/j", "move"),
+		Down:     newKey([]string{"down", "j"}, "", ""),
+		PageUp:   newKey([]string{"pgup"}, "pgup/pgdn", "page").long("pgup/pgdn", "a page up or down"),
+		PageDown: newKey([]string{"pgdown"}, "", ""),
+		First:    newKey([]string{"home"}, "home/end", "newest/oldest").long("home/end", "the newest or the oldest loaded (older entries load as you scroll)"),
+		Last:     newKey([]string{"end"}, "", ""),
+		Open:     newKey([]string{"enter"}, "enter", "details").long("enter", "the entry's details"),
+		Search:   newKey([]string{"/"}, "/", "search").long("/", "search memos, names, ids and traces (applies as you type)"),
+		Asset:    newKey([]string{"a"}, "a", "asset").long("a", "next asset of the filter (all, then each asset held)"),
+		Dir:      newKey([]string{"d"}, "d", "in/out").long("d", "direction: in and out, out only, in only"),
+		Dates:    newKey([]string{"f"}, "f", "dates").long("f", "dates: FROM..TO"),
+		Clear:    newKey([]string{"x"}, "x", "clear filters").long("x", "clear every filter"),
+		Reload:   newKey([]string{"r"}, "r", "reload").long("r", "reload from the journal and the server"),
+		Export:   newKey([]string{"e"}, "e", "export CSV").long("e", "export the rows shown as CSV"),
+		Settle:   newKey([]string{"s"}, "s", "settle in-doubt").long("s", "settle the payouts in doubt by their trace"),
+		Back:     newKey([]string{"esc"}, "esc", "back").long("esc", "back to the balances"),
+
+		CopySnap:  newKey([]string{"c"}, "c", "copy snapshot id").long("c", "copy the snapshot id"),
+		CopyTrace: newKey([]string{"y"}, "y", "copy trace id").long("y", "copy the trace id"),
+		Before:    newKey([]string{"up", "k"}, "", "").long("↑/↓", "the entry before or after"),
+		After:     newKey([]string{"down", "j"}, "", ""),
+		Close:     newKey([]string{"esc", "enter", "q"}, "esc", "back").long("esc/enter/q", "back to the list"),
+
+		Apply:  newKey([]string{"enter"}, "enter", "apply"),
+		Cancel: newKey([]string{"esc"}, "esc", "cancel").long("esc", "cancel (a search typed is taken back)"),
+	}
 }
 
 type promptKind int
@@ -121,20 +159,7 @@ func newHistoryScreen(a *App) *historyScreen {
 		desk:       a.conn.desk,
 		names:      a.conn.desk.Names(),
 		input:      in,
-		kUp:        bind([]string{"up", "k"}, "↑/↓", "move"),
-		kPage:      bind([]string{"pgup", "pgdown", "home", "end"}, "pgup/pgdn", "page"),
-		kOpen:      bind([]string{"enter"}, "enter", "details"),
-		kSearch:    bind([]string{"/"}, "/", "search"),
-		kAsset:     bind([]string{"a"}, "a", "asset"),
-		kDir:       bind([]string{"d"}, "d", "in/out"),
-		kDates:     bind([]string{"f"}, "f", "dates"),
-		kClear:     bind([]string{"x"}, "x", "clear filters"),
-		kReload:    bind([]string{"r"}, "r", "reload"),
-		kExport:    bind([]string{"e"}, "e", "export CSV"),
-		kSettle:    bind([]string{"s"}, "s", "settle in-doubt"),
-		kCopySnap:  bind([]string{"c"}, "c", "copy snapshot id"),
-		kCopyTrace: bind([]string{"y"}, "y", "copy trace id"),
-		kBack:      bind([]string{"esc"}, "esc", "back"),
+		km:         newHistoryKeys(),
 	}
 }
 
@@ -303,80 +328,96 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 
 func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	vis := s.visibleRows(a, a.bodyHeight())
-	switch k.String() {
-	case "esc":
+	km := s.km
+	switch {
+	case km.Back.matches(k):
 		a.screen = screenHome
 		return nil
-	case "up", "k":
+	case km.Up.matches(k):
 		return s.move(a, -1)
-	case "down", "j":
+	case km.Down.matches(k):
 		return s.move(a, 1)
-	case "pgup":
+	case km.PageUp.matches(k):
 		return s.move(a, -vis)
-	case "pgdown":
+	case km.PageDown.matches(k):
 		return s.move(a, vis)
-	case "home":
+	case km.First.matches(k):
 		return s.move(a, -len(s.idx))
-	case "end":
+	case km.Last.matches(k):
 		return s.move(a, len(s.idx))
-	case "enter":
+	case km.Open.matches(k):
 		if len(s.idx) > 0 {
 			s.detail = true
 		}
 		return nil
-	case "/":
+	case km.Search.matches(k):
 		s.searchWas = s.filter.Text
 		return s.openPrompt(a, promptSearch, s.filter.Text, "memo, name, id or trace")
-	case "f":
+	case km.Dates.matches(k):
 		return s.openPrompt(a, promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
-	case "e":
+	case km.Export.matches(k):
 		return s.openPrompt(a, promptExport, payout.ExportPath(a.deps.DataDir, time.Now()), "")
-	case "a":
-		syms := a.assetCycle()
-		s.assetIx = (s.assetIx + 1) % (len(syms) + 1)
-		s.filter.AssetID = ""
-		if s.assetIx > 0 {
-			s.filter.AssetID = syms[s.assetIx-1]
-		}
-		s.refilter()
-		return tea.Batch(s.topUp(a), s.resolveVisible(a))
-	case "d":
-		switch s.filter.Direction {
-		case payout.DirAll:
-			s.filter.Direction = payout.DirOut
-		case payout.DirOut:
-			s.filter.Direction = payout.DirIn
-		default:
-			s.filter.Direction = payout.DirAll
-		}
-		s.refilter()
-		return tea.Batch(s.topUp(a), s.resolveVisible(a))
-	case "r":
+	case km.Asset.matches(k):
+		return s.nextAsset(a)
+	case km.Dir.matches(k):
+		return s.nextDirection(a)
+	case km.Reload.matches(k):
 		if !s.loading && !a.recovering {
 			return s.rebuild(a)
 		}
 		return nil
-	case "x":
+	case km.Clear.matches(k):
 		s.filter, s.assetIx = payout.Filter{}, 0
 		s.refilter()
 		return s.resolveVisible(a)
-	case "s":
-		if a.recovering {
-			a.setStatus("In-doubt payouts are being settled already.", true)
-			return nil
-		}
-		n := len(a.conn.journal.InDoubt())
-		if n == 0 {
-			a.setStatus("No payout is in doubt.", true)
-			return nil
-		}
-		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
-		// The settlement is the App's (it may re-post: ctrl+c warns, and its
-		// outcome arrives wherever the operator is); the rows follow it.
-		s.stale = true
-		return tea.Sequence(a.recoverCmd(), func() tea.Msg { return historySettledMsg{} })
+	case km.Settle.matches(k):
+		return s.settle(a)
 	}
 	return nil
+}
+
+// nextAsset steps the asset filter: all assets, then each one held.
+func (s *historyScreen) nextAsset(a *App) tea.Cmd {
+	syms := a.assetCycle()
+	s.assetIx = (s.assetIx + 1) % (len(syms) + 1)
+	s.filter.AssetID = ""
+	if s.assetIx > 0 {
+		s.filter.AssetID = syms[s.assetIx-1]
+	}
+	s.refilter()
+	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+}
+
+// nextDirection steps the direction filter: in and out, out, in.
+func (s *historyScreen) nextDirection(a *App) tea.Cmd {
+	switch s.filter.Direction {
+	case payout.DirAll:
+		s.filter.Direction = payout.DirOut
+	case payout.DirOut:
+		s.filter.Direction = payout.DirIn
+	default:
+		s.filter.Direction = payout.DirAll
+	}
+	s.refilter()
+	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+}
+
+// settle settles the payouts in doubt; the rows are read again after.
+func (s *historyScreen) settle(a *App) tea.Cmd {
+	if a.recovering {
+		a.setStatus("In-doubt payouts are being settled already.", true)
+		return nil
+	}
+	n := len(a.conn.journal.InDoubt())
+	if n == 0 {
+		a.setStatus("No payout is in doubt.", true)
+		return nil
+	}
+	a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
+	// The settlement is the App's (it may re-post: ctrl+c warns, and its
+	// outcome arrives wherever the operator is); the rows follow it.
+	s.stale = true
+	return tea.Sequence(a.recoverCmd(), func() tea.Msg { return historySettledMsg{} })
 }
 
 // topUp loads more when a filter leaves fewer rows than fill the screen.
@@ -393,20 +434,21 @@ func (s *historyScreen) onDetailKey(a *App, k tea.KeyMsg) tea.Cmd {
 		return nil
 	}
 	r := s.rows[s.idx[s.cursor]]
-	switch k.String() {
-	case "esc", "enter", "q":
+	km := s.km
+	switch {
+	case km.Close.matches(k):
 		s.detail = false
-	case "c":
+	case km.CopySnap.matches(k):
 		if r.SnapshotID == "" {
 			a.setStatus("This entry has no snapshot (it was not executed).", false)
 			return nil
 		}
 		return copyCmd("snapshot id", r.SnapshotID)
-	case "y":
+	case km.CopyTrace.matches(k):
 		return copyCmd("trace id", r.TraceID)
-	case "up", "k":
+	case km.Before.matches(k):
 		return s.move(a, -1)
-	case "down", "j":
+	case km.After.matches(k):
 		return s.move(a, 1)
 	}
 	return nil
@@ -423,8 +465,8 @@ func (s *historyScreen) openPrompt(a *App, p promptKind, value, placeholder stri
 }
 
 func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	switch {
+	case s.km.Cancel.matches(k):
 		if s.prompt == promptSearch {
 			// The search applied while typing is taken back.
 			s.filter.Text = s.searchWas
@@ -433,31 +475,8 @@ func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.prompt = promptNone
 		s.input.Blur()
 		return nil
-	case "enter":
-		v := strings.TrimSpace(s.input.Value())
-		switch s.prompt {
-		case promptSearch:
-			s.filter.Text = v
-		case promptDates:
-			from, to, err := parseRange(v)
-			if err != "" {
-				s.promptErr = err
-				return nil
-			}
-			s.filter.From, s.filter.To = from, to
-		case promptExport:
-			if v == "" {
-				s.promptErr = "give a file path"
-				return nil
-			}
-			s.prompt = promptNone
-			s.input.Blur()
-			return s.export(a, v)
-		}
-		s.prompt = promptNone
-		s.input.Blur()
-		s.refilter()
-		return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	case s.km.Apply.matches(k):
+		return s.applyPrompt(a, strings.TrimSpace(s.input.Value()))
 	}
 	var cmd tea.Cmd
 	s.input, cmd = s.input.Update(k)
@@ -467,6 +486,34 @@ func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.refilter()
 	}
 	return cmd
+}
+
+// applyPrompt takes what was typed at the prompt: the search, the dates,
+// or the path to export to. A bad value keeps the prompt open.
+func (s *historyScreen) applyPrompt(a *App, v string) tea.Cmd {
+	switch s.prompt {
+	case promptSearch:
+		s.filter.Text = v
+	case promptDates:
+		from, to, err := parseRange(v)
+		if err != "" {
+			s.promptErr = err
+			return nil
+		}
+		s.filter.From, s.filter.To = from, to
+	case promptExport:
+		if v == "" {
+			s.promptErr = "give a file path"
+			return nil
+		}
+		s.prompt = promptNone
+		s.input.Blur()
+		return s.export(a, v)
+	}
+	s.prompt = promptNone
+	s.input.Blur()
+	s.refilter()
+	return tea.Batch(s.topUp(a), s.resolveVisible(a))
 }
 
 // export writes the rows shown (after the filter) as CSV.

@@ -215,40 +215,24 @@ func signedAmount(r payout.Row) string {
 
 // fullKeys is the history's whole key map, for ?.
 func (s *historyScreen) fullKeys() []key.Binding {
+	k := s.km
 	if s.prompt != promptNone {
-		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel (a search typed is taken back)")}
+		return fullOf(k.Apply, k.Cancel)
 	}
 	if s.detail {
-		return []key.Binding{
-			bind([]string{"c"}, "c", "copy the snapshot id"),
-			bind([]string{"y"}, "y", "copy the trace id"),
-			bind([]string{"up", "down"}, "↑/↓", "the entry before or after"),
-			bind([]string{"esc", "enter", "q"}, "esc/enter/q", "back to the list"),
-		}
+		return fullOf(k.CopySnap, k.CopyTrace, k.Before, k.Close)
 	}
-	return []key.Binding{
-		bind([]string{"up", "down"}, "↑/↓ k/j", "move"),
-		bind([]string{"pgup", "pgdown"}, "pgup/pgdn", "a page up or down"),
-		bind([]string{"home", "end"}, "home/end", "the newest or the oldest loaded (older entries load as you scroll)"),
-		bind([]string{"enter"}, "enter", "the entry's details"),
-		bind([]string{"/"}, "/", "search memos, names, ids and traces (applies as you type)"),
-		bind([]string{"a"}, "a", "next asset of the filter (all, then each asset held)"),
-		bind([]string{"d"}, "d", "direction: in and out, out only, in only"),
-		bind([]string{"f"}, "f", "dates: FROM..TO"),
-		bind([]string{"x"}, "x", "clear every filter"),
-		bind([]string{"r"}, "r", "reload from the journal and the server"),
-		bind([]string{"e"}, "e", "export the rows shown as CSV"),
-		bind([]string{"s"}, "s", "settle the payouts in doubt by their trace"),
-		bind([]string{"esc"}, "esc", "back to the balances"),
-	}
+	return fullOf(k.Up, k.PageUp, k.First, k.Open, k.Search, k.Asset, k.Dir, k.Dates, k.Clear, k.Reload, k.Export, k.Settle, k.Back)
 }
 
 func (s *historyScreen) keys() []key.Binding {
+	k := s.km
 	if s.prompt != promptNone {
-		return []key.Binding{bind([]string{"enter"}, "enter", "apply"), bind([]string{"esc"}, "esc", "cancel")}
+		return []key.Binding{k.Apply.Binding, k.Cancel.Binding}
 	}
 	if s.detail {
-		return []key.Binding{s.kCopySnap, s.kCopyTrace, s.kBack}
+		return []key.Binding{k.CopySnap.Binding, k.CopyTrace.Binding, k.Close.Binding}
 	}
-	return []key.Binding{s.kUp, s.kOpen, s.kSearch, s.kAsset, s.kDir, s.kDates, s.kClear, s.kReload, s.kExport, s.kSettle, s.kBack}
+	return []key.Binding{k.Up.Binding, k.Open.Binding, k.Search.Binding, k.Asset.Binding, k.Dir.Binding, k.Dates.Binding,
+		k.Clear.Binding, k.Reload.Binding, k.Export.Binding, k.Settle.Binding, k.Back.Binding}
 }

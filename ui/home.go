@@ -23,7 +23,29 @@ type homeScreen struct {
 	err     string
 	doubt   int // payouts of the journal still in doubt
 
-	kTransfer, kHistory, kRequest, kBook, kBatch, kRefresh, kSettle, kSetup, kQuit key.Binding
+	km homeKeys
+}
+
+// homeKeys is the home screen's key map. The help line has short words,
+// so that it fits one line of a 100-column terminal, and no quit key of
+// its own (q quits here too, but the help line's one quit hint is ctrl+c,
+// which quits everywhere).
+type homeKeys struct {
+	Transfer, Batch, History, Request, Book, Refresh, Settle, Setup, Quit keyDef
+}
+
+func newHomeKeys() homeKeys {
+	return homeKeys{
+		Transfer: newKey([]string{"t"}, "t", "transfer").long("t", "new payout (transfer)"),
+		Batch:    newKey([]string{"f"}, "f", "batch").long("f", "batch of payouts from a CSV file"),
+		History:  newKey([]string{"h"}, "h", "history").long("h", "history of payouts and receipts"),
+		Request:  newKey([]string{"p"}, "p", "requests").long("p", "payment requests (link and QR code)"),
+		Book:     newKey([]string{"b"}, "b", "book").long("b", "address book of saved recipients"),
+		Refresh:  newKey([]string{"r"}, "r", "refresh").long("r", "refresh the balances"),
+		Settle:   newKey([]string{"s"}, "s", "settle in-doubt payouts").long("s", "settle the payouts in doubt by their trace"),
+		Setup:    newKey([]string{"n"}, "n", "new profile").long("n", "set up a new profile"),
+		Quit:     newKey([]string{"q"}, "q", "quit"),
+	}
 }
 
 type assetsMsg struct {
@@ -33,44 +55,28 @@ type assetsMsg struct {
 }
 
 func newHomeScreen() *homeScreen {
-	return &homeScreen{
-		kTransfer: bind([]string{"t"}, "t", "transfer"),
-		kHistory:  bind([]string{"h"}, "h", "history"),
-		kRequest:  bind([]string{"p"}, "p", "requests"),
-		kBook:     bind([]string{"b"}, "b", "book"),
-		kBatch:    bind([]string{"f"}, "f", "batch"),
-		kRefresh:  bind([]string{"r"}, "r", "refresh"),
-		kSettle:   bind([]string{"s"}, "s", "settle in-doubt payouts"),
-		kSetup:    bind([]string{"n"}, "n", "new profile"),
-		kQuit:     bind([]string{"q"}, "q", "quit"),
-	}
+	return &homeScreen{km: newHomeKeys()}
 }
 
-// keys is the help line: short words, so that it fits one line of a
-// 100-column terminal, and no quit key of its own (q quits here too, but
-// the help line's one quit hint is ctrl+c, which quits everywhere).
+// syncKeys enables settling while a payout is in doubt.
+func (h *homeScreen) syncKeys() { h.km.Settle.SetEnabled(h.doubt > 0) }
+
+// keys is the help line.
 func (h *homeScreen) keys() []key.Binding {
-	ks := []key.Binding{h.kTransfer, h.kBatch, h.kHistory, h.kRequest, h.kBook, h.kRefresh}
-	if h.doubt > 0 {
-		ks = append(ks, h.kSettle)
-	}
-	return append(ks, h.kSetup)
+	h.syncKeys()
+	k := h.km
+	return []key.Binding{k.Transfer.Binding, k.Batch.Binding, k.History.Binding, k.Request.Binding, k.Book.Binding, k.Refresh.Binding,
+		k.Settle.Binding, k.Setup.Binding}
 }
 
 // fullKeys is the home screen's whole key map, for ?.
 func (h *homeScreen) fullKeys() []key.Binding {
-	ks := []key.Binding{
-		bind([]string{"t"}, "t", "new payout (transfer)"),
-		bind([]string{"f"}, "f", "batch of payouts from a CSV file"),
-		bind([]string{"h"}, "h", "history of payouts and receipts"),
-		bind([]string{"p"}, "p", "payment requests (link and QR code)"),
-		bind([]string{"b"}, "b", "address book of saved recipients"),
-		bind([]string{"r"}, "r", "refresh the balances"),
-	}
+	k := h.km
+	ks := fullOf(k.Transfer, k.Batch, k.History, k.Request, k.Book, k.Refresh)
 	if h.doubt > 0 {
-		ks = append(ks, bind([]string{"s"}, "s", "settle the payouts in doubt by their trace"))
+		ks = append(ks, k.Settle.full())
 	}
-	return append(ks, bind([]string{"n"}, "n", "set up a new profile"), bind([]string{"q"}, "q", "quit"))
+	return append(ks, k.Setup.full(), k.Quit.full())
 }
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).
@@ -110,32 +116,39 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		h.loaded = time.Now()
 		return nil
 	case tea.KeyMsg:
-		switch {
-		case key.Matches(msg, h.kTransfer):
-			a.transfer = newTransferScreen(a, h.assets)
-			a.screen = screenTransfer
-			return a.transfer.init()
-		case key.Matches(msg, h.kHistory):
-			return a.openHistory()
-		case key.Matches(msg, h.kRequest):
-			return a.openRequests()
-		case key.Matches(msg, h.kBook):
-			return a.openBook()
-		case key.Matches(msg, h.kBatch):
-			return a.openBatch()
-		case key.Matches(msg, h.kRefresh):
-			return h.refresh(a)
-		case key.Matches(msg, h.kSettle) && h.doubt > 0:
-			a.setStatus("Settling "+plural(h.doubt, "in-doubt payout")+" by trace…", true)
-			return a.recoverCmd()
-		case key.Matches(msg, h.kSetup):
-			a.goSetup("", "")
-			a.setup.canCancel = true
-			return nil
-		case key.Matches(msg, h.kQuit):
-			a.quitting = true
-			return tea.Quit
-		}
+		return h.onKey(a, msg)
+	}
+	return nil
+}
+
+func (h *homeScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	h.syncKeys()
+	km := h.km
+	switch {
+	case km.Transfer.matches(k):
+		a.transfer = newTransferScreen(a, h.assets)
+		a.screen = screenTransfer
+		return a.transfer.init()
+	case km.History.matches(k):
+		return a.openHistory()
+	case km.Request.matches(k):
+		return a.openRequests()
+	case km.Book.matches(k):
+		return a.openBook()
+	case km.Batch.matches(k):
+		return a.openBatch()
+	case km.Refresh.matches(k):
+		return h.refresh(a)
+	case km.Settle.matches(k):
+		a.setStatus("Settling "+plural(h.doubt, "in-doubt payout")+" by trace…", true)
+		return a.recoverCmd()
+	case km.Setup.matches(k):
+		a.goSetup("", "")
+		a.setup.canCancel = true
+		return nil
+	case km.Quit.matches(k):
+		a.quitting = true
+		return tea.Quit
 	}
 	return nil
 }

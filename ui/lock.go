@@ -24,6 +24,7 @@ type lockScreen struct {
 	checking bool
 	gen      int
 	since    time.Time
+	unlock   keyDef
 }
 
 type (
@@ -50,7 +51,7 @@ func newLockScreen() *lockScreen {
 	in.EchoMode = textinput.EchoPassword
 	in.EchoCharacter = '•'
 	in.Focus()
-	return &lockScreen{pin: in, since: time.Now()}
+	return &lockScreen{pin: in, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
 }
 
 // idleLock is the configured idle time; zero turns the lock off.
@@ -142,7 +143,7 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 		if l.checking {
 			return nil
 		}
-		if msg.Type == tea.KeyEnter {
+		if l.unlock.matches(msg) {
 			return a.tryUnlock()
 		}
 		var cmd tea.Cmd
@@ -204,5 +205,5 @@ func (a *App) lockView(height int) string {
 }
 
 func (a *App) lockKeys() []key.Binding {
-	return []key.Binding{bind([]string{"enter"}, "enter", "unlock")}
+	return []key.Binding{a.lock.unlock.Binding}
 }

@@ -88,9 +88,39 @@ type requestScreen struct {
 	limit    time.Duration
 	now      func() time.Time
 
-	kUp, kDown, kShow, kNew, kHome      key.Binding
-	kNext, kPrev, kPick, kCreate, kList key.Binding
-	kCopy, kWatch, kCheck, kShowBack    key.Binding
+	km requestKeys
+}
+
+// requestKeys is the payment-request screen's key map, by mode.
+type requestKeys struct {
+	// The list.
+	Up, Down, Show, New, Home keyDef
+	// The form.
+	Next, Prev, PickUp, PickDown, Create, ToList keyDef
+	// One request.
+	Copy, Watch, Check, ShowBack keyDef
+}
+
+func newRequestKeys() requestKeys {
+	return requestKeys{
+		Up:   newKey([]string{"up", "k"}, "↑/↓", "select").long("↑/↓ k/j", "select a request"),
+		Down: newKey([]string{"down", "j"}, "", ""),
+		Show: newKey([]string{"enter"}, "enter", "show").long("enter", "show it: link, QR code, watch"),
+		New:  newKey([]string{"n"}, "n", "new request"),
+		Home: newKey([]string{"esc"}, "esc", "back to balances").long("esc", "back to the balances"),
+
+		Next:     newKey([]string{"tab", "enter"}, "tab/enter", "next field").long("tab/enter", "next field (on the asset: take the highlighted one)"),
+		Prev:     newKey([]string{"shift+tab"}, "shift+tab", "previous field"),
+		PickUp:   newKey([]string{"up"}, "↑/↓", "choose asset").long("↑/↓", "choose the asset in the list, else move between fields"),
+		PickDown: newKey([]string{"down"}, "", ""),
+		Create:   newKey([]string{"enter"}, "enter", "create").long("enter", "on Create: write the request to the book and show its link"),
+		ToList:   newKey([]string{"esc"}, "esc", "back to the list").long("esc", "back to the list (the form is kept)"),
+
+		Copy:     newKey([]string{"c"}, "c", "copy link").long("c", "copy the payment link (OSC 52)"),
+		Watch:    newKey([]string{"w"}, "w", "watch until paid").long("w", "watch until paid (again: stop watching)"),
+		Check:    newKey([]string{"r"}, "r", "check now").long("r", "check once now"),
+		ShowBack: newKey([]string{"esc"}, "esc", "back to the list").long("esc", "stop watching, or back to the list"),
+	}
 }
 
 // requestForm is a new payment request being typed.
@@ -149,22 +179,7 @@ func newRequestScreen(path string) *requestScreen {
 		limit:    requestWatchFor,
 		now:      time.Now,
 
-		kUp:   bind([]string{"up", "k"}, "↑/↓", "select"),
-		kDown: bind([]string{"down", "j"}, "", ""),
-		kShow: bind([]string{"enter"}, "enter", "show"),
-		kNew:  bind([]string{"n"}, "n", "new request"),
-		kHome: bind([]string{"esc"}, "esc", "back to balances"),
-
-		kNext:   bind([]string{"tab", "enter"}, "tab/enter", "next field"),
-		kPrev:   bind([]string{"shift+tab"}, "shift+tab", "previous field"),
-		kPick:   bind([]string{"up", "down"}, "↑/↓", "choose asset"),
-		kCreate: bind([]string{"enter"}, "enter", "create"),
-		kList:   bind([]string{"esc"}, "esc", "back to the list"),
-
-		kCopy:     bind([]string{"c"}, "c", "copy link"),
-		kWatch:    bind([]string{"w"}, "w", "watch until paid"),
-		kCheck:    bind([]string{"r"}, "r", "check now"),
-		kShowBack: bind([]string{"esc"}, "esc", "back to the list"),
+		km: newRequestKeys(),
 	}
 }
 
@@ -203,40 +218,54 @@ func (s *requestScreen) typing() bool {
 	return s.mode == reqForm && s.form != nil && s.form.focus < rfCreate
 }
 
+// syncKeys enables the keys that act in the mode shown (Create is only
+// shown when the form is ready: pressed before, it says what is missing),
+// and words the watch key for what it does now.
+func (s *requestScreen) syncKeys() {
+	k := &s.km
+	switch s.mode {
+	case reqForm:
+		return
+	case reqShow:
+		closed := s.cur.Closed()
+		k.Copy.SetEnabled(s.link != "" && !s.cur.Spent())
+		k.Watch.SetEnabled(!closed)
+		if s.watching {
+			k.Watch.SetHelp("w", "stop watching")
+			k.ShowBack.SetHelp("esc", "stop watching")
+		} else {
+			k.Watch.SetHelp("w", "watch until paid")
+			k.ShowBack.SetHelp("esc", "back to the list")
+		}
+		k.Check.SetEnabled(!closed && !s.checking)
+	default:
+		k.Up.SetEnabled(len(s.list) > 1)
+		k.Show.SetEnabled(len(s.list) > 0)
+		k.New.SetEnabled(s.book != nil)
+	}
+}
+
 func (s *requestScreen) keys() []key.Binding {
+	s.syncKeys()
+	k := s.km
 	switch s.mode {
 	case reqForm:
 		f := s.form
-		if f == nil {
-			return []key.Binding{s.kList}
+		switch {
+		case f == nil:
+			return []key.Binding{k.ToList.Binding}
+		case f.focus == rfCreate && s.formReady():
+			return []key.Binding{k.Create.Binding, k.Prev.Binding, k.ToList.Binding}
+		case f.focus == rfCreate:
+			return []key.Binding{k.Prev.Binding, k.ToList.Binding}
+		case f.focus == rfAsset:
+			return []key.Binding{k.Next.Binding, k.Prev.Binding, k.PickUp.Binding, k.ToList.Binding}
 		}
-		if f.focus == rfCreate {
-			s.kCreate.SetEnabled(s.formReady())
-			return []key.Binding{s.kCreate, s.kPrev, s.kList}
-		}
-		ks := []key.Binding{s.kNext, s.kPrev}
-		if f.focus == rfAsset {
-			ks = append(ks, s.kPick)
-		}
-		return append(ks, s.kList)
+		return []key.Binding{k.Next.Binding, k.Prev.Binding, k.ToList.Binding}
 	case reqShow:
-		paid := s.cur.Closed()
-		s.kCopy.SetEnabled(s.link != "" && !s.cur.Spent())
-		s.kWatch.SetEnabled(!paid)
-		if s.watching {
-			s.kWatch.SetHelp("w", "stop watching")
-			s.kShowBack.SetHelp("esc", "stop watching")
-		} else {
-			s.kWatch.SetHelp("w", "watch until paid")
-			s.kShowBack.SetHelp("esc", "back to the list")
-		}
-		s.kCheck.SetEnabled(!paid && !s.checking)
-		return []key.Binding{s.kCopy, s.kWatch, s.kCheck, s.kShowBack}
+		return []key.Binding{k.Copy.Binding, k.Watch.Binding, k.Check.Binding, k.ShowBack.Binding}
 	}
-	s.kUp.SetEnabled(len(s.list) > 1)
-	s.kShow.SetEnabled(len(s.list) > 0)
-	s.kNew.SetEnabled(s.book != nil)
-	return []key.Binding{s.kUp, s.kShow, s.kNew, s.kHome}
+	return []key.Binding{k.Up.Binding, k.Show.Binding, k.New.Binding, k.Home.Binding}
 }
 
 // reload reads the book into the list, keeping the selected request.
@@ -375,19 +404,21 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 }
 
 func (s *requestScreen) listKey(a *App, k tea.KeyMsg) tea.Cmd {
+	s.syncKeys()
+	km := s.km
 	switch {
-	case key.Matches(k, s.kHome):
+	case km.Home.matches(k):
 		a.screen = screenHome
 		return nil
 	case s.book == nil:
 		return nil
-	case key.Matches(k, s.kUp) && len(s.list) > 0:
+	case km.Up.matches(k) && len(s.list) > 0:
 		s.sel = (s.sel + len(s.list) - 1) % len(s.list)
-	case key.Matches(k, s.kDown) && len(s.list) > 0:
+	case km.Down.matches(k) && len(s.list) > 0:
 		s.sel = (s.sel + 1) % len(s.list)
-	case key.Matches(k, s.kShow) && s.sel < len(s.list):
+	case km.Show.matches(k) && s.sel < len(s.list):
 		return s.show(a, s.list[s.sel])
-	case key.Matches(k, s.kNew):
+	case km.New.matches(k):
 		return s.openForm(a)
 	}
 	return nil
@@ -429,8 +460,10 @@ func (s *requestScreen) payerCmd(a *App) tea.Cmd {
 }
 
 func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
+	s.syncKeys()
+	km := s.km
 	switch {
-	case key.Matches(k, s.kShowBack):
+	case km.ShowBack.matches(k):
 		if s.watching {
 			s.stopWatch()
 			s.stopNote = "Stopped watching; the request stays open (w watches again)."
@@ -439,26 +472,31 @@ func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.mode = reqList
 		s.reload()
 		return nil
-	case key.Matches(k, s.kCopy) && s.link != "" && !s.cur.Spent():
+	case km.Copy.matches(k):
 		return copyCmd("payment link", s.link)
-	case key.Matches(k, s.kWatch) && !s.cur.Closed():
+	case km.Watch.matches(k):
 		if s.watching {
 			s.stopWatch()
 			s.stopNote = "Stopped watching; the request stays open (w watches again)."
 			return nil
 		}
-		s.watching = true
-		s.watchGen++
-		s.until = s.now().Add(s.limit)
-		s.stopNote, s.checkErr = "", ""
-		if s.checking {
-			return s.tick() // a look-up is on its way; the watch follows it
-		}
-		return s.checkCmd(a, true)
-	case key.Matches(k, s.kCheck) && !s.cur.Closed() && !s.checking:
+		return s.watch(a)
+	case km.Check.matches(k):
 		return s.checkCmd(a, false)
 	}
 	return nil
+}
+
+// watch starts watching the shown request until it is paid.
+func (s *requestScreen) watch(a *App) tea.Cmd {
+	s.watching = true
+	s.watchGen++
+	s.until = s.now().Add(s.limit)
+	s.stopNote, s.checkErr = "", ""
+	if s.checking {
+		return s.tick() // a look-up is on its way; the watch follows it
+	}
+	return s.checkCmd(a, true)
 }
 
 // stopWatch ends the watch; its pending tick and answer are then ignored.

@@ -125,27 +125,44 @@ func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.mode = reqList
 		return nil
 	}
-	switch k.String() {
-	case "esc":
+	km := s.km
+	switch {
+	case km.ToList.matches(k):
 		s.mode = reqList // the form is kept for the next n
 		return nil
-	case "up", "down":
-		if f.focus == rfAsset && len(f.matches) > 0 {
-			f.pick = step(f.pick, len(f.matches), k.String())
-			return nil
-		}
-		return s.setFocus(reqField(step(int(f.focus), int(rfCount), k.String())))
-	case "shift+tab":
-		return s.setFocus(reqField(step(int(f.focus), int(rfCount), "up")))
-	case "tab", "enter":
+	case km.PickUp.matches(k):
+		return s.formArrow(-1)
+	case km.PickDown.matches(k):
+		return s.formArrow(1)
+	case km.Prev.matches(k):
+		return s.setFocus(reqField(step(int(f.focus), int(rfCount), -1)))
+	case km.Next.matches(k):
 		if f.focus == rfAsset {
 			s.choose()
 		}
-		if f.focus == rfCreate && k.String() == "enter" {
+		if f.focus == rfCreate && km.Create.matches(k) {
 			return s.create(a)
 		}
 		return s.setFocus((f.focus + 1) % rfCount)
 	}
+	return s.formEdit(a, k)
+}
+
+// formArrow is ↑ (-1) or ↓ (1): it moves in the asset list under the
+// field, else between the fields.
+func (s *requestScreen) formArrow(delta int) tea.Cmd {
+	f := s.form
+	if f.focus == rfAsset && len(f.matches) > 0 {
+		f.pick = step(f.pick, len(f.matches), delta)
+		return nil
+	}
+	return s.setFocus(reqField(step(int(f.focus), int(rfCount), delta)))
+}
+
+// formEdit hands a key to the field with the focus; a change clears the
+// field's error, and an asset id no known asset has is looked up.
+func (s *requestScreen) formEdit(a *App, k tea.KeyMsg) tea.Cmd {
+	f := s.form
 	if f.focus >= rfCreate {
 		return nil
 	}
@@ -161,7 +178,6 @@ func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
 		f.asset = nil
 		f.pick = 0
 		s.filter()
-		// An asset id that no known asset has is looked up.
 		if id, err := mixin.ParseUUID(mixin.FieldAsset, f.inputs[rfAsset].Value()); err == nil && len(f.matches) == 0 && !s.fetching[id] {
 			f.lookup = id
 			return tea.Batch(cmd, s.assetCmd(a, id))

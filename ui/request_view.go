@@ -261,30 +261,16 @@ func orDash(s string) string {
 
 // fullKeys is the whole key map of the mode shown, for ?.
 func (s *requestScreen) fullKeys() []key.Binding {
+	k := s.km
 	switch s.mode {
 	case reqForm:
-		return []key.Binding{
-			bind([]string{"tab", "enter"}, "tab/enter", "next field (on the asset: take the highlighted one)"),
-			bind([]string{"shift+tab"}, "shift+tab", "previous field"),
-			bind([]string{"up", "down"}, "↑/↓", "choose the asset in the list, else move between fields"),
+		return append(fullOf(k.Next, k.Prev, k.PickUp),
 			helpRow("asset", "type to filter by symbol or name; an asset id finds any asset"),
 			helpRow("amount", "a plain decimal, at most 8 digits after the point"),
 			helpRow("memo", "optional, up to 140 characters"),
-			bind([]string{"enter"}, "enter", "on Create: write the request to the book and show its link"),
-			bind([]string{"esc"}, "esc", "back to the list (the form is kept)"),
-		}
+			k.Create.full(), k.ToList.full())
 	case reqShow:
-		return []key.Binding{
-			bind([]string{"c"}, "c", "copy the payment link (OSC 52)"),
-			bind([]string{"w"}, "w", "watch until paid (again: stop watching)"),
-			bind([]string{"r"}, "r", "check once now"),
-			bind([]string{"esc"}, "esc", "stop watching, or back to the list"),
-		}
+		return fullOf(k.Copy, k.Watch, k.Check, k.ShowBack)
 	}
-	return []key.Binding{
-		bind([]string{"up", "down"}, "↑/↓ k/j", "select a request"),
-		bind([]string{"enter"}, "enter", "show it: link, QR code, watch"),
-		bind([]string{"n"}, "n", "new request"),
-		bind([]string{"esc"}, "esc", "back to the balances"),
-	}
+	return fullOf(k.Up, k.Show, k.New, k.Home)
 }

@@ -34,7 +34,22 @@ type resultScreen struct {
 	tries          int // settlements made while in doubt
 	gen            int
 
-	kHome, kAgain, kEdit, kSettle, kSave key.Binding
+	km resultKeys
+}
+
+// resultKeys is the result screen's key map.
+type resultKeys struct {
+	Home, Again, Edit, Settle, Save keyDef
+}
+
+func newResultKeys() resultKeys {
+	return resultKeys{
+		Home:   newKey([]string{"enter", "esc"}, "enter", "back to balances"),
+		Again:  newKey([]string{"t"}, "t", "new payout"),
+		Edit:   newKey([]string{"e"}, "e", "edit and review again"),
+		Settle: newKey([]string{"s"}, "s", "settle now"),
+		Save:   newKey([]string{"b"}, "b", "save recipient to the address book"),
+	}
 }
 
 type (
@@ -51,34 +66,28 @@ func newResultScreen(r *payout.Review, pin string) *resultScreen {
 	sp.Spinner = spinner.Dot
 	return &resultScreen{
 		r: r, pin: pin, spin: sp,
-		kHome:   bind([]string{"enter", "esc"}, "enter", "back to balances"),
-		kAgain:  bind([]string{"t"}, "t", "new payout"),
-		kEdit:   bind([]string{"e"}, "e", "edit and review again"),
-		kSettle: bind([]string{"s"}, "s", "settle now"),
-		kSave:   bind([]string{"b"}, "b", "save recipient to the address book"),
+		km: newResultKeys(),
 	}
 }
 
 func (s *resultScreen) busy() bool { return s.sending }
 
+// syncKeys enables the keys that act on the outcome shown: none while the
+// payout is on its way, so that nothing could send again meanwhile.
+func (s *resultScreen) syncKeys() {
+	k := &s.km
+	failed := s.res != nil && s.res.State == payout.StateFailed
+	k.Home.SetEnabled(!s.sending)
+	k.Again.SetEnabled(!s.sending)
+	k.Edit.SetEnabled(!s.sending && (s.notSent || failed))
+	k.Settle.SetEnabled(!s.sending && !s.notSent && s.res != nil && s.res.State == payout.StateInDoubt)
+	k.Save.SetEnabled(!s.sending && !s.notSent && s.offerSave)
+}
+
 func (s *resultScreen) keys() []key.Binding {
-	if s.sending {
-		return nil // nothing that could send again while this one is out
-	}
-	ks := []key.Binding{s.kHome, s.kAgain}
-	if s.notSent {
-		return append(ks, s.kEdit)
-	}
-	if s.res != nil && s.res.State == payout.StateFailed {
-		ks = append(ks, s.kEdit)
-	}
-	if s.res != nil && s.res.State == payout.StateInDoubt {
-		ks = append(ks, s.kSettle)
-	}
-	if s.offerSave {
-		ks = append(ks, s.kSave)
-	}
-	return ks
+	s.syncKeys()
+	k := s.km
+	return []key.Binding{k.Home.Binding, k.Again.Binding, k.Edit.Binding, k.Settle.Binding, k.Save.Binding}
 }
 
 // startSend shows the sending screen and posts the reviewed payout.
@@ -178,39 +187,43 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		return s.settle(a)
 	case tea.KeyMsg:
-		if s.sending {
-			return nil
-		}
-		switch {
-		case key.Matches(msg, s.kHome):
-			s.gen = a.nextGen() // stop automatic settlement of this screen
-			s.pin = ""
-			a.screen = screenHome
-			return a.home.refresh(a)
-		case key.Matches(msg, s.kAgain):
-			s.gen = a.nextGen()
-			s.pin = ""
-			a.transfer = newTransferScreen(a, a.home.assets)
-			a.screen = screenTransfer
-			return a.transfer.init()
-		case key.Matches(msg, s.kEdit) && s.notSent:
-			// Nothing was recorded under the trace: the draft keeps it.
-			a.screen = screenTransfer
-			return nil
-		case key.Matches(msg, s.kEdit) && s.res != nil && s.res.State == payout.StateFailed:
-			// The refused payout's trace is closed: the edited draft is a new
-			// payout with a trace of its own.
-			a.transfer.renew()
-			a.screen = screenTransfer
-			return nil
-		case key.Matches(msg, s.kSave) && s.offerSave:
-			s.offerSave = false
-			a.openBook()
-			u := s.r.Recipient
-			return a.book.startEdit(nil, &u)
-		case key.Matches(msg, s.kSettle) && s.res != nil && s.res.State == payout.StateInDoubt:
-			return s.settle(a)
-		}
+		return s.onKey(a, msg)
+	}
+	return nil
+}
+
+func (s *resultScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	s.syncKeys()
+	km := s.km
+	switch {
+	case km.Home.matches(k):
+		s.gen = a.nextGen() // stop automatic settlement of this screen
+		s.pin = ""
+		a.screen = screenHome
+		return a.home.refresh(a)
+	case km.Again.matches(k):
+		s.gen = a.nextGen()
+		s.pin = ""
+		a.transfer = newTransferScreen(a, a.home.assets)
+		a.screen = screenTransfer
+		return a.transfer.init()
+	case km.Edit.matches(k) && s.notSent:
+		// Nothing was recorded under the trace: the draft keeps it.
+		a.screen = screenTransfer
+		return nil
+	case km.Edit.matches(k):
+		// The refused payout's trace is closed: the edited draft is a new
+		// payout with a trace of its own.
+		a.transfer.renew()
+		a.screen = screenTransfer
+		return nil
+	case km.Save.matches(k):
+		s.offerSave = false
+		a.openBook()
+		u := s.r.Recipient
+		return a.book.startEdit(nil, &u)
+	case km.Settle.matches(k):
+		return s.settle(a)
 	}
 	return nil
 }

@@ -47,7 +47,26 @@ type setupScreen struct {
 	canCancel bool
 	sandbox   bool
 
-	kNext, kPrev, kToggle, kSubmit, kBack key.Binding
+	km setupKeys
+}
+
+// setupKeys is the setup form's key map.
+type setupKeys struct {
+	Next, Prev, Toggle, Submit, Back keyDef
+	// PEMBreak is a line break inside a PEM key being pasted (Enter, or
+	// ctrl+j, a bare line feed): it stays in the key's field.
+	PEMBreak keyDef
+}
+
+func newSetupKeys() setupKeys {
+	return setupKeys{
+		Next:     newKey([]string{"tab", "down", "enter"}, "tab/enter", "next field"),
+		Prev:     newKey([]string{"shift+tab", "up"}, "shift+tab", "previous field"),
+		Toggle:   newKey([]string{" "}, "space", "toggle"),
+		Submit:   newKey([]string{"enter"}, "enter", "check and save"),
+		Back:     newKey([]string{"esc"}, "esc", "cancel"),
+		PEMBreak: newKey([]string{"enter", "ctrl+j"}, "enter", "next line of the key"),
+	}
 }
 
 type setupDoneMsg struct {
@@ -62,11 +81,7 @@ func newSetupScreen(name string, sandbox bool) *setupScreen {
 	s := &setupScreen{
 		keep:    true,
 		sandbox: sandbox,
-		kNext:   bind([]string{"tab", "enter"}, "tab/enter", "next field"),
-		kPrev:   bind([]string{"shift+tab"}, "shift+tab", "previous field"),
-		kToggle: bind([]string{" "}, "space", "toggle"),
-		kSubmit: bind([]string{"enter"}, "enter", "check and save"),
-		kBack:   bind([]string{"esc"}, "esc", "cancel"),
+		km:      newSetupKeys(),
 	}
 	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key", "paste the PIN token", "6 digits", "6 digits again"}
 	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
@@ -93,19 +108,34 @@ func newSetupScreen(name string, sandbox bool) *setupScreen {
 
 func (s *setupScreen) typing() bool { return s.focus < sfKeep }
 
+// syncKeys enables the keys that act where the focus is, and words the
+// next key for the field: inside a PEM key, Enter is the key's.
+func (s *setupScreen) syncKeys() {
+	k := &s.km
+	k.Toggle.SetEnabled(s.focus == sfKeep || s.focus == sfOverwrite)
+	k.Submit.SetEnabled(s.focus == sfSubmit)
+	k.PEMBreak.SetEnabled(s.focus == sfKey && openPEM(s.value(sfKey)))
+	if k.PEMBreak.Enabled() {
+		k.Next.SetHelp("tab", "next field")
+	} else {
+		k.Next.SetHelp("tab/enter", "next field")
+	}
+}
+
 func (s *setupScreen) keys() []key.Binding {
-	ks := []key.Binding{s.kNext, s.kPrev}
-	if s.focus == sfKeep || s.focus == sfOverwrite {
-		ks = append(ks, s.kToggle)
-	}
-	if s.focus == sfSubmit {
-		ks = []key.Binding{s.kSubmit, s.kPrev}
-	}
-	if s.focus == sfKey && openPEM(s.value(sfKey)) {
-		ks = []key.Binding{bind([]string{"enter"}, "enter", "next line of the key"), bind([]string{"tab"}, "tab", "next field"), s.kPrev}
+	s.syncKeys()
+	k := s.km
+	var ks []key.Binding
+	switch {
+	case k.PEMBreak.Enabled():
+		ks = []key.Binding{k.PEMBreak.Binding, k.Next.Binding, k.Prev.Binding}
+	case s.focus == sfSubmit:
+		ks = []key.Binding{k.Submit.Binding, k.Prev.Binding}
+	default:
+		ks = []key.Binding{k.Next.Binding, k.Prev.Binding, k.Toggle.Binding}
 	}
 	if s.canCancel {
-		ks = append(ks, s.kBack)
+		ks = append(ks, k.Back.Binding)
 	}
 	return ks
 }
@@ -198,69 +228,12 @@ func errReason(err error) string {
 func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case setupDoneMsg:
-		if msg.gen != s.gen {
-			return nil
-		}
-		s.busy = ""
-		if msg.err != nil {
-			if errors.Is(msg.err, keystore.ErrExists) {
-				s.exists = true
-				s.errs[sfName] = "a profile with this name exists; turn Overwrite on to replace it, or choose another name"
-				return s.setFocus(sfOverwrite)
-			}
-			if msg.field != sfCount {
-				s.errs[msg.field] = explain(msg.err)
-			} else {
-				s.formErr = explain(msg.err)
-			}
-			return nil
-		}
-		for i := range s.inputs { // nothing of the session stays in the form
-			s.inputs[i].SetValue("")
-		}
-		return a.onConn(connMsg{c: msg.c})
+		return s.onDone(a, msg)
 	case tea.KeyMsg:
 		if s.busy != "" {
 			return nil // one check at a time; the form is frozen meanwhile
 		}
-		if msg.Type == tea.KeyRunes {
-			// Text, pasted or typed, even when it spells a key's name
-			// ("up", "tab"): a terminal without bracketed paste sends a
-			// paste as runs of runes.
-			return s.edit(msg)
-		}
-		if s.pemLineBreak(msg) {
-			// A PEM key pasted by a terminal without bracketed paste: its
-			// line breaks arrive as Enter. Inside an unfinished PEM block
-			// they are the key's, so the whole key stays in its field.
-			return s.edit(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\n'}})
-		}
-		switch msg.String() {
-		case "esc":
-			if s.canCancel && a.conn != nil {
-				a.screen = screenHome
-			}
-			return nil
-		case "tab", "down":
-			return s.move(1)
-		case "shift+tab", "up":
-			return s.move(-1)
-		case "enter":
-			if s.focus == sfSubmit {
-				return s.submit(a)
-			}
-			return s.move(1)
-		case " ":
-			switch s.focus {
-			case sfKeep:
-				s.keep = !s.keep
-				return nil
-			case sfOverwrite:
-				s.overwrite = !s.overwrite
-				return nil
-			}
-		}
-		return s.edit(msg)
+		return s.onKey(a, msg)
 	}
 	if s.focus < sfKeep {
 		var cmd tea.Cmd
@@ -268,6 +241,69 @@ func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	return nil
+}
+
+// onDone takes the outcome of the check: an error goes under its field,
+// a profile set up is opened.
+func (s *setupScreen) onDone(a *App, msg setupDoneMsg) tea.Cmd {
+	if msg.gen != s.gen {
+		return nil
+	}
+	s.busy = ""
+	if msg.err != nil {
+		if errors.Is(msg.err, keystore.ErrExists) {
+			s.exists = true
+			s.errs[sfName] = "a profile with this name exists; turn Overwrite on to replace it, or choose another name"
+			return s.setFocus(sfOverwrite)
+		}
+		if msg.field != sfCount {
+			s.errs[msg.field] = explain(msg.err)
+		} else {
+			s.formErr = explain(msg.err)
+		}
+		return nil
+	}
+	for i := range s.inputs { // nothing of the session stays in the form
+		s.inputs[i].SetValue("")
+	}
+	return a.onConn(connMsg{c: msg.c})
+}
+
+func (s *setupScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+	if k.Type == tea.KeyRunes {
+		// Text, pasted or typed, even when it spells a key's name ("up",
+		// "tab"): a terminal without bracketed paste sends a paste as runs
+		// of runes.
+		return s.edit(k)
+	}
+	s.syncKeys()
+	km := s.km
+	switch {
+	case km.PEMBreak.matches(k):
+		// A PEM key pasted by a terminal without bracketed paste: its line
+		// breaks arrive as Enter. Inside an unfinished PEM block they are
+		// the key's, so the whole key stays in its field.
+		return s.edit(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\n'}})
+	case km.Back.matches(k):
+		if s.canCancel && a.conn != nil {
+			a.screen = screenHome
+		}
+		return nil
+	case km.Submit.matches(k):
+		return s.submit(a)
+	case km.Next.matches(k):
+		return s.move(1)
+	case km.Prev.matches(k):
+		return s.move(-1)
+	case km.Toggle.matches(k):
+		if s.focus == sfKeep {
+			s.keep = !s.keep
+		} else {
+			s.overwrite = !s.overwrite
+		}
+		return nil
+	}
+	return s.edit(k)
 }
 
 // edit hands a key to the focused text field; an edit clears the field's
@@ -297,15 +333,6 @@ func (s *setupScreen) edit(msg tea.KeyMsg) tea.Cmd {
 		}
 	}
 	return cmd
-}
-
-// pemLineBreak reports whether k is a line break inside a PEM key being
-// pasted into the private key field: Enter (or ctrl+j, a bare line feed)
-// while the field holds a BEGIN line and no END line after it. The field
-// keeps the break as a space, which the key's parser reads as the break it
-// was.
-func (s *setupScreen) pemLineBreak(k tea.KeyMsg) bool {
-	return s.focus == sfKey && !k.Alt && (k.Type == tea.KeyEnter || k.Type == tea.KeyCtrlJ) && openPEM(s.value(sfKey))
 }
 
 // openPEM reports whether v holds the start of a PEM block and not yet its

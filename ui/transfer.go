@@ -58,7 +58,25 @@ type transferScreen struct {
 	bookPick  int
 	rcptLabel string // the address-book label the recipient was picked by
 
-	kNext, kPrev, kUp, kSend, kBack key.Binding
+	km transferKeys
+}
+
+// transferKeys is the transfer form's key map.
+type transferKeys struct {
+	Next, Prev, Up, Down, Review, Back keyDef
+}
+
+func newTransferKeys() transferKeys {
+	return transferKeys{
+		Next: newKey([]string{"tab", "enter"}, "tab/enter", "next field").
+			long("tab/enter", "next field (on the asset: take the highlighted one; on the recipient: take the highlighted saved one)"),
+		Prev: newKey([]string{"shift+tab"}, "shift+tab", "previous field"),
+		Up: newKey([]string{"up"}, "↑/↓", "choose asset").
+			long("↑/↓", "choose in the list under the field (assets, saved recipients), else move between fields"),
+		Down:   newKey([]string{"down"}, "", ""),
+		Review: newKey([]string{"enter"}, "enter", "review").long("enter", "on Review: review the payout (nothing is sent yet)"),
+		Back:   newKey([]string{"esc"}, "esc", "back to balances").long("esc", "back to the balances (the form is dropped)"),
+	}
 }
 
 type (
@@ -82,11 +100,7 @@ func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
 		trace:  payout.NewTraceID(),
 		desk:   a.conn.desk,
 		book:   a.conn.book,
-		kNext:  bind([]string{"tab", "enter"}, "tab/enter", "next field"),
-		kPrev:  bind([]string{"shift+tab"}, "shift+tab", "previous field"),
-		kUp:    bind([]string{"up"}, "↑/↓", "choose asset"),
-		kSend:  bind([]string{"enter"}, "enter", "review"),
-		kBack:  bind([]string{"esc"}, "esc", "back to balances"),
+		km:     newTransferKeys(),
 	}
 	placeholders := [4]string{"type to filter: BTC, USDT…", "user UUID or Mixin ID number", "0.00", "optional, up to 140 characters"}
 	limits := [4]int{40, 36, 29, 140}
@@ -118,31 +132,26 @@ func (t *transferScreen) typing() bool { return t.focus < tfSend }
 
 // fullKeys is the transfer form's whole key map, for ?.
 func (t *transferScreen) fullKeys() []key.Binding {
-	return []key.Binding{
-		bind([]string{"tab", "enter"}, "tab/enter", "next field (on the asset: take the highlighted one; on the recipient: take the highlighted saved one)"),
-		bind([]string{"shift+tab"}, "shift+tab", "previous field"),
-		bind([]string{"up", "down"}, "↑/↓", "choose in the list under the field (assets, saved recipients), else move between fields"),
+	k := t.km
+	return append(fullOf(k.Next, k.Prev, k.Up),
 		helpRow("asset", "type to filter by symbol or name, or the start of the asset id"),
 		helpRow("recipient", "a user UUID, a Mixin ID number, or a label of the address book; it is looked up when typing pauses"),
 		helpRow("amount", "a plain decimal, at most 8 digits after the point"),
 		helpRow("memo", "optional, up to 140 characters"),
-		bind([]string{"enter"}, "enter", "on Review: review the payout (nothing is sent yet)"),
-		bind([]string{"esc"}, "esc", "back to the balances (the form is dropped)"),
-	}
+		k.Review.full(), k.Back.full())
 }
 
 func (t *transferScreen) keys() []key.Binding {
-	ks := []key.Binding{t.kNext, t.kPrev}
-	if t.focus == tfAsset {
-		ks = append(ks, t.kUp)
+	k := t.km
+	switch {
+	case t.focus == tfSend && t.ready():
+		return []key.Binding{k.Review.Binding, k.Prev.Binding, k.Back.Binding}
+	case t.focus == tfSend:
+		return []key.Binding{k.Prev.Binding, k.Back.Binding}
+	case t.focus == tfAsset:
+		return []key.Binding{k.Next.Binding, k.Prev.Binding, k.Up.Binding, k.Back.Binding}
 	}
-	if t.focus == tfSend {
-		ks = []key.Binding{t.kPrev}
-		if t.ready() {
-			ks = []key.Binding{t.kSend, t.kPrev}
-		}
-	}
-	return append(ks, t.kBack)
+	return []key.Binding{k.Next.Binding, k.Prev.Binding, k.Back.Binding}
 }
 
 func (t *transferScreen) setFocus(f tField) tea.Cmd {
@@ -313,7 +322,8 @@ func (t *transferScreen) showReviewErr(err error) {
 }
 
 func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
-	if k.String() == "esc" {
+	km := t.km
+	if km.Back.matches(k) {
 		// Leaving drops any review still on its way.
 		t.reviewGen = a.nextGen()
 		t.reviewing = false
@@ -323,31 +333,46 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	if t.reviewing {
 		return nil // the form is frozen while its review is made
 	}
-	switch k.String() {
-	case "up", "down":
-		if t.focus == tfRecipient && len(t.bookHits) > 0 {
-			t.bookPick = step(t.bookPick, len(t.bookHits), k.String())
-			return nil
-		}
-		if t.focus == tfAsset && len(t.matches) > 0 {
-			t.pick = step(t.pick, len(t.matches), k.String())
-			return nil
-		}
-		return t.setFocus(tField(step(int(t.focus), int(tfCount), k.String())))
-	case "shift+tab":
-		return t.setFocus(tField(step(int(t.focus), int(tfCount), "up")))
-	case "tab", "enter":
+	switch {
+	case km.Up.matches(k):
+		return t.arrow(-1)
+	case km.Down.matches(k):
+		return t.arrow(1)
+	case km.Prev.matches(k):
+		return t.setFocus(tField(step(int(t.focus), int(tfCount), -1)))
+	case km.Next.matches(k):
 		if t.focus == tfAsset {
 			t.choose()
 		}
 		if t.focus == tfRecipient && len(t.bookHits) > 0 {
 			return t.pickSaved(a)
 		}
-		if t.focus == tfSend && k.String() == "enter" {
+		if t.focus == tfSend && km.Review.matches(k) {
 			return t.review(a)
 		}
-		return t.setFocus(tField(step(int(t.focus), int(tfCount), "down")))
+		return t.setFocus(tField(step(int(t.focus), int(tfCount), 1)))
 	}
+	return t.edit(a, k)
+}
+
+// arrow is ↑ (-1) or ↓ (1): it moves in the list under the field (saved
+// recipients, assets), else between the fields.
+func (t *transferScreen) arrow(delta int) tea.Cmd {
+	if t.focus == tfRecipient && len(t.bookHits) > 0 {
+		t.bookPick = step(t.bookPick, len(t.bookHits), delta)
+		return nil
+	}
+	if t.focus == tfAsset && len(t.matches) > 0 {
+		t.pick = step(t.pick, len(t.matches), delta)
+		return nil
+	}
+	return t.setFocus(tField(step(int(t.focus), int(tfCount), delta)))
+}
+
+// edit hands a key to the field with the focus; a change clears the
+// field's error and starts what the new text asks for (the asset filter,
+// the recipient's look-up once typing pauses).
+func (t *transferScreen) edit(a *App, k tea.KeyMsg) tea.Cmd {
 	if t.focus >= tfSend {
 		return nil
 	}

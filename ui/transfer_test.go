@@ -53,7 +53,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 		"is not in the address book",
 		"> Cancel <", "(Confirm and send)")
 	var focusOnCancel bool
-	f.probe(func(a *App) { focusOnCancel = a.confirm.focus == a.confirm.cancelIdx() })
+	f.probe(func(a *App) { focusOnCancel = a.confirm.on(cfCancel) })
 	if !focusOnCancel {
 		t.Error("the confirmation does not open with the focus on Cancel")
 	}
