@@ -19,6 +19,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
@@ -470,13 +471,13 @@ func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) in
 		if dataDir == "" {
 			return usageErr("--data-dir is empty")
 		}
-		path = payout.JournalPath(dataDir, profile)
+		path = journal.Path(dataDir, profile)
 	}
 
 	// verify needs the verdict only: CheckFile keeps no record.
-	check := payout.VerifyFile
+	check := journal.VerifyFile
 	if cmd == "verify" {
-		check = payout.CheckFile
+		check = journal.CheckFile
 	}
 	rep, err := check(path)
 	switch {
@@ -497,7 +498,7 @@ func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) in
 		return 0
 	}
 
-	if err := payout.SaveJournalCSV(csvPath, rep.Records); err != nil {
+	if err := journal.SaveCSV(csvPath, rep.Records); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			fmt.Fprintf(stderr, "mixdesk journal: %s already exists; an export never replaces a file, so give a new name\n", csvPath)
 		} else {
@@ -520,7 +521,7 @@ func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) in
 }
 
 // journalSummary is the one-line verdict on a journal.
-func journalSummary(rep *payout.Report) string {
+func journalSummary(rep *journal.Report) string {
 	if rep.Intact() {
 		return fmt.Sprintf("journal %s: %s, chain intact (last seq %d, head %s)", rep.Path, plural(rep.Count, "record"), rep.HeadSeq, rep.HeadHash)
 	}
@@ -535,7 +536,7 @@ func journalSummary(rep *payout.Report) string {
 
 // printJournalDetails prints what the summary line leaves out: a torn last
 // line, and every problem of a broken journal.
-func printJournalDetails(w io.Writer, rep *payout.Report) {
+func printJournalDetails(w io.Writer, rep *journal.Report) {
 	if rep.TornTail {
 		fmt.Fprintln(w, tornNote(rep))
 	}
@@ -550,7 +551,7 @@ func printJournalDetails(w io.Writer, rep *payout.Report) {
 	}
 }
 
-func tornNote(rep *payout.Report) string {
+func tornNote(rep *journal.Report) string {
 	return fmt.Sprintf("note: the last line (%d bytes at byte %d) is cut short, by a crash during an append or by an append in progress; it was never acknowledged and is not counted",
 		rep.TornLen, rep.TornOffset)
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"mixdesk/payout"
+	"mixdesk/journal"
 )
 
 const (
@@ -33,23 +33,23 @@ func journalCmd(t *testing.T, args ...string) (int, string, string) {
 // refused with a memo a spreadsheet would run) and returns its head hash.
 func writeJournal(t *testing.T, path string) string {
 	t.Helper()
-	j, rep, err := payout.Open(path, payout.WithOperator("alice"), payout.WithHost("desk-1"))
+	j, rep, err := journal.Open(path, journal.WithOperator("alice"), journal.WithHost("desk-1"))
 	if err != nil || !rep.Intact() {
 		t.Fatalf("Open: %v %v", err, rep)
 	}
 	defer j.Close()
-	steps := []func() (payout.Entry, error){
-		func() (payout.Entry, error) {
-			return j.AppendIntent(payout.Intent{Trace: jTrace, AssetID: jAsset, RecipientID: jUser, Amount: "12.5", Memo: "invoice 7"})
+	steps := []func() (journal.Entry, error){
+		func() (journal.Entry, error) {
+			return j.AppendIntent(journal.Intent{Trace: jTrace, AssetID: jAsset, RecipientID: jUser, Amount: "12.5", Memo: "invoice 7"})
 		},
-		func() (payout.Entry, error) {
-			return j.AppendDone(payout.Done{Trace: jTrace, SnapshotID: jSnap, ClosingBalance: "87.5", Via: payout.ViaSend})
+		func() (journal.Entry, error) {
+			return j.AppendDone(journal.Done{Trace: jTrace, SnapshotID: jSnap, ClosingBalance: "87.5", Via: journal.ViaSend})
 		},
-		func() (payout.Entry, error) {
-			return j.AppendIntent(payout.Intent{Trace: jOther, AssetID: jAsset, RecipientID: jUser, Amount: "1000", Memo: "=SUM(A1:A9)"})
+		func() (journal.Entry, error) {
+			return j.AppendIntent(journal.Intent{Trace: jOther, AssetID: jAsset, RecipientID: jUser, Amount: "1000", Memo: "=SUM(A1:A9)"})
 		},
-		func() (payout.Entry, error) {
-			return j.AppendFailed(payout.Failed{Trace: jOther, Code: 20117, Description: "Insufficient balance."})
+		func() (journal.Entry, error) {
+			return j.AppendFailed(journal.Failed{Trace: jOther, Code: 20117, Description: "Insufficient balance."})
 		},
 	}
 	for _, step := range steps {
@@ -80,10 +80,10 @@ func editLine(t *testing.T, path string, n int, old, new string) {
 
 func TestJournalVerifyIntact(t *testing.T) {
 	dir := t.TempDir()
-	path := payout.JournalPath(dir, "main")
+	path := journal.Path(dir, "main")
 	head := writeJournal(t, path)
 	// A console holds the journal open (and locked) meanwhile.
-	j, _, err := payout.Open(path)
+	j, _, err := journal.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestJournalVerifyTornTail(t *testing.T) {
 
 func TestJournalExport(t *testing.T) {
 	dir := t.TempDir()
-	path := payout.JournalPath(dir, "main")
+	path := journal.Path(dir, "main")
 	writeJournal(t, path)
 	csvPath := filepath.Join(t.TempDir(), "audit.csv")
 	rc, out, errs := journalCmd(t, "journal", "export", "--csv", csvPath, "--profile", "main", "--data-dir", dir)

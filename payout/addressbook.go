@@ -15,6 +15,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"mixdesk/internal/durable"
 	"mixdesk/mixin"
 )
 
@@ -88,11 +89,6 @@ type AddressBook struct {
 // DATA/addressbook-PROFILE.json.
 func AddressBookPath(dataDir, profile string) string {
 	return filepath.Join(dataDir, "addressbook-"+profile+".json")
-}
-
-// JournalPath is the journal file of a profile: DATA/journal-PROFILE.jsonl.
-func JournalPath(dataDir, profile string) string {
-	return filepath.Join(dataDir, "journal-"+profile+".jsonl")
 }
 
 // bookFile is the book as stored.
@@ -481,7 +477,7 @@ func (b *AddressBook) write(entries []BookEntry) error {
 		return fmt.Errorf("address book: replace %s: %w; nothing was changed", b.path, err)
 	}
 	b.entries = entries
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		// The new book is in place and in use; only its directory entry
 		// may not be durable yet.
 		return fmt.Errorf("address book: saved, but syncing the folder %s failed: %w", dir, err)

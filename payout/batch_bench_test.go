@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -70,7 +71,7 @@ func runConsole(b *testing.B, dir string) (run, prep time.Duration) {
 	b.Helper()
 	cw := newBenchWorld(b)
 	defer cw.close()
-	j, _, err := Open(filepath.Join(dir, "journal.jsonl"), WithOperator("bench"), WithHost("bench"))
+	j, _, err := journal.Open(filepath.Join(dir, "journal.jsonl"), journal.WithOperator("bench"), journal.WithHost("bench"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -161,4 +162,13 @@ func medianF(fs []float64) float64 {
 	s := slices.Clone(fs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// median returns the middle of d, which it sorts (0 when d is empty).
+func median(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[len(d)/2]
 }

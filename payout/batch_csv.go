@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mixdesk/internal/csvcell"
 	"mixdesk/mixin"
 )
 
@@ -24,7 +25,7 @@ const (
 	MaxBatchRows = 10_000
 	// MaxBatchKey is the longest row key, in bytes of UTF-8. A key is
 	// journalled with every intent of its row, and a duplicate's key gets
-	// a "#2"-style suffix, so this stays well under MaxJournalLabel.
+	// a "#2"-style suffix, so this stays well under journal.MaxLabelLen.
 	MaxBatchKey = 200
 	// maxBatchBytes bounds the size of a batch file ParseBatch reads.
 	maxBatchBytes = 8 << 20
@@ -394,7 +395,7 @@ func BatchReportPath(input string) string {
 // when valid, else as written), memo, key, batch id, trace id, state
 // (ItemState), snapshot id when done, the error when failed, in doubt,
 // not sent or invalid, and for a done row when it was paid (ReportPaidNow,
-// ReportPaidFound, ReportPaidJournal). Text cells go through CSVText, as in
+// ReportPaidFound, ReportPaidJournal). Text cells go through csvcell.Text, as in
 // the history export: display-safe (no escape sequence, control or
 // invisible character reaches a terminal that shows the file) and
 // protected from spreadsheet formulas.
@@ -460,7 +461,7 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 	for _, it := range b.Rows(0, b.Len()) {
 		amount := it.AmountText
 		if amount == "" {
-			amount = CSVText(it.Row.Amount)
+			amount = csvcell.Text(it.Row.Amount)
 		}
 		state := it.State
 		problem := it.Problem()
@@ -469,19 +470,19 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 		}
 		rec := []string{
 			strconv.Itoa(it.Row.Line),
-			CSVText(it.Row.Recipient),
-			CSVText(it.User.FullName),
-			CSVText(it.User.UserID),
-			CSVText(it.Row.Asset),
-			CSVText(it.Asset.AssetID),
+			csvcell.Text(it.Row.Recipient),
+			csvcell.Text(it.User.FullName),
+			csvcell.Text(it.User.UserID),
+			csvcell.Text(it.Row.Asset),
+			csvcell.Text(it.Asset.AssetID),
 			amount,
-			CSVText(it.Row.Memo),
-			CSVText(it.Key),
-			CSVText(b.ID),
-			CSVText(it.Trace),
+			csvcell.Text(it.Row.Memo),
+			csvcell.Text(it.Key),
+			csvcell.Text(b.ID),
+			csvcell.Text(it.Trace),
 			string(state),
-			CSVText(it.SnapshotID),
-			CSVText(problem),
+			csvcell.Text(it.SnapshotID),
+			csvcell.Text(problem),
 			paidCell(&it),
 		}
 		if err := cw.Write(rec); err != nil {

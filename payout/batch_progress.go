@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -157,12 +158,12 @@ func (r *batchRun) apply(trace string, res Result, found bool) int {
 	}
 	it := &b.items[i]
 	switch res.State {
-	case StateDone:
+	case journal.StateDone:
 		it.State, it.Err, it.Found = ItemDone, nil, found
 		if res.Snap != nil {
 			it.SnapshotID = res.Snap.SnapshotID
 		}
-	case StateFailed:
+	case journal.StateFailed:
 		it.State, it.Err = ItemFailed, res.Err
 	default:
 		it.State, it.Err = ItemInDoubt, res.Err

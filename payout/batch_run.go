@@ -8,14 +8,15 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
 // Group commit. A row's intent must be on disk before its post, and on a
 // fast server an fsync costs about as much as a post. So the intents of a
-// group of rows are made durable with one fsync (appendIntents), and the
+// group of rows are made durable with one fsync (Journal.AppendIntents), and the
 // done outcomes of a group are appended together after its posts, without
-// waiting for the disk (appendDonesDeferred: they become durable with the
+// waiting for the disk (Journal.AppendDonesDeferred: durable with the
 // next fsync; one lost in a crash leaves its intent in doubt, and the trace
 // look-up that settles it finds the transfer again). While a group is
 // posted, the next group's intents are written and fsynced in the
@@ -139,7 +140,7 @@ func (d *Desk) RunBatch(ctx context.Context, b *Batch, pin string, ctl *BatchCon
 		posted: make(map[string]time.Time)}
 	err := r.run(ctx)
 	if !r.crashed {
-		if serr := d.journal.syncDeferred(); serr != nil && err == nil {
+		if serr := d.journal.SyncDeferred(); serr != nil && err == nil {
 			err = &BatchStopError{Err: fmt.Errorf("the outcomes of the last rows may not be on disk: %w", serr)}
 		}
 	}
@@ -179,26 +180,26 @@ type batchRun struct {
 type rowGroup struct {
 	idx     []int // item indexes
 	ins     []mixin.TransferInput
-	intents []Intent
+	intents []journal.Intent
 	// capStop is the cap that cut the group short: the batch stops after it.
 	capStop error
 
 	written chan struct{} // closed once a write ahead is over; nil for a write in line
 	err     error         // why the intents could not be recorded
 
-	dones   []Done // outcomes to append after the posts
+	dones   []journal.Done // outcomes to append after the posts
 	allDone bool
 }
 
 func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
 	b := r.b
-	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]mixin.TransferInput, len(idx)), intents: make([]Intent, len(idx))}
+	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]mixin.TransferInput, len(idx)), intents: make([]journal.Intent, len(idx))}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, i := range idx {
 		in := b.inputs[i]
 		g.ins[k] = in
-		g.intents[k] = Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo,
+		g.intents[k] = journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo,
 			Hash: b.hashes[i], BatchID: b.ID, RowKey: b.items[i].Key}
 	}
 	return g
@@ -211,7 +212,7 @@ func (r *batchRun) write(g *rowGroup) error {
 		traces[k] = in.TraceID
 	}
 	r.d.markUnposted(traces...)
-	_, g.err = r.d.journal.appendIntents(g.intents)
+	_, g.err = r.d.journal.AppendIntents(g.intents)
 	return g.err
 }
 
@@ -395,24 +396,24 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 		snap, perr := d.post(ctx, in, r.pin)
 		var res Result
 		if perr == nil && checkAnswer(snap, in) == nil {
-			res = Result{TraceID: in.TraceID, State: StateDone, Snap: snap}
+			res = Result{TraceID: in.TraceID, State: journal.StateDone, Snap: snap}
 			g.dones = append(g.dones, doneRecord(in.TraceID, snap))
 		} else {
 			var rerr error
 			res, rerr = d.record(ctx, in, snap, perr, false)
 			if rerr != nil {
-				r.apply(in.TraceID, res, res.State == StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
+				r.apply(in.TraceID, res, res.State == journal.StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
 				r.mark(g.idx[k+1:], ItemInDoubt, errNotPostedJournal)
 				return stop, &BatchStopError{Line: line, Err: rerr}
 			}
 		}
 		r.w.observe(time.Since(t))
 		r.finished++
-		r.apply(in.TraceID, res, res.State == StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
-		if res.State != StateDone {
+		r.apply(in.TraceID, res, res.State == journal.StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
+		if res.State != journal.StateDone {
 			g.allDone = false
 		}
-		if stop == nil && res.State == StateFailed && (mixin.IsPINError(res.Err) || mixin.IsInsufficientBalance(res.Err)) {
+		if stop == nil && res.State == journal.StateFailed && (mixin.IsPINError(res.Err) || mixin.IsInsufficientBalance(res.Err)) {
 			stop = &BatchStopError{Line: line, Err: res.Err}
 		}
 	}
@@ -420,14 +421,14 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 }
 
 // doneRecord is the done outcome of a posted transfer, as Send records it.
-func doneRecord(trace string, snap *mixin.Snapshot) Done {
+func doneRecord(trace string, snap *mixin.Snapshot) journal.Done {
 	closing := ""
 	if snap.ClosingBalance != "" && snap.OpponentID != "" {
 		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
 			closing = c.String()
 		}
 	}
-	return Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: ViaSend}
+	return journal.Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: journal.ViaSend}
 }
 
 // flush appends the done outcomes of a posted group.
@@ -437,7 +438,7 @@ func (r *batchRun) flush(g *rowGroup) error {
 	}
 	ds := g.dones
 	g.dones = nil
-	if _, err := r.d.journal.appendDonesDeferred(ds); err != nil {
+	if _, err := r.d.journal.AppendDonesDeferred(ds); err != nil {
 		return &BatchStopError{Err: fmt.Errorf("%d transfer(s) were made but recording them failed (they are settled by trace at the next start): %w", len(ds), err)}
 	}
 	return nil
@@ -519,14 +520,14 @@ func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
 			if res.Reposted {
 				r.notePost(e.Intent.Trace, at)
 			}
-			line := r.apply(e.Intent.Trace, res, res.State == StateDone && r.paidBefore(e.Intent.Trace, res.Snap, false))
+			line := r.apply(e.Intent.Trace, res, res.State == journal.StateDone && r.paidBefore(e.Intent.Trace, res.Snap, false))
 			if err != nil {
 				return &BatchStopError{Line: line, Err: err}
 			}
-			if res.State == StateFailed && mixin.IsPINError(res.Err) {
+			if res.State == journal.StateFailed && mixin.IsPINError(res.Err) {
 				return &BatchStopError{Line: line, Err: fmt.Errorf("settling a transfer in doubt, the PIN was refused (nothing more was sent): %w", res.Err)}
 			}
-			if res.State != StateInDoubt {
+			if res.State != journal.StateInDoubt {
 				continue
 			}
 			var pe *PostPendingError

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -31,14 +32,14 @@ func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInp
 	for n := 0; n < maxBatchAttempts; n++ {
 		trace := BatchTrace(batchID, it.Key, n)
 		*in = mixin.TransferInput{AssetID: it.Asset.AssetID, OpponentID: it.User.UserID, Amount: it.AmountText, TraceID: trace, Memo: it.Memo}
-		*hash = ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, trace)
+		*hash = journal.ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, trace)
 		it.Attempt, it.Trace = n, trace
 		e, ok := d.journal.Lookup(trace)
 		if !ok {
 			it.State, it.Err = ItemNew, earlier
 			return
 		}
-		if e.State == StateFailed && e.Failed.Code != mixin.CodeTraceUsed {
+		if e.State == journal.StateFailed && e.Failed.Code != mixin.CodeTraceUsed {
 			// Refused, nothing moved: the next attempt gets its own trace.
 			earlier = fmt.Errorf("an earlier try was refused: %w", &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description})
 			continue
@@ -51,9 +52,9 @@ func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInp
 			return
 		}
 		switch e.State {
-		case StateDone:
+		case journal.StateDone:
 			it.State, it.Already, it.SnapshotID = ItemDone, true, e.Done.SnapshotID
-		case StateInDoubt:
+		case journal.StateInDoubt:
 			it.State = ItemInDoubt
 			it.Err = errors.New("in doubt since an earlier run; settled by trace before the other rows")
 		default: // refused with 20125: the trace belongs to another transfer
@@ -68,7 +69,7 @@ func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInp
 
 // earlierKey is a batch row of the journal: its intent and its state.
 type earlierKey struct {
-	e Entry
+	e journal.Entry
 }
 
 // earlierBatchKeys indexes the journal's batch rows of other batches by row
@@ -77,7 +78,7 @@ type earlierKey struct {
 func (d *Desk) earlierBatchKeys(batchID string) map[string]earlierKey {
 	out := map[string]earlierKey{}
 	for _, e := range d.journal.Entries() {
-		if e.Intent.BatchID == "" || e.Intent.BatchID == batchID || e.Intent.RowKey == "" || e.State == StateFailed {
+		if e.Intent.BatchID == "" || e.Intent.BatchID == batchID || e.Intent.RowKey == "" || e.State == journal.StateFailed {
 			continue
 		}
 		out[e.Intent.RowKey] = earlierKey{e: e}
@@ -104,7 +105,7 @@ func markEarlierKey(it *BatchItem, earlier map[string]earlierKey) {
 		it.Err = &mixin.Error{Code: mixin.CodeTraceUsed, Description: fmt.Sprintf(
 			"key %q was paid by batch %s with other values (%s of asset %s to %s); the row is not paid again: give it a new key if it is a new payment",
 			it.Key, in.BatchID, in.Amount, in.AssetID, in.RecipientID)}
-	case k.e.State == StateDone:
+	case k.e.State == journal.StateDone:
 		it.State, it.Already, it.SnapshotID = ItemDone, true, k.e.Done.SnapshotID
 	default:
 		it.State = ItemFailed
@@ -178,9 +179,9 @@ func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) 
 
 	// Payouts of the journal lately; this batch's own (any attempt, any
 	// key) are not duplicates of its rows.
-	recent := map[sig]Entry{}
+	recent := map[sig]journal.Entry{}
 	for _, e := range d.journal.Since(now.Add(-d.cfg.DuplicateWindow)) {
-		if e.State == StateFailed || e.Intent.BatchID == batchID {
+		if e.State == journal.StateFailed || e.Intent.BatchID == batchID {
 			continue
 		}
 		a, err := decimal.NewFromString(e.Intent.Amount)

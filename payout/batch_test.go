@@ -19,6 +19,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/csvcell"
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -331,7 +333,7 @@ func TestBatchTotalsAndCaps(t *testing.T) {
 	r := newRig(t, 24, withConfig(Config{Limits: map[string]AssetLimit{usdtID: {Daily: "100"}}}))
 	u := r.users
 	// One payout today already counts against the cap.
-	if res := r.send(r.review(r.draft(0, "30", "earlier"), nil)); res.State != StateDone {
+	if res := r.send(r.review(r.draft(0, "30", "earlier"), nil)); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 	b := r.mustPrepare(csvOf("recipient,asset,amount", u[1].UserID+",USDT,40", u[2].UserID+",USDT,35", u[1].UserID+",BTC,3"))
@@ -355,7 +357,7 @@ func TestBatchTotalsAndCaps(t *testing.T) {
 	if !b.Ready() {
 		t.Fatalf("not ready: %v", b.Errors())
 	}
-	if res := r.send(r.review(r.draft(0, "15", "meanwhile"), nil)); res.State != StateDone {
+	if res := r.send(r.review(r.draft(0, "15", "meanwhile"), nil)); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 	p, err := r.runBatch(b, r.pin, nil, nil)
@@ -583,7 +585,7 @@ func TestBatchEditedRowIsNotPaidTwice(t *testing.T) {
 	if bob.State != ItemFailed || !mixin.IsTraceUsed(bob.Err) {
 		t.Fatalf("edited row %+v; want refused by the server with 20125", bob)
 	}
-	if f := r.wantState(bobTrace, StateFailed).Failed; f.Code != mixin.CodeTraceUsed {
+	if f := r.wantState(bobTrace, journal.StateFailed).Failed; f.Code != mixin.CodeTraceUsed {
 		t.Fatalf("journal: %+v", f)
 	}
 	ds := r.debits(bobTrace)
@@ -706,7 +708,7 @@ func TestBatchSettlesInDoubtFirst(t *testing.T) {
 	r := newRig(t, 37)
 	crashOnce(t)
 	rv := r.review(r.draft(0, "3", "single"), nil)
-	if res := r.send(rv); res.State != StateInDoubt {
+	if res := r.send(rv); res.State != journal.StateInDoubt {
 		t.Fatalf("single payout %+v, want in doubt", res)
 	}
 	setAfterIntent(t, nil)
@@ -718,14 +720,14 @@ func TestBatchSettlesInDoubtFirst(t *testing.T) {
 	if r.count.postedTraces()[0] != rv.TraceID {
 		t.Fatalf("posts %v; the payout in doubt goes first", r.count.postedTraces())
 	}
-	r.wantState(rv.TraceID, StateDone)
+	r.wantState(rv.TraceID, journal.StateDone)
 }
 
 func TestBatchDuplicatesNeedAcknowledgement(t *testing.T) {
 	r := newRig(t, 38)
 	u := r.users
 	// An earlier single payout of 7 USDT to user 3.
-	if res := r.send(r.review(r.draft(3, "7", ""), nil)); res.State != StateDone {
+	if res := r.send(r.review(r.draft(3, "7", ""), nil)); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 	text := csvOf("recipient,asset,amount,memo",
@@ -810,7 +812,7 @@ func TestBatchPauseResumeStop(t *testing.T) {
 	// Paused, nothing moves and other sends can get through.
 	posts := r.count.posts()
 	single := r.send(r.review(r.draft(0, "0.5", "while paused"), nil))
-	if single.State != StateDone {
+	if single.State != journal.StateDone {
 		t.Fatalf("a payout while the batch is paused: %+v", single)
 	}
 	time.Sleep(20 * time.Millisecond)
@@ -857,7 +859,7 @@ func TestBatchCancelledContext(t *testing.T) {
 	}
 	// Whatever was recorded is in doubt in the journal, never lost.
 	for _, it := range items(b) {
-		if e, ok := r.j.Lookup(it.Trace); ok && e.State == StateInDoubt && it.State != ItemInDoubt {
+		if e, ok := r.j.Lookup(it.Trace); ok && e.State == journal.StateInDoubt && it.State != ItemInDoubt {
 			t.Errorf("line %d: journal in doubt, row %s", it.Row.Line, it.State)
 		}
 	}
@@ -891,100 +893,20 @@ func TestBatchStaleAndRunning(t *testing.T) {
 
 func TestBatchGroupCommit(t *testing.T) {
 	r := newRig(t, 43)
-	var fsyncs atomic.Int32
-	sync := r.j.fsync
-	r.j.fsync = func(f *os.File) error { fsyncs.Add(1); return sync(f) }
 	b := r.mustPrepare(r.manyRows(64))
+	before := r.j.Syncs()
 	if _, err := r.runBatch(b, r.pin, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	r.wantEachPaidOnce(b, 0)
 	// 64 intents and 64 outcomes, each fsynced, would be 128.
-	if n := fsyncs.Load(); n > 16 {
+	if n := r.j.Syncs() - before; n == 0 || n > 16 {
 		t.Errorf("%d fsyncs for 64 rows", n)
 	}
 	rep := r.restart()
 	if !rep.Intact() || rep.Count != 128 {
 		t.Fatalf("journal after the batch: %s", rep)
 	}
-}
-
-// ---- journal groups ----
-
-func TestJournalGroupAppend(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.jsonl")
-	j, _, err := Open(path, WithOperator("op"), WithHost("h"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var fsyncs int
-	j.fsync = func(f *os.File) error { fsyncs++; return f.Sync() }
-	in := func(i int) Intent {
-		return Intent{Trace: tid(i), AssetID: testAsset, RecipientID: rcp(i), Amount: "1.5", BatchID: "b-00", RowKey: fmt.Sprint("k", i)}
-	}
-	if _, err := j.appendIntents([]Intent{in(1), in(2), in(3)}); err != nil || fsyncs != 1 || j.Len() != 3 {
-		t.Fatalf("appendIntents: %v, %d fsyncs, %d entries", err, fsyncs, j.Len())
-	}
-	size := fileSize(t, path)
-	// A group is written whole or not at all.
-	for _, bad := range [][]Intent{{in(4), in(4)}, {in(5), in(2)}, {in(6), {Trace: "x"}}} {
-		if _, err := j.appendIntents(bad); err == nil {
-			t.Fatalf("appendIntents(%v) accepted", bad)
-		}
-		if fileSize(t, path) != size || j.Len() != 3 {
-			t.Fatal("a refused group left something behind")
-		}
-	}
-	if _, err := j.appendIntents([]Intent{in(2)}); !errors.Is(err, ErrDuplicateTrace) {
-		t.Fatalf("repeat intent: %v", err)
-	}
-	done := func(i int) Done { return Done{Trace: tid(i), SnapshotID: sid(i), Via: ViaSend} }
-	if _, err := j.appendDonesDeferred([]Done{done(1), done(2)}); err != nil || fsyncs != 1 || !j.deferred {
-		t.Fatalf("deferred: %v, %d fsyncs", err, fsyncs)
-	}
-	if e, _ := j.Lookup(tid(2)); e.State != StateDone {
-		t.Fatal("a deferred outcome is not in the index")
-	}
-	// A repeat of a recorded outcome is harmless and writes nothing.
-	written := fileSize(t, path)
-	if es, err := j.appendDonesDeferred([]Done{done(1)}); err != nil || es[0].State != StateDone || fileSize(t, path) != written {
-		t.Fatalf("repeat: %v", err)
-	}
-	if err := j.syncDeferred(); err != nil || fsyncs != 2 || j.deferred {
-		t.Fatalf("syncDeferred: %v, %d fsyncs", err, fsyncs)
-	}
-	if err := j.syncDeferred(); err != nil || fsyncs != 2 {
-		t.Fatal("a second sync with nothing deferred fsynced")
-	}
-	if _, err := j.appendDonesDeferred([]Done{done(3)}); err != nil {
-		t.Fatal(err)
-	}
-	// A done record lost in a crash leaves its intent in doubt.
-	lost := fileSize(t, path)
-	j.Close()
-	if err := os.Truncate(path, written); err != nil {
-		t.Fatal(err)
-	}
-	j, rep, err := Open(path)
-	if err != nil || !rep.Intact() || rep.Count != 5 {
-		t.Fatalf("reopen: %v %s", err, rep)
-	}
-	defer j.Close()
-	if e, _ := j.Lookup(tid(3)); e.State != StateInDoubt || lost <= written {
-		t.Fatalf("the lost outcome: %+v", e)
-	}
-	if e, _ := j.Lookup(tid(1)); e.State != StateDone || e.Intent.BatchID != "b-00" || e.Intent.RowKey != "k1" {
-		t.Fatalf("entry 1: %+v", e)
-	}
-}
-
-func fileSize(t *testing.T, path string) int64 {
-	t.Helper()
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fi.Size()
 }
 
 func TestBatchControlConcurrent(t *testing.T) {
@@ -1079,7 +1001,7 @@ func TestBatchReport(t *testing.T) {
 			snap = ds[0].SnapshotID
 		}
 		want := []string{fmt.Sprint(it.Row.Line), it.Row.Recipient, u[k].FullName, u[k].UserID, "USDT", usdtID, it.AmountText,
-			csvTextCell(it.Row.Memo), it.Key, b.ID, it.Trace, string(it.State), snap}
+			csvcell.Guard(it.Row.Memo), it.Key, b.ID, it.Trace, string(it.State), snap}
 		if !slices.Equal(row[:13], want) {
 			t.Errorf("report line %d\n%q\nwant\n%q", k+2, row, want)
 		}

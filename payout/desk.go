@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -57,7 +58,7 @@ const DefaultDuplicateWindow = 6 * time.Hour
 // are serialised.
 type Desk struct {
 	api     API
-	journal *Journal
+	journal *journal.Journal
 	cfg     Config
 	now     func() time.Time
 
@@ -77,7 +78,7 @@ type Desk struct {
 // NewDesk builds a desk on an open journal. A configuration it cannot
 // enforce (a malformed threshold or cap, AddressBookOnly without a book) is
 // an error: nothing is left unchecked silently.
-func NewDesk(api API, j *Journal, cfg Config) (*Desk, error) {
+func NewDesk(api API, j *journal.Journal, cfg Config) (*Desk, error) {
 	if api == nil || j == nil {
 		return nil, errors.New("payout: a desk needs an API client and an open journal")
 	}
@@ -106,7 +107,7 @@ func NewDesk(api API, j *Journal, cfg Config) (*Desk, error) {
 }
 
 // Journal is the desk's journal.
-func (d *Desk) Journal() *Journal { return d.journal }
+func (d *Desk) Journal() *journal.Journal { return d.journal }
 
 // Config is the desk's configuration (with its own copy of Limits).
 func (d *Desk) Config() Config {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -24,7 +25,7 @@ func TestNewDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, _, err := Open(filepath.Join(t.TempDir(), "j.jsonl"), WithOperator("tester"), WithHost("h"))
+	j, _, err := journal.Open(filepath.Join(t.TempDir(), "j.jsonl"), journal.WithOperator("tester"), journal.WithHost("h"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +35,7 @@ func TestNewDesk(t *testing.T) {
 	bad := []struct {
 		name string
 		api  API
-		j    *Journal
+		j    *journal.Journal
 		cfg  Config
 	}{
 		{"no API", nil, j, Config{Self: self}},
@@ -91,7 +92,7 @@ func TestDeskSendsAcrossRestarts(t *testing.T) {
 	var sent []*Review
 	for i := range 6 {
 		rv := r.review(r.draft(i%4, "1.5", "day"), nil)
-		if res := r.send(rv); res.State != StateDone {
+		if res := r.send(rv); res.State != journal.StateDone {
 			t.Fatalf("payout %d: %+v", i, res)
 		}
 		sent = append(sent, rv)
@@ -107,7 +108,7 @@ func TestDeskSendsAcrossRestarts(t *testing.T) {
 	}
 	for _, rv := range sent {
 		r.wantOneDebit(rv)
-		r.wantState(rv.TraceID, StateDone)
+		r.wantState(rv.TraceID, journal.StateDone)
 	}
 	if len(r.srv.Ledger()) != 6 || r.count.posts() != 6 {
 		t.Fatalf("ledger %d, posts %d; want 6 and 6", len(r.srv.Ledger()), r.count.posts())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -121,7 +122,7 @@ type rig struct {
 	pin    string       // the operator's right PIN
 	path   string       // journal file
 	client *mixin.Client
-	j      *Journal
+	j      *journal.Journal
 	desk   *Desk
 	cfg    Config
 }
@@ -197,13 +198,13 @@ func (r *rig) newClient() *mixin.Client {
 
 // open opens the journal and builds a new client and desk on it: the start
 // of a process. It returns Open's report.
-func (r *rig) open() *Report {
+func (r *rig) open() *journal.Report {
 	r.t.Helper()
-	jopts := []Option{WithOperator("tester"), WithHost("test-host")}
+	jopts := []journal.Option{journal.WithOperator("tester"), journal.WithHost("test-host")}
 	if r.clock != nil {
-		jopts = append(jopts, WithClock(r.clock.Now))
+		jopts = append(jopts, journal.WithClock(r.clock.Now))
 	}
-	j, rep, err := Open(r.path, jopts...)
+	j, rep, err := journal.Open(r.path, jopts...)
 	if err != nil {
 		r.t.Fatalf("Open journal: %v", err)
 	}
@@ -222,7 +223,7 @@ func (r *rig) open() *Report {
 
 // restart closes the journal, as a process that died would (the lock goes
 // with it), and opens it again with a new client and desk.
-func (r *rig) restart() *Report {
+func (r *rig) restart() *journal.Report {
 	r.t.Helper()
 	if err := r.j.Close(); err != nil {
 		r.t.Fatalf("closing the journal: %v", err)
@@ -320,7 +321,7 @@ func (r *rig) wantBal(who, userID, assetID, want string) {
 }
 
 // entry returns the journal entry of a trace, failing when there is none.
-func (r *rig) entry(trace string) Entry {
+func (r *rig) entry(trace string) journal.Entry {
 	r.t.Helper()
 	e, ok := r.j.Lookup(trace)
 	if !ok {
@@ -330,7 +331,7 @@ func (r *rig) entry(trace string) Entry {
 }
 
 // wantState checks the journal state of a trace.
-func (r *rig) wantState(trace string, want State) Entry {
+func (r *rig) wantState(trace string, want journal.State) journal.Entry {
 	r.t.Helper()
 	e := r.entry(trace)
 	if e.State != want {

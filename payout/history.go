@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -72,7 +73,7 @@ var ErrBadSnapshot = errors.New("the server sent snapshots that cannot be read")
 // A History is safe for concurrent use; LoadMore calls are serialised.
 type History struct {
 	api    API
-	lookup func(trace string) (Entry, bool) // the journal's; nil without one
+	lookup func(trace string) (journal.Entry, bool) // the journal's; nil without one
 
 	load chan struct{} // one token: held by the LoadMore in progress
 
@@ -137,7 +138,7 @@ func (d *Desk) NewHistory() *History {
 
 // newHistory makes a history over api and j; either may be nil (a history
 // without an API cannot load, one without a journal joins nothing).
-func newHistory(api API, j *Journal) *History {
+func newHistory(api API, j *journal.Journal) *History {
 	h := &History{
 		api:       api,
 		load:      make(chan struct{}, 1),
@@ -155,7 +156,7 @@ func newHistory(api API, j *Journal) *History {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range j.Entries() {
-		if e.State == StateDone {
+		if e.State == journal.StateDone {
 			continue // shown with its snapshot
 		}
 		if it, ok := h.journalItemLocked(e); ok {
@@ -477,7 +478,7 @@ func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace stri
 	// An exponent is refused: "1e-999999999" is a number, but not one
 	// that could be shown or exported.
 	amount, err := decimal.NewFromString(s.Amount)
-	if err != nil || len(s.Amount) > maxDecimalLen || strings.ContainsAny(s.Amount, "eE") {
+	if err != nil || len(s.Amount) > journal.MaxDecimalLen || strings.ContainsAny(s.Amount, "eE") {
 		return histItem{}, "", fmt.Errorf("snapshot %s has an amount that is not a decimal number", shortSnapID(id))
 	}
 	r := Row{
@@ -503,7 +504,7 @@ func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace stri
 		}
 		r.State = RowDone
 		r.Operator = h.operatorLocked(e.Intent)
-		if r.Closing == "" && e.State == StateDone {
+		if r.Closing == "" && e.State == journal.StateDone {
 			r.Closing = plainBalance(e.Done.ClosingBalance)
 		}
 		if _, shown := h.jrows[r.TraceID]; shown {
@@ -514,7 +515,7 @@ func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace stri
 }
 
 // journalItemLocked makes the row of a journal entry in doubt or failed.
-func (h *History) journalItemLocked(e Entry) (histItem, bool) {
+func (h *History) journalItemLocked(e journal.Entry) (histItem, bool) {
 	amount, err := decimal.NewFromString(e.Intent.Amount)
 	if err != nil {
 		return histItem{}, false // the journal validates amounts; never here
@@ -527,7 +528,7 @@ func (h *History) journalItemLocked(e Entry) (histItem, bool) {
 		State:    RowInDoubt,
 		Operator: h.operatorLocked(e.Intent),
 	}
-	if e.State == StateFailed {
+	if e.State == journal.StateFailed {
 		r.State, r.Code, r.Reason = RowFailed, e.Failed.Code, e.Failed.Description
 	}
 	k := h.keyLocked(&r, e.Intent.AssetID, e.Intent.RecipientID)
@@ -558,7 +559,7 @@ func internID(s string, table *[]string, idx map[string]int32) (string, int32) {
 }
 
 // operatorLocked names who confirmed an intent, as login@host.
-func (h *History) operatorLocked(in Intent) string {
+func (h *History) operatorLocked(in journal.Intent) string {
 	who := in.Operator
 	if in.Host != "" {
 		who += "@" + in.Host
@@ -571,14 +572,14 @@ func (h *History) operatorLocked(in Intent) string {
 }
 
 // transferOfIntent is the transfer an intent stands for.
-func transferOfIntent(in Intent) mixin.TransferInput {
+func transferOfIntent(in journal.Intent) mixin.TransferInput {
 	return mixin.TransferInput{AssetID: in.AssetID, OpponentID: in.RecipientID, Amount: in.Amount, TraceID: in.Trace, Memo: in.Memo}
 }
 
 // plainBalance returns s when it is a plain non-negative decimal string,
 // else "".
 func plainBalance(s string) string {
-	if s == "" || checkDecimal("", s, false) != nil {
+	if !journal.PlainDecimal(s) {
 		return ""
 	}
 	return s

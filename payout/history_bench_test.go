@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -143,19 +144,19 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // oldRefusedJournal opens a journal in dir holding one payout refused an
 // hour before the oldest of snaps: a journal-only row older than every page
 // but the last, which each page puts rows before.
-func oldRefusedJournal(tb testing.TB, dir string, snaps []mixin.Snapshot) *Journal {
+func oldRefusedJournal(tb testing.TB, dir string, snaps []mixin.Snapshot) *journal.Journal {
 	tb.Helper()
 	clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
-	j, _, err := Open(filepath.Join(dir, "journal.jsonl"), WithClock(clock.Now))
+	j, _, err := journal.Open(filepath.Join(dir, "journal.jsonl"), journal.WithClock(clock.Now))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { j.Close() })
 	trace := uuid.NewString()
-	if _, err := j.AppendIntent(Intent{Trace: trace, AssetID: usdtID, RecipientID: uuid.NewString(), Amount: "1"}); err != nil {
+	if _, err := j.AppendIntent(journal.Intent{Trace: trace, AssetID: usdtID, RecipientID: uuid.NewString(), Amount: "1"}); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := j.AppendFailed(Failed{Trace: trace, Code: mixin.CodeInsufficientBalance, Description: "Insufficient balance."}); err != nil {
+	if _, err := j.AppendFailed(journal.Failed{Trace: trace, Code: mixin.CodeInsufficientBalance, Description: "Insufficient balance."}); err != nil {
 		tb.Fatal(err)
 	}
 	return j
@@ -189,7 +190,7 @@ func BenchmarkHistoryLoad(b *testing.B) {
 			}{{"hold", holdRows}, {"refilter", refilterRows}} {
 				b.Run(fmt.Sprintf("%s/rows=%d/%s", name, n, screen.name), func(b *testing.B) {
 					snaps := all[:n]
-					var j *Journal
+					var j *journal.Journal
 					if withOld {
 						j = oldRefusedJournal(b, b.TempDir(), snaps)
 					}

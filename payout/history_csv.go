@@ -10,10 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
-	"mixdesk/mixin"
+	"mixdesk/internal/csvcell"
+	"mixdesk/journal"
 )
 
 // csvHeader is the first line of a history export.
@@ -101,20 +100,20 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 		}
 		rec[colAsset] = ""
 		if symbol != nil {
-			rec[colAsset] = CSVText(symbol(r.AssetID))
+			rec[colAsset] = csvcell.Text(symbol(r.AssetID))
 		}
-		rec[colAssetID] = CSVText(r.AssetID)
+		rec[colAssetID] = csvcell.Text(r.AssetID)
 		rec[colAmount] = r.Amount.String()
 		rec[colCounterparty] = ""
 		if name != nil {
-			rec[colCounterparty] = CSVText(name(r.OpponentID))
+			rec[colCounterparty] = csvcell.Text(name(r.OpponentID))
 		}
-		rec[colCounterpartyID] = CSVText(r.OpponentID)
-		rec[colMemo] = CSVText(r.Memo)
-		rec[colTrace] = CSVText(r.TraceID)
-		rec[colSnapshot] = CSVText(r.SnapshotID)
-		rec[colState] = CSVText(string(r.State))
-		rec[colClosing] = CSVText(r.Closing)
+		rec[colCounterpartyID] = csvcell.Text(r.OpponentID)
+		rec[colMemo] = csvcell.Text(r.Memo)
+		rec[colTrace] = csvcell.Text(r.TraceID)
+		rec[colSnapshot] = csvcell.Text(r.SnapshotID)
+		rec[colState] = csvcell.Text(string(r.State))
+		rec[colClosing] = csvcell.Text(r.Closing)
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("payout: writing the export: %w", err)
 		}
@@ -125,39 +124,6 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 	}
 	return nil
 }
-
-// CSVText is a text cell of an export (history, journal, batch report): the
-// text made display-safe by mixin.DisplayText, since a terminal may show
-// the file later (cat, less), and then protected from being taken for a
-// spreadsheet formula (csvTextCell). Every text cell of every export goes
-// through it.
-func CSVText(s string) string { return csvTextCell(mixin.DisplayText(s)) }
-
-// csvTextCell protects a text cell from being taken for a formula (see
-// WriteCSV): a cell that starts with = + - @ (or their full-width forms,
-// which some spreadsheets read alike), an apostrophe, or any space or line
-// break (which a spreadsheet may trim before it looks for a formula) gets
-// a leading apostrophe.
-func csvTextCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch s[0] {
-	case '=', '+', '-', '@', '\t', '\r', '\n', ' ', '\'':
-		return "'" + s
-	}
-	if s[0] < utf8.RuneSelf {
-		return s
-	}
-	switch r, _ := utf8.DecodeRuneInString(s); {
-	case r == '＝' || r == '＋' || r == '－' || r == '＠' || unicode.IsSpace(r):
-		return "'" + s
-	}
-	return s
-}
-
-// csvUntextCell takes off the protection csvTextCell put on.
-func csvUntextCell(s string) string { return strings.TrimPrefix(s, "'") }
 
 // ReadCSV reads a history export written by WriteCSV. The header must be
 // the export's (a byte order mark before it is allowed, as spreadsheets
@@ -198,22 +164,22 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 		if _, err := time.Parse(time.RFC3339Nano, rec[colTime]); err != nil {
 			return nil, fmt.Errorf("payout: export line %d: time %q is not an RFC 3339 time", line, shortCell(rec[colTime]))
 		}
-		if checkDecimal("amount", strings.TrimPrefix(rec[colAmount], "-"), false) != nil {
+		if !journal.PlainDecimal(strings.TrimPrefix(rec[colAmount], "-")) {
 			return nil, fmt.Errorf("payout: export line %d: amount %q is not a plain decimal number", line, shortCell(rec[colAmount]))
 		}
 		out = append(out, CSVRow{
 			Time:           rec[colTime],
-			Direction:      csvUntextCell(rec[colDirection]),
-			Asset:          csvUntextCell(rec[colAsset]),
-			AssetID:        csvUntextCell(rec[colAssetID]),
+			Direction:      csvcell.Unguard(rec[colDirection]),
+			Asset:          csvcell.Unguard(rec[colAsset]),
+			AssetID:        csvcell.Unguard(rec[colAssetID]),
 			Amount:         rec[colAmount],
-			Counterparty:   csvUntextCell(rec[colCounterparty]),
-			CounterpartyID: csvUntextCell(rec[colCounterpartyID]),
-			Memo:           csvUntextCell(rec[colMemo]),
-			TraceID:        csvUntextCell(rec[colTrace]),
-			SnapshotID:     csvUntextCell(rec[colSnapshot]),
-			State:          csvUntextCell(rec[colState]),
-			ClosingBalance: csvUntextCell(rec[colClosing]),
+			Counterparty:   csvcell.Unguard(rec[colCounterparty]),
+			CounterpartyID: csvcell.Unguard(rec[colCounterpartyID]),
+			Memo:           csvcell.Unguard(rec[colMemo]),
+			TraceID:        csvcell.Unguard(rec[colTrace]),
+			SnapshotID:     csvcell.Unguard(rec[colSnapshot]),
+			State:          csvcell.Unguard(rec[colState]),
+			ClosingBalance: csvcell.Unguard(rec[colClosing]),
 		})
 	}
 }

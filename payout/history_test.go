@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -318,23 +319,23 @@ func TestHistoryJoinsJournal(t *testing.T) {
 
 	// Sent by the desk and done.
 	rvDone := r.review(r.draft(0, "12.5", "invoice 7"), nil)
-	if res := r.send(rvDone); res.State != StateDone {
+	if res := r.send(rvDone); res.State != journal.StateDone {
 		t.Fatalf("send: %+v", res)
 	}
 	// Refused by the server.
 	rvFailed := r.review(r.draft(1, "3", "refused"), nil)
 	res, err := r.desk.Send(ctx, rvFailed, wrongPIN(r.pin))
-	if err != nil || res.State != StateFailed {
+	if err != nil || res.State != journal.StateFailed {
 		t.Fatalf("send with a wrong PIN: %+v, %v", res, err)
 	}
 	// In doubt, never posted (a crash after the intent).
 	traceLost := uuid.NewString()
-	if _, err := r.j.AppendIntent(Intent{Trace: traceLost, AssetID: usdtID, RecipientID: r.users[2].UserID, Amount: "5", Memo: "crashed"}); err != nil {
+	if _, err := r.j.AppendIntent(journal.Intent{Trace: traceLost, AssetID: usdtID, RecipientID: r.users[2].UserID, Amount: "5", Memo: "crashed"}); err != nil {
 		t.Fatal(err)
 	}
 	// In doubt, executed (the answer was lost).
 	traceDropped := uuid.NewString()
-	if _, err := r.j.AppendIntent(Intent{Trace: traceDropped, AssetID: usdtID, RecipientID: r.users[1].UserID, Amount: "4", Memo: "answer lost"}); err != nil {
+	if _, err := r.j.AppendIntent(journal.Intent{Trace: traceDropped, AssetID: usdtID, RecipientID: r.users[1].UserID, Amount: "4", Memo: "answer lost"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := r.srv.Transfer(r.self.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.users[1].UserID, Amount: "4", TraceID: traceDropped, Memo: "answer lost"}); err != nil {
@@ -441,15 +442,15 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	hours := func(h float64) time.Time { return base.Add(-time.Duration(h * float64(time.Hour))) }
 	clock := &rigClock{}
-	j, _, err := Open(filepath.Join(t.TempDir(), "journal.jsonl"), WithClock(clock.Now), WithOperator("ops"), WithHost("desk1"))
+	j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now), journal.WithOperator("ops"), journal.WithHost("desk1"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { j.Close() })
-	intent := func(at time.Time, n int) Intent {
+	intent := func(at time.Time, n int) journal.Intent {
 		t.Helper()
 		clock.t = at
-		in := Intent{Trace: fakeID(9, n), AssetID: usdtID, RecipientID: fakeID(3, n), Amount: fmt.Sprint(n), Memo: fmt.Sprintf("payout %d", n)}
+		in := journal.Intent{Trace: fakeID(9, n), AssetID: usdtID, RecipientID: fakeID(3, n), Amount: fmt.Sprint(n), Memo: fmt.Sprintf("payout %d", n)}
 		if _, err := j.AppendIntent(in); err != nil {
 			t.Fatal(err)
 		}
@@ -458,7 +459,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	newest := intent(hours(-0.5), 1) // in doubt, newer than every snapshot
 	skewed := intent(hours(50.5), 2) // in doubt; its snapshot is older than the intent
 	refused := intent(hours(150.5), 3)
-	if _, err := j.AppendFailed(Failed{Trace: refused.Trace, Code: mixin.CodeInsufficientBalance, Description: "insufficient balance"}); err != nil {
+	if _, err := j.AppendFailed(journal.Failed{Trace: refused.Trace, Code: mixin.CodeInsufficientBalance, Description: "insufficient balance"}); err != nil {
 		t.Fatal(err)
 	}
 	dropped := intent(hours(170.5), 4) // in doubt; executed just after
@@ -467,7 +468,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	for k := 1; k <= 250; k++ {
 		f.snaps = append(f.snaps, fakeSnap(k, hours(float64(k)), "-1"))
 	}
-	executed := func(in Intent, at time.Time) mixin.Snapshot {
+	executed := func(in journal.Intent, at time.Time) mixin.Snapshot {
 		return mixin.Snapshot{Type: "transfer", SnapshotID: uuid.NewString(), TraceID: in.Trace, AssetID: in.AssetID,
 			OpponentID: in.RecipientID, Amount: "-" + in.Amount, ClosingBalance: "1", Memo: in.Memo, CreatedAt: at}
 	}
@@ -509,7 +510,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	if got := traces(rows2); !slices.Equal(got, []string{newest.Trace, refused.Trace}) {
 		t.Fatalf("journal-only rows after page 2: %v, want the newest in doubt and the refused one", got)
 	}
-	for _, in := range []Intent{skewed, dropped} {
+	for _, in := range []journal.Intent{skewed, dropped} {
 		var found []Row
 		for _, r := range rows2 {
 			if r.TraceID == in.Trace {
@@ -656,10 +657,10 @@ func TestHistoryCSVRoundTrip(t *testing.T) {
 	}
 	// Refused first: a send settles what is in doubt before it posts.
 	rvFailed := r.review(r.draft(2, "3", "=refused"), nil)
-	if res, err := r.desk.Send(context.Background(), rvFailed, wrongPIN(r.pin)); err != nil || res.State != StateFailed {
+	if res, err := r.desk.Send(context.Background(), rvFailed, wrongPIN(r.pin)); err != nil || res.State != journal.StateFailed {
 		t.Fatalf("failed send: %+v %v", res, err)
 	}
-	if _, err := r.j.AppendIntent(Intent{Trace: uuid.NewString(), AssetID: btcID, RecipientID: r.users[1].UserID, Amount: "0.00012345", Memo: "-in doubt, still"}); err != nil {
+	if _, err := r.j.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: btcID, RecipientID: r.users[1].UserID, Amount: "0.00012345", Memo: "-in doubt, still"}); err != nil {
 		t.Fatal(err)
 	}
 	h := r.desk.NewHistory()
@@ -998,7 +999,7 @@ func TestHistoryNilAndEmpty(t *testing.T) {
 func TestHistoryConcurrentUse(t *testing.T) {
 	r := newRig(t, 47)
 	moveMoney(t, r, 250)
-	if _, err := r.j.AppendIntent(Intent{Trace: uuid.NewString(), AssetID: usdtID, RecipientID: r.users[0].UserID, Amount: "1", Memo: "in doubt"}); err != nil {
+	if _, err := r.j.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: usdtID, RecipientID: r.users[0].UserID, Amount: "1", Memo: "in doubt"}); err != nil {
 		t.Fatal(err)
 	}
 	h := r.desk.NewHistory()
@@ -1105,7 +1106,7 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 		rnd := rand.New(rand.NewPCG(seed, 7))
 		at := func() time.Time { return base.Add(-time.Duration(rnd.IntN(400*60)) * time.Minute) }
 		clock := &rigClock{}
-		j, _, err := Open(filepath.Join(t.TempDir(), "journal.jsonl"), WithClock(clock.Now))
+		j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1115,13 +1116,13 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 		}
 		for k := range rnd.IntN(12) {
 			clock.t = at()
-			in := Intent{Trace: fakeID(9, k), AssetID: usdtID, RecipientID: fakeID(3, k), Amount: fmt.Sprint(k + 1), Memo: fmt.Sprintf("payout %d", k)}
+			in := journal.Intent{Trace: fakeID(9, k), AssetID: usdtID, RecipientID: fakeID(3, k), Amount: fmt.Sprint(k + 1), Memo: fmt.Sprintf("payout %d", k)}
 			if _, err := j.AppendIntent(in); err != nil {
 				t.Fatal(err)
 			}
 			switch rnd.IntN(3) {
 			case 0:
-				if _, err := j.AppendFailed(Failed{Trace: in.Trace, Code: mixin.CodeInsufficientBalance}); err != nil {
+				if _, err := j.AppendFailed(journal.Failed{Trace: in.Trace, Code: mixin.CodeInsufficientBalance}); err != nil {
 					t.Fatal(err)
 				}
 			case 1: // in doubt, executed: its snapshot is near its intent

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -146,9 +147,9 @@ func (d *Desk) pinGate() error {
 // recordNotPosted records a failed outcome for an intent that was never
 // posted, with why.
 func (d *Desk) recordNotPosted(trace string, why error) (Result, error) {
-	res := Result{TraceID: trace, State: StateFailed, Err: &NotPostedError{Reason: why}}
-	if _, err := d.journal.AppendFailed(Failed{Trace: trace, Code: CodeNotPosted, Description: "not sent: " + errorLine(why)}); err != nil {
-		res.State = StateInDoubt
+	res := Result{TraceID: trace, State: journal.StateFailed, Err: &NotPostedError{Reason: why}}
+	if _, err := d.journal.AppendFailed(journal.Failed{Trace: trace, Code: CodeNotPosted, Description: "not sent: " + errorLine(why)}); err != nil {
+		res.State = journal.StateInDoubt
 		return res, fmt.Errorf("payout: the payout was not sent, and recording that failed (it is settled by trace at the next start): %w", err)
 	}
 	return res, nil

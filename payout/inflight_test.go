@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -36,14 +37,14 @@ func TestHeldPostThenRefusedRepost(t *testing.T) {
 	rv := r.review(r.draft(0, "12.5", "held"), nil)
 	holdNextPost(r, 400*time.Millisecond)
 
-	if res := r.send(rv); res.State != StateInDoubt {
+	if res := r.send(rv); res.State != journal.StateInDoubt {
 		t.Fatalf("Send = %+v, want in doubt", res)
 	}
 	for _, step := range []time.Duration{0, time.Minute} {
 		r.clock.Advance(step)
 		res, err := r.desk.Settle(ctx, rv.TraceID, r.pin)
 		var pe *PostPendingError
-		if err != nil || res.State != StateInDoubt || !errors.As(res.Err, &pe) || !pe.Own {
+		if err != nil || res.State != journal.StateInDoubt || !errors.As(res.Err, &pe) || !pe.Own {
 			t.Fatalf("Settle %v after = %+v, %v; want in doubt until the window ends", step, res, err)
 		}
 		if want := heldStart.Add(DefaultPostWindow); !pe.Until.Equal(want) {
@@ -73,17 +74,17 @@ func TestHeldPostThenRefusedRepost(t *testing.T) {
 	r.srv.WaitHeld() // the server executes the held post now
 	r.clock.Advance(time.Minute)
 	res, err := r.desk.Settle(ctx, rv.TraceID, r.pin)
-	if err != nil || res.State != StateDone || res.Reposted {
+	if err != nil || res.State != journal.StateDone || res.Reposted {
 		t.Fatalf("Settle after the held post = %+v, %v; want done by look-up", res, err)
 	}
 	r.wantOneDebit(rv)
-	r.wantState(rv.TraceID, StateDone)
+	r.wantState(rv.TraceID, journal.StateDone)
 	if n := r.srv.PINFailures(r.self.UserID); n != 0 {
 		t.Fatalf("%d PIN tries counted", n)
 	}
 	// The 429 is still waiting: it refuses the next post, a first post,
 	// which is final.
-	if res := r.send(other); res.State != StateFailed || !mixin.IsTooManyRequests(res.Err) {
+	if res := r.send(other); res.State != journal.StateFailed || !mixin.IsTooManyRequests(res.Err) {
 		t.Fatalf("next payout = %+v", res)
 	}
 	r.wantNoDebit(other.TraceID)
@@ -99,14 +100,14 @@ func TestHeldPostNeverExecutedIsPostedAgainAfterItsWindow(t *testing.T) {
 	// Held until its token has expired: the server refuses it then.
 	r.t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
-	if res := r.send(rv); res.State != StateInDoubt {
+	if res := r.send(rv); res.State != journal.StateInDoubt {
 		t.Fatalf("Send = %+v", res)
 	}
 	r.clock.Advance(DefaultPostWindow + time.Second)
 	r.srv.WaitHeld()
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
 	res, err := r.desk.Settle(ctx, rv.TraceID, r.pin)
-	if err != nil || res.State != StateFailed || !res.Reposted || !mixin.IsTooManyRequests(res.Err) {
+	if err != nil || res.State != journal.StateFailed || !res.Reposted || !mixin.IsTooManyRequests(res.Err) {
 		t.Fatalf("Settle = %+v, %v; want the re-post refused, final", res, err)
 	}
 	e := r.entry(rv.TraceID)
@@ -114,7 +115,7 @@ func TestHeldPostNeverExecutedIsPostedAgainAfterItsWindow(t *testing.T) {
 		t.Fatalf("entry posts %d last %v, want the post record", e.Posts, e.LastPost)
 	}
 	rep := r.restart()
-	if !rep.Intact() || rep.Count != 3 || rep.Records[1].Kind != KindPost {
+	if !rep.Intact() || rep.Count != 3 || rep.Records[1].Kind != journal.KindPost {
 		t.Fatalf("journal after the re-post: %s", rep)
 	}
 	r.wantNoDebit(rv.TraceID)
@@ -194,7 +195,7 @@ func TestCrashWhileSettlingKeepsTheConfirmation(t *testing.T) {
 	ctx := context.Background()
 	old := r.review(r.draft(0, "1", ""), nil)
 	crashOnce(t)
-	if res := r.send(old); res.State != StateInDoubt {
+	if res := r.send(old); res.State != journal.StateInDoubt {
 		t.Fatalf("old: %+v", res)
 	}
 	r.restart()
@@ -208,11 +209,11 @@ func TestCrashWhileSettlingKeepsTheConfirmation(t *testing.T) {
 	}
 	testHookBeforeRepost = prev
 	r.restart()
-	if e := r.entry(rv.TraceID); e.State != StateInDoubt {
+	if e := r.entry(rv.TraceID); e.State != journal.StateInDoubt {
 		t.Fatalf("the confirmed payout after the restart: %+v", e)
 	}
 	out, err := r.desk.Recover(ctx, r.pin)
-	if err != nil || len(out) != 2 || out[0].State != StateDone || out[1].State != StateDone {
+	if err != nil || len(out) != 2 || out[0].State != journal.StateDone || out[1].State != journal.StateDone {
 		t.Fatalf("Recover = %+v, %v", out, err)
 	}
 	r.wantOneDebit(old)
@@ -264,7 +265,7 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 	rv := r.review(r.draft(0, "4", ""), nil)
 	r.t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
-	if res := r.send(rv); res.State != StateInDoubt {
+	if res := r.send(rv); res.State != journal.StateInDoubt {
 		t.Fatalf("Send = %+v", res)
 	}
 	if err := r.desk.VerifyPIN(ctx, r.pin); !IsPostPending(err) {
@@ -278,7 +279,7 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 		t.Fatalf("%d PIN tries counted", n)
 	}
 	r.clock.Advance(DefaultPostWindow)
-	if res, err := r.desk.Settle(ctx, rv.TraceID, r.pin); err != nil || res.State != StateDone {
+	if res, err := r.desk.Settle(ctx, rv.TraceID, r.pin); err != nil || res.State != journal.StateDone {
 		t.Fatalf("Settle = %+v, %v", res, err)
 	}
 	if err := r.desk.VerifyPIN(ctx, r.pin); err != nil {
@@ -317,7 +318,7 @@ func TestJournalLinkRefused(t *testing.T) {
 	if err := os.Symlink(victim, path); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := Open(path); err == nil || !strings.Contains(err.Error(), "link") {
+	if _, _, err := journal.Open(path); err == nil || !strings.Contains(err.Error(), "link") {
 		t.Fatalf("Open through a link = %v", err)
 	}
 	fi, err := os.Stat(victim)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -160,12 +161,12 @@ func (d *Desk) dailyUsed(assetID string, now time.Time, trace string) (decimal.D
 	}
 	for _, in := range d.journal.InDoubt() {
 		if !seen[in.Trace] {
-			entries = append(entries, Entry{Intent: in, State: StateInDoubt})
+			entries = append(entries, journal.Entry{Intent: in, State: journal.StateInDoubt})
 		}
 	}
 	for _, e := range entries {
 		in := e.Intent
-		if e.State == StateFailed || in.AssetID != assetID || in.Trace == trace {
+		if e.State == journal.StateFailed || in.AssetID != assetID || in.Trace == trace {
 			continue
 		}
 		// The journal holds only plain decimals; were one not to parse,

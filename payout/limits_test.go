@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -55,7 +56,7 @@ func TestPerTransferCapAtTheEdge(t *testing.T) {
 	if r.j.Len() != 0 || r.count.posts() != 0 {
 		t.Fatal("a review wrote to the journal or posted")
 	}
-	if res := r.send(rv); res.State != StateDone {
+	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatalf("a payout exactly at the cap: %+v", res)
 	}
 }
@@ -67,18 +68,18 @@ func TestDailyCapCountsDoneAndInDoubt(t *testing.T) {
 	ctx := context.Background()
 
 	done := r.send(r.review(r.draft(0, "40", "done"), nil))
-	if done.State != StateDone {
+	if done.State != journal.StateDone {
 		t.Fatalf("done: %+v", done)
 	}
 	r.clock.Advance(time.Minute)
 	failed, err := r.desk.Send(ctx, r.review(r.draft(2, "25", "wrong PIN"), nil), wrongPIN(r.pin))
-	if err != nil || failed.State != StateFailed {
+	if err != nil || failed.State != journal.StateFailed {
 		t.Fatalf("failed: %+v, %v", failed, err)
 	}
 	r.clock.Advance(time.Minute)
 	crashOnce(t) // recorded, never posted: in doubt
 	doubt := r.send(r.review(r.draft(1, "30", "in doubt"), nil))
-	if doubt.State != StateInDoubt {
+	if doubt.State != journal.StateInDoubt {
 		t.Fatalf("in doubt: %+v", doubt)
 	}
 	if _, err := r.desk.Review(ctx, Draft{AssetID: btcID, Recipient: r.users[0].UserID, Amount: "1"}, nil); err != nil {
@@ -95,10 +96,10 @@ func TestDailyCapCountsDoneAndInDoubt(t *testing.T) {
 
 	// Sending exactly the rest settles the one in doubt first (it is then
 	// done: still counted) and passes.
-	if res := r.send(rv); res.State != StateDone {
+	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatalf("payout up to the cap: %+v", res)
 	}
-	r.wantState(doubt.TraceID, StateDone)
+	r.wantState(doubt.TraceID, journal.StateDone)
 	_, err = r.desk.Review(ctx, r.draft(0, "0.00000001", ""), nil)
 	wantCapRefusal(t, err, "used 100", "left 0")
 }
@@ -108,11 +109,11 @@ func TestDailyCapCountsDoneAndInDoubt(t *testing.T) {
 func TestDailyCapRollingWindow(t *testing.T) {
 	r := newRig(t, 203, withClock(capsStart), withConfig(usdtCaps("", "100")))
 	ctx := context.Background()
-	if res := r.send(r.review(r.draft(0, "60", ""), nil)); res.State != StateDone {
+	if res := r.send(r.review(r.draft(0, "60", ""), nil)); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 	r.clock.Advance(12 * time.Hour)
-	if res := r.send(r.review(r.draft(1, "30", ""), nil)); res.State != StateDone {
+	if res := r.send(r.review(r.draft(1, "30", ""), nil)); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 
@@ -148,7 +149,7 @@ func TestSendRechecksTheCaps(t *testing.T) {
 	c := r.review(r.draft(2, "40", "c"), nil)
 
 	crashOnce(t)
-	if res := r.send(a); res.State != StateInDoubt {
+	if res := r.send(a); res.State != journal.StateInDoubt {
 		t.Fatalf("a: %+v", res)
 	}
 	res, err := r.desk.Send(ctx, b, r.pin)
@@ -172,13 +173,13 @@ func TestSendRechecksTheCaps(t *testing.T) {
 	r.wantNoDebit(b.TraceID)
 	// a, in doubt, counted against the cap; it is settled by the next send
 	// that gets past the checks.
-	r.wantState(a.TraceID, StateInDoubt)
+	r.wantState(a.TraceID, journal.StateInDoubt)
 	if got := r.count.postedTraces(); len(got) != 0 {
 		t.Fatalf("posted %v, want nothing", got)
 	}
 
 	// Exactly the rest passes.
-	if res := r.send(c); res.State != StateDone {
+	if res := r.send(c); res.State != journal.StateDone {
 		t.Fatalf("c: %+v", res)
 	}
 	r.wantOneDebit(c)
@@ -292,7 +293,7 @@ func TestAddressBookOnly(t *testing.T) {
 	if rv.BookEntry == nil || rv.BookEntry.Label != "Supplier" || hasWarning(rv, WarnNotInBook) || hasWarning(rv, WarnNameChanged) {
 		t.Fatalf("saved recipient: entry %+v, warnings %v", rv.BookEntry, warningKinds(rv))
 	}
-	if res := r.send(rv); res.State != StateDone {
+	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatal(res)
 	}
 }
@@ -354,7 +355,7 @@ func reviewWarningText(rv *Review, k WarningKind) string {
 func TestDailyCapCountsOldInDoubt(t *testing.T) {
 	r := newRig(t, 203, withClock(capsStart), withConfig(usdtCaps("", "100")))
 	crashOnce(t)
-	if res := r.send(r.review(r.draft(0, "90", "left in doubt"), nil)); res.State != StateInDoubt {
+	if res := r.send(r.review(r.draft(0, "90", "left in doubt"), nil)); res.State != journal.StateInDoubt {
 		t.Fatalf("result %+v", res)
 	}
 	r.clock.Advance(25 * time.Hour)
@@ -365,7 +366,7 @@ func TestDailyCapCountsOldInDoubt(t *testing.T) {
 // TestDailyCapBelowPerTransferRefused: a configuration built in code whose
 // daily cap is lower than its per-transfer cap is refused, naming both.
 func TestDailyCapBelowPerTransferRefused(t *testing.T) {
-	j, _, err := Open(filepath.Join(t.TempDir(), "j.jsonl"))
+	j, _, err := journal.Open(filepath.Join(t.TempDir(), "j.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
 // dupDesk is a desk over an empty journal, for findDuplicates.
 func dupDesk(tb testing.TB) *Desk {
 	tb.Helper()
-	j, _, err := Open(filepath.Join(tb.TempDir(), "journal.jsonl"))
+	j, _, err := journal.Open(filepath.Join(tb.TempDir(), "journal.jsonl"))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,12 +3,14 @@ package payout
 import (
 	"runtime"
 	"testing"
+
+	"mixdesk/journal"
 )
 
 // loadBytesPerRow loads n snapshot rows page by page into a history over j,
 // with a screen holding the rows after each page, and returns the bytes
 // allocated per row (the snapshots themselves are made beforehand).
-func loadBytesPerRow(t *testing.T, j *Journal, n int) float64 {
+func loadBytesPerRow(t *testing.T, j *journal.Journal, n int) float64 {
 	t.Helper()
 	snaps := benchSnapshots(n)
 	var before, after runtime.MemStats
@@ -37,7 +39,7 @@ func TestHistoryLoadIsLinear(t *testing.T) {
 	j := oldRefusedJournal(t, t.TempDir(), benchSnapshots(large))
 	for _, c := range []struct {
 		name string
-		j    *Journal
+		j    *journal.Journal
 	}{{"snapshots only", nil}, {"old refused payout", j}} {
 		s, l := loadBytesPerRow(t, c.j, small), loadBytesPerRow(t, c.j, large)
 		t.Logf("%s: %.0f B a row at %d rows, %.0f B a row at %d rows", c.name, s, small, l, large)

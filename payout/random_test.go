@@ -13,6 +13,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -158,16 +159,16 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 			t.Fatalf("payout %d: result %s but the journal says %s", i, res.State, e.State)
 		}
 		switch res.State {
-		case StateDone:
+		case journal.StateDone:
 			if res.Snap == nil || res.Snap.SnapshotID != e.Done.SnapshotID {
 				t.Fatalf("payout %d: done as %+v, journal %+v", i, res.Snap, e.Done)
 			}
-		case StateFailed:
+		case journal.StateFailed:
 			if !mixin.IsTooManyRequests(res.Err) && !notPostedWhilePending(res.Err) {
 				t.Fatalf("payout %d: failed with %v; only a 429 or a post that may still arrive may fail a payout here", i, res.Err)
 			}
 		}
-		if e.State == StateInDoubt && !errors.Is(res.Err, errCrash) && res.Err != nil && strings.Contains(res.Err.Error(), "nothing was sent") {
+		if e.State == journal.StateInDoubt && !errors.Is(res.Err, errCrash) && res.Err != nil && strings.Contains(res.Err.Error(), "nothing was sent") {
 			t.Fatalf("payout %d: in doubt, yet told %q", i, res.Err)
 		}
 
@@ -218,7 +219,7 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 		t.Fatalf("final Recover: %v", err)
 	}
 	for _, res := range out {
-		if res.State == StateInDoubt {
+		if res.State == journal.StateInDoubt {
 			t.Errorf("final Recover left %s in doubt: %v", res.TraceID, res.Err)
 		}
 	}
@@ -237,7 +238,7 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 		inJournal[tr] = true
 		led := byTrace[tr]
 		switch e.State {
-		case StateDone:
+		case journal.StateDone:
 			st.done++
 			if len(led) != 1 {
 				t.Errorf("done %s: %d transfers in the ledger, want 1: %+v", tr, len(led), led)
@@ -251,7 +252,7 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 			a := decimal.RequireFromString(l.Amount)
 			paidTo[l.To] = paidTo[l.To].Add(a)
 			total = total.Add(a)
-		case StateFailed:
+		case journal.StateFailed:
 			st.failed++
 			if len(led) != 0 {
 				t.Errorf("failed %s (code %d): the ledger holds %+v", tr, e.Failed.Code, led)

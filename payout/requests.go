@@ -17,6 +17,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/durable"
 	"mixdesk/mixin"
 )
 
@@ -528,7 +529,7 @@ func (b *Requests) writeLocked(reqs []Request) error {
 	}
 	ok = true
 	b.reqs = reqs
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("payment requests: saving %s: sync directory: %w", b.path, err)
 	}
 	return nil

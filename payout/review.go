@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -174,7 +175,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		prev = &Review{TraceID: id}
 	}
 	r.TraceID, r.NewTrace = d.traceFor(prev)
-	r.ContentHash = ContentHash(r.Asset.AssetID, r.Recipient.UserID, r.AmountText, r.Memo, r.TraceID)
+	r.ContentHash = journal.ContentHash(r.Asset.AssetID, r.Recipient.UserID, r.AmountText, r.Memo, r.TraceID)
 	if err := d.addWarnings(ctx, r); err != nil {
 		return nil, err
 	}
@@ -246,7 +247,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	seen := map[string]bool{}
 	for _, e := range d.journal.Since(since) {
 		in := e.Intent
-		if e.State == StateFailed || in.Trace == r.TraceID || in.RecipientID != r.Recipient.UserID || in.AssetID != r.Asset.AssetID {
+		if e.State == journal.StateFailed || in.Trace == r.TraceID || in.RecipientID != r.Recipient.UserID || in.AssetID != r.Asset.AssetID {
 			continue
 		}
 		seen[in.Trace] = true

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -48,7 +49,7 @@ func TestReviewShowsWhatWillBePaid(t *testing.T) {
 	if id, err := uuid.Parse(rv.TraceID); err != nil || id.String() != rv.TraceID || rv.NewTrace {
 		t.Errorf("trace %q (new %v), want a fresh canonical UUID", rv.TraceID, rv.NewTrace)
 	}
-	if want := ContentHash(usdtID, u.UserID, "12.5", "invoice 7", rv.TraceID); rv.ContentHash != want {
+	if want := journal.ContentHash(usdtID, u.UserID, "12.5", "invoice 7", rv.TraceID); rv.ContentHash != want {
 		t.Errorf("content hash %s, want %s", rv.ContentHash, want)
 	}
 	if in := rv.Input(); in != (mixin.TransferInput{AssetID: usdtID, OpponentID: u.UserID, Amount: "12.5", TraceID: rv.TraceID, Memo: "invoice 7"}) {
@@ -127,7 +128,7 @@ func TestReviewRecipientByMixinID(t *testing.T) {
 	if rv.Recipient.UserID != u.UserID || rv.Recipient.FullName != u.FullName {
 		t.Fatalf("recipient %+v, want %+v", rv.Recipient, u)
 	}
-	if res := r.send(rv); res.State != StateDone {
+	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatalf("%+v", res)
 	}
 	if got := r.wantOneDebit(rv); got.To != u.UserID {
@@ -187,7 +188,7 @@ func TestReviewWarnings(t *testing.T) {
 	})
 	t.Run("duplicate in doubt counts, failed does not", func(t *testing.T) {
 		r := newRig(t, 36, withClock(reviewStart))
-		if res, err := r.desk.Send(ctx, r.review(r.draft(1, "6", ""), nil), wrongPIN(r.pin)); err != nil || res.State != StateFailed {
+		if res, err := r.desk.Send(ctx, r.review(r.draft(1, "6", ""), nil), wrongPIN(r.pin)); err != nil || res.State != journal.StateFailed {
 			t.Fatalf("%+v, %v", res, err)
 		}
 		if rv := r.review(r.draft(1, "6", ""), nil); hasWarning(rv, WarnDuplicate) || !hasWarning(rv, WarnFirstTime) {
@@ -294,12 +295,12 @@ func TestReviewTraceThroughEdits(t *testing.T) {
 		t.Fatal("the edit did not change the content hash")
 	}
 	res := r.send(edited)
-	if res.State != StateDone {
+	if res.State != journal.StateDone {
 		t.Fatalf("%+v", res)
 	}
 	// The stale review (same trace, other content) cannot be sent.
 	stale, err := r.desk.Send(ctx, first, r.pin)
-	if err != ErrTraceMismatch || stale.State == StateDone {
+	if err != ErrTraceMismatch || stale.State == journal.StateDone {
 		t.Fatalf("stale review: %+v, %v; want ErrTraceMismatch", stale, err)
 	}
 	// Reviewing again after the payout makes a new trace and says so.

@@ -9,13 +9,14 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
 // Result is what became of one payout.
 type Result struct {
 	TraceID string
-	State   State           // done, failed or in doubt
+	State   journal.State   // done, failed or in doubt
 	Snap    *mixin.Snapshot // the sender's snapshot when done and known
 	// Err is the server's refusal (failed) or what left the payout in doubt.
 	Err error
@@ -70,7 +71,7 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	if _, err := mixin.ValidateTransfer(in); err != nil {
 		return Result{}, err
 	}
-	if h := ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, in.TraceID); h != r.ContentHash {
+	if h := journal.ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, in.TraceID); h != r.ContentHash {
 		return Result{}, errors.New("payout: the review was changed after it was built; review again")
 	}
 	d.sendMu.Lock()
@@ -123,14 +124,14 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	// (settling earlier payouts is network work): from here on a restart
 	// shows this payout, sent, in doubt or not sent.
 	d.markUnposted(in.TraceID)
-	if _, err := d.journal.AppendIntent(Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,
+	if _, err := d.journal.AppendIntent(journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,
 		Amount: in.Amount, Memo: in.Memo, Hash: r.ContentHash}); err != nil {
 		d.markPosted(in.TraceID)
 		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: recording the intent (nothing was sent): %w", err)
 	}
 	if testHookAfterIntent != nil {
 		if err := testHookAfterIntent(); err != nil {
-			return Result{TraceID: in.TraceID, State: StateInDoubt, Err: err}, nil
+			return Result{TraceID: in.TraceID, State: journal.StateInDoubt, Err: err}, nil
 		}
 	}
 
@@ -142,9 +143,9 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 		}
 		res, err := d.settle(ctx, other, pin)
 		if err != nil {
-			return Result{TraceID: in.TraceID, State: StateInDoubt, Err: errNotPostedYet}, err
+			return Result{TraceID: in.TraceID, State: journal.StateInDoubt, Err: errNotPostedYet}, err
 		}
-		if res.State == StateFailed && mixin.IsPINError(res.Err) {
+		if res.State == journal.StateFailed && mixin.IsPINError(res.Err) {
 			// Posting this payout with a PIN just refused would be a retry.
 			return d.recordNotPosted(in.TraceID, fmt.Errorf("settling an earlier payout in doubt, the PIN was refused: %w", res.Err))
 		}
@@ -167,10 +168,10 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 	res := Result{TraceID: in.TraceID, Reposted: reposted}
 	if err == nil {
 		if cerr := checkAnswer(snap, in); cerr != nil {
-			res.State, res.Err, res.Until = StateInDoubt, cerr, d.postedUntil(in.TraceID)
+			res.State, res.Err, res.Until = journal.StateInDoubt, cerr, d.postedUntil(in.TraceID)
 			return res, nil
 		}
-		return d.recordDone(res, snap, ViaSend)
+		return d.recordDone(res, snap, journal.ViaSend)
 	}
 	if mixin.IsTraceUsed(err) {
 		// The trace was paid already: look it up and record what was paid.
@@ -179,11 +180,11 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 			return d.recordFailed(res, traceTakenByOthers())
 		}
 		if lerr != nil {
-			res.State, res.Err = StateInDoubt, fmt.Errorf("trace already used, and looking it up failed: %w", lerr)
+			res.State, res.Err = journal.StateInDoubt, fmt.Errorf("trace already used, and looking it up failed: %w", lerr)
 			return res, nil
 		}
 		if matches(found, in) {
-			return d.recordDone(res, found, ViaRecovery)
+			return d.recordDone(res, found, journal.ViaRecovery)
 		}
 		return d.recordFailed(res, traceTaken(found))
 	}
@@ -192,7 +193,7 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 		return d.recordFailed(res, me)
 	}
 	// 5xx, transport, a broken answer or a cancelled context: unknown.
-	res.State, res.Err = StateInDoubt, err
+	res.State, res.Err = journal.StateInDoubt, err
 	res.Until = d.postedUntil(in.TraceID)
 	return res, nil
 }
@@ -206,15 +207,15 @@ func (d *Desk) postedUntil(trace string) time.Time {
 	return e.LastPost.Add(d.window())
 }
 
-func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via Via) (Result, error) {
-	res.State, res.Snap = StateDone, snap
+func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via journal.Via) (Result, error) {
+	res.State, res.Snap = journal.StateDone, snap
 	closing := ""
 	if snap.ClosingBalance != "" && snap.OpponentID != "" {
 		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
 			closing = c.String()
 		}
 	}
-	if _, err := d.journal.AppendDone(Done{Trace: res.TraceID, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: via}); err != nil {
+	if _, err := d.journal.AppendDone(journal.Done{Trace: res.TraceID, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: via}); err != nil {
 		// The money moved; only the record is missing. The entry stays in
 		// doubt in the journal and the next settlement finds the snapshot.
 		return res, fmt.Errorf("payout: the transfer was made (snapshot %s) but recording it failed: %w", snap.SnapshotID, err)
@@ -223,8 +224,8 @@ func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via Via) (Result, er
 }
 
 func (d *Desk) recordFailed(res Result, me *mixin.Error) (Result, error) {
-	res.State, res.Err = StateFailed, me
-	if _, err := d.journal.AppendFailed(Failed{Trace: res.TraceID, Code: me.Code, Description: me.Description}); err != nil {
+	res.State, res.Err = journal.StateFailed, me
+	if _, err := d.journal.AppendFailed(journal.Failed{Trace: res.TraceID, Code: me.Code, Description: me.Description}); err != nil {
 		return res, fmt.Errorf("payout: the server refused the transfer (%v) and recording it failed: %w", me, err)
 	}
 	return res, nil
@@ -263,7 +264,7 @@ func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
 }
 
 // failedErr is the error of a failed outcome as recorded.
-func failedErr(f Failed) error {
+func failedErr(f journal.Failed) error {
 	if f.Code == CodeNotPosted {
 		return &NotPostedError{Reason: errors.New(strings.TrimPrefix(f.Description, "not sent: "))}
 	}
@@ -272,17 +273,17 @@ func failedErr(f Failed) error {
 
 // resultFromEntry is the recorded outcome of a journal entry that is done
 // or failed (closed); nothing is posted for it again.
-func resultFromEntry(e Entry) (Result, bool) {
+func resultFromEntry(e journal.Entry) (Result, bool) {
 	switch e.State {
-	case StateDone:
-		return Result{TraceID: e.Intent.Trace, State: StateDone, Already: true, Snap: snapFromDone(e)}, true
-	case StateFailed:
-		return Result{TraceID: e.Intent.Trace, State: StateFailed, Already: true, Err: failedErr(e.Failed)}, true
+	case journal.StateDone:
+		return Result{TraceID: e.Intent.Trace, State: journal.StateDone, Already: true, Snap: snapFromDone(e)}, true
+	case journal.StateFailed:
+		return Result{TraceID: e.Intent.Trace, State: journal.StateFailed, Already: true, Err: failedErr(e.Failed)}, true
 	}
 	return Result{}, false
 }
 
-func snapFromDone(e Entry) *mixin.Snapshot {
+func snapFromDone(e journal.Entry) *mixin.Snapshot {
 	return &mixin.Snapshot{Type: "transfer", SnapshotID: e.Done.SnapshotID, TraceID: e.Intent.Trace, AssetID: e.Intent.AssetID,
 		OpponentID: e.Intent.RecipientID, Amount: "-" + e.Intent.Amount, ClosingBalance: e.Done.ClosingBalance, Memo: e.Intent.Memo}
 }
@@ -307,10 +308,10 @@ func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
 // ErrNeedPIN: the transfer was not executed and re-posting it needs the PIN.
 var ErrNeedPIN = errors.New("not executed yet; re-posting it needs the PIN")
 
-func (d *Desk) settle(ctx context.Context, e Entry, pin string) (Result, error) {
+func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result, error) {
 	it := e.Intent
 	in := mixin.TransferInput{AssetID: it.AssetID, OpponentID: it.RecipientID, Amount: it.Amount, TraceID: it.Trace, Memo: it.Memo}
-	res := Result{TraceID: it.Trace, State: StateInDoubt}
+	res := Result{TraceID: it.Trace, State: journal.StateInDoubt}
 	// A journal that cannot be trusted (edited, or a failed write) may hold
 	// an intent nobody confirmed, and no outcome could be recorded: nothing
 	// is posted from it.
@@ -321,7 +322,7 @@ func (d *Desk) settle(ctx context.Context, e Entry, pin string) (Result, error) 
 	switch {
 	case err == nil:
 		if matches(found, in) {
-			return d.recordDone(res, found, ViaRecovery)
+			return d.recordDone(res, found, journal.ViaRecovery)
 		}
 		return d.recordFailed(res, traceTaken(found))
 	case mixin.IsForbidden(err):
@@ -373,7 +374,7 @@ func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 		if err != nil {
 			return out, err
 		}
-		if r.State == StateFailed && mixin.IsPINError(r.Err) && i < len(pending)-1 {
+		if r.State == journal.StateFailed && mixin.IsPINError(r.Err) && i < len(pending)-1 {
 			// Each wrong try counts toward the PIN lock: stop here.
 			return out, fmt.Errorf("payout: the PIN was refused; %d more transfer(s) in doubt were not settled: %w", len(pending)-i-1, r.Err)
 		}

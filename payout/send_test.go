@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 )
@@ -20,15 +21,15 @@ func TestSendPaysOnce(t *testing.T) {
 	r := newRig(t, 1)
 	rv := r.review(r.draft(0, "12.5", "invoice 7"), nil)
 	res := r.send(rv)
-	if res.State != StateDone || res.Err != nil || res.Already || res.Reposted {
+	if res.State != journal.StateDone || res.Err != nil || res.Already || res.Reposted {
 		t.Fatalf("result %+v, want done on the first post", res)
 	}
 	e := r.wantOneDebit(rv)
 	if res.Snap == nil || res.Snap.SnapshotID != e.SnapshotID || res.TraceID != rv.TraceID {
 		t.Fatalf("result snapshot %+v, want the ledger's %s", res.Snap, e.SnapshotID)
 	}
-	je := r.wantState(rv.TraceID, StateDone)
-	if je.Done.SnapshotID != e.SnapshotID || je.Done.Via != ViaSend || je.Done.ClosingBalance != "49987.5" {
+	je := r.wantState(rv.TraceID, journal.StateDone)
+	if je.Done.SnapshotID != e.SnapshotID || je.Done.Via != journal.ViaSend || je.Done.ClosingBalance != "49987.5" {
 		t.Errorf("journal done %+v, want snapshot %s via send closing 49987.5", je.Done, e.SnapshotID)
 	}
 	if je.Intent.Hash != rv.ContentHash || je.Intent.Amount != "12.5" || je.Intent.Operator != "tester" {
@@ -61,10 +62,10 @@ func TestSendCommitThenDrop(t *testing.T) {
 			rv := r.review(r.draft(1, "40", "rent"), nil)
 			r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultCommitThenDrop})
 			res := r.send(rv)
-			if res.State != StateInDoubt || !mixin.IsServerOrTransport(res.Err) {
+			if res.State != journal.StateInDoubt || !mixin.IsServerOrTransport(res.Err) {
 				t.Fatalf("result %+v, want in doubt with a transport error", res)
 			}
-			r.wantState(rv.TraceID, StateInDoubt)
+			r.wantState(rv.TraceID, journal.StateInDoubt)
 			r.wantOneDebit(rv) // it did commit
 			if got := r.j.InDoubt(); len(got) != 1 || got[0].Trace != rv.TraceID {
 				t.Fatalf("InDoubt = %+v, want the dropped transfer", got)
@@ -91,7 +92,7 @@ func TestSendCommitThenDrop(t *testing.T) {
 				if !hasWarning(next, WarnInDoubt) {
 					t.Errorf("review while a transfer is in doubt has warnings %v, want %s", warningKinds(next), WarnInDoubt)
 				}
-				if res := r.send(next); res.State != StateDone {
+				if res := r.send(next); res.State != journal.StateDone {
 					t.Fatalf("next payout %+v, want done", res)
 				}
 				r.wantOneDebit(next)
@@ -99,12 +100,12 @@ func TestSendCommitThenDrop(t *testing.T) {
 			case "same Send again":
 				settled = r.send(rv)
 			}
-			if settled.State != StateDone || settled.Reposted {
+			if settled.State != journal.StateDone || settled.Reposted {
 				t.Fatalf("settled %+v, want done without a re-post", settled)
 			}
 			e := r.wantOneDebit(rv)
-			je := r.wantState(rv.TraceID, StateDone)
-			if je.Done.SnapshotID != e.SnapshotID || je.Done.Via != ViaRecovery {
+			je := r.wantState(rv.TraceID, journal.StateDone)
+			if je.Done.SnapshotID != e.SnapshotID || je.Done.Via != journal.ViaRecovery {
 				t.Errorf("journal done %+v, want snapshot %s via recovery", je.Done, e.SnapshotID)
 			}
 			if n := countOf(r.count.postedTraces(), rv.TraceID); n != 1 {
@@ -129,16 +130,16 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultServerError, Status: 503})
 	res := r.send(rv)
 	var se *mixin.ServerError
-	if res.State != StateInDoubt || !errors.As(res.Err, &se) || se.StatusCode != 503 {
+	if res.State != journal.StateInDoubt || !errors.As(res.Err, &se) || se.StatusCode != 503 {
 		t.Fatalf("result %+v, want in doubt with HTTP 503", res)
 	}
 	r.wantNoDebit(rv.TraceID)
-	r.wantState(rv.TraceID, StateInDoubt)
+	r.wantState(rv.TraceID, journal.StateInDoubt)
 
 	ctx := context.Background()
 	// Without the PIN it cannot be posted again: it stays in doubt.
 	out, err := r.desk.Settle(ctx, rv.TraceID, "")
-	if err != nil || out.State != StateInDoubt || !errors.Is(out.Err, ErrNeedPIN) {
+	if err != nil || out.State != journal.StateInDoubt || !errors.Is(out.Err, ErrNeedPIN) {
 		t.Fatalf("Settle without PIN = %+v, %v; want in doubt with ErrNeedPIN", out, err)
 	}
 	if r.count.posts() != 1 {
@@ -146,7 +147,7 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	}
 
 	out, err = r.desk.Settle(ctx, rv.TraceID, r.pin)
-	if err != nil || out.State != StateDone || !out.Reposted {
+	if err != nil || out.State != journal.StateDone || !out.Reposted {
 		t.Fatalf("Settle = %+v, %v; want done by a re-post", out, err)
 	}
 	e := r.wantOneDebit(rv)
@@ -156,12 +157,12 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	if got := r.count.postedTraces(); !slices.Equal(got, []string{rv.TraceID, rv.TraceID}) {
 		t.Errorf("posted traces %v, want the same trace twice", got)
 	}
-	if je := r.wantState(rv.TraceID, StateDone); je.Done.SnapshotID != e.SnapshotID {
+	if je := r.wantState(rv.TraceID, journal.StateDone); je.Done.SnapshotID != e.SnapshotID {
 		t.Errorf("journal done %+v, want snapshot %s", je.Done, e.SnapshotID)
 	}
 	// Settling a done payout again does nothing.
 	again, err := r.desk.Settle(ctx, rv.TraceID, r.pin)
-	if err != nil || again.State != StateDone || !again.Already || again.Snap.SnapshotID != e.SnapshotID {
+	if err != nil || again.State != journal.StateDone || !again.Already || again.Snap.SnapshotID != e.SnapshotID {
 		t.Fatalf("second Settle = %+v, %v", again, err)
 	}
 	if r.count.posts() != 2 {
@@ -178,14 +179,14 @@ func TestSendDelayBeyondTimeout(t *testing.T) {
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 5 * time.Second})
 	start := time.Now()
 	res := r.send(rv)
-	if res.State != StateInDoubt || !mixin.IsServerOrTransport(res.Err) {
+	if res.State != journal.StateInDoubt || !mixin.IsServerOrTransport(res.Err) {
 		t.Fatalf("result %+v, want in doubt after a timeout", res)
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Fatalf("Send took %v; the client timeout was not applied", d)
 	}
 	out, err := r.desk.Recover(context.Background(), r.pin)
-	if err != nil || len(out) != 1 || out[0].State != StateDone {
+	if err != nil || len(out) != 1 || out[0].State != journal.StateDone {
 		t.Fatalf("Recover = %+v, %v", out, err)
 	}
 	r.wantOneDebit(rv)
@@ -201,7 +202,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 			rv := r.review(r.draft(2, "250", "bonus"), nil)
 			crashOnce(t)
 			res, err := r.desk.Send(context.Background(), rv, r.pin)
-			if err != nil || res.State != StateInDoubt || !errors.Is(res.Err, errCrash) {
+			if err != nil || res.State != journal.StateInDoubt || !errors.Is(res.Err, errCrash) {
 				t.Fatalf("Send = %+v, %v; want in doubt", res, err)
 			}
 			if r.count.posts() != 0 {
@@ -220,12 +221,12 @@ func TestSendCrashAfterIntent(t *testing.T) {
 			case "Recover":
 				// At start-up without the PIN: looked up, not executed, kept.
 				out, err := r.desk.Recover(ctx, "")
-				if err != nil || len(out) != 1 || out[0].State != StateInDoubt || !errors.Is(out[0].Err, ErrNeedPIN) {
+				if err != nil || len(out) != 1 || out[0].State != journal.StateInDoubt || !errors.Is(out[0].Err, ErrNeedPIN) {
 					t.Fatalf("Recover without PIN = %+v, %v", out, err)
 				}
 				r.wantNoDebit(rv.TraceID)
 				out, err = r.desk.Recover(ctx, r.pin)
-				if err != nil || len(out) != 1 || out[0].State != StateDone || !out[0].Reposted {
+				if err != nil || len(out) != 1 || out[0].State != journal.StateDone || !out[0].Reposted {
 					t.Fatalf("Recover = %+v, %v", out, err)
 				}
 				if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
@@ -236,7 +237,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 				if !hasWarning(next, WarnInDoubt) {
 					t.Errorf("warnings %v, want %s", warningKinds(next), WarnInDoubt)
 				}
-				if res := r.send(next); res.State != StateDone {
+				if res := r.send(next); res.State != journal.StateDone {
 					t.Fatalf("next payout %+v", res)
 				}
 				r.wantOneDebit(next)
@@ -248,7 +249,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 				// The operator presses send again on the same screen after
 				// a restart: the intent is reused, not duplicated.
 				res := r.send(rv)
-				if res.State != StateDone || !res.Reposted {
+				if res.State != journal.StateDone || !res.Reposted {
 					t.Fatalf("Send again = %+v", res)
 				}
 				if r.j.Len() != 1 {
@@ -256,7 +257,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 				}
 			}
 			r.wantOneDebit(rv)
-			r.wantState(rv.TraceID, StateDone)
+			r.wantState(rv.TraceID, journal.StateDone)
 			if len(r.j.InDoubt()) != 0 {
 				t.Fatalf("still in doubt: %+v", r.j.InDoubt())
 			}
@@ -273,7 +274,7 @@ func TestSendTwice(t *testing.T) {
 		rv := r.review(r.draft(0, "5", "once"), nil)
 		first := r.send(rv)
 		second := r.send(rv)
-		if first.State != StateDone || second.State != StateDone || !second.Already {
+		if first.State != journal.StateDone || second.State != journal.StateDone || !second.Already {
 			t.Fatalf("results %+v / %+v, want done then already done", first, second)
 		}
 		if second.Snap == nil || second.Snap.SnapshotID != first.Snap.SnapshotID {
@@ -301,7 +302,7 @@ func TestSendTwice(t *testing.T) {
 			}
 			wg.Wait()
 			for g := range 2 {
-				if errs[g] != nil || res[g].State != StateDone || res[g].Snap == nil {
+				if errs[g] != nil || res[g].State != journal.StateDone || res[g].Snap == nil {
 					t.Fatalf("round %d goroutine %d: %+v, %v", round, g, res[g], errs[g])
 				}
 			}
@@ -319,15 +320,15 @@ func TestSendTwice(t *testing.T) {
 		r := newRig(t, 9)
 		rv := r.review(r.draft(1, "2", ""), nil)
 		r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultServerError})
-		if res := r.send(rv); res.State != StateInDoubt {
+		if res := r.send(rv); res.State != journal.StateInDoubt {
 			t.Fatalf("first %+v, want in doubt", res)
 		}
 		second := r.send(rv)
-		if second.State != StateDone || !second.Reposted {
+		if second.State != journal.StateDone || !second.Reposted {
 			t.Fatalf("second %+v, want done by a re-post with the same trace", second)
 		}
 		third := r.send(rv)
-		if third.State != StateDone || !third.Already || third.Snap.SnapshotID != second.Snap.SnapshotID {
+		if third.State != journal.StateDone || !third.Already || third.Snap.SnapshotID != second.Snap.SnapshotID {
 			t.Fatalf("third %+v, want already done", third)
 		}
 		r.wantOneDebit(rv)
@@ -353,10 +354,10 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 			t.Fatalf("trace %s not kept", rv.TraceID)
 		}
 		res := r.send(rv)
-		if res.State != StateFailed || !mixin.IsTraceUsed(res.Err) {
+		if res.State != journal.StateFailed || !mixin.IsTraceUsed(res.Err) {
 			t.Fatalf("result %+v, want failed with 20125", res)
 		}
-		je := r.wantState(trace, StateFailed)
+		je := r.wantState(trace, journal.StateFailed)
 		for _, want := range []string{"a payout of 7 of asset " + usdtID + " to " + r.users[0].UserID, paid.SnapshotID} {
 			if !strings.Contains(je.Failed.Description, want) || !strings.Contains(res.Err.Error(), want) {
 				t.Errorf("failure %q / %q does not name %s of what was paid", je.Failed.Description, res.Err, want)
@@ -369,13 +370,13 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 			t.Fatalf("ledger for the trace %+v, want only the 7 paid outside", got)
 		}
 		// Settling and recovering later never post a failed payout again.
-		if out, err := r.desk.Settle(ctx, trace, r.pin); err != nil || out.State != StateFailed || !out.Already {
+		if out, err := r.desk.Settle(ctx, trace, r.pin); err != nil || out.State != journal.StateFailed || !out.Already {
 			t.Fatalf("Settle = %+v, %v", out, err)
 		}
 		if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
 			t.Fatalf("Recover = %+v, %v", out, err)
 		}
-		if again := r.send(rv); again.State != StateFailed || !again.Already {
+		if again := r.send(rv); again.State != journal.StateFailed || !again.Already {
 			t.Fatalf("Send again = %+v", again)
 		}
 		if r.count.posts() != 1 {
@@ -388,7 +389,7 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		r := newRig(t, 11)
 		rv := r.review(r.draft(1, "3", "march"), nil)
 		first := r.send(rv)
-		if first.State != StateDone {
+		if first.State != journal.StateDone {
 			t.Fatalf("first %+v", first)
 		}
 		// The journal file is lost: the desk starts on a new, empty one.
@@ -399,10 +400,10 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		// The same trace with another amount: refused, recorded as failed.
 		other := r.review(r.draft(1, "4", "march"), &Review{TraceID: rv.TraceID})
 		res := r.send(other)
-		if res.State != StateFailed || !mixin.IsTraceUsed(res.Err) {
+		if res.State != journal.StateFailed || !mixin.IsTraceUsed(res.Err) {
 			t.Fatalf("result %+v, want failed 20125", res)
 		}
-		je := r.wantState(rv.TraceID, StateFailed)
+		je := r.wantState(rv.TraceID, journal.StateFailed)
 		if !strings.Contains(je.Failed.Description, "a payout of 3 of asset") || !strings.Contains(je.Failed.Description, first.Snap.SnapshotID) {
 			t.Errorf("failure %q does not name the 3 paid as snapshot %s", je.Failed.Description, first.Snap.SnapshotID)
 		}
@@ -419,7 +420,7 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		r.open()
 		// The server answers an identical post with the original transfer.
 		res := r.send(rv)
-		if res.State != StateDone || res.Snap == nil || res.Snap.SnapshotID != first.Snap.SnapshotID {
+		if res.State != journal.StateDone || res.Snap == nil || res.Snap.SnapshotID != first.Snap.SnapshotID {
 			t.Fatalf("result %+v, want done as the original snapshot %s", res, first.Snap.SnapshotID)
 		}
 		r.wantOneDebit(rv)
@@ -435,10 +436,10 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		}
 		rv := r.review(r.draft(0, "2", "link"), &Review{TraceID: trace})
 		res := r.send(rv)
-		if res.State != StateFailed || !mixin.IsTraceUsed(res.Err) {
+		if res.State != journal.StateFailed || !mixin.IsTraceUsed(res.Err) {
 			t.Fatalf("result %+v: a payment received under the trace was taken for the payout", res)
 		}
-		je := r.wantState(trace, StateFailed)
+		je := r.wantState(trace, journal.StateFailed)
 		if want := "a payment of 2 of asset " + usdtID + " received from " + r.users[0].UserID; !strings.Contains(je.Failed.Description, want) {
 			t.Errorf("failure %q does not say %q", je.Failed.Description, want)
 		}
@@ -457,10 +458,10 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		}
 		rv := r.review(r.draft(2, "2", ""), &Review{TraceID: trace})
 		res := r.send(rv)
-		if res.State != StateFailed || !mixin.IsTraceUsed(res.Err) || !strings.Contains(res.Err.Error(), "not part of") {
+		if res.State != journal.StateFailed || !mixin.IsTraceUsed(res.Err) || !strings.Contains(res.Err.Error(), "not part of") {
 			t.Fatalf("result %+v, want failed: trace taken by others", res)
 		}
-		r.wantState(trace, StateFailed)
+		r.wantState(trace, journal.StateFailed)
 		if ds := r.debits(trace); len(ds) != 0 {
 			t.Fatalf("debits %+v", ds)
 		}
@@ -469,14 +470,14 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		trace2 := NewTraceID()
 		rv2 := r2.review(r2.draft(0, "2", ""), &Review{TraceID: trace2})
 		crashOnce(t)
-		if res := r2.send(rv2); res.State != StateInDoubt {
+		if res := r2.send(rv2); res.State != journal.StateInDoubt {
 			t.Fatalf("result %+v", res)
 		}
 		if _, err := r2.srv.Transfer(r2.users[1].UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r2.users[2].UserID, Amount: "1", TraceID: trace2}); err != nil {
 			t.Fatal(err)
 		}
 		out, err := r2.desk.Recover(ctx, r2.pin)
-		if err != nil || len(out) != 1 || out[0].State != StateFailed {
+		if err != nil || len(out) != 1 || out[0].State != journal.StateFailed {
 			t.Fatalf("Recover = %+v, %v; want failed", out, err)
 		}
 	})
@@ -485,14 +486,14 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		trace := NewTraceID()
 		rv := r.review(r.draft(0, "2", "link"), &Review{TraceID: trace})
 		crashOnce(t)
-		if res := r.send(rv); res.State != StateInDoubt {
+		if res := r.send(rv); res.State != journal.StateInDoubt {
 			t.Fatalf("result %+v", res)
 		}
 		if _, err := r.srv.Transfer(r.users[0].UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.self.UserID, Amount: "2", TraceID: trace, Memo: "link"}); err != nil {
 			t.Fatal(err)
 		}
 		out, err := r.desk.Recover(ctx, r.pin)
-		if err != nil || len(out) != 1 || out[0].State != StateFailed {
+		if err != nil || len(out) != 1 || out[0].State != journal.StateFailed {
 			t.Fatalf("Recover = %+v, %v; want failed", out, err)
 		}
 		if r.count.posts() != 0 {
@@ -509,25 +510,25 @@ func TestSendWrongPIN(t *testing.T) {
 	ctx := context.Background()
 	rv := r.review(r.draft(0, "10", ""), nil)
 	res, err := r.desk.Send(ctx, rv, wrongPIN(r.pin))
-	if err != nil || res.State != StateFailed || !mixin.IsPINIncorrect(res.Err) {
+	if err != nil || res.State != journal.StateFailed || !mixin.IsPINIncorrect(res.Err) {
 		t.Fatalf("Send = %+v, %v; want failed with 20119", res, err)
 	}
 	if r.count.posts() != 1 {
 		t.Fatalf("%d posts, want exactly 1", r.count.posts())
 	}
-	if je := r.wantState(rv.TraceID, StateFailed); je.Failed.Code != mixin.CodePINIncorrect {
+	if je := r.wantState(rv.TraceID, journal.StateFailed); je.Failed.Code != mixin.CodePINIncorrect {
 		t.Fatalf("journal failed %+v, want code 20119", je.Failed)
 	}
 	r.wantNoDebit(rv.TraceID)
 
 	// With the right PIN later, the failed payout is not posted again.
-	if out, err := r.desk.Settle(ctx, rv.TraceID, r.pin); err != nil || out.State != StateFailed || !out.Already || !mixin.IsPINIncorrect(out.Err) {
+	if out, err := r.desk.Settle(ctx, rv.TraceID, r.pin); err != nil || out.State != journal.StateFailed || !out.Already || !mixin.IsPINIncorrect(out.Err) {
 		t.Fatalf("Settle = %+v, %v", out, err)
 	}
 	if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
 		t.Fatalf("Recover = %+v, %v", out, err)
 	}
-	if again, err := r.desk.Send(ctx, rv, r.pin); err != nil || again.State != StateFailed || !again.Already {
+	if again, err := r.desk.Send(ctx, rv, r.pin); err != nil || again.State != journal.StateFailed || !again.Already {
 		t.Fatalf("Send again = %+v, %v", again, err)
 	}
 	rep := r.restart()
@@ -545,7 +546,7 @@ func TestSendWrongPIN(t *testing.T) {
 	if !again.NewTrace || again.TraceID == rv.TraceID {
 		t.Fatalf("review after a failure kept trace %s", again.TraceID)
 	}
-	if res := r.send(again); res.State != StateDone {
+	if res := r.send(again); res.State != journal.StateDone {
 		t.Fatalf("payout with the right PIN %+v", res)
 	}
 	r.wantOneDebit(again)
@@ -565,10 +566,10 @@ func TestSendPINLocked(t *testing.T) {
 		}
 		rv := r.review(r.draft(0, "1", ""), nil)
 		res, err := r.desk.Send(ctx, rv, r.pin)
-		if err != nil || res.State != StateFailed || !mixin.IsTooManyRequests(res.Err) {
+		if err != nil || res.State != journal.StateFailed || !mixin.IsTooManyRequests(res.Err) {
 			t.Fatalf("Send = %+v, %v; want failed with 429", res, err)
 		}
-		if je := r.wantState(rv.TraceID, StateFailed); je.Failed.Code != mixin.CodeTooManyRequests {
+		if je := r.wantState(rv.TraceID, journal.StateFailed); je.Failed.Code != mixin.CodeTooManyRequests {
 			t.Fatalf("journal %+v, want code 429", je.Failed)
 		}
 		if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
@@ -585,10 +586,10 @@ func TestSendPINLocked(t *testing.T) {
 		rv := r.review(r.draft(0, "1", ""), nil)
 		r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
 		res := r.send(rv)
-		if res.State != StateFailed || !mixin.IsTooManyRequests(res.Err) {
+		if res.State != journal.StateFailed || !mixin.IsTooManyRequests(res.Err) {
 			t.Fatalf("result %+v, want failed 429", res)
 		}
-		if again := r.send(rv); again.State != StateFailed || !again.Already {
+		if again := r.send(rv); again.State != journal.StateFailed || !again.Already {
 			t.Fatalf("Send again %+v", again)
 		}
 		if r.count.posts() != 1 {
@@ -604,7 +605,7 @@ func intentsInDoubt(t *testing.T, r *rig, rvs ...*Review) {
 	t.Helper()
 	for _, rv := range rvs {
 		in := rv.Input()
-		if _, err := r.j.AppendIntent(Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo, Hash: rv.ContentHash}); err != nil {
+		if _, err := r.j.AppendIntent(journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo, Hash: rv.ContentHash}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -625,14 +626,14 @@ func TestRecoverStopsAfterPINError(t *testing.T) {
 		if err == nil || !mixin.IsPINIncorrect(err) {
 			t.Errorf("Recover error %v, want the PIN refusal", err)
 		}
-		if len(out) != 1 || out[0].State != StateFailed || !mixin.IsPINIncorrect(out[0].Err) {
+		if len(out) != 1 || out[0].State != journal.StateFailed || !mixin.IsPINIncorrect(out[0].Err) {
 			t.Fatalf("results %+v", out)
 		}
 		if got := r.j.InDoubt(); len(got) != 2 {
 			t.Fatalf("in doubt after the refusal: %+v, want the two not tried", got)
 		}
 		out, err = r.desk.Recover(ctx, r.pin)
-		if err != nil || len(out) != 2 || out[0].State != StateDone || out[1].State != StateDone {
+		if err != nil || len(out) != 2 || out[0].State != journal.StateDone || out[1].State != journal.StateDone {
 			t.Fatalf("Recover with the right PIN = %+v, %v", out, err)
 		}
 		r.wantNoDebit(rvs[0].TraceID)
@@ -651,24 +652,24 @@ func TestRecoverStopsAfterPINError(t *testing.T) {
 		// The confirmation is in the journal, closed as not sent, with
 		// the PIN refusal as its reason.
 		var np *NotPostedError
-		if err != nil || res.State != StateFailed || !errors.As(res.Err, &np) || !mixin.IsPINIncorrect(res.Err) {
+		if err != nil || res.State != journal.StateFailed || !errors.As(res.Err, &np) || !mixin.IsPINIncorrect(res.Err) {
 			t.Errorf("Send = %+v, %v; want not sent because the PIN was refused", res, err)
 		}
-		if e := r.entry(rv.TraceID); e.State != StateFailed || e.Failed.Code != CodeNotPosted || !strings.Contains(e.Failed.Description, "PIN") {
+		if e := r.entry(rv.TraceID); e.State != journal.StateFailed || e.Failed.Code != CodeNotPosted || !strings.Contains(e.Failed.Description, "PIN") {
 			t.Errorf("journal entry %+v, want failed as not posted", e)
 		}
-		r.wantState(old.TraceID, StateFailed)
+		r.wantState(old.TraceID, journal.StateFailed)
 		r.wantNoDebit(rv.TraceID)
 		// Sent again, the closed payout is not posted; a new review of the
 		// same draft carries a new trace and is paid once.
-		if res, err := r.desk.Send(ctx, rv, r.pin); err != nil || !res.Already || res.State != StateFailed {
+		if res, err := r.desk.Send(ctx, rv, r.pin); err != nil || !res.Already || res.State != journal.StateFailed {
 			t.Fatalf("second Send of the closed review = %+v, %v", res, err)
 		}
 		rv2 := r.review(r.draft(1, "2", ""), rv)
 		if rv2.TraceID == rv.TraceID || !rv2.NewTrace {
 			t.Fatalf("the new review kept the closed trace")
 		}
-		if res := r.send(rv2); res.State != StateDone {
+		if res := r.send(rv2); res.State != journal.StateDone {
 			t.Fatalf("Send with the right PIN %+v", res)
 		}
 		r.wantOneDebit(rv2)
@@ -689,7 +690,7 @@ func TestSendBadPINFormat(t *testing.T) {
 	if r.j.Len() != 0 || r.count.posts() != 0 {
 		t.Fatalf("journal has %d entries (%+v), %d posts; want nothing", r.j.Len(), r.j.Entries(), r.count.posts())
 	}
-	if res := r.send(rv); res.State != StateDone {
+	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatalf("Send with the right PIN %+v", res)
 	}
 	r.wantOneDebit(rv)
@@ -713,14 +714,14 @@ func TestSendRefusesChangedReview(t *testing.T) {
 		rv := *base
 		change(&rv)
 		res, err := r.desk.Send(context.Background(), &rv, r.pin)
-		if err == nil || res.State == StateDone {
+		if err == nil || res.State == journal.StateDone {
 			t.Errorf("%s changed: Send = %+v, %v; want refused", name, res, err)
 		}
 	}
 	if r.j.Len() != 0 || r.count.posts() != 0 || len(r.srv.Ledger()) != 0 {
 		t.Fatalf("a changed review reached the journal (%d) or the server (%d posts)", r.j.Len(), r.count.posts())
 	}
-	if res := r.send(base); res.State != StateDone {
+	if res := r.send(base); res.State != journal.StateDone {
 		t.Fatalf("the unchanged review: %+v", res)
 	}
 	r.wantOneDebit(base)
@@ -737,7 +738,7 @@ func TestSendAfterTornTail(t *testing.T) {
 	r.send(a)
 	r.send(b)
 	crashOnce(t)
-	if res := r.send(c); res.State != StateInDoubt {
+	if res := r.send(c); res.State != journal.StateInDoubt {
 		t.Fatalf("c %+v", res)
 	}
 	seq, head := r.j.Head()
@@ -760,8 +761,8 @@ func TestSendAfterTornTail(t *testing.T) {
 	if r.j.Len() != 3 {
 		t.Fatalf("%d entries, want 3", r.j.Len())
 	}
-	r.wantState(a.TraceID, StateDone)
-	r.wantState(b.TraceID, StateDone)
+	r.wantState(a.TraceID, journal.StateDone)
+	r.wantState(b.TraceID, journal.StateDone)
 	if got := r.j.InDoubt(); len(got) != 1 || got[0].Trace != c.TraceID {
 		t.Fatalf("InDoubt = %+v, want c", got)
 	}
@@ -769,12 +770,12 @@ func TestSendAfterTornTail(t *testing.T) {
 	if !hasWarning(d, WarnInDoubt) {
 		t.Errorf("warnings %v, want %s", warningKinds(d), WarnInDoubt)
 	}
-	if res := r.send(d); res.State != StateDone {
+	if res := r.send(d); res.State != journal.StateDone {
 		t.Fatalf("d %+v", res)
 	}
 	for _, rv := range []*Review{a, b, c, d} {
 		r.wantOneDebit(rv)
-		r.wantState(rv.TraceID, StateDone)
+		r.wantState(rv.TraceID, journal.StateDone)
 	}
 	rep = r.restart()
 	// 5 records before, d's intent, c's post record (c was posted again
@@ -802,7 +803,7 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 			// Keep b in doubt while c is sent: its look-ups fail.
 			r.srv.InjectFault("GET", "/transfers/trace/", sandbox.Fault{Kind: sandbox.FaultServerError, Times: 4})
 			r.send(c) // lines 4, 5
-			r.wantState(b.TraceID, StateInDoubt)
+			r.wantState(b.TraceID, journal.StateInDoubt)
 			d := r.review(r.draft(3, "5", "d"), nil) // reviewed before the edit
 			r.j.Close()
 
@@ -824,20 +825,20 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 			if rep.Intact() {
 				t.Fatalf("an edited journal reads as intact:\n%s", rep)
 			}
-			var be *BrokenError
+			var be *journal.BrokenError
 			if err := rep.Err(); !errors.As(err, &be) || be.First.Line != line || !strings.Contains(err.Error(), fmt.Sprintf("line %d", line)) {
 				t.Fatalf("report error %v, want a BrokenError at line %d", err, line)
 			}
-			if rep.FirstBad.Reason != ReasonContentHash {
+			if rep.FirstBad.Reason != journal.ReasonContentHash {
 				t.Errorf("first problem %+v, want a content-hash problem", rep.FirstBad)
 			}
 
-			if _, err := r.desk.Review(ctx, r.draft(3, "5", "d"), nil); !errors.Is(err, ErrJournalBroken) {
-				t.Fatalf("Review on a broken journal: %v, want ErrJournalBroken", err)
+			if _, err := r.desk.Review(ctx, r.draft(3, "5", "d"), nil); !errors.Is(err, journal.ErrBroken) {
+				t.Fatalf("Review on a broken journal: %v, want ErrBroken", err)
 			}
 			res, err := r.desk.Send(ctx, d, r.pin)
-			if err == nil || !errors.Is(err, ErrJournalBroken) || res.State == StateDone {
-				t.Fatalf("Send on a broken journal = %+v, %v; want ErrJournalBroken", res, err)
+			if err == nil || !errors.Is(err, journal.ErrBroken) || res.State == journal.StateDone {
+				t.Fatalf("Send on a broken journal = %+v, %v; want ErrBroken", res, err)
 			}
 			if _, err := r.desk.Recover(ctx, r.pin); err == nil {
 				t.Errorf("Recover on a broken journal did not fail")
@@ -887,7 +888,7 @@ func TestSendRefusesStaleReview(t *testing.T) {
 	first := r.send(sent)
 	r.clock.Advance(MaxReviewAge + time.Second)
 	res, err := r.desk.Send(context.Background(), stale, r.pin)
-	if !errors.Is(err, ErrReviewStale) || res.State == StateDone {
+	if !errors.Is(err, ErrReviewStale) || res.State == journal.StateDone {
 		t.Fatalf("Send of a stale review = %+v, %v; want ErrReviewStale", res, err)
 	}
 	if _, ok := r.j.Lookup(stale.TraceID); ok {
@@ -895,7 +896,7 @@ func TestSendRefusesStaleReview(t *testing.T) {
 	}
 	r.wantNoDebit(stale.TraceID)
 	again := r.send(sent)
-	if again.State != StateDone || !again.Already || again.Snap.SnapshotID != first.Snap.SnapshotID {
+	if again.State != journal.StateDone || !again.Already || again.Snap.SnapshotID != first.Snap.SnapshotID {
 		t.Fatalf("old sent review = %+v, want its recorded outcome", again)
 	}
 	if r.count.posts() != 1 {

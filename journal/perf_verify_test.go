@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"crypto/sha256"
@@ -172,7 +172,7 @@ func TestCheckFileKeepsLittle(t *testing.T) {
 		return after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc), fi.Size()
 	}
 	short, shortSize := kept("row")
-	long, longSize := kept(strings.Repeat("m", MaxJournalText))
+	long, longSize := kept(strings.Repeat("m", MaxTextLen))
 	t.Logf("state kept: %d B for a %d B journal, %d B for a %d B journal", short, shortSize, long, longSize)
 	if long > 2*short+(1<<20) || long > uint64(longSize)/10 {
 		t.Fatalf("the check keeps %d B of a %d B journal with long memos, %d B of one with short memos", long, longSize, short)

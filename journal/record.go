@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"crypto/sha256"
@@ -14,11 +14,12 @@ type Kind string
 const (
 	KindIntent Kind = "intent" // about to post a transfer
 	KindDone   Kind = "done"   // the transfer was executed
-	KindFailed Kind = "failed" // the server refused the transfer; nothing moved
+	KindFailed Kind = "failed" // the payment system refused the transfer; nothing moved
 	// KindPost is written, and made durable, before a transfer in doubt is
 	// posted again with its trace. The intent stands for the first post;
 	// each post record for one more, so that the journal knows until when
-	// any post of the trace may still reach the server (see PostWindow).
+	// any post of the trace may still reach the payment system
+	// (Entry.LastPost).
 	KindPost Kind = "post"
 )
 
@@ -33,12 +34,12 @@ const (
 
 // Limits on the text fields of a record, in bytes of UTF-8.
 const (
-	// MaxJournalText bounds memo and description.
-	MaxJournalText = 4096
-	// MaxJournalLabel bounds operator, host, batch_id and row_key.
-	MaxJournalLabel = 256
-	// maxDecimalLen bounds amount and closing_balance.
-	maxDecimalLen = 64
+	// MaxTextLen bounds memo and description.
+	MaxTextLen = 4096
+	// MaxLabelLen bounds operator, host, batch_id and row_key.
+	MaxLabelLen = 256
+	// MaxDecimalLen bounds amount and closing_balance.
+	MaxDecimalLen = 64
 )
 
 // Intent is the record written, and made durable, before a transfer is
@@ -170,6 +171,12 @@ func allHex(s string) bool {
 	return ok
 }
 
+// PlainDecimal reports whether s is money as the journal stores it: a
+// plain decimal string of at most MaxDecimalLen bytes, digits with at most
+// one point between digits, no sign, exponent or spaces ("0" and "0.00"
+// included).
+func PlainDecimal(s string) bool { return checkDecimal("", s, false) == nil }
+
 // checkDecimal checks a plain decimal string: digits, optionally a point
 // and more digits; no sign, exponent or spaces. positive demands a non-zero
 // digit.
@@ -177,7 +184,7 @@ func checkDecimal(field, s string, positive bool) error {
 	if s == "" {
 		return &FieldError{field, "missing"}
 	}
-	if len(s) > maxDecimalLen {
+	if len(s) > MaxDecimalLen {
 		return &FieldError{field, "too long"}
 	}
 	point, nonzero := false, false
@@ -227,11 +234,11 @@ func validateIntent(in *Intent) error {
 		checkUUID("asset_id", in.AssetID),
 		checkUUID("recipient_id", in.RecipientID),
 		checkDecimal("amount", in.Amount, true),
-		checkText("memo", in.Memo, MaxJournalText),
-		checkText("operator", in.Operator, MaxJournalLabel),
-		checkText("host", in.Host, MaxJournalLabel),
-		checkText("batch_id", in.BatchID, MaxJournalLabel),
-		checkText("row_key", in.RowKey, MaxJournalLabel),
+		checkText("memo", in.Memo, MaxTextLen),
+		checkText("operator", in.Operator, MaxLabelLen),
+		checkText("host", in.Host, MaxLabelLen),
+		checkText("batch_id", in.BatchID, MaxLabelLen),
+		checkText("row_key", in.RowKey, MaxLabelLen),
 	}
 	for _, err := range checks {
 		if err != nil {
@@ -271,7 +278,7 @@ func validateFailed(f *Failed) error {
 	if f.Code == 0 {
 		return &FieldError{"code", "missing (a failed outcome carries the server's error code)"}
 	}
-	return checkText("description", f.Description, MaxJournalText)
+	return checkText("description", f.Description, MaxTextLen)
 }
 
 // timeLayout is how record times are written: RFC 3339 with nanoseconds, UTC.

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"bufio"
@@ -42,7 +42,7 @@ func holdInOtherProcess(t *testing.T, path string) {
 	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "locked\n" {
 		t.Fatalf("lock helper: %q", line)
 	}
-	if _, _, err := Open(path); !errors.Is(err, ErrJournalInUse) {
+	if _, _, err := Open(path); !errors.Is(err, ErrInUse) {
 		t.Fatalf("the journal is not held: %v", err)
 	}
 }
@@ -110,7 +110,7 @@ func TestVerifyFileTampered(t *testing.T) {
 			if got := rep.IntactLines(); got != c.intact {
 				t.Fatalf("IntactLines = %d, want %d", got, c.intact)
 			}
-			if !errors.Is(rep.Err(), ErrJournalBroken) {
+			if !errors.Is(rep.Err(), ErrBroken) {
 				t.Fatalf("Err = %v", rep.Err())
 			}
 			if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
@@ -202,7 +202,7 @@ func TestJournalCSV(t *testing.T) {
 	}
 
 	out := filepath.Join(t.TempDir(), "audit.csv")
-	if err := SaveJournalCSV(out, rep.Records); err != nil {
+	if err := SaveCSV(out, rep.Records); err != nil {
 		t.Fatal(err)
 	}
 	if runtime.GOOS != "windows" {
@@ -240,7 +240,7 @@ func TestJournalCSV(t *testing.T) {
 			t.Errorf("check %d: %q, want %q", i, c.got, c.want)
 		}
 	}
-	if err := SaveJournalCSV(out, rep.Records); !errors.Is(err, os.ErrExist) {
+	if err := SaveCSV(out, rep.Records); !errors.Is(err, os.ErrExist) {
 		t.Fatalf("second export to the same file: %v", err)
 	}
 }

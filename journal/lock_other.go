@@ -1,6 +1,6 @@
 //go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly || windows)
 
-package payout
+package journal
 
 import (
 	"errors"
@@ -21,5 +21,3 @@ func tightenMode(f *os.File, mode fs.FileMode) error {
 	}
 	return f.Chmod(0o600)
 }
-
-func syncDir(string) error { return nil }

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"fmt"
@@ -44,8 +44,9 @@ type Entry struct {
 	// 1 for the intent, plus one for each post record.
 	Posts int
 	// LastPost is the time of the latest of those: the intent's time, or
-	// the last post record's. A post may reach the server until
-	// LastPost plus the post window (see PostWindow).
+	// the last post record's. A post may reach the payment system until
+	// LastPost plus however long the system accepts a signed request (the
+	// caller's post window).
 	LastPost time.Time
 }
 

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"bytes"
@@ -81,7 +81,7 @@ type Report struct {
 func (r *Report) Intact() bool { return r.ProblemCount == 0 }
 
 // Err returns nil for an intact journal, else a *BrokenError (matching
-// ErrJournalBroken) naming the first problem.
+// ErrBroken) naming the first problem.
 func (r *Report) Err() error {
 	if r.Intact() {
 		return nil

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"bufio"
@@ -287,17 +287,17 @@ func TestJournalFsync(t *testing.T) {
 
 	// A failed fsync is reported, taken back and blocks further appends.
 	failWith = errors.New("disk on fire")
-	if _, err := j.AppendIntent(testIntent(2)); !errors.Is(err, ErrJournalWrite) || !strings.Contains(err.Error(), "disk on fire") {
+	if _, err := j.AppendIntent(testIntent(2)); !errors.Is(err, ErrWrite) || !strings.Contains(err.Error(), "disk on fire") {
 		t.Fatalf("append with failing fsync: %v", err)
 	}
 	if _, ok := j.Lookup(tid(2)); ok {
 		t.Fatal("failed append reached the index")
 	}
 	failWith = nil
-	if _, err := j.AppendIntent(testIntent(3)); !errors.Is(err, ErrJournalWrite) {
+	if _, err := j.AppendIntent(testIntent(3)); !errors.Is(err, ErrWrite) {
 		t.Fatalf("append after a failed fsync: %v", err)
 	}
-	if !errors.Is(j.Err(), ErrJournalWrite) {
+	if !errors.Is(j.Err(), ErrWrite) {
 		t.Fatalf("Err() = %v", j.Err())
 	}
 	after, _ := os.ReadFile(path)
@@ -323,7 +323,7 @@ func TestJournalClosed(t *testing.T) {
 	if err := j.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	if _, err := j.AppendDone(Done{Trace: tid(1), SnapshotID: sid(1)}); !errors.Is(err, ErrJournalClosed) {
+	if _, err := j.AppendDone(Done{Trace: tid(1), SnapshotID: sid(1)}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("append after Close: %v", err)
 	}
 	if _, ok := j.Lookup(tid(1)); !ok {
@@ -542,14 +542,14 @@ func TestJournalTampering(t *testing.T) {
 			if tt.inspect != nil {
 				tt.inspect(t, rep)
 			}
-			if !errors.Is(rep.Err(), ErrJournalBroken) || !errors.Is(j.Err(), ErrJournalBroken) {
+			if !errors.Is(rep.Err(), ErrBroken) || !errors.Is(j.Err(), ErrBroken) {
 				t.Fatalf("Err: %v / %v", rep.Err(), j.Err())
 			}
 			var be *BrokenError
 			if _, err := j.AppendIntent(testIntent(50)); !errors.As(err, &be) || be.First.Line != tt.line {
 				t.Fatalf("append on a broken journal: %v", err)
 			}
-			if _, err := j.AppendDone(Done{Trace: tid(2), SnapshotID: sid(2)}); !errors.Is(err, ErrJournalBroken) {
+			if _, err := j.AppendDone(Done{Trace: tid(2), SnapshotID: sid(2)}); !errors.Is(err, ErrBroken) {
 				t.Fatalf("outcome on a broken journal: %v", err)
 			}
 			if !strings.Contains(be.Error(), fmt.Sprintf("line %d", tt.line)) || !strings.Contains(rep.String(), "appends are refused") {
@@ -588,7 +588,7 @@ func TestJournalGarbageFiles(t *testing.T) {
 			if rep.Intact() || rep.FirstBad == nil || rep.FirstBad.Line != 1 || rep.FirstBad.Reason != ReasonMalformed {
 				t.Fatalf("report: %s", rep)
 			}
-			if _, err := j.AppendIntent(testIntent(1)); !errors.Is(err, ErrJournalBroken) {
+			if _, err := j.AppendIntent(testIntent(1)); !errors.Is(err, ErrBroken) {
 				t.Fatalf("append: %v", err)
 			}
 		})
@@ -655,7 +655,7 @@ func TestJournalGuards(t *testing.T) {
 		{"memo not UTF-8", func() (Entry, error) { in := testIntent(4); in.Memo = "\xff"; return j.AppendIntent(in) }, fieldIs("memo")},
 		{"memo too long", func() (Entry, error) {
 			in := testIntent(4)
-			in.Memo = strings.Repeat("x", MaxJournalText+1)
+			in.Memo = strings.Repeat("x", MaxTextLen+1)
 			return j.AppendIntent(in)
 		}, fieldIs("memo")},
 		{"hash not matching", func() (Entry, error) {
@@ -770,7 +770,7 @@ func TestJournalIndexAfterReopen(t *testing.T) {
 func TestJournalSecondOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.jsonl")
 	j, _ := openT(t, path)
-	if _, _, err := Open(path); !errors.Is(err, ErrJournalInUse) || !strings.Contains(err.Error(), "in use by another mixdesk") {
+	if _, _, err := Open(path); !errors.Is(err, ErrInUse) || !strings.Contains(err.Error(), "in use by another mixdesk") {
 		t.Fatalf("second Open: %v", err)
 	}
 	must(t)(j.AppendIntent(testIntent(1))) // the first is unharmed
@@ -825,7 +825,7 @@ func TestJournalLockAcrossProcesses(t *testing.T) {
 	_, _, err = Open(path)
 	stdin.Close()
 	cmd.Wait()
-	if !errors.Is(err, ErrJournalInUse) {
+	if !errors.Is(err, ErrInUse) {
 		t.Fatalf("Open while another process holds the journal: %v", err)
 	}
 	openT(t, path) // released when the other process let go
@@ -1013,7 +1013,7 @@ func FuzzJournalOpen(f *testing.F) {
 		_ = rep.String()
 		_, err = j.AppendIntent(testIntent(1000))
 		if !rep.Intact() {
-			if !errors.Is(err, ErrJournalBroken) {
+			if !errors.Is(err, ErrBroken) {
 				t.Fatalf("append to a broken journal: %v", err)
 			}
 			return

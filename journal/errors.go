@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"errors"
@@ -8,17 +8,17 @@ import (
 // Errors of the journal. Each is matched with errors.Is; the typed errors
 // below carry the details.
 var (
-	// ErrJournalInUse: another mixdesk (or another Open in this process)
+	// ErrInUse: another mixdesk (or another Open in this process)
 	// holds the journal file.
-	ErrJournalInUse = errors.New("journal is in use by another mixdesk")
-	// ErrJournalBroken: verification found a problem, so the journal cannot
+	ErrInUse = errors.New("journal is in use by another mixdesk")
+	// ErrBroken: verification found a problem, so the journal cannot
 	// be trusted and appends are refused. See BrokenError and Report.
-	ErrJournalBroken = errors.New("journal cannot be trusted")
-	// ErrJournalClosed: the journal was closed.
-	ErrJournalClosed = errors.New("journal is closed")
-	// ErrJournalWrite: an append failed to reach the disk; the journal
+	ErrBroken = errors.New("journal cannot be trusted")
+	// ErrClosed: the journal was closed.
+	ErrClosed = errors.New("journal is closed")
+	// ErrWrite: an append failed to reach the disk; the journal
 	// refuses further appends until it is opened again and verified.
-	ErrJournalWrite = errors.New("journal write failed")
+	ErrWrite = errors.New("journal write failed")
 	// ErrInvalidRecord: a record to append has a missing or malformed
 	// field. See FieldError.
 	ErrInvalidRecord = errors.New("invalid journal record")
@@ -46,8 +46,8 @@ func (e *FieldError) Error() string {
 func (e *FieldError) Is(target error) bool { return target == ErrInvalidRecord }
 
 // DuplicateTraceError refuses a second intent for a trace. The journal never
-// decides whether a repeat is harmless; the payout layer does, with Existing
-// and SameContent.
+// decides whether a repeat is harmless; its caller does, with Existing and
+// SameContent.
 type DuplicateTraceError struct {
 	Existing Entry
 	// SameContent is true when the refused intent has the content hash of
@@ -131,7 +131,7 @@ func (p Problem) String() string {
 }
 
 // BrokenError is the error of a journal that failed verification; appends
-// return it (it matches ErrJournalBroken). Nothing in the file was changed.
+// return it (it matches ErrBroken). Nothing in the file was changed.
 type BrokenError struct {
 	Path     string
 	First    Problem // the first problem in file order
@@ -147,5 +147,5 @@ func (e *BrokenError) Error() string {
 		e.Path, e.First, more)
 }
 
-// Is makes errors.Is(err, ErrJournalBroken) true.
-func (e *BrokenError) Is(target error) bool { return target == ErrJournalBroken }
+// Is makes errors.Is(err, ErrBroken) true.
+func (e *BrokenError) Is(target error) bool { return target == ErrBroken }

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"crypto/sha256"
@@ -11,82 +11,26 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"mixdesk/internal/durable"
 )
 
-// maxJournalBytes bounds the size of a journal Open will read (about three
+// maxFileBytes bounds the size of a journal Open will read (about three
 // million records).
-const maxJournalBytes = 1 << 30
+const maxFileBytes = 1 << 30
 
-// Journal is the write-ahead journal of one profile's payouts: an
-// append-only file of JSON records, one per line, that says what the console
-// was about to pay before it posted, and what came of it.
-//
-// # Records
-//
-// An intent is appended, and is on disk, before a transfer is posted. It is
-// followed by done (the snapshot id of the executed transfer) or failed (the
-// server's refusal), or by nothing: the transfer is then in doubt and is
-// settled by a trace look-up, after which done (Via "recovery") is appended.
-// The journal enforces the order: one intent per trace, an outcome only after
-// an intent, never two contradicting outcomes.
-//
-// # Format
-//
-// One JSON object per line, fields in this order, optional ones left out
-// when empty; times are RFC 3339 UTC with nanoseconds, money is a decimal
-// string:
-//
-//	{"seq":1,"prev":"00…00","kind":"intent","time":"…","trace_id":"…",
-//	 "asset_id":"…","recipient_id":"…","amount":"10.5","memo":"…",
-//	 "hash":"…","operator":"…","host":"…","batch_id":"…","row_key":"…"}
-//	{"seq":2,"prev":"…","kind":"done","time":"…","trace_id":"…",
-//	 "snapshot_id":"…","closing_balance":"89.5","via":"send"}
-//	{"seq":3,"prev":"…","kind":"failed","time":"…","trace_id":"…",
-//	 "code":20117,"description":"…"}
-//
-// (each record is on one line; hash is ContentHash).
-//
-// # Chain
-//
-// Each line carries seq (1, 2, 3, ...) and prev, the hex SHA-256 of the exact
-// bytes of the previous line without its newline (64 zeros for the first
-// line). Open re-hashes every line, so an edited, inserted, reordered or
-// deleted record is found and reported with its line number; nothing is
-// repaired. A journal with a problem can still be read, but appends are
-// refused. The one repair made is cutting off a torn last line (see
-// Report.TornTail), because such a line was never acknowledged. The chain
-// cannot show records cut off the end of the file, nor an edit of the last
-// line (beyond what an intent's content hash shows); Report.HeadSeq and
-// Report.HeadHash allow a caller to check for that against a copy kept
-// elsewhere. The chain detects accidents and careless edits, not a forger
-// who rewrites every hash after his change.
-//
-// # Durability and locking
-//
-// Every append writes its whole line and fsyncs the file before it returns;
-// an append that fails to reach the disk is taken back where possible and the
-// journal refuses further appends (ErrJournalWrite) until it is opened again
-// and verified. While open, the file is held under an exclusive advisory
-// lock, so a second mixdesk on the same profile is refused
-// (ErrJournalInUse).
-//
-// A batch (RunBatch) makes the intents of a group of rows durable with one
-// write and one fsync, and appends the done outcomes of its rows without
-// waiting for the disk; they become durable with the next fsync (the next
-// group's intents, any failure, the end of the batch or Close). A done
-// record lost in a crash leaves its intent in doubt, to be settled by a
-// trace look-up like any other; intents and failures are never deferred.
-// Head may count deferred records until they are synced.
-//
-// # Concurrency
-//
-// A Journal is safe for concurrent use. Appends are serialised; queries read
-// an in-memory index kept up to date on every append, never the file, and
-// do not wait for an fsync in progress.
-//
-// The journal holds no secrets: no PIN, key or token is ever written.
+// Path is the journal file of a profile in a data directory:
+// DATA/journal-PROFILE.jsonl.
+func Path(dataDir, profile string) string {
+	return filepath.Join(dataDir, "journal-"+profile+".jsonl")
+}
+
+// Journal is an open journal file: its lock, its verified state and an
+// index of its entries in memory. See the package documentation for the
+// file, the chain and what appends guarantee.
 type Journal struct {
 	path string
 	opts options
@@ -100,8 +44,10 @@ type Journal struct {
 	buf   []byte
 	fsync func(*os.File) error
 	// deferred is set while records appended without an fsync
-	// (appendDonesDeferred) may not be on disk yet.
+	// (AppendDonesDeferred) may not be on disk yet.
 	deferred bool
+	// syncs counts the fsyncs of the file (Syncs).
+	syncs atomic.Uint64
 
 	// mu guards the state read by queries.
 	mu      sync.RWMutex
@@ -147,10 +93,10 @@ func WithHost(name string) Option {
 //
 // Open fails only when the file cannot be used at all: it cannot be created
 // or read, it is not a regular file, it is too large, or another mixdesk holds
-// it (ErrJournalInUse). Whatever the content, Open then returns the journal
+// it (ErrInUse). Whatever the content, Open then returns the journal
 // and a Report of what it found. When the report is not Intact, the journal
 // can be read (Entries, Lookup, the Report's Records) but every append fails
-// with the report's error (ErrJournalBroken). An existing file with a wider
+// with the report's error (ErrBroken). An existing file with a wider
 // mode is narrowed to 0600.
 //
 // The caller must Close the journal to release the lock.
@@ -220,8 +166,8 @@ func openFile(path string) (f *os.File, created bool, err error) {
 // load locks and reads an opened journal file.
 func load(path, dir string, f *os.File, created bool, o options) (*Journal, *Report, error) {
 	if err := lockFile(f); err != nil {
-		if errors.Is(err, ErrJournalInUse) {
-			return nil, nil, fmt.Errorf("journal %s: %w (close the other console first)", path, ErrJournalInUse)
+		if errors.Is(err, ErrInUse) {
+			return nil, nil, fmt.Errorf("journal %s: %w (close the other console first)", path, ErrInUse)
 		}
 		return nil, nil, fmt.Errorf("journal %s: lock: %w", path, err)
 	}
@@ -236,13 +182,13 @@ func load(path, dir string, f *os.File, created bool, o options) (*Journal, *Rep
 		return nil, nil, fmt.Errorf("journal %s: make the file private (mode 0600): %w", path, err)
 	}
 	if created {
-		if err := syncDir(dir); err != nil {
+		if err := durable.SyncDir(dir); err != nil {
 			return nil, nil, fmt.Errorf("journal: sync directory %s: %w", dir, err)
 		}
 	}
 	size := fi.Size()
-	if size > maxJournalBytes {
-		return nil, nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, size, maxJournalBytes)
+	if size > maxFileBytes {
+		return nil, nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, size, maxFileBytes)
 	}
 	data := make([]byte, size)
 	if _, err := io.ReadFull(io.NewSectionReader(f, 0, size), data); err != nil {
@@ -268,11 +214,11 @@ func load(path, dir string, f *os.File, created bool, o options) (*Journal, *Rep
 	return j, v.report, nil
 }
 
-// Path returns the journal's file name.
+// Path returns the name of the journal's file.
 func (j *Journal) Path() string { return j.path }
 
 // Err returns nil when appends are allowed, else why not: a *BrokenError
-// (ErrJournalBroken), ErrJournalWrite or ErrJournalClosed.
+// (ErrBroken), ErrWrite or ErrClosed.
 func (j *Journal) Err() error {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
@@ -287,11 +233,11 @@ func (j *Journal) Head() (seq uint64, hash string) {
 	return j.seq, hex.EncodeToString(j.head[:])
 }
 
-// AppendIntent records that the console is about to post the transfer in.
+// AppendIntent records that the transfer in is about to be posted.
 // It fills Seq and Time, and Hash, Operator and Host when they are empty,
 // validates the fields (ErrInvalidRecord), and refuses a trace that already
 // has an intent with a *DuplicateTraceError (ErrDuplicateTrace), whatever its
-// content: the payout layer decides what a repeat means. The record is on
+// content: the caller decides what a repeat means. The record is on
 // disk when AppendIntent returns without error; the returned Entry is in
 // doubt.
 func (j *Journal) AppendIntent(in Intent) (Entry, error) {
@@ -332,7 +278,8 @@ func (j *Journal) AppendPost(trace string) (Entry, error) {
 	return j.append(Record{Kind: KindPost, Post: &Post{Trace: trace}})
 }
 
-// AppendFailed records that the server refused the transfer with f.Trace.
+// AppendFailed records that the payment system refused the transfer with
+// f.Trace: nothing moved.
 // The trace must have an intent (ErrNoIntent). The same failure again (code
 // and description) changes nothing and returns the entry; any other outcome
 // already recorded refuses it with an *OutcomeConflictError
@@ -363,8 +310,8 @@ func (j *Journal) append(rec Record) (Entry, error) {
 //
 // A record appended without durable is in the file and the index when
 // appendRecords returns, but may be lost in a crash until the next durable
-// append or syncDeferred. Only outcomes that a trace look-up can find
-// again may be appended so (see appendDonesDeferred).
+// append or SyncDeferred. Only outcomes that a trace look-up can find
+// again may be appended so (see AppendDonesDeferred).
 func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
@@ -437,7 +384,7 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 		return nil, j.writeFailed("write", err)
 	}
 	if durable {
-		if err := j.fsync(j.f); err != nil {
+		if err := j.sync(); err != nil {
 			return nil, j.writeFailed("fsync", err)
 		}
 	}
@@ -455,12 +402,14 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 	return out, nil
 }
 
-// appendIntents records several intents with one write and one fsync, as
+// AppendIntents records several intents with one write and one fsync, as
 // AppendIntent records one: when it returns without error, every one of
-// them is on disk; when it fails, none was recorded (a *DuplicateTraceError
-// or *FieldError names the first refused intent). It lets a batch make the
-// intents of its next rows durable with one fsync before posting them.
-func (j *Journal) appendIntents(ins []Intent) ([]Entry, error) {
+// them is on disk and the entries are returned in the order given; when it
+// fails, none was recorded (a *DuplicateTraceError or *FieldError names the
+// first refused intent). No two of them may have the same trace. It lets a
+// caller that posts several transfers make all their intents durable with
+// one fsync before posting any of them.
+func (j *Journal) AppendIntents(ins []Intent) ([]Entry, error) {
 	recs := make([]Record, len(ins))
 	for i := range ins {
 		in := ins[i]
@@ -481,14 +430,18 @@ func (j *Journal) appendIntents(ins []Intent) ([]Entry, error) {
 	return j.appendRecords(recs, true)
 }
 
-// appendDonesDeferred records done outcomes like AppendDone, with one
-// write and without waiting for the disk: they become durable with the
-// next durable append (the next intents, a failure) or syncDeferred.
-// Losing them in a crash is harmless: their intents are then in doubt, and
-// the trace look-ups that settle them find the transfers again. Failures
-// are never deferred: a lost refusal would look like a transfer never
-// tried.
-func (j *Journal) appendDonesDeferred(ds []Done) ([]Entry, error) {
+// AppendDonesDeferred records done outcomes like AppendDone (a repeat of
+// the recorded outcome changes nothing; a contradicting one is refused and
+// nothing is written), with one write and without waiting for the disk:
+// they are in the index at once, and become durable with the next append
+// by any other method, SyncDeferred or Close. Losing them
+// in a crash is harmless: their intents are then in doubt, and the trace
+// look-ups that settle them find the transfers again. That is why only
+// done outcomes may be deferred: a lost intent would hide a transfer that
+// may have been posted, and a lost failure would look like a transfer never
+// tried. A caller that defers must call SyncDeferred (or Close) before it
+// reports the outcomes as final.
+func (j *Journal) AppendDonesDeferred(ds []Done) ([]Entry, error) {
 	recs := make([]Record, len(ds))
 	for i := range ds {
 		d := ds[i]
@@ -500,18 +453,19 @@ func (j *Journal) appendDonesDeferred(ds []Done) ([]Entry, error) {
 	return j.appendRecords(recs, false)
 }
 
-// syncDeferred makes the records appended without waiting for the disk
-// durable. A failed fsync refuses further appends (ErrJournalWrite), as a
-// failed append does; the deferred records stay in the index, and a fresh
-// Open shows what reached the disk.
-func (j *Journal) syncDeferred() error {
+// SyncDeferred makes the records appended by AppendDonesDeferred durable
+// with one fsync; it does nothing when there are none, or after Close. A
+// failed fsync refuses further appends (ErrWrite), as a failed append does;
+// the deferred records stay in the index, and a fresh Open shows what
+// reached the disk.
+func (j *Journal) SyncDeferred() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
 	if !j.deferred || j.f == nil {
 		return nil
 	}
-	if err := j.fsync(j.f); err != nil {
-		refusal := fmt.Errorf("%w (fsync: %w); open the journal again to verify it", ErrJournalWrite, err)
+	if err := j.sync(); err != nil {
+		refusal := fmt.Errorf("%w (fsync: %w); open the journal again to verify it", ErrWrite, err)
 		j.mu.Lock()
 		j.refusal = refusal
 		j.mu.Unlock()
@@ -520,6 +474,19 @@ func (j *Journal) syncDeferred() error {
 	j.deferred = false
 	return nil
 }
+
+// sync fsyncs the file and counts it; wmu must be held.
+func (j *Journal) sync() error {
+	j.syncs.Add(1)
+	return j.fsync(j.f)
+}
+
+// Syncs returns how many times the file was fsynced since Open, failed
+// attempts included: one for each durable append or group of appends, and
+// one for each SyncDeferred or Close that had deferred records to make
+// durable. It lets a caller check that grouped appends (AppendIntents,
+// AppendDonesDeferred) are grouped.
+func (j *Journal) Syncs() uint64 { return j.syncs.Load() }
 
 // selfCheck reads an encoded line back as Open would, so that nothing is
 // written that a later Open would reject.
@@ -543,7 +510,7 @@ func selfCheck(line []byte, w *wireRecord) error {
 // known, and only a fresh Open can verify it.
 func (j *Journal) writeFailed(op string, err error) error {
 	_ = j.f.Truncate(j.size)
-	refusal := fmt.Errorf("%w (%s: %w); open the journal again to verify it", ErrJournalWrite, op, err)
+	refusal := fmt.Errorf("%w (%s: %w); open the journal again to verify it", ErrWrite, op, err)
 	j.mu.Lock()
 	j.refusal = refusal
 	j.mu.Unlock()
@@ -551,7 +518,7 @@ func (j *Journal) writeFailed(op string, err error) error {
 }
 
 // Close releases the lock and closes the file. Queries still answer from
-// memory afterwards; appends fail with ErrJournalClosed. Closing twice is
+// memory afterwards; appends fail with ErrClosed. Closing twice is
 // harmless.
 func (j *Journal) Close() error {
 	j.wmu.Lock()
@@ -561,13 +528,13 @@ func (j *Journal) Close() error {
 	}
 	if j.deferred {
 		// Best effort: a deferred record lost here is settled by trace.
-		_ = j.fsync(j.f)
+		_ = j.sync()
 		j.deferred = false
 	}
 	err := j.f.Close()
 	j.f = nil
 	j.mu.Lock()
-	j.refusal = ErrJournalClosed
+	j.refusal = ErrClosed
 	j.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("journal: close: %w", err)
@@ -589,13 +556,13 @@ func currentLogin() string {
 }
 
 // label makes a default operator or host name fit a record: valid UTF-8 of
-// at most MaxJournalLabel bytes.
+// at most MaxLabelLen bytes.
 func label(s string) string {
 	s = strings.ToValidUTF8(s, "?")
-	if len(s) <= MaxJournalLabel {
+	if len(s) <= MaxLabelLen {
 		return s
 	}
-	cut := MaxJournalLabel
+	cut := MaxLabelLen
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}

@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
 
-package payout
+package journal
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ func lockFile(f *os.File) error {
 		case errors.Is(err, syscall.EINTR):
 			continue
 		case errors.Is(err, syscall.EWOULDBLOCK), errors.Is(err, syscall.EAGAIN):
-			return ErrJournalInUse
+			return ErrInUse
 		default:
 			return err
 		}
@@ -35,21 +35,4 @@ func tightenMode(f *os.File, mode fs.FileMode) error {
 		return nil
 	}
 	return f.Chmod(0o600)
-}
-
-// syncDir makes a new directory entry in dir durable. File systems that
-// cannot sync a directory say so with EINVAL or ENOTSUP, which is accepted.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOTSUP) {
-		return nil
-	}
-	return err
 }

@@ -1,6 +1,6 @@
 //go:build windows
 
-package payout
+package journal
 
 import (
 	"errors"
@@ -19,7 +19,7 @@ func lockFile(f *os.File) error {
 	err := windows.LockFileEx(windows.Handle(f.Fd()),
 		windows.LOCKFILE_EXCLUSIVE_LOCK|windows.LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, ol)
 	if errors.Is(err, windows.ERROR_LOCK_VIOLATION) {
-		return ErrJournalInUse
+		return ErrInUse
 	}
 	return err
 }
@@ -27,7 +27,3 @@ func lockFile(f *os.File) error {
 // tightenMode does nothing: Windows file permissions are ACLs, which the
 // user profile directory already restricts.
 func tightenMode(*os.File, fs.FileMode) error { return nil }
-
-// syncDir does nothing: NTFS makes a new directory entry durable with its
-// own metadata journal.
-func syncDir(string) error { return nil }

@@ -1,4 +1,4 @@
-package payout
+package journal
 
 import (
 	"bytes"
@@ -11,7 +11,7 @@ import (
 
 // A journal file is read pieceBytes at a time. A line longer than
 // maxLineBytes is no record (the longest the journal writes, with a memo of
-// MaxJournalText bytes all escaped, is under 32 KiB): it is hashed as it
+// MaxTextLen bytes all escaped, is under 32 KiB): it is hashed as it
 // goes by.
 const (
 	pieceBytes   = 1 << 20
@@ -58,16 +58,16 @@ func verifyFile(path string, keep bool) (*Report, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("journal %s: not a regular file", path)
 	}
-	if fi.Size() > maxJournalBytes {
-		return nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, fi.Size(), maxJournalBytes)
+	if fi.Size() > maxFileBytes {
+		return nil, fmt.Errorf("journal %s: %d bytes is more than this console reads (%d)", path, fi.Size(), maxFileBytes)
 	}
 	// Read what is there now; the file may grow while it is read.
-	v, err := verifyStream(path, io.LimitReader(f, maxJournalBytes+1), fi.Size(), keep, pieceBytes, maxLineBytes)
+	v, err := verifyStream(path, io.LimitReader(f, maxFileBytes+1), fi.Size(), keep, pieceBytes, maxLineBytes)
 	if err != nil {
 		return nil, fmt.Errorf("journal %s: read: %w", path, err)
 	}
-	if v.report.Size > maxJournalBytes {
-		return nil, fmt.Errorf("journal %s: more than %d bytes, more than this console reads", path, maxJournalBytes)
+	if v.report.Size > maxFileBytes {
+		return nil, fmt.Errorf("journal %s: more than %d bytes, more than this console reads", path, maxFileBytes)
 	}
 	return v.report, nil
 }
@@ -80,7 +80,7 @@ func verifyFile(path string, keep bool) (*Report, error) {
 func verifyStream(path string, r io.Reader, size int64, keep bool, piece, maxLine int) (verified, error) {
 	hint := 0 // without the records, nothing is made to the size of the file
 	if keep {
-		hint = int(min(size, maxJournalBytes) / 200)
+		hint = int(min(size, maxFileBytes) / 200)
 	}
 	v := newVerifier(path, 0, keep, hint)
 	pieces := make(chan readPiece, 1)
