@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"github.com/MixinNetwork/mixin/crypto"
 
@@ -13,10 +14,10 @@ import (
 // World is what NewWorld built: the operator's Safe keystore and the
 // people and assets around it.
 type World struct {
-	Operator     safe.Keystore // as the dashboard hands it, spend key included
-	OperatorUser safe.User
-	Users        []safe.User // others; HasSafe false for the one not on Safe
-	Assets       []safe.Asset
+	Operator     safe.Keystore `json:"operator"` // as the dashboard hands it, spend key included
+	OperatorUser safe.User     `json:"operator_user"`
+	Users        []safe.User   `json:"users"` // others; HasSafe false for the one not on Safe
+	Assets       []safe.Asset  `json:"assets"`
 }
 
 var worldAssets = []struct {
@@ -100,7 +101,26 @@ func NewWorld(opts Options) (*Server, World, error) {
 		stored.KernelAssetID = safe.KernelAssetID(stored.AssetID).String()
 		w.Assets = append(w.Assets, stored)
 	}
+	s.mu.Lock()
+	kept := w
+	s.world = &kept
+	s.mu.Unlock()
 	return s, w, nil
+}
+
+// World returns the world NewWorld built (also after Load), or false when
+// the server was not made by NewWorld. The operator's keystore in it holds
+// the sandbox's own keys: fake money only.
+func (s *Server) World() (World, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.world == nil {
+		return World{}, false
+	}
+	w := *s.world
+	w.Users = slices.Clone(w.Users)
+	w.Assets = slices.Clone(w.Assets)
+	return w, true
 }
 
 // newIDLocked draws a version-4 UUID from the seeded source.

@@ -46,7 +46,8 @@ type Server struct {
 	mu       sync.Mutex
 	now      func() time.Time
 	rng      *rand.Rand
-	secret   [32]byte // mixes into ghost keys
+	pcg      *rand.PCG // rng's source, saved with the state
+	secret   [32]byte  // mixes into ghost keys
 	lastTime time.Time
 
 	users     map[string]*user
@@ -65,6 +66,7 @@ type Server struct {
 
 	faults []*faultRule
 	held   heldCalls
+	world  *World // what NewWorld built; saved with the state
 }
 
 type user struct {
@@ -99,12 +101,20 @@ type request struct {
 
 // New makes an empty world.
 func New(opts Options) *Server {
+	s := newEmpty(opts)
+	s.pcg = rand.NewPCG(opts.Seed, opts.Seed^0x5afe)
+	s.rng = rand.New(s.pcg)
+	copy(s.secret[:], s.randBytesLocked(32))
+	return s
+}
+
+// newEmpty is a server with no world and no random source yet.
+func newEmpty(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{
+	return &Server{
 		now:      opts.Now,
-		rng:      rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x5afe)),
 		users:    map[string]*user{},
 		sessions: map[string]*session{},
 		assets:   map[string]*safe.Asset{},
@@ -115,8 +125,6 @@ func New(opts Options) *Server {
 		requests: map[string]*request{},
 		jtis:     map[string]time.Time{},
 	}
-	copy(s.secret[:], s.randBytesLocked(32))
-	return s
 }
 
 // ---- routing -------------------------------------------------------------
