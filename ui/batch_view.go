@@ -49,6 +49,19 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	c := bt.Counts()
 	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
 		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)) + "\n")
+	b.WriteString(batchTotals(st, bt))
+	b.WriteString(batchProblems(st, bt))
+	b.WriteString(batchDuplicates(st, bt))
+	b.WriteString(batchUnpriced(st, bt))
+	s.writeTable(&b, st, w, height)
+	b.WriteString("\n" + s.confirmView(st))
+	return b.String()
+}
+
+// batchTotals is a line per asset: what the batch pays of the balance,
+// and of the daily cap.
+func batchTotals(st Styles, bt *payout.Batch) string {
+	var b strings.Builder
 	for _, t := range bt.Totals() {
 		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
 		if t.HasDaily {
@@ -60,104 +73,98 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 			b.WriteString(line + "\n")
 		}
 	}
+	return b.String()
+}
+
+// batchProblems lists the first problems that keep the batch from being
+// sent.
+func batchProblems(st Styles, bt *payout.Batch) string {
 	errs := bt.Errors()
-	if len(errs) > 0 {
-		b.WriteString(st.Error.Render(fmt.Sprintf("✗ %s: the batch cannot be sent until the file is fixed", plural(len(errs), "problem"))) + "\n")
-		for i, e := range errs {
-			if i == 3 {
-				b.WriteString(st.Error.Render(fmt.Sprintf("    … and %d more (each row's problem is in the table)", len(errs)-3)) + "\n")
-				break
-			}
-			where := "total"
-			if e.Line > 0 {
-				where = "line " + itoa(e.Line)
-			}
-			b.WriteString(st.Error.Render("    "+where+": "+clean(e.Field)+": "+clean(e.Reason)) + "\n")
-		}
+	if len(errs) == 0 {
+		return ""
 	}
-	if d := bt.Duplicates(); len(d) > 0 {
-		state := "press A to acknowledge them"
-		if bt.Acked() {
-			state = "acknowledged"
+	var b strings.Builder
+	b.WriteString(st.Error.Render(fmt.Sprintf("✗ %s: the batch cannot be sent until the file is fixed", plural(len(errs), "problem"))) + "\n")
+	for i, e := range errs {
+		if i == 3 {
+			b.WriteString(st.Error.Render(fmt.Sprintf("    … and %d more (each row's problem is in the table)", len(errs)-3)) + "\n")
+			break
 		}
-		var parts []string
-		for i, g := range d {
-			if i == 3 {
-				parts = append(parts, "…")
-				break
-			}
-			ls := make([]string, len(g.Lines))
-			for j, l := range g.Lines {
-				ls[j] = itoa(l)
-			}
-			what := "lines " + strings.Join(ls, ", ")
-			if g.Kind == payout.DupRecent {
-				what = "line " + strings.Join(ls, ", ") + " like a recent payout"
-			}
-			parts = append(parts, what)
+		where := "total"
+		if e.Line > 0 {
+			where = "line " + itoa(e.Line)
 		}
-		b.WriteString(st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n")
+		b.WriteString(st.Error.Render("    "+where+": "+clean(e.Field)+": "+clean(e.Reason)) + "\n")
 	}
+	return b.String()
+}
 
-	if u := bt.Unpriced(); len(u) > 0 {
-		parts := make([]string, len(u))
-		for i, t := range u {
-			parts[i] = money(t.ToPay) + " " + clean(t.Asset.Symbol)
-		}
-		state := "press U once you have checked them"
-		if bt.UnpricedAcked() {
-			state = "checked"
-		}
-		b.WriteString(st.Warn.Render("⚠ No USD price for "+strings.Join(parts, ", ")+": the typed total does not stand for them — "+state) + "\n")
+// batchDuplicates names the groups of rows that look like the same payout,
+// and whether they were acknowledged.
+func batchDuplicates(st Styles, bt *payout.Batch) string {
+	d := bt.Duplicates()
+	if len(d) == 0 {
+		return ""
 	}
+	state := "press A to acknowledge them"
+	if bt.Acked() {
+		state = "acknowledged"
+	}
+	var parts []string
+	for i, g := range d {
+		if i == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		ls := make([]string, len(g.Lines))
+		for j, l := range g.Lines {
+			ls[j] = itoa(l)
+		}
+		what := "lines " + strings.Join(ls, ", ")
+		if g.Kind == payout.DupRecent {
+			what = "line " + strings.Join(ls, ", ") + " like a recent payout"
+		}
+		parts = append(parts, what)
+	}
+	return st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n"
+}
 
-	// The table: only the rows on screen are read and drawn.
-	// The verified Mixin ID has a column of its own, before the name, so
-	// that no name (however long, however spaced) can hide it or pass for
-	// it.
-	const lineW, idW, assetW, amtW, stateW = 6, 11, 6, 18, 9
-	rest := w - lineW - idW - assetW - amtW - stateW - 4
+// batchUnpriced names the totals the typed USD total does not stand for.
+func batchUnpriced(st Styles, bt *payout.Batch) string {
+	u := bt.Unpriced()
+	if len(u) == 0 {
+		return ""
+	}
+	parts := make([]string, len(u))
+	for i, t := range u {
+		parts[i] = money(t.ToPay) + " " + clean(t.Asset.Symbol)
+	}
+	state := "press U once you have checked them"
+	if bt.UnpricedAcked() {
+		state = "checked"
+	}
+	return st.Warn.Render("⚠ No USD price for "+strings.Join(parts, ", ")+": the typed total does not stand for them — "+state) + "\n"
+}
+
+// The batch table's fixed columns.
+const bLineW, bIDW, bAssetW, bAmtW, bStateW = 6, 11, 6, 18, 9
+
+// writeTable draws the table under what b holds: only the rows on screen
+// are read and drawn, leaving room for the confirmation. The verified
+// Mixin ID has a column of its own, before the name, so that no name
+// (however long, however spaced) can hide it or pass for it.
+func (s *batchScreen) writeTable(b *strings.Builder, st Styles, w, height int) {
+	bt := s.b
+	rest := w - bLineW - bIDW - bAssetW - bAmtW - bStateW - 4
 	nameW := max(10, rest/2)
 	memoW := max(6, rest-nameW)
-	b.WriteString(st.Label.Render("  "+padRight("LINE", lineW)+padRight("MIXIN ID", idW)+padRight("RECIPIENT", nameW)+padRight("ASSET", assetW)+padLeft("AMOUNT", amtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
+	b.WriteString(st.Label.Render("  "+padRight("LINE", bLineW)+padRight("MIXIN ID", bIDW)+padRight("RECIPIENT", nameW)+padRight("ASSET", bAssetW)+
+		padLeft("AMOUNT", bAmtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
 	used := lipgloss.Height(b.String())
 	confirmH := 5
 	rows := max(1, height-used-confirmH)
 	for _, it := range bt.Rows(s.top, s.top+rows) {
-		// Runs of spaces in a name are drawn as one.
-		who := strings.Join(strings.Fields(clean(it.User.FullName)), " ")
-		if who == "" {
-			who = clean(it.Row.Recipient)
-		} else if like, _ := payout.IDLikeText(who); like != "" {
-			// The name carries what reads as an id: it is marked, the
-			// verified Mixin ID is the column before.
-			who = "⚠ " + who
-		}
-		id := clean(it.User.IdentityNumber)
-		if id == "" {
-			id = "—"
-		}
-		amt := it.AmountText
-		if amt == "" {
-			amt = clean(it.Row.Amount)
-		} else {
-			amt = payout.GroupDigits(amt)
-		}
-		sym := clean(it.Asset.Symbol)
-		if sym == "" {
-			sym = clean(it.Row.Asset)
-		}
-		state := itemLabel[it.State]
-		if it.Already {
-			state = "done before"
-		}
-		line := padRight(itoa(it.Row.Line), lineW) + padRight(truncate(id, idW-1), idW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, assetW-1), assetW) +
-			padLeft(amt, amtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
-		if p := it.Problem(); p != "" && it.State != payout.ItemDone {
-			line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
-		} else if len(it.Notes) > 0 && it.State == payout.ItemNew {
-			line += " ⚠ " + truncate(clean(strings.Join(it.Notes, "; ")), max(0, w-lipgloss.Width(line)-5))
-		}
+		line := batchRow(it, w, nameW, memoW)
 		if it.State == payout.ItemInvalid || it.State == payout.ItemFailed || it.State == payout.ItemInDoubt {
 			b.WriteString("  " + st.Warn.Render(line) + "\n")
 		} else {
@@ -167,18 +174,59 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 	if bt.Len() > s.top+rows {
 		b.WriteString(st.Subtle.Render(fmt.Sprintf("  … %d more rows (↓ scrolls)", bt.Len()-s.top-rows)) + "\n")
 	}
+}
 
-	// The one confirmation of the whole batch.
-	b.WriteString("\n")
+// batchRow is one row of the table, w wide at most.
+func batchRow(it payout.BatchItem, w, nameW, memoW int) string {
+	// Runs of spaces in a name are drawn as one.
+	who := strings.Join(strings.Fields(clean(it.User.FullName)), " ")
+	if who == "" {
+		who = clean(it.Row.Recipient)
+	} else if like, _ := payout.IDLikeText(who); like != "" {
+		// The name carries what reads as an id: it is marked, the
+		// verified Mixin ID is the column before.
+		who = "⚠ " + who
+	}
+	id := clean(it.User.IdentityNumber)
+	if id == "" {
+		id = "—"
+	}
+	amt := it.AmountText
+	if amt == "" {
+		amt = clean(it.Row.Amount)
+	} else {
+		amt = payout.GroupDigits(amt)
+	}
+	sym := clean(it.Asset.Symbol)
+	if sym == "" {
+		sym = clean(it.Row.Asset)
+	}
+	state := itemLabel[it.State]
+	if it.Already {
+		state = "done before"
+	}
+	line := padRight(itoa(it.Row.Line), bLineW) + padRight(truncate(id, bIDW-1), bIDW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, bAssetW-1), bAssetW) +
+		padLeft(amt, bAmtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
+	if p := it.Problem(); p != "" && it.State != payout.ItemDone {
+		line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
+	} else if len(it.Notes) > 0 && it.State == payout.ItemNew {
+		line += " ⚠ " + truncate(clean(strings.Join(it.Notes, "; ")), max(0, w-lipgloss.Width(line)-5))
+	}
+	return line
+}
+
+// confirmView is the one confirmation of the whole batch: the total typed
+// as shown, the PIN when asked, Send.
+func (s *batchScreen) confirmView(st Styles) string {
+	bt := s.b
 	if !bt.Ready() {
-		b.WriteString(st.Subtle.Render("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.") + "\n")
-		return b.String()
+		return st.Subtle.Render("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.") + "\n"
 	}
 	sym, total := bt.LargestTotal()
 	if total == "" {
-		b.WriteString(st.Good.Render("Every row is done already: nothing to pay.") + "\n")
-		return b.String()
+		return st.Good.Render("Every row is done already: nothing to pay.") + "\n"
 	}
+	var b strings.Builder
 	tl := marker(s.focus == bcTotal) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
 	if s.focus == bcTotal {
 		tl = st.Focused.Render(tl)
@@ -199,6 +247,7 @@ func (s *batchScreen) reviewView(a *App, height int) string {
 		}
 		b.WriteString(pl + s.pin.View() + "\n")
 	}
+	c := bt.Counts()
 	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == bcSend, s.canSend()) + "\n")
 	return b.String()
 }

@@ -294,13 +294,18 @@ func (c *confirmScreen) view(a *App, height int) string {
 
 func (c *confirmScreen) render(a *App, mode string) string {
 	st := a.st
-	r := c.r
 	gap := "\n"
 	if mode == "compact" {
 		gap = ""
 	}
+	return st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n" + gap +
+		c.reviewRows(st, a.width-2) + c.warningsView(st, gap) + gap + c.fieldsView(st, gap)
+}
+
+// reviewRows is the payout as reviewed, a row per fact, w cells wide.
+func (c *confirmScreen) reviewRows(st Styles, w int) string {
+	r := c.r
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n" + gap)
 	row := func(label, value string) {
 		b.WriteString(st.Label.Render("  "+padRight(label, 14)) + value + "\n")
 	}
@@ -308,7 +313,7 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	// The name on a line of its own, cut to it; the ids the server verified
 	// in their own rows under it, so that no name can push them away or
 	// pass for them.
-	idw := max(a.width-2-16, 12)
+	idw := max(w-16, 12)
 	name := nameText(r.Recipient.FullName)
 	if n := lipgloss.Width(name); n > idw {
 		cut := " (name cut: " + itoa(n) + " characters)"
@@ -338,20 +343,31 @@ func (c *confirmScreen) render(a *App, mode string) string {
 	if r.NewTrace {
 		b.WriteString("  " + st.Subtle.Render("(a new trace id: the draft's earlier one was already used by a sent payout)") + "\n")
 	}
-	if len(r.Warnings) > 0 {
-		b.WriteString(gap + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
-		for i, w := range r.Warnings {
-			line := marker(c.onWarning(i)) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
-			if c.onWarning(i) {
-				line = st.Focused.Render(line)
-			} else if !c.acked[i] {
-				line = st.Warn.Render(line)
-			}
-			b.WriteString(line + "\n")
-		}
+	return b.String()
+}
+
+// warningsView lists the warnings, each with its checkbox.
+func (c *confirmScreen) warningsView(st Styles, gap string) string {
+	if len(c.r.Warnings) == 0 {
+		return ""
 	}
-	b.WriteString(gap)
-	al := marker(c.on(cfAmount)) + "Type the amount to confirm (" + payout.GroupDigits(r.AmountText) + "): "
+	var b strings.Builder
+	b.WriteString(gap + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
+	for i, w := range c.r.Warnings {
+		line := marker(c.onWarning(i)) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
+		if c.onWarning(i) {
+			line = st.Focused.Render(line)
+		} else if !c.acked[i] {
+			line = st.Warn.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
+}
+
+// fieldsView is the amount to type, the PIN when asked, and the buttons.
+func (c *confirmScreen) fieldsView(st Styles, gap string) string {
+	al := marker(c.on(cfAmount)) + "Type the amount to confirm (" + payout.GroupDigits(c.r.AmountText) + "): "
 	if c.on(cfAmount) {
 		al = st.Focused.Render(al)
 	}
@@ -362,17 +378,16 @@ func (c *confirmScreen) render(a *App, mode string) string {
 		// What is wrong on a line of its own, under the field.
 		mark, why = st.Error.Render(" ✗"), "    "+st.Error.Render("✗ "+problem)+"\n"
 	}
-	b.WriteString(al + c.amount.View() + mark + "\n" + why)
+	out := al + c.amount.View() + mark + "\n" + why
 	if c.askPIN {
 		pl := marker(c.on(cfPIN)) + "PIN: "
 		if c.on(cfPIN) {
 			pl = st.Focused.Render(pl)
 		}
-		b.WriteString(pl + c.pin.View() + "\n")
+		out += pl + c.pin.View() + "\n"
 	}
-	b.WriteString(gap + "  " + st.button("Cancel", c.on(cfCancel), true) + "  " +
-		st.button("Confirm and send", c.on(cfConfirm), c.canConfirm()) + "\n")
-	return b.String()
+	return out + gap + "  " + st.button("Cancel", c.on(cfCancel), true) + "  " +
+		st.button("Confirm and send", c.on(cfConfirm), c.canConfirm()) + "\n"
 }
 
 func countTrue(bs []bool) int {

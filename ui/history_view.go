@@ -40,67 +40,14 @@ func (s *historyScreen) view(a *App, height int) string {
 	} else {
 		b.WriteString("\n")
 	}
-
-	w := a.width - 2
-	const timeW, dirW, assetW, stateW = 17, 4, 6, 11
-	// The amount column is as wide as the widest amount on screen (at least
-	// the header), so that names and memos get the rest.
-	amtW := len("AMOUNT") + 1
-	for i := s.top; i < len(s.idx) && i < s.top+s.visibleRows(a, height); i++ {
-		amtW = max(amtW, len(signedAmount(s.rows[s.idx[i]]))+2)
-	}
-	// On a narrow terminal the trace column goes (it is in the details), so
-	// that the state is never past the right edge.
-	traceW := 9
-	rest := w - timeW - dirW - assetW - amtW - stateW - traceW - 2
-	if rest < 8+6 {
-		traceW, rest = 0, rest+traceW
-	}
-	// The Mixin ID has a column of its own, so that no name can pass for
-	// it; it gives way first on a narrow terminal (it is in the details).
-	idW := 11
-	if rest-idW < 22 {
-		idW = 0
-	}
-	rest -= idW
-	nameW := max(4, rest/2)
-	memoW := max(4, rest-nameW)
-	party := "COUNTERPARTY"
-	if len(party) >= nameW {
-		party = "WHO"
-	}
-	trace := func(s string) string {
-		if traceW == 0 {
-			return ""
-		}
-		return padRight(s, traceW)
-	}
-	mixinCol := func(s string) string {
-		if idW == 0 {
-			return ""
-		}
-		return padRight(s, idW)
-	}
-	b.WriteString(st.Label.Render("  "+padRight("TIME", timeW)+padRight("DIR", dirW)+padRight("ASSET", assetW)+
-		padLeft("AMOUNT", amtW-1)+" "+padRight(party, nameW)+mixinCol("MIXIN ID")+padRight("MEMO", memoW)+trace("TRACE")+"STATE") + "\n")
-
 	vis := s.visibleRows(a, height)
+	cols := s.columns(a.width-2, vis)
+	b.WriteString(st.Label.Render("  "+cols.header()) + "\n")
 	symbol := a.symbolFunc()
 	end := min(len(s.idx), s.top+vis)
 	for i := s.top; i < end; i++ {
 		r := s.rows[s.idx[i]]
-		dir := "in"
-		if r.Outgoing() {
-			dir = "out"
-		}
-		who := nameText(s.name(r.OpponentID))
-		if who == "" {
-			who = shortID(r.OpponentID)
-		}
-		amt := signedAmount(r)
-		line := padRight(r.Time.Local().Format("2006-01-02 15:04"), timeW) + padRight(dir, dirW) + padRight(truncate(symbol(r.AssetID), assetW-1), assetW) +
-			padLeft(amt, amtW-1) + " " + padRight(truncate(who, nameW-1), nameW) + mixinCol(truncate(s.mixinID(r.OpponentID), idW-1)) +
-			padRight(truncate(r.Memo, memoW-1), memoW) + trace(shortID(clean(r.TraceID))) + stateLabel[r.State]
+		line := s.rowLine(cols, r, symbol)
 		switch {
 		case i == s.cursor:
 			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
@@ -110,21 +57,95 @@ func (s *historyScreen) view(a *App, height int) string {
 			b.WriteString("  " + line + "\n")
 		}
 	}
+	b.WriteString(s.tableEnd(st, end))
+	return safeView(b.String())
+}
+
+// historyCols are the widths of the history table's columns; a zero width
+// leaves the column out.
+type historyCols struct {
+	amt, name, mixinID, memo, trace int
+	party                           string // the counterparty's header
+}
+
+// The history table's fixed columns.
+const hTimeW, hDirW, hAssetW, hStateW = 17, 4, 6, 11
+
+// columns lays the table out on w cells for the rows from s.top on.
+func (s *historyScreen) columns(w, vis int) historyCols {
+	// The amount column is as wide as the widest amount on screen (at least
+	// the header), so that names and memos get the rest.
+	c := historyCols{amt: len("AMOUNT") + 1, trace: 9, mixinID: 11}
+	for i := s.top; i < len(s.idx) && i < s.top+vis; i++ {
+		c.amt = max(c.amt, len(signedAmount(s.rows[s.idx[i]]))+2)
+	}
+	// On a narrow terminal the trace column goes (it is in the details), so
+	// that the state is never past the right edge.
+	rest := w - hTimeW - hDirW - hAssetW - c.amt - hStateW - c.trace - 2
+	if rest < 8+6 {
+		c.trace, rest = 0, rest+c.trace
+	}
+	// The Mixin ID has a column of its own, so that no name can pass for
+	// it; it gives way first on a narrow terminal (it is in the details).
+	if rest-c.mixinID < 22 {
+		c.mixinID = 0
+	}
+	rest -= c.mixinID
+	c.name = max(4, rest/2)
+	c.memo = max(4, rest-c.name)
+	c.party = "COUNTERPARTY"
+	if len(c.party) >= c.name {
+		c.party = "WHO"
+	}
+	return c
+}
+
+// col pads v to a column w wide, or drops it when the column is out.
+func col(v string, w int) string {
+	if w == 0 {
+		return ""
+	}
+	return padRight(v, w)
+}
+
+func (c historyCols) header() string {
+	return padRight("TIME", hTimeW) + padRight("DIR", hDirW) + padRight("ASSET", hAssetW) + padLeft("AMOUNT", c.amt-1) + " " +
+		padRight(c.party, c.name) + col("MIXIN ID", c.mixinID) + padRight("MEMO", c.memo) + col("TRACE", c.trace) + "STATE"
+}
+
+// rowLine is one row of the table, in the columns c.
+func (s *historyScreen) rowLine(c historyCols, r payout.Row, symbol func(string) string) string {
+	dir := "in"
+	if r.Outgoing() {
+		dir = "out"
+	}
+	who := nameText(s.name(r.OpponentID))
+	if who == "" {
+		who = shortID(r.OpponentID)
+	}
+	return padRight(r.Time.Local().Format("2006-01-02 15:04"), hTimeW) + padRight(dir, hDirW) + padRight(truncate(symbol(r.AssetID), hAssetW-1), hAssetW) +
+		padLeft(signedAmount(r), c.amt-1) + " " + padRight(truncate(who, c.name-1), c.name) + col(truncate(s.mixinID(r.OpponentID), c.mixinID-1), c.mixinID) +
+		padRight(truncate(r.Memo, c.memo-1), c.memo) + col(shortID(clean(r.TraceID)), c.trace) + stateLabel[r.State]
+}
+
+// tableEnd is the line under the table: loading, an error, or where the
+// history ends.
+func (s *historyScreen) tableEnd(st Styles, end int) string {
 	switch {
 	case s.loading:
-		b.WriteString(st.Subtle.Render("  Loading…") + "\n")
+		return st.Subtle.Render("  Loading…") + "\n"
 	case s.err != "":
-		b.WriteString(st.Error.Render("  "+s.err) + "\n")
+		return st.Error.Render("  "+s.err) + "\n"
 	case len(s.idx) == 0 && s.h.Done() && s.filter == (payout.Filter{}):
-		b.WriteString(st.Subtle.Render("  No payouts or receipts yet.") + "\n")
+		return st.Subtle.Render("  No payouts or receipts yet.") + "\n"
 	case len(s.idx) == 0 && s.h.Done():
-		b.WriteString(st.Subtle.Render("  Nothing matches.") + "\n")
+		return st.Subtle.Render("  Nothing matches.") + "\n"
 	case s.h.Done() && end == len(s.idx):
-		b.WriteString(st.Subtle.Render("  — the beginning of the history —") + "\n")
+		return st.Subtle.Render("  — the beginning of the history —") + "\n"
 	case end == len(s.idx):
-		b.WriteString(st.Subtle.Render("  … older entries load as you scroll down (r reloads everything)") + "\n")
+		return st.Subtle.Render("  … older entries load as you scroll down (r reloads everything)") + "\n"
 	}
-	return safeView(b.String())
+	return ""
 }
 
 func (s *historyScreen) filterLine(a *App) string {

@@ -3,7 +3,6 @@ package ui
 import (
 	"errors"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
@@ -252,28 +251,49 @@ func (s *requestScreen) formView(a *App) string {
 	f := s.form
 	var b strings.Builder
 	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(a.conn.me.FullName), 32)+" ("+clean(a.conn.me.UserID)+")") + "\n\n")
-	label := func(fl reqField, name string) string {
-		l := marker(f.focus == fl) + padRight(name, 11)
-		if f.focus == fl {
-			return st.Focused.Render(l)
+	b.WriteString(s.formAssetView(st))
+	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.inputs[rfAmount].View() + "\n")
+	if e := s.amountErr(); e != "" {
+		b.WriteString(errLine(st, e))
+	} else if f.fieldErr[rfAmount] != "" {
+		b.WriteString(errLine(st, f.fieldErr[rfAmount]))
+	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.inputs[rfAmount].Value())); err == nil && f.asset != nil {
+		note := payout.GroupDigits(amt.String()) + " " + truncate(f.asset.Symbol, 16)
+		if p := dec(f.asset.PriceUSD); p.IsPositive() {
+			note += " · ≈ " + usd(amt.Mul(p)) + " USD"
 		}
-		return st.Label.Render(l)
+		b.WriteString(fieldIndent + st.Subtle.Render(note) + "\n")
 	}
-	const indent = "             "
-	errLine := func(e string) {
-		if e != "" {
-			b.WriteString(indent + st.Error.Render("✗ "+clean(e)) + "\n")
-		}
+	memoErr := s.memoErr()
+	if memoErr == "" {
+		memoErr = f.fieldErr[rfMemo]
 	}
-	twins := assetTwins(s.knownAssets())
+	b.WriteString(memoField(st, f.inputs[rfMemo], f.focus == rfMemo, memoErr))
+	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(f.trace+"  (made once; the payment carries it)") + "\n\n")
+	lbl := "Create"
+	if f.creating {
+		lbl = "Creating…"
+	}
+	b.WriteString("  " + st.button(lbl, f.focus == rfCreate, s.formReady()) + "\n")
+	if f.formErr != "" {
+		b.WriteString("\n" + st.Error.Render(clean(f.formErr)) + "\n")
+	}
+	return b.String()
+}
 
-	b.WriteString(label(rfAsset, "Asset") + f.inputs[rfAsset].View() + "\n")
+// formAssetView is the asset field, with the filtered list while it has
+// the focus and the chosen asset under it after.
+func (s *requestScreen) formAssetView(st Styles) string {
+	f := s.form
+	var b strings.Builder
+	b.WriteString(fieldLabel(st, "Asset", f.focus == rfAsset) + f.inputs[rfAsset].View() + "\n")
+	twins := assetTwins(s.knownAssets())
 	switch {
 	case f.focus == rfAsset:
 		// A window of the matches that holds the highlighted one.
 		from, to := listWindow(len(f.matches), f.pick, 5)
 		if from > 0 {
-			b.WriteString(indent + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
+			b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
 		}
 		for i := from; i < to; i++ {
 			id := f.matches[i]
@@ -285,56 +305,21 @@ func (s *requestScreen) formView(a *App) string {
 			if i == f.pick {
 				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
 			} else {
-				b.WriteString(indent + line + "\n")
+				b.WriteString(fieldIndent + line + "\n")
 			}
 		}
 		if to < len(f.matches) {
-			b.WriteString(indent + st.Subtle.Render("… "+itoa(len(f.matches)-to)+" more") + "\n")
+			b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(len(f.matches)-to)+" more") + "\n")
 		}
 		switch {
 		case f.lookup != "":
-			b.WriteString(indent + st.Subtle.Render("looking the asset up…") + "\n")
+			b.WriteString(fieldIndent + st.Subtle.Render("looking the asset up…") + "\n")
 		case len(f.matches) == 0 && f.fieldErr[rfAsset] == "":
-			b.WriteString(indent + st.Error.Render("no asset matches; type an asset id to use any asset") + "\n")
+			b.WriteString(fieldIndent + st.Error.Render("no asset matches; type an asset id to use any asset") + "\n")
 		}
 	case f.asset != nil:
-		b.WriteString(indent + st.Subtle.Render(truncate(f.asset.Name, 30)+" · "+clean(f.asset.AssetID)) + "\n")
+		b.WriteString(fieldIndent + st.Subtle.Render(truncate(f.asset.Name, 30)+" · "+clean(f.asset.AssetID)) + "\n")
 	}
-	errLine(f.fieldErr[rfAsset])
-
-	b.WriteString(label(rfAmount, "Amount") + f.inputs[rfAmount].View() + "\n")
-	if e := s.amountErr(); e != "" {
-		errLine(e)
-	} else if f.fieldErr[rfAmount] != "" {
-		errLine(f.fieldErr[rfAmount])
-	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.inputs[rfAmount].Value())); err == nil && f.asset != nil {
-		note := payout.GroupDigits(amt.String()) + " " + truncate(f.asset.Symbol, 16)
-		if p := dec(f.asset.PriceUSD); p.IsPositive() {
-			note += " · ≈ " + usd(amt.Mul(p)) + " USD"
-		}
-		b.WriteString(indent + st.Subtle.Render(note) + "\n")
-	}
-
-	n := utf8.RuneCountInString(f.inputs[rfMemo].Value())
-	counter := st.Subtle.Render(itoa(n) + "/140")
-	if n > mixin.MaxMemoRunes {
-		counter = st.Error.Render(itoa(n) + "/140")
-	}
-	b.WriteString(label(rfMemo, "Memo") + f.inputs[rfMemo].View() + " " + counter + "\n")
-	if e := s.memoErr(); e != "" {
-		errLine(e)
-	} else {
-		errLine(f.fieldErr[rfMemo])
-	}
-
-	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(f.trace+"  (made once; the payment carries it)") + "\n\n")
-	lbl := "Create"
-	if f.creating {
-		lbl = "Creating…"
-	}
-	b.WriteString("  " + st.button(lbl, f.focus == rfCreate, s.formReady()) + "\n")
-	if f.formErr != "" {
-		b.WriteString("\n" + st.Error.Render(clean(f.formErr)) + "\n")
-	}
+	b.WriteString(errLine(st, f.fieldErr[rfAsset]))
 	return b.String()
 }

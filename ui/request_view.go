@@ -148,36 +148,7 @@ func (s *requestScreen) showHead(a *App, w int) string {
 	b.WriteString(st.Title.Render("Payment request") + "\n\n")
 
 	// Where it stands first, so that it shows however tall the code is.
-	switch {
-	case r.Spent():
-		b.WriteString(st.Error.Render(para("✗ Closed, not paid: "+clean(r.Reason)+".", w, "")) + "\n")
-	case r.Paid():
-		// The payer's name is what they chose: cleaned, on one line and
-		// cut; the Mixin ID the server gave stands apart from it.
-		who := clean(r.PayerID)
-		if u := s.payers[r.PayerID]; u != nil {
-			who = truncate(nameText(u.FullName), max(w-40, 16)) + " · Mixin ID " + clean(u.IdentityNumber)
-		} else if who == "" {
-			who = "an unknown payer"
-		}
-		b.WriteString(st.Good.Render(para("✓ Paid by "+who+" at "+localTime(r.PaidAt), w, "")) + "\n")
-		b.WriteString(st.Subtle.Render(para("snapshot "+orDash(clean(r.SnapshotID))+" · payer "+orDash(clean(r.PayerID)), w, "")) + "\n")
-		if s.payerErr != "" {
-			b.WriteString(st.Subtle.Render(para("(payer's name not found: "+s.payerErr+")", w, "")) + "\n")
-		}
-	case s.watching:
-		line := "◌ Watching for the payment: the trace is looked up every " + spellDuration(s.every) + " until " + s.until.Local().Format("15:04:05")
-		if !s.checked.IsZero() {
-			line += " · last checked " + s.checked.Local().Format("15:04:05") + ", not paid yet"
-		}
-		b.WriteString(st.Warn.Render(para(line+".", w, "")) + "\n")
-	default:
-		line := "○ Open: not paid yet"
-		if !s.checked.IsZero() {
-			line += " (checked " + s.checked.Local().Format("15:04:05") + ")"
-		}
-		b.WriteString(para(line+". w watches until it is paid; r checks once.", w, "") + "\n")
-	}
+	b.WriteString(s.standing(st, w))
 	if s.checking && !s.watching {
 		b.WriteString(st.Subtle.Render("Checking…") + "\n")
 	}
@@ -220,6 +191,44 @@ func (s *requestScreen) showHead(a *App, w int) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// standing says where the shown request stands: closed, paid (by whom),
+// watched, or open.
+func (s *requestScreen) standing(st Styles, w int) string {
+	r := s.cur
+	var b strings.Builder
+	switch {
+	case r.Spent():
+		b.WriteString(st.Error.Render(para("✗ Closed, not paid: "+clean(r.Reason)+".", w, "")) + "\n")
+	case r.Paid():
+		// The payer's name is what they chose: cleaned, on one line and
+		// cut; the Mixin ID the server gave stands apart from it.
+		who := clean(r.PayerID)
+		if u := s.payers[r.PayerID]; u != nil {
+			who = truncate(nameText(u.FullName), max(w-40, 16)) + " · Mixin ID " + clean(u.IdentityNumber)
+		} else if who == "" {
+			who = "an unknown payer"
+		}
+		b.WriteString(st.Good.Render(para("✓ Paid by "+who+" at "+localTime(r.PaidAt), w, "")) + "\n")
+		b.WriteString(st.Subtle.Render(para("snapshot "+orDash(clean(r.SnapshotID))+" · payer "+orDash(clean(r.PayerID)), w, "")) + "\n")
+		if s.payerErr != "" {
+			b.WriteString(st.Subtle.Render(para("(payer's name not found: "+s.payerErr+")", w, "")) + "\n")
+		}
+	case s.watching:
+		line := "◌ Watching for the payment: the trace is looked up every " + spellDuration(s.every) + " until " + s.until.Local().Format("15:04:05")
+		if !s.checked.IsZero() {
+			line += " · last checked " + s.checked.Local().Format("15:04:05") + ", not paid yet"
+		}
+		b.WriteString(st.Warn.Render(para(line+".", w, "")) + "\n")
+	default:
+		line := "○ Open: not paid yet"
+		if !s.checked.IsZero() {
+			line += " (checked " + s.checked.Local().Format("15:04:05") + ")"
+		}
+		b.WriteString(para(line+". w watches until it is paid; r checks once.", w, "") + "\n")
+	}
+	return b.String()
 }
 
 // chunk cuts s into pieces of at most n runes.

@@ -231,83 +231,103 @@ func (s *resultScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 func (s *resultScreen) view(a *App, height int) string {
 	st := a.st
 	r := s.r
-	var b strings.Builder
+	w := a.width - 2
 	what := payout.GroupDigits(r.AmountText) + " " + truncate(nameText(r.Asset.Symbol), 12) + " to " + truncate(nameText(r.Recipient.FullName), 40) + " (Mixin ID " + clean(r.Recipient.IdentityNumber) + ")"
 	if s.sending {
 		verb := "Sending "
 		if s.res != nil {
 			verb = "Settling by trace: "
 		}
-		b.WriteString(s.spin.View() + " " + st.Title.Render(verb+what) + "\n\n")
-		b.WriteString(st.Subtle.Render("trace "+r.TraceID) + "\n\n")
-		b.WriteString(st.Subtle.Render("The intent is in the journal. Whatever happens now, this payout is settled by its trace and never paid twice."))
-		return b.String()
+		return s.spin.View() + " " + st.Title.Render(verb+what) + "\n\n" +
+			st.Subtle.Render("trace "+r.TraceID) + "\n\n" +
+			st.Subtle.Render("The intent is in the journal. Whatever happens now, this payout is settled by its trace and never paid twice.")
 	}
 	if s.notSent {
-		b.WriteString(st.Error.Render("✗ Not sent: "+what) + "\n\n")
-		b.WriteString(para(explain(s.err), a.width-2, "  ") + "\n\n")
-		b.WriteString(para("Nothing was recorded or posted for this payout. Press e to go back to the form and review it again.", a.width-2, "  ") + "\n")
-		return b.String()
+		return st.Error.Render("✗ Not sent: "+what) + "\n\n" +
+			para(explain(s.err), w, "  ") + "\n\n" +
+			para("Nothing was recorded or posted for this payout. Press e to go back to the form and review it again.", w, "  ") + "\n"
 	}
+	var b strings.Builder
 	if s.err != nil {
-		b.WriteString(para("✗ "+explain(s.err), a.width-2, "") + "\n\n")
+		b.WriteString(para("✗ "+explain(s.err), w, "") + "\n\n")
 	}
 	if s.res == nil {
 		return b.String()
 	}
 	switch s.res.State {
 	case payout.StateDone:
-		head := "✓ Paid " + what
-		if s.res.Already {
-			head = "✓ Already paid: " + what + " (nothing was sent again)"
-		}
-		b.WriteString(st.Good.Render(head) + "\n\n")
-		if sn := s.res.Snap; sn != nil {
-			b.WriteString(st.Label.Render("  Snapshot        ") + sn.SnapshotID + "\n")
-			if sn.ClosingBalance != "" {
-				b.WriteString(st.Label.Render("  Closing balance ") + payout.GroupDigits(sn.ClosingBalance) + " " + clean(r.Asset.Symbol) + "\n")
-			}
-		}
-		b.WriteString(st.Label.Render("  Trace id        ") + r.TraceID + "\n")
-		if s.res.Reposted {
-			b.WriteString("\n" + st.Subtle.Render("The first post's outcome was unknown; it was settled by re-posting the same trace.") + "\n")
-		}
+		b.WriteString(s.paidView(st, what))
 	case payout.StateFailed:
-		b.WriteString(st.Error.Render("✗ Not paid: "+what) + "\n\n")
-		b.WriteString(para(explain(s.res.Err), a.width-2, "  ") + "\n")
-		if s.failUnrecorded {
-			// The refusal could not be written: to the journal the payout
-			// is still in doubt, and it is settled as such.
-			b.WriteString("\n" + st.Warn.Render(para("The journal could not record this refusal. At the next start the payout is looked up by its trace and, if it never executed, posted again with the same trace: do not send it again by hand.", a.width-2, "  ")) + "\n")
-		} else {
-			b.WriteString(st.Label.Render("  Trace id ") + r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
-		}
+		b.WriteString(s.failedView(st, what, w))
 	case payout.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
-		w := a.width - 2
-		until, pending := pendingUntil(*s.res)
-		if pending {
-			at := until.Local().Format("15:04:05")
-			cause := ""
-			if !payout.IsPostPending(s.res.Err) && s.res.Err != nil {
-				cause = " (" + clean(doubtCause(s.res.Err)) + ")"
-			}
-			b.WriteString(para("In doubt until "+at+": the last post may still reach the server"+cause+", so nothing is posted again before then. The trace is looked up meanwhile; at "+at+" it is looked up once more and, only if it was never executed, posted again with the same trace.", w, "  ") + "\n\n")
-			b.WriteString(para("No other payout or PIN check is sent before "+at+" either: a second request with the PIN could make the held one count as a wrong PIN. Do not send this payout again by hand.", w, "  ") + "\n")
-			next := "Next look-up in " + settleDelays[min(s.tries, len(settleDelays)-1)].String() + ", and at " + at + " (s to look the trace up now)."
-			if s.tries >= len(settleDelays) {
-				next = "Next settlement at " + at + " (s to look the trace up now)."
-			}
-			b.WriteString("\n" + st.Subtle.Render(next) + "\n")
-			return b.String()
+		b.WriteString(s.doubtView(st, w))
+	}
+	return b.String()
+}
+
+// paidView is a payout that went through: its snapshot and trace.
+func (s *resultScreen) paidView(st Styles, what string) string {
+	r := s.r
+	var b strings.Builder
+	head := "✓ Paid " + what
+	if s.res.Already {
+		head = "✓ Already paid: " + what + " (nothing was sent again)"
+	}
+	b.WriteString(st.Good.Render(head) + "\n\n")
+	if sn := s.res.Snap; sn != nil {
+		b.WriteString(st.Label.Render("  Snapshot        ") + sn.SnapshotID + "\n")
+		if sn.ClosingBalance != "" {
+			b.WriteString(st.Label.Render("  Closing balance ") + payout.GroupDigits(sn.ClosingBalance) + " " + clean(r.Asset.Symbol) + "\n")
 		}
-		b.WriteString(para("The outcome is unknown: "+clean(doubtCause(s.res.Err))+".", w, "  ") + "\n\n")
-		b.WriteString(para("mixdesk settles it by its trace "+r.TraceID+": it looks the trace up, and posts the same trace again only if it was never executed. Do not send this payout again by hand.", w, "  ") + "\n")
-		if s.tries < len(settleDelays) {
-			b.WriteString("\n" + st.Subtle.Render("Next automatic settlement in "+settleDelays[s.tries].String()+" (s to settle now).") + "\n")
-		} else {
-			b.WriteString("\n" + st.Subtle.Render("Still in doubt after "+plural(s.tries, "try")+". It is settled again before the next send and at the next start (s to try now).") + "\n")
+	}
+	b.WriteString(st.Label.Render("  Trace id        ") + r.TraceID + "\n")
+	if s.res.Reposted {
+		b.WriteString("\n" + st.Subtle.Render("The first post's outcome was unknown; it was settled by re-posting the same trace.") + "\n")
+	}
+	return b.String()
+}
+
+// failedView is a payout the server refused.
+func (s *resultScreen) failedView(st Styles, what string, w int) string {
+	var b strings.Builder
+	b.WriteString(st.Error.Render("✗ Not paid: "+what) + "\n\n")
+	b.WriteString(para(explain(s.res.Err), w, "  ") + "\n")
+	if s.failUnrecorded {
+		// The refusal could not be written: to the journal the payout
+		// is still in doubt, and it is settled as such.
+		b.WriteString("\n" + st.Warn.Render(para("The journal could not record this refusal. At the next start the payout is looked up by its trace and, if it never executed, posted again with the same trace: do not send it again by hand.", w, "  ")) + "\n")
+	} else {
+		b.WriteString(st.Label.Render("  Trace id ") + s.r.TraceID + st.Subtle.Render(" (closed; a new review makes a new one)") + "\n")
+	}
+	return b.String()
+}
+
+// doubtView says what happens to a payout in doubt, and when.
+func (s *resultScreen) doubtView(st Styles, w int) string {
+	var b strings.Builder
+	until, pending := pendingUntil(*s.res)
+	if pending {
+		at := until.Local().Format("15:04:05")
+		cause := ""
+		if !payout.IsPostPending(s.res.Err) && s.res.Err != nil {
+			cause = " (" + clean(doubtCause(s.res.Err)) + ")"
 		}
+		b.WriteString(para("In doubt until "+at+": the last post may still reach the server"+cause+", so nothing is posted again before then. The trace is looked up meanwhile; at "+at+" it is looked up once more and, only if it was never executed, posted again with the same trace.", w, "  ") + "\n\n")
+		b.WriteString(para("No other payout or PIN check is sent before "+at+" either: a second request with the PIN could make the held one count as a wrong PIN. Do not send this payout again by hand.", w, "  ") + "\n")
+		next := "Next look-up in " + settleDelays[min(s.tries, len(settleDelays)-1)].String() + ", and at " + at + " (s to look the trace up now)."
+		if s.tries >= len(settleDelays) {
+			next = "Next settlement at " + at + " (s to look the trace up now)."
+		}
+		b.WriteString("\n" + st.Subtle.Render(next) + "\n")
+		return b.String()
+	}
+	b.WriteString(para("The outcome is unknown: "+clean(doubtCause(s.res.Err))+".", w, "  ") + "\n\n")
+	b.WriteString(para("mixdesk settles it by its trace "+s.r.TraceID+": it looks the trace up, and posts the same trace again only if it was never executed. Do not send this payout again by hand.", w, "  ") + "\n")
+	if s.tries < len(settleDelays) {
+		b.WriteString("\n" + st.Subtle.Render("Next automatic settlement in "+settleDelays[s.tries].String()+" (s to settle now).") + "\n")
+	} else {
+		b.WriteString("\n" + st.Subtle.Render("Still in doubt after "+plural(s.tries, "try")+". It is settled again before the next send and at the next start (s to try now).") + "\n")
 	}
 	return b.String()
 }
