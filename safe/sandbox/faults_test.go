@@ -193,6 +193,32 @@ func TestHeldCallRunsAfterTheCallerLeft(t *testing.T) {
 		t.Fatalf("balance %s: paid more or less than once", got)
 	}
 	w.srv.WaitHeld() // nothing held: returns at once
+
+	// A refusal of the re-send proves only that the re-send did not run:
+	// the held submit still pays (payout/inflight.go), so the payout stays
+	// in doubt and its outputs held until no earlier submit can arrive.
+	const trace2 = "6b3a8f2e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"
+	w.deposit(t, "1")
+	u2, err := w.desk.Prepare(ctx, pay(trace2, "0.5", ""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed2, err := w.desk.VerifyAndSign(ctx, u2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.srv.InjectFault("POST", submitPath, sandbox.Fault{Kind: sandbox.FaultHold, Delay: hold})
+	w.srv.InjectFault("POST", submitPath, sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
+	if _, err := impatient(t, w, 50*time.Millisecond).Submit(ctx, trace2, signed2, u2.Hash); !mixin.IsServerOrTransport(err) {
+		t.Fatalf("held submit: %v", err)
+	}
+	if _, err := w.desk.Submit(ctx, trace2, signed2, u2.Hash); !mixin.IsTooManyRequests(err) {
+		t.Fatalf("re-send: %v", err)
+	}
+	w.srv.WaitHeld()
+	if out, _, err := w.desk.Settle(ctx, trace2, u2.Hash); err != nil || out != safe.Final {
+		t.Fatalf("the held submit after a refused re-send: %v %v", out, err)
+	}
 }
 
 // TestHeldCallAuthenticatedAfterTheHold: a held call is authenticated when
