@@ -57,7 +57,7 @@ func TestHelpOpensAndClosesButQuestionMarkTypesIntoFields(t *testing.T) {
 	if a.showHelp {
 		t.Error("? typed into the asset field opened the help")
 	}
-	if got := a.transfer.inputs[tfAsset].Value(); got != "?" {
+	if got := a.transfer.field(tfAsset).Value(); got != "?" {
 		t.Errorf("asset field = %q, want %q", got, "?")
 	}
 	mustContain(t, a.View(), "no asset matches")

@@ -85,7 +85,7 @@ type batchScreen struct {
 	top     int // first table row shown
 	focus   batchField
 	total   textinput.Model
-	pin     textinput.Model
+	pin     pinField
 	askPIN  bool
 
 	ctl      *payout.BatchControl
@@ -138,13 +138,7 @@ func newBatchScreen(askPIN bool) *batchScreen {
 	s.total.Prompt = ""
 	s.total.CharLimit = 40
 	s.total.Width = 30
-	s.pin = textinput.New()
-	s.pin.Prompt = ""
-	s.pin.Placeholder = "6 digits"
-	s.pin.CharLimit = 6
-	s.pin.Width = 10
-	s.pin.EchoMode = textinput.EchoPassword
-	s.pin.EchoCharacter = '•'
+	s.pin = newPINField()
 	return s
 }
 
@@ -202,7 +196,7 @@ func (s *batchScreen) canSend() bool {
 	if s.b == nil || !s.b.Ready() || !s.b.Confirms(s.total.Value()) {
 		return false
 	}
-	return !s.askPIN || mixin.ValidatePIN(s.pin.Value()) == nil
+	return !s.askPIN || s.pin.valid()
 }
 
 func (s *batchScreen) prepare(a *App, path string) tea.Cmd {
@@ -240,7 +234,7 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			}
 		}
 		s.total.SetValue("")
-		s.pin.SetValue("")
+		s.pin.clear()
 		s.path.Blur()
 		return nil
 	case batchProgressMsg:
@@ -251,7 +245,7 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		if msg.repErr != nil {
 			s.reportEr = explain(msg.repErr)
 		}
-		s.pin.SetValue("")
+		s.pin.clear()
 		a.quitArmed = false
 		a.home.countDoubt(a)
 		// A kept PIN the server refused is never sent again.
@@ -270,7 +264,7 @@ func (s *batchScreen) updateInput(msg tea.Msg) tea.Cmd {
 	case s.mode == bmReview && s.focus == bcTotal:
 		s.total, cmd = s.total.Update(msg)
 	case s.mode == bmReview && s.focus == bcPIN:
-		s.pin, cmd = s.pin.Update(msg)
+		s.pin.Model, cmd = s.pin.Update(msg)
 	}
 	return cmd
 }
@@ -356,7 +350,7 @@ func (s *batchScreen) reviewKey(a *App, k tea.KeyMsg) tea.Cmd {
 	switch {
 	case km.ReviewBack.matches(k):
 		s.mode = bmPath
-		s.pin.SetValue("")
+		s.pin.clear()
 		return s.path.Focus()
 	case km.Next.matches(k):
 		return s.move(1)
@@ -400,7 +394,7 @@ func (s *batchScreen) run(a *App) tea.Cmd {
 	if s.askPIN {
 		pin = s.pin.Value()
 	}
-	s.pin.SetValue("")
+	s.pin.clear()
 	s.mode, s.ctl, s.started = bmRunning, &payout.BatchControl{}, a.now()
 	s.prog = s.b.Counts()
 	s.updates = make(chan payout.BatchProgress, 1)

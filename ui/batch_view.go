@@ -241,11 +241,7 @@ func (s *batchScreen) confirmView(st Styles) string {
 	}
 	b.WriteString(tl + s.total.View() + mark + "\n")
 	if s.askPIN {
-		pl := marker(s.focus == bcPIN) + "PIN: "
-		if s.focus == bcPIN {
-			pl = st.Focused.Render(pl)
-		}
-		b.WriteString(pl + s.pin.View() + "\n")
+		b.WriteString(s.pin.row(st, s.focus == bcPIN))
 	}
 	c := bt.Counts()
 	b.WriteString("  " + st.button("Send "+plural(c.Left()+c.InDoubt, "row"), s.focus == bcSend, s.canSend()) + "\n")

@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -34,12 +32,10 @@ type bookScreen struct {
 
 	editing  bool
 	editOf   string // label of the entry being edited; "" = new
-	inputs   [3]textinput.Model
+	label    textinput.Model
+	rcpt     recipientField
+	note     textinput.Model
 	focus    bField
-	rcpt     *mixin.User
-	rcptFor  string
-	rcptErr  string
-	rcptGen  int
 	errs     [bfCount]string
 	formErr  string
 	confirmD bool // delete asked, waiting for y
@@ -92,17 +88,23 @@ func newBookScreen() *bookScreen {
 	s.filter.Prompt = ""
 	s.filter.Placeholder = "type to filter by label or name"
 	s.filter.Width = 40
-	ph := [3]string{"a short name, e.g. payroll-amara", "user UUID or Mixin ID number", "optional"}
-	limits := [3]int{40, 36, 140}
-	for i := range s.inputs {
-		in := textinput.New()
-		in.Prompt = ""
-		in.Placeholder = ph[i]
-		in.CharLimit = limits[i]
-		in.Width = 44
-		s.inputs[i] = in
-	}
+	s.label = textInput("a short name, e.g. payroll-amara", 40, 44)
+	s.rcpt = newRecipientField()
+	s.note = textInput("optional", 140, 44)
 	return s
+}
+
+// fields are the form's text fields, in focus order.
+func (s *bookScreen) fields() []*textinput.Model {
+	return []*textinput.Model{&s.label, &s.rcpt.input, &s.note}
+}
+
+// field is the text field f, or nil for the button.
+func (s *bookScreen) field(f bField) *textinput.Model {
+	if f >= bfSave {
+		return nil
+	}
+	return s.fields()[f]
 }
 
 func (s *bookScreen) typing() bool {
@@ -135,22 +137,19 @@ func (s *bookScreen) reload(a *App) {
 // startEdit opens the form, for a new entry (e nil) or an existing one.
 func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *mixin.User) tea.Cmd {
 	s.editing, s.errs, s.formErr = true, [bfCount]string{}, ""
-	s.editOf, s.rcpt, s.rcptFor, s.rcptErr = "", nil, "", ""
-	for i := range s.inputs {
-		s.inputs[i].SetValue("")
-	}
+	s.editOf = ""
+	s.label.SetValue("")
+	s.note.SetValue("")
+	s.rcpt = newRecipientField()
 	if e != nil {
 		s.editOf = e.Label
-		s.inputs[bfLabel].SetValue(e.Label)
-		s.inputs[bfRecipient].SetValue(e.UserID)
-		s.inputs[bfNote].SetValue(e.Note)
-		s.rcpt = &mixin.User{UserID: e.UserID, IdentityNumber: e.IdentityNumber, FullName: e.FullName}
-		s.rcptFor = e.UserID
+		s.label.SetValue(e.Label)
+		s.note.SetValue(e.Note)
+		s.rcpt.set(&mixin.User{UserID: e.UserID, IdentityNumber: e.IdentityNumber, FullName: e.FullName})
 	}
 	if prefill != nil {
-		s.inputs[bfLabel].SetValue(labelFor(prefill.FullName))
-		s.inputs[bfRecipient].SetValue(prefill.UserID)
-		s.rcpt, s.rcptFor = prefill, prefill.UserID
+		s.label.SetValue(labelFor(prefill.FullName))
+		s.rcpt.set(prefill)
 	}
 	return s.setFocus(bfLabel)
 }
@@ -164,52 +163,27 @@ func labelFor(name string) string {
 
 func (s *bookScreen) setFocus(f bField) tea.Cmd {
 	s.focus = f
-	return focusOnly(s.inputs[:], int(f))
+	return focusField(int(f), s.fields()...)
 }
 
 func (s *bookScreen) ready() bool {
-	return strings.TrimSpace(s.inputs[bfLabel].Value()) != "" && s.rcpt != nil &&
-		strings.TrimSpace(s.inputs[bfRecipient].Value()) == s.rcptFor
+	return strings.TrimSpace(s.label.Value()) != "" && s.rcpt.ready()
 }
 
-type bookResolveTick struct{ gen int }
-
 func (s *bookScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	if cmd, ok := s.rcpt.update(msg, a.conn.desk); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
-	case bookResolveTick:
-		if msg.gen != s.rcptGen {
-			return nil
-		}
-		q := strings.TrimSpace(s.inputs[bfRecipient].Value())
-		if q == "" {
-			return nil
-		}
-		desk, gen := a.conn.desk, s.rcptGen
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			u, err := desk.ResolveRecipient(ctx, q)
-			return recipientMsg{gen: gen, q: q, user: u, err: err}
-		}
-	case recipientMsg:
-		if msg.gen != s.rcptGen || msg.q != strings.TrimSpace(s.inputs[bfRecipient].Value()) {
-			return nil
-		}
-		if msg.err != nil {
-			s.rcpt, s.rcptErr = nil, explain(msg.err)
-			return nil
-		}
-		s.rcpt, s.rcptErr, s.rcptFor = msg.user, "", msg.q
-		return nil
 	case tea.KeyMsg:
 		if s.editing {
 			return s.onFormKey(a, msg)
 		}
 		return s.onListKey(a, msg)
 	}
-	if s.editing && s.focus < bfSave {
+	if in := s.field(s.focus); s.editing && in != nil {
 		var cmd tea.Cmd
-		s.inputs[s.focus], cmd = s.inputs[s.focus].Update(msg)
+		*in, cmd = in.Update(msg)
 		return cmd
 	}
 	if s.filter.Focused() {
@@ -292,21 +266,19 @@ func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
 		}
 		return s.save(a)
 	}
-	if s.focus >= bfSave {
+	in := s.field(s.focus)
+	if in == nil {
 		return nil
 	}
-	before := s.inputs[s.focus].Value()
+	before := in.Value()
 	var cmd tea.Cmd
-	s.inputs[s.focus], cmd = s.inputs[s.focus].Update(k)
-	if s.inputs[s.focus].Value() == before {
+	*in, cmd = in.Update(k)
+	if in.Value() == before {
 		return cmd
 	}
 	s.errs[s.focus], s.formErr = "", ""
 	if s.focus == bfRecipient {
-		s.rcpt, s.rcptErr = nil, ""
-		s.rcptGen = a.nextGen()
-		gen := s.rcptGen
-		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return bookResolveTick{gen: gen} }))
+		return tea.Batch(cmd, s.rcpt.edited(a.nextGen()))
 	}
 	return cmd
 }
@@ -317,9 +289,9 @@ func (s *bookScreen) save(a *App) tea.Cmd {
 		return nil
 	}
 	e := payout.BookEntry{
-		Label: strings.TrimSpace(s.inputs[bfLabel].Value()), UserID: s.rcpt.UserID,
-		IdentityNumber: s.rcpt.IdentityNumber, FullName: s.rcpt.FullName,
-		Note: strings.TrimSpace(s.inputs[bfNote].Value()), SavedAt: a.now(),
+		Label: strings.TrimSpace(s.label.Value()), UserID: s.rcpt.user.UserID,
+		IdentityNumber: s.rcpt.user.IdentityNumber, FullName: s.rcpt.user.FullName,
+		Note: strings.TrimSpace(s.note.Value()), SavedAt: a.now(),
 	}
 	if err := a.conn.book.Save(e, s.editOf); err != nil {
 		var fe *mixin.FieldError
@@ -413,25 +385,11 @@ func (s *bookScreen) formView(a *App) string {
 	b.WriteString(st.Title.Render(title) + "\n\n")
 	names := [3]string{"Label", "Recipient", "Note"}
 	for f := bfLabel; f < bfSave; f++ {
-		l := marker(s.focus == f) + padRight(names[f], 11)
-		if s.focus == f {
-			l = st.Focused.Render(l)
-		} else {
-			l = st.Label.Render(l)
-		}
-		b.WriteString(l + s.inputs[f].View() + "\n")
+		b.WriteString(fieldLabel(st, names[f], s.focus == f) + s.field(f).View() + "\n")
 		if f == bfRecipient {
-			switch {
-			case s.rcptErr != "":
-				b.WriteString("             " + st.Error.Render("✗ "+clean(s.rcptErr)) + "\n")
-			case s.rcpt != nil:
-				b.WriteString("             " + st.Good.Render("✓ "+truncate(nameText(s.rcpt.FullName), 64)) + st.Subtle.Render(" · Mixin ID ") +
-					st.ID.Render(clean(s.rcpt.IdentityNumber)) + st.Subtle.Render(" · "+clean(s.rcpt.UserID)) + "\n")
-			}
+			b.WriteString(s.rcpt.status(st))
 		}
-		if s.errs[f] != "" {
-			b.WriteString("             " + st.Error.Render("✗ "+clean(s.errs[f])) + "\n")
-		}
+		b.WriteString(errLine(st, s.errs[f]))
 	}
 	b.WriteString("\n  " + st.button("Save", s.focus == bfSave, s.ready()) + "\n")
 	if s.formErr != "" {

@@ -56,7 +56,7 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	f.press(tea.KeyEnter)
 	f.waitFor("✓ "+r.rcpt.FullName, "from the address book: payroll-amara")
 	var picked string
-	f.probe(func(a *App) { picked = a.transfer.rcpt.UserID })
+	f.probe(func(a *App) { picked = a.transfer.rcpt.user.UserID })
 	if picked != r.rcpt.UserID {
 		t.Fatalf("picked %s, want %s", picked, r.rcpt.UserID)
 	}

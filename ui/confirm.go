@@ -57,7 +57,7 @@ type confirmScreen struct {
 	r      *payout.Review
 	acked  []bool
 	amount textinput.Model
-	pin    textinput.Model
+	pin    pinField
 	askPIN bool
 	focus  confirmStop
 	km     confirmKeys
@@ -74,13 +74,7 @@ func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
 	c.amount.Prompt = ""
 	c.amount.CharLimit = 40
 	c.amount.Width = 30
-	c.pin = textinput.New()
-	c.pin.Prompt = ""
-	c.pin.Placeholder = "6 digits"
-	c.pin.CharLimit = 6
-	c.pin.Width = 10
-	c.pin.EchoMode = textinput.EchoPassword
-	c.pin.EchoCharacter = '•'
+	c.pin = newPINField()
 	c.focus = confirmStop{field: cfCancel}
 	c.syncKeys()
 	return c
@@ -153,7 +147,7 @@ func (c *confirmScreen) canConfirm() bool {
 	if !c.allAcked() || !c.amountMatches() {
 		return false
 	}
-	return !c.askPIN || mixin.ValidatePIN(c.pin.Value()) == nil
+	return !c.askPIN || c.pin.valid()
 }
 
 // syncKeys enables the keys that act where the focus is: space
@@ -220,7 +214,7 @@ func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	km := c.km
 	switch {
 	case km.Back.matches(k):
-		c.pin.SetValue("")
+		c.pin.clear()
 		a.screen = screenTransfer
 		return nil
 	case km.Next.matches(k):
@@ -253,7 +247,7 @@ func (c *confirmScreen) press(a *App) tea.Cmd {
 		c.acked[c.focus.warn] = true
 		return c.move(1)
 	case cfCancel:
-		c.pin.SetValue("")
+		c.pin.clear()
 		a.screen = screenTransfer
 		a.setStatus("Not sent.", true)
 		return nil
@@ -265,7 +259,7 @@ func (c *confirmScreen) press(a *App) tea.Cmd {
 		if c.askPIN {
 			pin = c.pin.Value()
 		}
-		c.pin.SetValue("") // the PIN typed for this transfer is not kept
+		c.pin.clear() // the PIN typed for this transfer is not kept
 		return a.startSend(c.r, pin)
 	}
 	return c.move(1)
@@ -278,7 +272,7 @@ func (c *confirmScreen) updateInput(msg tea.Msg) tea.Cmd {
 	case cfAmount:
 		c.amount, cmd = c.amount.Update(msg)
 	case cfPIN:
-		c.pin, cmd = c.pin.Update(msg)
+		c.pin.Model, cmd = c.pin.Update(msg)
 	}
 	return cmd
 }
@@ -380,11 +374,7 @@ func (c *confirmScreen) fieldsView(st Styles, gap string) string {
 	}
 	out := al + c.amount.View() + mark + "\n" + why
 	if c.askPIN {
-		pl := marker(c.on(cfPIN)) + "PIN: "
-		if c.on(cfPIN) {
-			pl = st.Focused.Render(pl)
-		}
-		out += pl + c.pin.View() + "\n"
+		out += c.pin.row(st, c.on(cfPIN))
 	}
 	return out + gap + "  " + st.button("Cancel", c.on(cfCancel), true) + "  " +
 		st.button("Confirm and send", c.on(cfConfirm), c.canConfirm()) + "\n"

@@ -1,14 +1,13 @@
 package ui
 
 import (
-	"github.com/charmbracelet/bubbles/textinput"
-	tea "github.com/charmbracelet/bubbletea"
-	"mixdesk/mixin"
-	"mixdesk/payout"
 	"strings"
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shopspring/decimal"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
 )
 
 // money shows an exact decimal with grouping.
@@ -171,59 +170,3 @@ func step(pos, n, delta int) int {
 	}
 	return ((pos+delta)%n + n) % n
 }
-
-// focusOnly focuses the input at index at and blurs the others (at out of
-// range blurs them all, as when a button has the focus).
-func focusOnly(inputs []textinput.Model, at int) tea.Cmd {
-	var cmd tea.Cmd
-	for i := range inputs {
-		if i == at {
-			cmd = inputs[i].Focus()
-		} else {
-			inputs[i].Blur()
-		}
-	}
-	return cmd
-}
-
-// assetMatches reports whether an asset answers the picker's lower-cased
-// query: by symbol or name, or by the start of its id.
-func assetMatches(as mixin.Asset, q string) bool {
-	return q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q)
-}
-
-// listWindow is the part [from, to) of a list of n items that a picker
-// shows in size rows: it always holds pick, so that the item the keys act
-// on is on the screen.
-func listWindow(n, pick, size int) (from, to int) {
-	if n <= size {
-		return 0, n
-	}
-	from = max(0, min(pick-size/2, n-size))
-	return from, from + size
-}
-
-// assetTwins tells apart the assets that share a symbol (cleaned, case and
-// spacing aside): for each of them a tag with the start of its asset id,
-// which no server text can imitate on its own. Assets whose symbol is their
-// own get no tag.
-func assetTwins(as []mixin.Asset) map[string]string {
-	count := make(map[string]int, len(as))
-	for _, x := range as {
-		count[symbolKey(x.Symbol)]++
-	}
-	var out map[string]string
-	for _, x := range as {
-		if count[symbolKey(x.Symbol)] < 2 {
-			continue
-		}
-		if out == nil {
-			out = map[string]string{}
-		}
-		out[x.AssetID] = "id " + shortID(x.AssetID)
-	}
-	return out
-}
-
-// symbolKey is a symbol as it reads on the screen, for comparing.
-func symbolKey(s string) string { return strings.ToLower(nameText(s)) }

@@ -607,7 +607,7 @@ func (p *pump) toConfirm(r *rig, amount string) {
 	p.typ("usdt")
 	p.press(tea.KeyEnter)
 	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil })
 	p.press(tea.KeyTab)
 	p.typ(amount)
 	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)

@@ -207,7 +207,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 
 	// The transfer picker, through every asset.
 	p.typ("t")
-	for i := range a.transfer.matches {
+	for i := range a.transfer.picker.matches {
 		view("the transfer picker at " + itoa(i))
 		p.press(tea.KeyDown)
 	}
@@ -215,7 +215,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	for i, as := range w.hostil {
 		p.press(tea.KeyEsc)
 		p.typ("t")
-		for a.transfer.assets[a.transfer.matches[a.transfer.pick]].AssetID != as.AssetID {
+		for hl, _ := a.transfer.picker.highlighted(); hl.AssetID != as.AssetID; hl, _ = a.transfer.picker.highlighted() {
 			p.press(tea.KeyDown)
 		}
 		p.press(tea.KeyEnter, tea.KeyTab)
@@ -231,7 +231,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 		p.typ("usdt")
 		p.press(tea.KeyEnter)
 		p.typ(u.IdentityNumber)
-		p.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil || a.transfer.rcptErr != "" })
+		p.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil || a.transfer.rcpt.err != "" })
 		view("the transfer form with " + injections[i].name)
 		p.press(tea.KeyTab)
 		p.typ("1")
@@ -303,12 +303,12 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	for k, payer := range []int{0, 6, 14} {
 		p.typ("n")
 		f := a.request.form
-		for i := range f.matches {
+		for i := range f.picker.matches {
 			view("the request picker at " + itoa(i))
 			p.press(tea.KeyDown)
 		}
 		as := w.hostil[payer]
-		for a.request.assets[f.matches[f.pick]].AssetID != as.AssetID {
+		for hl, _ := f.picker.highlighted(); hl.AssetID != as.AssetID; hl, _ = f.picker.highlighted() {
 			p.press(tea.KeyDown)
 		}
 		p.press(tea.KeyEnter)
@@ -382,9 +382,9 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			a.transfer.setFocus(tfAsset)
 			view("the transfer picker")
 			a.transfer.choose()
-			a.transfer.inputs[tfAmount].SetValue("1000")
-			a.transfer.rcpt = &mixin.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
-			a.transfer.rcptFor = ""
+			a.transfer.field(tfAmount).SetValue("1000")
+			a.transfer.rcpt.user = &mixin.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
+			a.transfer.rcpt.resolved = ""
 			a.transfer.setFocus(tfAmount)
 			view("the transfer form")
 
@@ -404,7 +404,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			s := a.request
 			s.learnAssets(raw)
 			p.run(s.openForm(a))
-			for range s.form.matches {
+			for range s.form.picker.matches {
 				view("the request picker")
 				p.press(tea.KeyDown)
 			}

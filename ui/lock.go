@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/mixin"
@@ -18,7 +17,7 @@ const lockCheckEvery = 5 * time.Second
 
 // lockScreen hides everything of the profile until the PIN is typed.
 type lockScreen struct {
-	pin      textinput.Model
+	pin      pinField
 	wrong    int    // wrong PINs typed at this lock
 	err      string // the last refusal
 	checking bool
@@ -43,15 +42,9 @@ func lockTick() tea.Cmd {
 }
 
 func newLockScreen() *lockScreen {
-	in := textinput.New()
-	in.Prompt = ""
-	in.Placeholder = "6 digits"
-	in.CharLimit = 6
-	in.Width = 10
-	in.EchoMode = textinput.EchoPassword
-	in.EchoCharacter = '•'
-	in.Focus()
-	return &lockScreen{pin: in, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
+	pin := newPINField()
+	pin.Focus()
+	return &lockScreen{pin: pin, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
 }
 
 // idleLock is the configured idle time; zero turns the lock off.
@@ -103,10 +96,10 @@ func (a *App) engageLock() {
 	a.status = ""
 	// Secrets typed into a form are not left behind a locked screen.
 	if a.confirm != nil {
-		a.confirm.pin.SetValue("")
+		a.confirm.pin.clear()
 	}
 	if a.batch != nil {
-		a.batch.pin.SetValue("")
+		a.batch.pin.clear()
 		a.batch.total.SetValue("")
 	}
 }
@@ -131,7 +124,7 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 			a.lastInput = a.now()
 			return nil
 		}
-		l.pin.SetValue("")
+		l.pin.clear()
 		if msg.wrong {
 			l.wrong++
 			l.err = "Wrong PIN: still locked."
@@ -147,7 +140,7 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 			return a.tryUnlock()
 		}
 		var cmd tea.Cmd
-		l.pin, cmd = l.pin.Update(msg)
+		l.pin.Model, cmd = l.pin.Update(msg)
 		return cmd
 	}
 	return nil
@@ -158,19 +151,19 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 func (a *App) tryUnlock() tea.Cmd {
 	l := a.lock
 	pin := l.pin.Value()
-	if err := mixin.ValidatePIN(pin); err != nil {
+	if !l.pin.valid() {
 		l.err = "The PIN is 6 digits."
 		return nil
 	}
 	l.gen = a.nextGen()
 	if a.conn.profile.KeepPIN {
 		ok := cryptosubtle.ConstantTimeCompare([]byte(pin), []byte(a.conn.profile.PIN)) == 1
-		l.pin.SetValue("")
+		l.pin.clear()
 		gen := l.gen
 		return func() tea.Msg { return unlockMsg{gen: gen, ok: ok, wrong: !ok} }
 	}
 	l.checking = true
-	l.pin.SetValue("")
+	l.pin.clear()
 	desk, gen := a.conn.desk, l.gen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -191,7 +184,7 @@ func (a *App) lockView(height int) string {
 	var b strings.Builder
 	b.WriteString("\n" + st.Title.Render("Locked") + "\n\n")
 	b.WriteString(para("The console locked itself after "+a.idleLock().String()+" without a key. Nothing of the profile is shown until its PIN is typed.", a.width-2, "") + "\n\n")
-	b.WriteString(st.Focused.Render("› PIN: ") + l.pin.View() + "\n")
+	b.WriteString(l.pin.row(st, true))
 	switch {
 	case l.checking:
 		b.WriteString("\n" + st.Subtle.Render("Checking the PIN with the API…") + "\n")

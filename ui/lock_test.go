@@ -181,7 +181,7 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 	p2.typ("usdt")
 	p2.press(tea.KeyEnter)
 	p2.typ(r.rcpt.IdentityNumber)
-	p2.until("the recipient", func(a *App) bool { return a.transfer.rcpt != nil })
+	p2.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil })
 	p2.press(tea.KeyTab)
 	p2.typ("1")
 	p2.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)

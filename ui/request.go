@@ -126,11 +126,10 @@ func newRequestKeys() requestKeys {
 // requestForm is a new payment request being typed.
 type requestForm struct {
 	trace    string // made once when the form opens
-	inputs   [3]textinput.Model
+	picker   assetPicker
+	amount   textinput.Model
+	memo     textinput.Model
 	focus    reqField
-	matches  []string // asset ids matching the asset field
-	pick     int      // position in matches
-	asset    *mixin.Asset
 	fieldErr [3]string
 	formErr  string
 	lookup   string // an asset id being looked up
@@ -395,9 +394,10 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return s.listKey(a, msg)
 	}
 	// Cursor blinks and the like go to the focused field.
-	if f := s.form; s.mode == reqForm && f != nil && f.focus < rfCreate {
+	if f := s.form; s.mode == reqForm && f != nil && f.field(f.focus) != nil {
+		in := f.field(f.focus)
 		var cmd tea.Cmd
-		f.inputs[f.focus], cmd = f.inputs[f.focus].Update(msg)
+		*in, cmd = in.Update(msg)
 		return cmd
 	}
 	return nil

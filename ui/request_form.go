@@ -15,18 +15,12 @@ import (
 func (s *requestScreen) openForm(a *App) tea.Cmd {
 	s.mode = reqForm
 	if s.form == nil {
-		f := &requestForm{trace: payout.NewTraceID()}
-		placeholders := [3]string{"type to filter: BTC, USDT… or an asset id", "0.00", "optional, up to 140 characters"}
-		limits := [3]int{40, 29, 140}
-		for i := range f.inputs {
-			in := textinput.New()
-			in.Prompt = ""
-			in.Placeholder = placeholders[i]
-			in.CharLimit = limits[i]
-			in.Width = 44
-			f.inputs[i] = in
+		s.form = &requestForm{
+			trace:  payout.NewTraceID(),
+			picker: newAssetPicker("type to filter: BTC, USDT… or an asset id", nil),
+			amount: textInput("0.00", 29, 44),
+			memo:   textInput("optional, up to 140 characters", 140, 44),
 		}
-		s.form = f
 		s.filter()
 	}
 	if a.home != nil {
@@ -36,50 +30,46 @@ func (s *requestScreen) openForm(a *App) tea.Cmd {
 	return s.setFocus(s.form.focus)
 }
 
+// fields are the form's text fields, in focus order.
+func (f *requestForm) fields() []*textinput.Model {
+	return []*textinput.Model{&f.picker.input, &f.amount, &f.memo}
+}
+
+// field is the text field at, or nil for the button.
+func (f *requestForm) field(at reqField) *textinput.Model {
+	if at >= rfCreate {
+		return nil
+	}
+	return f.fields()[at]
+}
+
 func (s *requestScreen) setFocus(to reqField) tea.Cmd {
 	f := s.form
 	f.focus = to
-	return focusOnly(f.inputs[:], int(to))
+	return focusField(int(to), f.fields()...)
 }
 
-// filter recomputes the assets matching the asset field: by symbol, name or
-// the start of the id.
+// filter gives the picker the assets known now and filters them again.
 func (s *requestScreen) filter() {
-	f := s.form
-	if f == nil {
-		return
-	}
-	q := strings.ToLower(strings.TrimSpace(f.inputs[rfAsset].Value()))
-	f.matches = f.matches[:0]
-	for _, id := range s.order {
-		as := s.assets[id]
-		if assetMatches(as, q) {
-			f.matches = append(f.matches, id)
-		}
-	}
-	if f.pick >= len(f.matches) {
-		f.pick = max(0, len(f.matches)-1)
+	if s.form != nil {
+		s.form.picker.setAssets(s.knownAssets())
 	}
 }
 
 // choose takes the highlighted asset.
 func (s *requestScreen) choose() {
 	f := s.form
-	if len(f.matches) == 0 {
-		f.asset = nil
+	if !f.picker.choose() {
 		if f.lookup == "" && f.fieldErr[rfAsset] == "" {
 			f.fieldErr[rfAsset] = "no asset matches (an asset id finds any asset)"
 		}
 		return
 	}
-	as := s.assets[f.matches[f.pick]]
-	f.asset = &as
 	f.fieldErr[rfAsset] = ""
-	f.inputs[rfAsset].SetValue(nameText(as.Symbol))
 }
 
 func (s *requestScreen) amountErr() string {
-	v := strings.TrimSpace(s.form.inputs[rfAmount].Value())
+	v := strings.TrimSpace(s.form.amount.Value())
 	if v == "" {
 		return ""
 	}
@@ -90,29 +80,20 @@ func (s *requestScreen) amountErr() string {
 }
 
 func (s *requestScreen) memoErr() string {
-	if err := mixin.ValidateMemo(s.form.inputs[rfMemo].Value()); err != nil {
+	if err := mixin.ValidateMemo(s.form.memo.Value()); err != nil {
 		return fieldReason(err)
 	}
 	return ""
-}
-
-// fieldReason is the reason of a field error, or the error's text.
-func fieldReason(err error) string {
-	var fe *mixin.FieldError
-	if errors.As(err, &fe) {
-		return fe.Reason
-	}
-	return err.Error()
 }
 
 // formReady: an asset is chosen, the amount and memo are valid, and the
 // request is not being created already; Create is enabled.
 func (s *requestScreen) formReady() bool {
 	f := s.form
-	if f == nil || f.asset == nil || f.creating {
+	if f == nil || f.picker.chosen == nil || f.creating {
 		return false
 	}
-	if strings.TrimSpace(f.inputs[rfAmount].Value()) == "" || s.amountErr() != "" {
+	if strings.TrimSpace(f.amount.Value()) == "" || s.amountErr() != "" {
 		return false
 	}
 	return s.memoErr() == ""
@@ -151,8 +132,7 @@ func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
 // field, else between the fields.
 func (s *requestScreen) formArrow(delta int) tea.Cmd {
 	f := s.form
-	if f.focus == rfAsset && len(f.matches) > 0 {
-		f.pick = step(f.pick, len(f.matches), delta)
+	if f.focus == rfAsset && f.picker.move(delta) {
 		return nil
 	}
 	return s.setFocus(reqField(step(int(f.focus), int(rfCount), delta)))
@@ -162,22 +142,22 @@ func (s *requestScreen) formArrow(delta int) tea.Cmd {
 // field's error, and an asset id no known asset has is looked up.
 func (s *requestScreen) formEdit(a *App, k tea.KeyMsg) tea.Cmd {
 	f := s.form
-	if f.focus >= rfCreate {
+	in := f.field(f.focus)
+	if in == nil {
 		return nil
 	}
-	before := f.inputs[f.focus].Value()
+	before := in.Value()
 	var cmd tea.Cmd
-	f.inputs[f.focus], cmd = f.inputs[f.focus].Update(k)
-	if f.inputs[f.focus].Value() == before {
+	*in, cmd = in.Update(k)
+	if in.Value() == before {
 		return cmd
 	}
 	f.formErr = ""
 	f.fieldErr[f.focus] = ""
 	if f.focus == rfAsset {
-		f.asset = nil
-		f.pick = 0
+		f.picker.edited()
 		s.filter()
-		if id, err := mixin.ParseUUID(mixin.FieldAsset, f.inputs[rfAsset].Value()); err == nil && len(f.matches) == 0 && !s.fetching[id] {
+		if id, err := mixin.ParseUUID(mixin.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !s.fetching[id] {
 			f.lookup = id
 			return tea.Batch(cmd, s.assetCmd(a, id))
 		}
@@ -190,9 +170,9 @@ func (s *requestScreen) create(a *App) tea.Cmd {
 	f := s.form
 	if !s.formReady() {
 		switch {
-		case f.asset == nil:
+		case f.picker.chosen == nil:
 			f.formErr = "Choose an asset first."
-		case strings.TrimSpace(f.inputs[rfAmount].Value()) == "" || s.amountErr() != "":
+		case strings.TrimSpace(f.amount.Value()) == "" || s.amountErr() != "":
 			f.formErr = "Type a valid amount first."
 		default:
 			f.formErr = "Make the memo valid first."
@@ -201,7 +181,7 @@ func (s *requestScreen) create(a *App) tea.Cmd {
 	}
 	f.creating = true
 	book, trace, self := s.book, f.trace, a.conn.me.UserID
-	asset, amount, memo := f.asset.AssetID, strings.TrimSpace(f.inputs[rfAmount].Value()), f.inputs[rfMemo].Value()
+	asset, amount, memo := f.picker.chosen.AssetID, strings.TrimSpace(f.amount.Value()), f.memo.Value()
 	return func() tea.Msg {
 		r, err := book.CreateWithTrace(trace, self, asset, amount, memo)
 		return reqCreatedMsg{trace: trace, req: r, err: err}
@@ -252,14 +232,14 @@ func (s *requestScreen) formView(a *App) string {
 	var b strings.Builder
 	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(a.conn.me.FullName), 32)+" ("+clean(a.conn.me.UserID)+")") + "\n\n")
 	b.WriteString(s.formAssetView(st))
-	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.inputs[rfAmount].View() + "\n")
+	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.amount.View() + "\n")
 	if e := s.amountErr(); e != "" {
 		b.WriteString(errLine(st, e))
 	} else if f.fieldErr[rfAmount] != "" {
 		b.WriteString(errLine(st, f.fieldErr[rfAmount]))
-	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.inputs[rfAmount].Value())); err == nil && f.asset != nil {
-		note := payout.GroupDigits(amt.String()) + " " + truncate(f.asset.Symbol, 16)
-		if p := dec(f.asset.PriceUSD); p.IsPositive() {
+	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.amount.Value())); err == nil && f.picker.chosen != nil {
+		note := payout.GroupDigits(amt.String()) + " " + truncate(f.picker.chosen.Symbol, 16)
+		if p := dec(f.picker.chosen.PriceUSD); p.IsPositive() {
 			note += " · ≈ " + usd(amt.Mul(p)) + " USD"
 		}
 		b.WriteString(fieldIndent + st.Subtle.Render(note) + "\n")
@@ -268,7 +248,7 @@ func (s *requestScreen) formView(a *App) string {
 	if memoErr == "" {
 		memoErr = f.fieldErr[rfMemo]
 	}
-	b.WriteString(memoField(st, f.inputs[rfMemo], f.focus == rfMemo, memoErr))
+	b.WriteString(memoField(st, f.memo, f.focus == rfMemo, memoErr))
 	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(f.trace+"  (made once; the payment carries it)") + "\n\n")
 	lbl := "Create"
 	if f.creating {
@@ -285,40 +265,26 @@ func (s *requestScreen) formView(a *App) string {
 // the focus and the chosen asset under it after.
 func (s *requestScreen) formAssetView(st Styles) string {
 	f := s.form
+	p := &f.picker
 	var b strings.Builder
-	b.WriteString(fieldLabel(st, "Asset", f.focus == rfAsset) + f.inputs[rfAsset].View() + "\n")
-	twins := assetTwins(s.knownAssets())
+	b.WriteString(fieldLabel(st, "Asset", f.focus == rfAsset) + p.input.View() + "\n")
 	switch {
 	case f.focus == rfAsset:
-		// A window of the matches that holds the highlighted one.
-		from, to := listWindow(len(f.matches), f.pick, 5)
-		if from > 0 {
-			b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
-		}
-		for i := from; i < to; i++ {
-			id := f.matches[i]
-			as := s.assets[id]
+		b.WriteString(p.listView(st, func(as mixin.Asset, twin string) string {
 			line := padRight(truncate(as.Symbol, 6), 7) + padRight(truncate(as.Name, 18), 19) + st.Subtle.Render(shortID(clean(as.AssetID)))
-			if twins[id] != "" {
+			if twin != "" {
 				line += st.Warn.Render("  same symbol as another asset")
 			}
-			if i == f.pick {
-				b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
-			} else {
-				b.WriteString(fieldIndent + line + "\n")
-			}
-		}
-		if to < len(f.matches) {
-			b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(len(f.matches)-to)+" more") + "\n")
-		}
+			return line
+		}))
 		switch {
 		case f.lookup != "":
 			b.WriteString(fieldIndent + st.Subtle.Render("looking the asset up…") + "\n")
-		case len(f.matches) == 0 && f.fieldErr[rfAsset] == "":
+		case len(p.matches) == 0 && f.fieldErr[rfAsset] == "":
 			b.WriteString(fieldIndent + st.Error.Render("no asset matches; type an asset id to use any asset") + "\n")
 		}
-	case f.asset != nil:
-		b.WriteString(fieldIndent + st.Subtle.Render(truncate(f.asset.Name, 30)+" · "+clean(f.asset.AssetID)) + "\n")
+	case p.chosen != nil:
+		b.WriteString(fieldIndent + st.Subtle.Render(truncate(p.chosen.Name, 30)+" · "+clean(p.chosen.AssetID)) + "\n")
 	}
 	b.WriteString(errLine(st, f.fieldErr[rfAsset]))
 	return b.String()

@@ -369,10 +369,10 @@ func TestPaymentRequestAssetByID(t *testing.T) {
 		p.press(tea.KeyBackspace)
 	}
 	p.typ(doge.AssetID)
-	p.until("the asset", func(a *App) bool { return a.request.form.lookup == "" && len(a.request.form.matches) == 1 })
+	p.until("the asset", func(a *App) bool { return a.request.form.lookup == "" && len(a.request.form.picker.matches) == 1 })
 	p.press(tea.KeyEnter)
-	if f := a.request.form; f.asset == nil || f.asset.Symbol != "DOGE" {
-		t.Fatalf("asset %+v", f.asset)
+	if f := a.request.form; f.picker.chosen == nil || f.picker.chosen.Symbol != "DOGE" {
+		t.Fatalf("asset %+v", f.picker.chosen)
 	}
 	p.typ("100")
 	mustContain(t, a.View(), "100 DOGE · ≈ 12.00 USD")

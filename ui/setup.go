@@ -86,12 +86,11 @@ func newSetupScreen(name string, sandbox bool) *setupScreen {
 	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key", "paste the PIN token", "6 digits", "6 digits again"}
 	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
 	for i := range s.inputs {
-		in := textinput.New()
-		in.Prompt = ""
-		in.Placeholder = ph[i]
-		in.CharLimit = limits[i]
-		in.Width = 40
-		if sField(i) >= sfKey {
+		in := textInput(ph[i], limits[i], 40)
+		switch f := sField(i); {
+		case f == sfPIN || f == sfPIN2:
+			in = pinInput(ph[i], 40)
+		case f >= sfKey:
 			// Secrets are masked as they are typed or pasted.
 			in.EchoMode = textinput.EchoPassword
 			in.EchoCharacter = '•'
@@ -145,7 +144,11 @@ func (s *setupScreen) setFocus(f sField) tea.Cmd {
 		f = sfSubmit
 	}
 	s.focus = f
-	return focusOnly(s.inputs[:], int(f))
+	fields := make([]*textinput.Model, len(s.inputs))
+	for i := range s.inputs {
+		fields[i] = &s.inputs[i]
+	}
+	return focusField(int(f), fields...)
 }
 
 func (s *setupScreen) move(delta int) tea.Cmd {
@@ -213,16 +216,15 @@ func fieldOf(name string) sField {
 	return sfSubmit
 }
 
+// errReason is what is wrong with a field of the form: as fieldReason
+// says it, or the keyring's detail.
 func errReason(err error) string {
 	var fe *mixin.FieldError
-	if errors.As(err, &fe) {
-		return fe.Reason
-	}
 	var ke *keystore.Error
-	if errors.As(err, &ke) && ke.Detail != "" {
+	if !errors.As(err, &fe) && errors.As(err, &ke) && ke.Detail != "" {
 		return ke.Detail
 	}
-	return err.Error()
+	return fieldReason(err)
 }
 
 func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {

@@ -27,25 +27,18 @@ const (
 	tfCount
 )
 
-// resolveDelay is how long typing must pause before the recipient is looked up.
-const resolveDelay = 400 * time.Millisecond
-
+// transferScreen is the form of one payout: asset, recipient, amount and
+// memo, reviewed by payout before anything can be confirmed.
 type transferScreen struct {
-	assets   []mixin.Asset
-	matches  []int // indexes into assets that match the filter
-	pick     int   // position in matches
-	asset    *mixin.Asset
-	inputs   [4]textinput.Model
+	picker   assetPicker
+	rcpt     recipientField
+	amount   textinput.Model
+	memo     textinput.Model
 	focus    tField
 	trace    string
 	prev     *payout.Review // the last review of this draft
 	fieldErr [4]string
 
-	rcptGen   int
-	rcptFor   string
-	rcpt      *mixin.User
-	rcptErr   string
-	resolving bool
 	reviewing bool
 	reviewGen int
 	formErr   string
@@ -78,41 +71,38 @@ func newTransferKeys() transferKeys {
 	}
 }
 
-type (
-	resolveTickMsg struct{ gen int }
-	recipientMsg   struct {
-		gen  int
-		q    string // what was looked up
-		user *mixin.User
-		err  error
-	}
-	reviewMsg struct {
-		gen    int
-		review *payout.Review
-		err    error
-	}
-)
+type reviewMsg struct {
+	gen    int
+	review *payout.Review
+	err    error
+}
 
 func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
 	t := &transferScreen{
-		assets: assets,
+		picker: newAssetPicker("type to filter: BTC, USDT…", assets),
+		rcpt:   newRecipientField(),
+		amount: textInput("0.00", 29, 44),
+		memo:   textInput("optional, up to 140 characters", 140, 44),
 		trace:  payout.NewTraceID(),
 		desk:   a.conn.desk,
 		book:   a.conn.book,
 		km:     newTransferKeys(),
 	}
-	placeholders := [4]string{"type to filter: BTC, USDT…", "user UUID or Mixin ID number", "0.00", "optional, up to 140 characters"}
-	limits := [4]int{40, 36, 29, 140}
-	for i := range t.inputs {
-		in := textinput.New()
-		in.Prompt = ""
-		in.Placeholder = placeholders[i]
-		in.CharLimit = limits[i]
-		in.Width = 44
-		t.inputs[i] = in
-	}
-	t.filter()
+	t.rcpt.showLookup = true
 	return t
+}
+
+// fields are the form's text fields, in focus order.
+func (t *transferScreen) fields() []*textinput.Model {
+	return []*textinput.Model{&t.picker.input, &t.rcpt.input, &t.amount, &t.memo}
+}
+
+// field is the text field f, or nil for the button.
+func (t *transferScreen) field(f tField) *textinput.Model {
+	if f >= tfSend {
+		return nil
+	}
+	return t.fields()[f]
 }
 
 func (t *transferScreen) init() tea.Cmd { return t.setFocus(tfAsset) }
@@ -155,66 +145,41 @@ func (t *transferScreen) keys() []key.Binding {
 
 func (t *transferScreen) setFocus(f tField) tea.Cmd {
 	t.focus = f
-	return focusOnly(t.inputs[:], int(f))
+	return focusField(int(f), t.fields()...)
 }
 
-// filter recomputes the assets matching the asset field.
-func (t *transferScreen) filter() {
-	q := strings.ToLower(strings.TrimSpace(t.inputs[tfAsset].Value()))
-	t.matches = t.matches[:0]
-	for i, as := range t.assets {
-		if assetMatches(as, q) {
-			t.matches = append(t.matches, i)
-		}
-	}
-	if t.pick >= len(t.matches) {
-		t.pick = max(0, len(t.matches)-1)
-	}
-}
-
+// choose takes the highlighted asset.
 func (t *transferScreen) choose() {
-	if len(t.matches) == 0 {
-		t.asset = nil
-		t.fieldErr[tfAsset] = "no asset matches"
-		return
-	}
-	as := t.assets[t.matches[t.pick]]
-	t.asset = &as
 	t.fieldErr[tfAsset] = ""
-	t.inputs[tfAsset].SetValue(nameText(as.Symbol))
+	if !t.picker.choose() {
+		t.fieldErr[tfAsset] = "no asset matches"
+	}
 }
 
 // amountState checks the amount against the chosen asset.
 func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText string) {
-	s := strings.TrimSpace(t.inputs[tfAmount].Value())
+	s := strings.TrimSpace(t.amount.Value())
 	if s == "" {
 		return decimal.Zero, decimal.Zero, ""
 	}
 	d, _, err := mixin.ParseAmount(s)
 	if err != nil {
-		var fe *mixin.FieldError
-		if errors.As(err, &fe) {
-			return decimal.Zero, decimal.Zero, fe.Reason
-		}
-		return decimal.Zero, decimal.Zero, err.Error()
+		return decimal.Zero, decimal.Zero, fieldReason(err)
 	}
-	if t.asset == nil {
+	as := t.picker.chosen
+	if as == nil {
 		return d, decimal.Zero, ""
 	}
-	bal := dec(t.asset.Balance)
+	bal := dec(as.Balance)
 	if d.GreaterThan(bal) {
-		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + truncate(t.asset.Symbol, 12)
+		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + truncate(as.Symbol, 12)
 	}
 	return d, bal.Sub(d), ""
 }
 
 func (t *transferScreen) memoErr() string {
-	if err := mixin.ValidateMemo(t.inputs[tfMemo].Value()); err != nil {
-		var fe *mixin.FieldError
-		if errors.As(err, &fe) {
-			return fe.Reason
-		}
-		return err.Error()
+	if err := mixin.ValidateMemo(t.memo.Value()); err != nil {
+		return fieldReason(err)
 	}
 	return ""
 }
@@ -222,10 +187,7 @@ func (t *transferScreen) memoErr() string {
 // ready: every field is valid and the recipient is resolved, so review
 // (the Send key) is enabled.
 func (t *transferScreen) ready() bool {
-	if t.asset == nil || t.rcpt == nil || t.resolving || t.reviewing {
-		return false
-	}
-	if strings.TrimSpace(t.inputs[tfRecipient].Value()) != t.rcptFor {
+	if t.picker.chosen == nil || !t.rcpt.ready() || t.rcpt.resolving || t.reviewing {
 		return false
 	}
 	amt, _, aerr := t.amountState()
@@ -233,46 +195,21 @@ func (t *transferScreen) ready() bool {
 }
 
 func (t *transferScreen) draft() payout.Draft {
-	d := payout.Draft{Recipient: strings.TrimSpace(t.inputs[tfRecipient].Value()), Amount: strings.TrimSpace(t.inputs[tfAmount].Value()),
-		Memo: t.inputs[tfMemo].Value(), TraceID: t.trace}
-	if t.rcpt != nil {
-		d.Recipient = t.rcpt.UserID
+	d := payout.Draft{Recipient: t.rcpt.text(), Amount: strings.TrimSpace(t.amount.Value()), Memo: t.memo.Value(), TraceID: t.trace}
+	if t.rcpt.user != nil {
+		d.Recipient = t.rcpt.user.UserID
 	}
-	if t.asset != nil {
-		d.AssetID = t.asset.AssetID
+	if t.picker.chosen != nil {
+		d.AssetID = t.picker.chosen.AssetID
 	}
 	return d
 }
 
 func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
+	if cmd, ok := t.rcpt.update(msg, t.desk); ok {
+		return cmd
+	}
 	switch msg := msg.(type) {
-	case resolveTickMsg:
-		if msg.gen != t.rcptGen {
-			return nil
-		}
-		q := strings.TrimSpace(t.inputs[tfRecipient].Value())
-		if q == "" {
-			t.resolving = false
-			return nil
-		}
-		desk, gen := t.desk, t.rcptGen
-		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-			defer cancel()
-			u, err := desk.ResolveRecipient(ctx, q)
-			return recipientMsg{gen: gen, q: q, user: u, err: err}
-		}
-	case recipientMsg:
-		if msg.gen != t.rcptGen || msg.q != strings.TrimSpace(t.inputs[tfRecipient].Value()) {
-			return nil // an answer for an earlier text or an earlier form
-		}
-		t.resolving = false
-		if msg.err != nil {
-			t.rcpt, t.rcptErr = nil, explain(msg.err)
-			return nil
-		}
-		t.rcpt, t.rcptErr, t.rcptFor = msg.user, "", msg.q
-		return nil
 	case reviewMsg:
 		if msg.gen != t.reviewGen {
 			return nil
@@ -291,9 +228,9 @@ func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		return t.onKey(a, msg)
 	}
-	if t.focus < tfSend {
+	if in := t.field(t.focus); in != nil {
 		var cmd tea.Cmd
-		t.inputs[t.focus], cmd = t.inputs[t.focus].Update(msg)
+		*in, cmd = in.Update(msg)
 		return cmd
 	}
 	return nil
@@ -307,7 +244,7 @@ func (t *transferScreen) showReviewErr(err error) {
 			t.fieldErr[tfAsset] = fe.Reason
 			return
 		case mixin.FieldRecipient:
-			t.rcptErr = capitalize(fe.Reason)
+			t.rcpt.err = capitalize(fe.Reason)
 			return
 		case mixin.FieldAmount:
 			t.fieldErr[tfAmount] = fe.Reason
@@ -361,8 +298,7 @@ func (t *transferScreen) arrow(delta int) tea.Cmd {
 		t.bookPick = step(t.bookPick, len(t.bookHits), delta)
 		return nil
 	}
-	if t.focus == tfAsset && len(t.matches) > 0 {
-		t.pick = step(t.pick, len(t.matches), delta)
+	if t.focus == tfAsset && t.picker.move(delta) {
 		return nil
 	}
 	return t.setFocus(tField(step(int(t.focus), int(tfCount), delta)))
@@ -372,29 +308,25 @@ func (t *transferScreen) arrow(delta int) tea.Cmd {
 // field's error and starts what the new text asks for (the asset filter,
 // the recipient's look-up once typing pauses).
 func (t *transferScreen) edit(a *App, k tea.KeyMsg) tea.Cmd {
-	if t.focus >= tfSend {
+	in := t.field(t.focus)
+	if in == nil {
 		return nil
 	}
-	before := t.inputs[t.focus].Value()
+	before := in.Value()
 	var cmd tea.Cmd
-	t.inputs[t.focus], cmd = t.inputs[t.focus].Update(k)
-	if t.inputs[t.focus].Value() == before {
+	*in, cmd = in.Update(k)
+	if in.Value() == before {
 		return cmd
 	}
 	t.formErr = ""
 	t.fieldErr[t.focus] = ""
 	switch t.focus {
 	case tfAsset:
-		t.asset = nil
-		t.pick = 0
-		t.filter()
+		t.picker.edited()
 	case tfRecipient:
-		t.rcpt, t.rcptErr, t.rcptLabel = nil, "", ""
+		t.rcptLabel = ""
 		t.findSaved()
-		t.rcptGen = a.nextGen()
-		t.resolving = strings.TrimSpace(t.inputs[tfRecipient].Value()) != ""
-		gen := t.rcptGen
-		return tea.Batch(cmd, tea.Tick(resolveDelay, func(time.Time) tea.Msg { return resolveTickMsg{gen: gen} }))
+		return tea.Batch(cmd, t.rcpt.edited(a.nextGen()))
 	}
 	return cmd
 }
@@ -403,7 +335,7 @@ func (t *transferScreen) edit(a *App, k tea.KeyMsg) tea.Cmd {
 // it is already a user id or a Mixin ID number.
 func (t *transferScreen) findSaved() {
 	t.bookHits, t.bookPick = nil, 0
-	q := strings.TrimSpace(t.inputs[tfRecipient].Value())
+	q := t.rcpt.text()
 	if t.book == nil || q == "" || isIDLike(q) {
 		return
 	}
@@ -431,14 +363,11 @@ func isIDLike(q string) bool {
 // resolved with the server like a typed one.
 func (t *transferScreen) pickSaved(a *App) tea.Cmd {
 	e := t.bookHits[t.bookPick]
-	t.inputs[tfRecipient].SetValue(e.UserID)
-	t.inputs[tfRecipient].CursorEnd()
+	t.rcpt.input.SetValue(e.UserID)
+	t.rcpt.input.CursorEnd()
 	t.bookHits = nil
-	t.rcpt, t.rcptErr, t.rcptLabel = nil, "", e.Label
-	t.rcptGen = a.nextGen()
-	t.resolving = true
-	gen := t.rcptGen
-	return func() tea.Msg { return resolveTickMsg{gen: gen} }
+	t.rcptLabel = e.Label
+	return t.rcpt.lookUpNow(a.nextGen())
 }
 
 // review asks payout for the review of the draft.
@@ -460,9 +389,9 @@ func (t *transferScreen) review(a *App) tea.Cmd {
 
 func (t *transferScreen) missing() string {
 	switch {
-	case t.asset == nil:
+	case t.picker.chosen == nil:
 		return "choose an asset."
-	case t.rcpt == nil:
+	case t.rcpt.user == nil:
 		return "a recipient that resolves."
 	}
 	if amt, _, e := t.amountState(); e != "" || !amt.IsPositive() {

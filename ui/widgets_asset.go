@@ -1,0 +1,156 @@
+package ui
+
+import (
+	"strings"
+
+	"github.com/charmbracelet/bubbles/textinput"
+
+	"mixdesk/mixin"
+)
+
+// assetPicker is a form's asset field, the one of the transfer form and of
+// the request form: what is typed filters the assets (by symbol or name,
+// or the start of the id), the matches are listed in a window under the
+// field while it has the focus, and tab or enter takes the highlighted one.
+type assetPicker struct {
+	input   textinput.Model
+	assets  []mixin.Asset // what it picks from, in order
+	matches []int         // indexes into assets that match the filter
+	pick    int           // position in matches
+	chosen  *mixin.Asset  // taken with tab or enter; nil until then, and after an edit
+}
+
+// pickerRows is how many matches the list under the field shows.
+const pickerRows = 5
+
+func newAssetPicker(placeholder string, assets []mixin.Asset) assetPicker {
+	p := assetPicker{input: textInput(placeholder, 40, 44), assets: assets}
+	p.filter()
+	return p
+}
+
+// setAssets changes what the picker picks from, keeping the filter.
+func (p *assetPicker) setAssets(as []mixin.Asset) {
+	p.assets = as
+	p.filter()
+}
+
+// filter recomputes the assets matching the text typed.
+func (p *assetPicker) filter() {
+	q := strings.ToLower(strings.TrimSpace(p.input.Value()))
+	p.matches = p.matches[:0]
+	for i, as := range p.assets {
+		if assetMatches(as, q) {
+			p.matches = append(p.matches, i)
+		}
+	}
+	if p.pick >= len(p.matches) {
+		p.pick = max(0, len(p.matches)-1)
+	}
+}
+
+// edited follows a change of the text: the choice is dropped and the list
+// filtered again from its top.
+func (p *assetPicker) edited() {
+	p.chosen = nil
+	p.pick = 0
+	p.filter()
+}
+
+// move moves the highlight by delta (-1 up, 1 down), wrapping around; it
+// reports false when there is no list to move in.
+func (p *assetPicker) move(delta int) bool {
+	if len(p.matches) == 0 {
+		return false
+	}
+	p.pick = step(p.pick, len(p.matches), delta)
+	return true
+}
+
+// highlighted is the asset the highlight is on.
+func (p *assetPicker) highlighted() (mixin.Asset, bool) {
+	if len(p.matches) == 0 {
+		return mixin.Asset{}, false
+	}
+	return p.assets[p.matches[p.pick]], true
+}
+
+// choose takes the highlighted asset, and writes its symbol in the field;
+// it reports false (and chooses nothing) when no asset matches.
+func (p *assetPicker) choose() bool {
+	as, ok := p.highlighted()
+	if !ok {
+		p.chosen = nil
+		return false
+	}
+	p.chosen = &as
+	p.input.SetValue(nameText(as.Symbol))
+	return true
+}
+
+// listView is the window of the matches that holds the highlighted one,
+// each drawn by row (twin is the tag of an asset whose symbol another one
+// shares, or "").
+func (p *assetPicker) listView(st Styles, row func(as mixin.Asset, twin string) string) string {
+	var b strings.Builder
+	twins := assetTwins(p.assets)
+	from, to := listWindow(len(p.matches), p.pick, pickerRows)
+	if from > 0 {
+		b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(from)+" before") + "\n")
+	}
+	for i := from; i < to; i++ {
+		as := p.assets[p.matches[i]]
+		line := row(as, twins[as.AssetID])
+		if i == p.pick {
+			b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
+		} else {
+			b.WriteString(fieldIndent + line + "\n")
+		}
+	}
+	if to < len(p.matches) {
+		b.WriteString(fieldIndent + st.Subtle.Render("… "+itoa(len(p.matches)-to)+" more") + "\n")
+	}
+	return b.String()
+}
+
+// assetMatches reports whether an asset answers the picker's lower-cased
+// query: by symbol or name, or by the start of its id.
+func assetMatches(as mixin.Asset, q string) bool {
+	return q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q)
+}
+
+// listWindow is the part [from, to) of a list of n items that a picker
+// shows in size rows: it always holds pick, so that the item the keys act
+// on is on the screen.
+func listWindow(n, pick, size int) (from, to int) {
+	if n <= size {
+		return 0, n
+	}
+	from = max(0, min(pick-size/2, n-size))
+	return from, from + size
+}
+
+// assetTwins tells apart the assets that share a symbol (cleaned, case and
+// spacing aside): for each of them a tag with the start of its asset id,
+// which no server text can imitate on its own. Assets whose symbol is their
+// own get no tag.
+func assetTwins(as []mixin.Asset) map[string]string {
+	count := make(map[string]int, len(as))
+	for _, x := range as {
+		count[symbolKey(x.Symbol)]++
+	}
+	var out map[string]string
+	for _, x := range as {
+		if count[symbolKey(x.Symbol)] < 2 {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[x.AssetID] = "id " + shortID(x.AssetID)
+	}
+	return out
+}
+
+// symbolKey is a symbol as it reads on the screen, for comparing.
+func symbolKey(s string) string { return strings.ToLower(nameText(s)) }

@@ -1,0 +1,76 @@
+package ui
+
+import (
+	"errors"
+	"unicode/utf8"
+
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+)
+
+// textInput is a form's text field: no prompt (the form draws the label),
+// at most limit characters, width cells wide.
+func textInput(placeholder string, limit, width int) textinput.Model {
+	in := textinput.New()
+	in.Prompt = ""
+	in.Placeholder = placeholder
+	in.CharLimit = limit
+	in.Width = width
+	return in
+}
+
+// focusField focuses the field at index at and blurs the others (at out of
+// range blurs them all, as when a button has the focus).
+func focusField(at int, fields ...*textinput.Model) tea.Cmd {
+	var cmd tea.Cmd
+	for i, in := range fields {
+		if i == at {
+			cmd = in.Focus()
+		} else {
+			in.Blur()
+		}
+	}
+	return cmd
+}
+
+// fieldIndent lines up what is drawn under a form's fields with the fields.
+const fieldIndent = "             "
+
+// fieldLabel draws a form field's label, marked when it has the focus.
+func fieldLabel(st Styles, name string, focused bool) string {
+	l := marker(focused) + padRight(name, 11)
+	if focused {
+		return st.Focused.Render(l)
+	}
+	return st.Label.Render(l)
+}
+
+// errLine is a field's error under it, or "" when there is none.
+func errLine(st Styles, s string) string {
+	if s == "" {
+		return ""
+	}
+	return fieldIndent + st.Error.Render("✗ "+clean(s)) + "\n"
+}
+
+// memoField draws a memo field with its counter of characters, and its
+// error under it.
+func memoField(st Styles, in textinput.Model, focused bool, errText string) string {
+	n := utf8.RuneCountInString(in.Value())
+	counter := st.Subtle.Render(itoa(n) + "/140")
+	if n > mixin.MaxMemoRunes {
+		counter = st.Error.Render(itoa(n) + "/140")
+	}
+	return fieldLabel(st, "Memo", focused) + in.View() + " " + counter + "\n" + errLine(st, errText)
+}
+
+// fieldReason is the reason of a field error, or the error's text.
+func fieldReason(err error) string {
+	var fe *mixin.FieldError
+	if errors.As(err, &fe) {
+		return fe.Reason
+	}
+	return err.Error()
+}

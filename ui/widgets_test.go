@@ -1,0 +1,116 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+)
+
+var pickerAssets = []mixin.Asset{
+	{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "1"},
+	{AssetID: usdtID, Symbol: "USDT", Name: "Tether USD", Balance: "50"},
+	{AssetID: "0f0f0f0f-91c5-375b-92b0-ee702ed2dac5", Symbol: "USDT", Name: "Tether USD (other chain)", Balance: "5"},
+}
+
+// TestAssetPickerFiltersMovesAndChooses: the picker filters by symbol,
+// name or the start of the id, wraps its highlight, writes the chosen
+// symbol into its field, and drops the choice once the text is edited.
+func TestAssetPickerFiltersMovesAndChooses(t *testing.T) {
+	p := newAssetPicker("", pickerAssets)
+	if len(p.matches) != 3 {
+		t.Fatalf("%d matches with no filter, want 3", len(p.matches))
+	}
+	p.input.SetValue("usdt")
+	p.edited()
+	if len(p.matches) != 2 {
+		t.Fatalf("%d matches of usdt, want 2", len(p.matches))
+	}
+	if !p.move(-1) {
+		t.Fatal("no list to move in")
+	}
+	if hl, _ := p.highlighted(); hl.AssetID != pickerAssets[2].AssetID {
+		t.Fatalf("↑ from the top is on %s, want the last match", hl.AssetID)
+	}
+	if !p.choose() || p.chosen == nil || p.chosen.AssetID != pickerAssets[2].AssetID || p.input.Value() != "USDT" {
+		t.Fatalf("chosen %+v, field %q", p.chosen, p.input.Value())
+	}
+	list := p.listView(DefaultStyles(), func(as mixin.Asset, twin string) string { return as.Name + "|" + twin })
+	mustContain(t, list, "Tether USD|id "+shortID(usdtID), "▸ Tether USD (other chain)|id 0f0f0f0f")
+
+	p.input.SetValue("0f0f")
+	p.edited()
+	if p.chosen != nil || len(p.matches) != 1 {
+		t.Fatalf("after an edit: chosen %+v, %d matches", p.chosen, len(p.matches))
+	}
+	p.input.SetValue("doge")
+	p.edited()
+	if p.move(1) || p.choose() || p.chosen != nil {
+		t.Fatal("a picker with no match moved or chose")
+	}
+}
+
+type fakeResolver map[string]*mixin.User
+
+func (f fakeResolver) ResolveRecipient(_ context.Context, q string) (*mixin.User, error) {
+	if u, ok := f[q]; ok {
+		return u, nil
+	}
+	return nil, &mixin.Error{Code: 10404, Description: "not found"}
+}
+
+// TestRecipientFieldKeepsOnlyTheLatestAnswer: a look-up goes out once the
+// pause is over; an answer of an earlier look-up, or for a text no longer
+// in the field, is dropped; the field is ready only while its text is the
+// one that resolved.
+func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
+	res := fakeResolver{"37169012": &alice}
+	f := newRecipientField()
+	f.input.SetValue("37169012")
+	f.edited(1)
+	if !f.resolving || f.ready() {
+		t.Fatal("an edited field is not waiting for its look-up")
+	}
+	if cmd, ok := f.update(resolveTickMsg{gen: 0}, res); !ok || cmd != nil {
+		t.Fatal("the tick of an earlier edit started a look-up")
+	}
+	cmd, _ := f.update(resolveTickMsg{gen: 1}, res)
+	if cmd == nil {
+		t.Fatal("no look-up after the pause")
+	}
+	answer := cmd().(recipientMsg)
+	f.update(recipientMsg{gen: 1, q: "3716", user: &mixin.User{UserID: "x"}}, res)
+	if f.user != nil {
+		t.Fatal("an answer for another text was kept")
+	}
+	f.update(answer, res)
+	if !f.ready() || f.user.UserID != alice.UserID || f.resolving {
+		t.Fatalf("user %+v, resolving %v", f.user, f.resolving)
+	}
+	mustContain(t, f.status(DefaultStyles()), "✓ Alice Ng · Mixin ID 37169012 · "+alice.UserID)
+	f.input.SetValue("37169013")
+	if f.ready() {
+		t.Fatal("ready after the text changed")
+	}
+}
+
+// TestPINFieldIsMaskedAndCleared: the PIN is drawn as dots, checked for six
+// digits, and gone once cleared.
+func TestPINFieldIsMaskedAndCleared(t *testing.T) {
+	p := newPINField()
+	p.Focus()
+	for _, c := range "123456" {
+		p.Model, _ = p.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{c}})
+	}
+	row := p.row(DefaultStyles(), true)
+	if !p.valid() || strings.Contains(row, "123456") || !strings.Contains(row, "› PIN: ••••••") {
+		t.Fatalf("valid %v, row %q", p.valid(), row)
+	}
+	p.clear()
+	if p.Value() != "" || p.valid() {
+		t.Fatal("the PIN is still there after clear")
+	}
+}
