@@ -72,8 +72,8 @@ func TestFaultsOnSpendingCalls(t *testing.T) {
 				w.deposit(t, "1", "1")
 				ctx := context.Background()
 				cl := w.desk
-				if c.unknown {
-					cl = impatient(t, w, timeout)
+				if c.unknown && (c.fault.Kind == sandbox.FaultDelay || c.fault.Kind == sandbox.FaultHold) {
+					cl = impatient(t, w, timeout) // gives up during the delay or hold
 				}
 				u, err := w.desk.Prepare(ctx, pay(uuid.NewString(), "1.5", "faulted"), nil)
 				if err != nil {
