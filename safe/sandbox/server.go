@@ -5,7 +5,9 @@
 // verification that decodes every raw transaction, checks its inputs,
 // amounts and extra, and verifies every signature before it spends, and
 // request-id idempotency as the contract decides. Faults can be injected
-// on any call (500, 429, delay, commit then drop, hold).
+// on any call (500, 429, delay, commit then drop, hold past the caller's
+// timeout), and the whole world saved and loaded (Save, Load, SaveFile,
+// LoadFile) so that a --sandbox world survives restarts.
 package sandbox
 
 import (
