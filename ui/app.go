@@ -40,21 +40,15 @@ const (
 
 // App is the root model.
 type App struct {
+	shared // what the screens share: styles, size, profile, balances, status
 	deps   Deps
-	st     Styles
-	keys   globalKeys
 	help   help.Model
-	width  int
-	height int
 
 	screen   screen
 	showHelp bool
-	status   string // one line at the bottom: the latest notice or error
-	statusOK bool
 	loading  string // what the loading screen is waiting for
 	fatal    string // a start-up failure that leaves nothing to do but quit
 
-	conn     *conn
 	setup    *setupScreen
 	home     *homeScreen
 	transfer *transferScreen
@@ -69,28 +63,17 @@ type App struct {
 	lockPending bool        // the idle time ran out during a send
 	lockTicking bool        // idle checks are scheduled
 	lastInput   time.Time   // the last key
-	now         func() time.Time
 
 	quitArmed  bool // ctrl+c pressed once during a send
 	quitting   bool
 	recovering bool // in-doubt payouts are being settled (and may be re-posted)
-
-	// gen numbers every asynchronous request of every screen, so that a late
-	// answer meant for a screen that was left never matches the next one.
-	gen int
-}
-
-// nextGen gives the number of a new asynchronous request.
-func (a *App) nextGen() int {
-	a.gen++
-	return a.gen
 }
 
 // New builds the console.
 func New(d Deps) *App {
 	h := help.New()
 	h.ShortSeparator = "  "
-	a := &App{deps: d, st: DefaultStyles(), keys: defaultGlobalKeys(), help: h, screen: screenLoading, loading: "Opening the profile…", now: time.Now}
+	a := &App{shared: newShared(), deps: d, help: h, screen: screenLoading, loading: "Opening the profile…"}
 	a.lastInput = a.now()
 	return a
 }
@@ -148,7 +131,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case batchProgressMsg, batchDoneMsg:
 		// A running batch reports to its screen wherever the operator is.
 		if a.batch != nil {
-			cmd := a.batch.update(a, msg)
+			cmd := a.batch.update(msg)
+			cmd = tea.Batch(cmd, a.takeAsks())
 			a.afterSend()
 			return a, cmd
 		}
@@ -191,32 +175,22 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return a, cmd
 }
 
-// typing reports whether the focused element takes free text, so that "?"
-// and letters go to it.
-// screenModel is what every screen does; the root routes to the current one.
-type screenModel interface {
-	update(a *App, msg tea.Msg) tea.Cmd
-	view(a *App, height int) string
-	keys() []key.Binding
-	typing() bool // the focused element takes free text
-}
-
 // current is the screen shown, or nil on the loading screen (or for a
 // screen not built yet).
-func (a *App) current() screenModel {
-	var m screenModel
+func (a *App) current() component {
+	var m component
 	switch a.screen {
 	case screenSetup:
 		if a.setup != nil {
-			m = a.setup
+			m = onApp{a, a.setup}
 		}
 	case screenHome:
 		if a.home != nil {
-			m = a.home
+			m = onApp{a, a.home}
 		}
 	case screenTransfer:
 		if a.transfer != nil {
-			m = a.transfer
+			m = onApp{a, a.transfer}
 		}
 	case screenConfirm:
 		if a.confirm != nil {
@@ -224,19 +198,19 @@ func (a *App) current() screenModel {
 		}
 	case screenResult:
 		if a.result != nil {
-			m = a.result
+			m = onApp{a, a.result}
 		}
 	case screenHistory:
 		if a.history != nil {
-			m = a.history
+			m = onApp{a, a.history}
 		}
 	case screenRequest:
 		if a.request != nil {
-			m = a.request
+			m = onApp{a, a.request}
 		}
 	case screenBook:
 		if a.book != nil {
-			m = a.book
+			m = onApp{a, a.book}
 		}
 	case screenBatch:
 		if a.batch != nil {
@@ -255,11 +229,42 @@ func (a *App) typing() bool {
 
 func (a *App) updateScreen(msg tea.Msg) tea.Cmd {
 	if m := a.current(); m != nil {
-		return m.update(a, msg)
+		cmd := m.update(msg)
+		return tea.Batch(cmd, a.takeAsks())
 	}
 	if k, ok := msg.(tea.KeyMsg); ok && a.screen == screenLoading && key.Matches(k, a.keys.Q, a.keys.Back) && a.fatal != "" {
 		a.quitting = true
 		return tea.Quit
+	}
+	return nil
+}
+
+// takeAsks does what the screens asked of the root, in order.
+func (a *App) takeAsks() tea.Cmd {
+	var cmds []tea.Cmd
+	for asks := a.shared.takeAsks(); len(asks) > 0; asks = a.shared.takeAsks() {
+		for _, m := range asks {
+			cmds = append(cmds, a.onAsk(m))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) onAsk(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case showMsg:
+		a.screen = msg.to
+	case sendPayoutMsg:
+		pin := msg.pin
+		if !msg.asked {
+			pin = a.conn.pin()
+		}
+		return a.startSend(msg.review, pin)
+	case batchEndedMsg:
+		a.quitArmed = false
+		a.home.countDoubt(a)
+		// A kept PIN the server refused is never sent again.
+		return tea.Batch(a.home.refresh(a), a.keptPINRefused(msg.pin, msg.err))
 	}
 	return nil
 }
@@ -272,10 +277,6 @@ func (a *App) onQuitKey() tea.Cmd {
 	}
 	a.quitting = true
 	return tea.Quit
-}
-
-func (a *App) setStatus(s string, ok bool) {
-	a.status, a.statusOK = s, ok
 }
 
 func (a *App) onStart(msg startMsg) tea.Cmd {
@@ -312,6 +313,7 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 	}
 	a.conn = msg.c
 	a.home = newHomeScreen()
+	a.balances = nil // the balances of the profile opened are read anew
 	a.screen = screenHome
 	if rep := msg.c.report; rep != nil && !rep.Intact() {
 		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
@@ -506,7 +508,7 @@ func (a *App) fullHelp() string {
 
 func (a *App) body(h int) string {
 	if m := a.current(); m != nil {
-		return m.view(a, h)
+		return m.view(h)
 	}
 	if a.fatal != "" {
 		return "\n" + a.st.Error.Render(a.fatal) + "\n\n" + a.st.Subtle.Render("Press q to quit.")

@@ -73,7 +73,10 @@ const (
 
 // batchScreen loads a CSV batch, shows it checked, takes one confirmation
 // and sends it row by row through payout, with progress, pause and stop.
+// It is a component: it asks the root for the balances back and tells it
+// when a run ended.
 type batchScreen struct {
+	ctx     *shared
 	mode    batchMode
 	path    textinput.Model
 	loading bool
@@ -122,13 +125,13 @@ func (a *App) openBatch() tea.Cmd {
 		a.screen = screenBatch
 		return nil
 	}
-	a.batch = newBatchScreen(!a.conn.profile.KeepPIN)
+	a.batch = newBatchScreen(&a.shared, !a.conn.profile.KeepPIN)
 	a.screen = screenBatch
-	return a.batch.path.Focus()
+	return a.batch.init()
 }
 
-func newBatchScreen(askPIN bool) *batchScreen {
-	s := &batchScreen{askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage()), km: newBatchKeys()}
+func newBatchScreen(ctx *shared, askPIN bool) *batchScreen {
+	s := &batchScreen{ctx: ctx, askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage()), km: newBatchKeys()}
 	s.path = textinput.New()
 	s.path.Prompt = ""
 	s.path.Placeholder = "/path/to/payouts.csv"
@@ -141,6 +144,9 @@ func newBatchScreen(askPIN bool) *batchScreen {
 	s.pin = newPINField()
 	return s
 }
+
+// init focuses the path of the file.
+func (s *batchScreen) init() tea.Cmd { return s.path.Focus() }
 
 func (s *batchScreen) busy() bool { return s.mode == bmRunning }
 
@@ -199,10 +205,10 @@ func (s *batchScreen) canSend() bool {
 	return !s.askPIN || s.pin.valid()
 }
 
-func (s *batchScreen) prepare(a *App, path string) tea.Cmd {
+func (s *batchScreen) prepare(path string) tea.Cmd {
 	s.loading, s.loadErr = true, ""
-	s.gen = a.nextGen()
-	desk, gen, held := a.conn.desk, s.gen, append([]mixin.Asset(nil), a.home.assets...)
+	s.gen = s.ctx.nextGen()
+	desk, gen, held := s.ctx.conn.desk, s.gen, append([]mixin.Asset(nil), s.ctx.balances...)
 	return func() tea.Msg {
 		f, err := payout.ParseBatchFile(path)
 		if err != nil {
@@ -215,7 +221,7 @@ func (s *batchScreen) prepare(a *App, path string) tea.Cmd {
 	}
 }
 
-func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (s *batchScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case batchPreparedMsg:
 		if msg.gen != s.gen {
@@ -246,12 +252,10 @@ func (s *batchScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			s.reportEr = explain(msg.repErr)
 		}
 		s.pin.clear()
-		a.quitArmed = false
-		a.home.countDoubt(a)
-		// A kept PIN the server refused is never sent again.
-		return tea.Batch(a.home.refresh(a), a.keptPINRefused(msg.pin, msg.err))
+		s.ctx.ask(batchEndedMsg{pin: msg.pin, err: msg.err})
+		return nil
 	case tea.KeyMsg:
-		return s.onKey(a, msg)
+		return s.onKey(msg)
 	}
 	return s.updateInput(msg)
 }
@@ -296,12 +300,12 @@ func (s *batchScreen) setFocus(f batchField) tea.Cmd {
 	return nil
 }
 
-func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *batchScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	switch s.mode {
 	case bmPath:
-		return s.pathKey(a, k)
+		return s.pathKey(k)
 	case bmReview:
-		return s.reviewKey(a, k)
+		return s.reviewKey(k)
 	case bmRunning:
 		switch {
 		case s.km.Pause.matches(k):
@@ -317,18 +321,18 @@ func (s *batchScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	case bmDone:
 		switch {
 		case s.km.Home.matches(k):
-			a.screen = screenHome
+			s.ctx.ask(showMsg{screenHome})
 		case s.km.Again.matches(k):
-			return s.prepare(a, strings.TrimSpace(s.path.Value()))
+			return s.prepare(strings.TrimSpace(s.path.Value()))
 		}
 	}
 	return nil
 }
 
-func (s *batchScreen) pathKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *batchScreen) pathKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case s.km.PathBack.matches(k):
-		a.screen = screenHome
+		s.ctx.ask(showMsg{screenHome})
 		return nil
 	case s.km.Check.matches(k):
 		if s.loading {
@@ -339,12 +343,12 @@ func (s *batchScreen) pathKey(a *App, k tea.KeyMsg) tea.Cmd {
 			s.loadErr = "Type the path of a CSV file."
 			return nil
 		}
-		return s.prepare(a, p)
+		return s.prepare(p)
 	}
 	return s.updateInput(k)
 }
 
-func (s *batchScreen) reviewKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *batchScreen) reviewKey(k tea.KeyMsg) tea.Cmd {
 	km := s.km
 	last := max(0, s.b.Len()-1)
 	switch {
@@ -380,7 +384,7 @@ func (s *batchScreen) reviewKey(a *App, k tea.KeyMsg) tea.Cmd {
 			if !s.canSend() {
 				return nil
 			}
-			return s.run(a)
+			return s.run()
 		}
 		return s.move(1)
 	}
@@ -389,16 +393,16 @@ func (s *batchScreen) reviewKey(a *App, k tea.KeyMsg) tea.Cmd {
 
 // run sends the batch. Progress comes back through a channel read by a
 // command that is issued again after each report.
-func (s *batchScreen) run(a *App) tea.Cmd {
-	pin := a.conn.pin()
+func (s *batchScreen) run() tea.Cmd {
+	pin := s.ctx.conn.pin()
 	if s.askPIN {
 		pin = s.pin.Value()
 	}
 	s.pin.clear()
-	s.mode, s.ctl, s.started = bmRunning, &payout.BatchControl{}, a.now()
+	s.mode, s.ctl, s.started = bmRunning, &payout.BatchControl{}, s.ctx.now()
 	s.prog = s.b.Counts()
 	s.updates = make(chan payout.BatchProgress, 1)
-	desk, b, ctl, updates, input := a.conn.desk, s.b, s.ctl, s.updates, strings.TrimSpace(s.path.Value())
+	desk, b, ctl, updates, input := s.ctx.conn.desk, s.b, s.ctl, s.updates, strings.TrimSpace(s.path.Value())
 	done := make(chan batchDoneMsg, 1)
 	go func() {
 		p, err := desk.RunBatch(context.Background(), b, pin, ctl, func(p payout.BatchProgress) {
@@ -422,6 +426,12 @@ func (s *batchScreen) run(a *App) tea.Cmd {
 	}()
 	s.done = done
 	return waitBatch(updates, done)
+}
+
+// forgetSecrets drops the PIN and the total typed, when the console locks.
+func (s *batchScreen) forgetSecrets() {
+	s.pin.clear()
+	s.total.SetValue("")
 }
 
 // shutdown stops a running batch when the console quits and waits (a
@@ -453,3 +463,6 @@ func waitBatch(updates <-chan payout.BatchProgress, done <-chan batchDoneMsg) te
 		}
 	}
 }
+
+// fullKeys: ? lists the help line's keys.
+func (s *batchScreen) fullKeys() []key.Binding { return nil }

@@ -19,9 +19,9 @@ var itemLabel = map[payout.ItemState]string{
 	payout.ItemInDoubt: "IN DOUBT", payout.ItemFailed: "failed",
 }
 
-func (s *batchScreen) view(a *App, height int) string {
-	st := a.st
-	w := a.width - 2
+func (s *batchScreen) view(height int) string {
+	st := s.ctx.st
+	w := s.ctx.width - 2
 	var b strings.Builder
 	switch s.mode {
 	case bmPath:
@@ -36,14 +36,14 @@ func (s *batchScreen) view(a *App, height int) string {
 		}
 		return b.String()
 	case bmRunning, bmDone:
-		return s.runView(a)
+		return s.runView()
 	}
-	return s.reviewView(a, height)
+	return s.reviewView(height)
 }
 
-func (s *batchScreen) reviewView(a *App, height int) string {
-	st := a.st
-	w := a.width - 2
+func (s *batchScreen) reviewView(height int) string {
+	st := s.ctx.st
+	w := s.ctx.width - 2
 	bt := s.b
 	var b strings.Builder
 	c := bt.Counts()
@@ -248,9 +248,9 @@ func (s *batchScreen) confirmView(st Styles) string {
 	return b.String()
 }
 
-func (s *batchScreen) runView(a *App) string {
-	st := a.st
-	w := a.width - 2
+func (s *batchScreen) runView() string {
+	st := s.ctx.st
+	w := s.ctx.width - 2
 	p := s.prog
 	var b strings.Builder
 	title := "Sending batch " + s.b.ID

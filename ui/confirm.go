@@ -52,8 +52,10 @@ func newConfirmKeys(askPIN bool) confirmKeys {
 
 // confirmScreen shows the whole review. Each warning is acknowledged one by
 // one, the amount is typed exactly as shown, and (when the profile asks for
-// it) the PIN. Focus starts on Cancel.
+// it) the PIN. Focus starts on Cancel. It is a component: esc and Cancel
+// ask the root for the form back, Confirm asks it to send.
 type confirmScreen struct {
+	ctx    *shared
 	r      *payout.Review
 	acked  []bool
 	amount textinput.Model
@@ -63,8 +65,9 @@ type confirmScreen struct {
 	km     confirmKeys
 }
 
-func newConfirmScreen(r *payout.Review, askPIN bool) *confirmScreen {
+func newConfirmScreen(ctx *shared, r *payout.Review, askPIN bool) *confirmScreen {
 	c := &confirmScreen{
+		ctx:    ctx,
 		r:      r,
 		acked:  make([]bool, len(r.Warnings)),
 		askPIN: askPIN,
@@ -205,7 +208,7 @@ func (c *confirmScreen) setFocus(to confirmStop) tea.Cmd {
 	return nil
 }
 
-func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (c *confirmScreen) update(msg tea.Msg) tea.Cmd {
 	k, ok := msg.(tea.KeyMsg)
 	if !ok {
 		return c.updateInput(msg)
@@ -215,7 +218,7 @@ func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	switch {
 	case km.Back.matches(k):
 		c.pin.clear()
-		a.screen = screenTransfer
+		c.ctx.ask(showMsg{screenTransfer})
 		return nil
 	case km.Next.matches(k):
 		return c.move(1)
@@ -234,33 +237,34 @@ func (c *confirmScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case km.Enter.matches(k):
-		return c.press(a)
+		return c.press()
 	}
 	return c.updateInput(k)
 }
 
 // press is enter: it acknowledges the warning under the cursor, presses the
 // button, or goes on from a field.
-func (c *confirmScreen) press(a *App) tea.Cmd {
+func (c *confirmScreen) press() tea.Cmd {
 	switch c.focus.field {
 	case cfWarning:
 		c.acked[c.focus.warn] = true
 		return c.move(1)
 	case cfCancel:
 		c.pin.clear()
-		a.screen = screenTransfer
-		a.setStatus("Not sent.", true)
+		c.ctx.ask(showMsg{screenTransfer})
+		c.ctx.setStatus("Not sent.", true)
 		return nil
 	case cfConfirm:
 		if !c.canConfirm() {
 			return nil
 		}
-		pin := a.conn.pin()
+		send := sendPayoutMsg{review: c.r, asked: c.askPIN}
 		if c.askPIN {
-			pin = c.pin.Value()
+			send.pin = c.pin.Value()
 		}
 		c.pin.clear() // the PIN typed for this transfer is not kept
-		return a.startSend(c.r, pin)
+		c.ctx.ask(send)
+		return nil
 	}
 	return c.move(1)
 }
@@ -279,21 +283,24 @@ func (c *confirmScreen) updateInput(msg tea.Msg) tea.Cmd {
 
 // view draws the confirmation; on a short terminal the blank lines go, so
 // that the buttons are never below the bottom edge.
-func (c *confirmScreen) view(a *App, height int) string {
-	if v := c.render(a, ""); lipgloss.Height(fitWidth(v, a.width-2)) <= height {
+func (c *confirmScreen) view(height int) string {
+	if v := c.render(""); lipgloss.Height(fitWidth(v, c.ctx.width-2)) <= height {
 		return safeView(v)
 	}
-	return safeView(c.render(a, "compact"))
+	return safeView(c.render("compact"))
 }
 
-func (c *confirmScreen) render(a *App, mode string) string {
-	st := a.st
+// forgetSecrets drops the PIN typed, when the console locks.
+func (c *confirmScreen) forgetSecrets() { c.pin.clear() }
+
+func (c *confirmScreen) render(mode string) string {
+	st := c.ctx.st
 	gap := "\n"
 	if mode == "compact" {
 		gap = ""
 	}
 	return st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n" + gap +
-		c.reviewRows(st, a.width-2) + c.warningsView(st, gap) + gap + c.fieldsView(st, gap)
+		c.reviewRows(st, c.ctx.width-2) + c.warningsView(st, gap) + gap + c.fieldsView(st, gap)
 }
 
 // reviewRows is the payout as reviewed, a row per fact, w cells wide.

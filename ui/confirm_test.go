@@ -18,7 +18,7 @@ import (
 func confirmApp(rv *payout.Review, w, h int) *App {
 	a := New(Deps{})
 	a.width, a.height = w, h
-	a.confirm = newConfirmScreen(rv, false)
+	a.confirm = newConfirmScreen(&a.shared, rv, false)
 	a.screen = screenConfirm
 	return a
 }

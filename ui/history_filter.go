@@ -167,7 +167,7 @@ func parseRange(v string) (from, to time.Time, errText string) {
 func (a *App) assetCycle() []string {
 	var ids []string
 	if a.home != nil {
-		for _, as := range a.home.assets {
+		for _, as := range a.balances {
 			ids = append(ids, as.AssetID)
 		}
 	}
@@ -180,14 +180,14 @@ func (a *App) assetTag(id string) string {
 	if a.home == nil {
 		return ""
 	}
-	return assetTwins(a.home.assets)[id]
+	return assetTwins(a.balances)[id]
 }
 
 // symbolFunc maps asset ids to symbols as far as the balances know them.
 func (a *App) symbolFunc() func(string) string {
 	m := map[string]string{}
 	if a.home != nil {
-		for _, as := range a.home.assets {
+		for _, as := range a.balances {
 			m[as.AssetID] = as.Symbol
 		}
 	}

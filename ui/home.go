@@ -16,7 +16,6 @@ import (
 
 // homeScreen shows the profile and its balances.
 type homeScreen struct {
-	assets  []mixin.Asset
 	loaded  time.Time
 	loading bool
 	gen     int
@@ -112,7 +111,7 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		h.err = ""
-		h.assets = sortAssets(msg.assets)
+		a.balances = sortAssets(msg.assets)
 		h.loaded = time.Now()
 		return nil
 	case tea.KeyMsg:
@@ -126,7 +125,7 @@ func (h *homeScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	km := h.km
 	switch {
 	case km.Transfer.matches(k):
-		a.transfer = newTransferScreen(a, h.assets)
+		a.transfer = newTransferScreen(a, a.balances)
 		a.screen = screenTransfer
 		return a.transfer.init()
 	case km.History.matches(k):
@@ -197,11 +196,11 @@ func (h *homeScreen) view(a *App, height int) string {
 	}
 	b.WriteString(st.Label.Render(padRight("ASSET", symW)+padRight("NAME", nameW)+padLeft("BALANCE", amtW)+padLeft("VALUE (USD)", usdW)) + "\n")
 	total := decimal.Zero
-	twins := assetTwins(h.assets)
+	twins := assetTwins(a.balances)
 	rows := height - 9
-	for i, as := range h.assets {
+	for i, as := range a.balances {
 		if i >= rows && rows > 0 {
-			b.WriteString(st.Subtle.Render("  … "+plural(len(h.assets)-i, "more asset")) + "\n")
+			b.WriteString(st.Subtle.Render("  … "+plural(len(a.balances)-i, "more asset")) + "\n")
 			break
 		}
 		v := assetValue(as)
@@ -214,10 +213,10 @@ func (h *homeScreen) view(a *App, height int) string {
 		b.WriteString(padRight(truncate(as.Symbol, symW-1), symW) + padRight(name, nameW) +
 			st.Money.Render(padLeft(money(dec(as.Balance)), amtW)) + padLeft(usd(v), usdW) + "\n")
 	}
-	if len(h.assets) == 0 && !h.loading && h.err == "" {
+	if len(a.balances) == 0 && !h.loading && h.err == "" {
 		b.WriteString(st.Subtle.Render("No asset holds a balance.") + "\n")
 	}
-	for _, as := range h.assets[min(len(h.assets), max(rows, 0)):] {
+	for _, as := range a.balances[min(len(a.balances), max(rows, 0)):] {
 		total = total.Add(assetValue(as))
 	}
 	b.WriteString(strings.Repeat("─", max(w, 10)) + "\n")

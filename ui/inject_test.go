@@ -276,7 +276,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 		view("the history entry " + itoa(i))
 		p.press(tea.KeyEsc, tea.KeyDown)
 	}
-	for i := range len(a.home.assets) + 1 {
+	for i := range len(a.balances) + 1 {
 		p.typ("a")
 		view("the history filtered by asset " + itoa(i))
 	}
@@ -373,11 +373,11 @@ func TestInjectionsPastTheClient(t *testing.T) {
 				return v
 			}
 			a.conn.me.FullName = in.text
-			a.home.assets = append(sortAssets(raw), a.home.assets...)
+			a.balances = append(sortAssets(raw), a.balances...)
 			a.screen = screenHome
 			view("home")
 
-			a.transfer = newTransferScreen(a, a.home.assets)
+			a.transfer = newTransferScreen(a, a.balances)
 			a.screen = screenTransfer
 			a.transfer.setFocus(tfAsset)
 			view("the transfer picker")
@@ -393,7 +393,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 				Asset:     raw[0], Amount: decimal.RequireFromString("1"), AmountText: "1", Memo: in.text, TraceID: payout.NewTraceID(),
 				Warnings: []payout.Warning{{Kind: payout.WarnFirstTime, Text: "First payout to " + in.text}},
 			}
-			a.confirm = newConfirmScreen(rv, false)
+			a.confirm = newConfirmScreen(&a.shared, rv, false)
 			a.screen = screenConfirm
 			v := view("the confirmation")
 			mustContain(t, v, "Mixin ID      37160002", "User id       "+r.rcpt.UserID)

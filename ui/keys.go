@@ -82,17 +82,12 @@ func bind(keys []string, helpKey, desc string) key.Binding {
 	return key.NewBinding(key.WithKeys(keys...), key.WithHelp(helpKey, desc))
 }
 
-// fullKeyMap is a screen whose ? help lists its whole key map: every key it
-// takes, also those its help line leaves out for room or because they do
-// not apply where the focus is.
-type fullKeyMap interface{ fullKeys() []key.Binding }
-
 // helpKeys are the keys ? lists for the screen shown: its whole key map
 // when it has one, else its help line's, then the help and quit keys.
 func (a *App) helpKeys() []key.Binding {
-	if a.lock == nil {
-		if m, ok := a.current().(fullKeyMap); ok {
-			return append(m.fullKeys(), a.keys.Help, a.keys.Quit)
+	if m := a.current(); a.lock == nil && m != nil {
+		if full := m.fullKeys(); full != nil {
+			return append(full, a.keys.Help, a.keys.Quit)
 		}
 	}
 	return a.shortHelp()

@@ -96,11 +96,10 @@ func (a *App) engageLock() {
 	a.status = ""
 	// Secrets typed into a form are not left behind a locked screen.
 	if a.confirm != nil {
-		a.confirm.pin.clear()
+		a.confirm.forgetSecrets()
 	}
 	if a.batch != nil {
-		a.batch.pin.clear()
-		a.batch.total.SetValue("")
+		a.batch.forgetSecrets()
 	}
 }
 

@@ -197,7 +197,7 @@ func (a *App) openRequests() tea.Cmd {
 	s.mode = reqList
 	s.checking = false // an answer that arrived while away was dropped
 	if a.home != nil {
-		s.learnAssets(a.home.assets)
+		s.learnAssets(a.balances)
 	}
 	if s.book == nil {
 		if s.opening {

@@ -24,7 +24,7 @@ func (s *requestScreen) openForm(a *App) tea.Cmd {
 		s.filter()
 	}
 	if a.home != nil {
-		s.learnAssets(a.home.assets)
+		s.learnAssets(a.balances)
 		s.filter()
 	}
 	return s.setFocus(s.form.focus)

@@ -204,7 +204,7 @@ func (s *resultScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 	case km.Again.matches(k):
 		s.gen = a.nextGen()
 		s.pin = ""
-		a.transfer = newTransferScreen(a, a.home.assets)
+		a.transfer = newTransferScreen(a, a.balances)
 		a.screen = screenTransfer
 		return a.transfer.init()
 	case km.Edit.matches(k) && s.notSent:
@@ -346,3 +346,6 @@ func pendingUntil(res payout.Result) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// fullKeys: ? lists the help line's keys.
+func (s *resultScreen) fullKeys() []key.Binding { return nil }

@@ -467,3 +467,6 @@ func checkbox(on bool) string {
 	}
 	return "[ ]"
 }
+
+// fullKeys: ? lists the help line's keys.
+func (s *setupScreen) fullKeys() []key.Binding { return nil }

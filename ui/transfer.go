@@ -221,7 +221,7 @@ func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		t.prev = msg.review
 		t.trace = msg.review.TraceID
-		a.confirm = newConfirmScreen(msg.review, !a.conn.profile.KeepPIN)
+		a.confirm = newConfirmScreen(&a.shared, msg.review, !a.conn.profile.KeepPIN)
 		a.screen = screenConfirm
 		a.setStatus("", true)
 		return a.confirm.init()

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+
+	"mixdesk/mixin"
+	"mixdesk/payout"
+)
+
+// shared is what every screen shares, the one context a component gets
+// instead of the root: the styles, the terminal's size, the global keys,
+// the open profile, its balances, the status line, the numbering of
+// asynchronous requests and the clock. A screen asks the root for what is
+// not its own (another screen, a payout sent) with ask; the root takes
+// those requests as soon as the screen's update returns, before any other
+// message, so that the next key already finds the screen asked for.
+type shared struct {
+	st            Styles
+	keys          globalKeys
+	width, height int
+
+	conn     *conn         // the open profile, or nil
+	balances []mixin.Asset // the profile's assets as last read, largest value first
+
+	status   string // one line at the bottom: the latest notice or error
+	statusOK bool
+
+	// gen numbers every asynchronous request of every screen, so that a
+	// late answer meant for a screen that was left never matches the next
+	// one.
+	gen int
+	now func() time.Time
+
+	asks []tea.Msg // what screens asked of the root, not taken yet
+}
+
+func newShared() shared {
+	return shared{st: DefaultStyles(), keys: defaultGlobalKeys(), now: time.Now}
+}
+
+// nextGen gives the number of a new asynchronous request.
+func (c *shared) nextGen() int {
+	c.gen++
+	return c.gen
+}
+
+func (c *shared) setStatus(s string, ok bool) {
+	c.status, c.statusOK = s, ok
+}
+
+// ask hands a request to the root (showMsg, sendPayoutMsg…).
+func (c *shared) ask(msg tea.Msg) { c.asks = append(c.asks, msg) }
+
+// takeAsks returns the requests made since the last call, in order.
+func (c *shared) takeAsks() []tea.Msg {
+	out := c.asks
+	c.asks = nil
+	return out
+}
+
+// component is a screen: it takes its messages, draws itself in the
+// height it is given (the width and the rest are in its shared context),
+// and names its keys: the help line's, and its whole key map for ? (nil:
+// the help line's).
+type component interface {
+	update(msg tea.Msg) tea.Cmd
+	view(height int) string
+	keys() []key.Binding
+	fullKeys() []key.Binding
+	typing() bool // the focused element takes free text
+}
+
+// appScreen is a screen that still takes the whole root; onApp makes it a
+// component.
+type appScreen interface {
+	update(a *App, msg tea.Msg) tea.Cmd
+	view(a *App, height int) string
+	keys() []key.Binding
+	fullKeys() []key.Binding
+	typing() bool
+}
+
+type onApp struct {
+	a *App
+	s appScreen
+}
+
+func (o onApp) update(msg tea.Msg) tea.Cmd { return o.s.update(o.a, msg) }
+func (o onApp) view(height int) string     { return o.s.view(o.a, height) }
+func (o onApp) keys() []key.Binding        { return o.s.keys() }
+func (o onApp) fullKeys() []key.Binding    { return o.s.fullKeys() }
+func (o onApp) typing() bool               { return o.s.typing() }
+
+// Requests a screen makes of the root.
+type (
+	// showMsg shows a screen already built (the form a confirmation came
+	// from, the balances).
+	showMsg struct{ to screen }
+	// sendPayoutMsg sends a confirmed payout: with the PIN typed for it,
+	// or (asked false) the profile's kept one.
+	sendPayoutMsg struct {
+		review *payout.Review
+		pin    string
+		asked  bool
+	}
+	// batchEndedMsg: a batch run ended; the PIN it carried is dropped if
+	// it was the kept one and the server refused it.
+	batchEndedMsg struct {
+		pin string
+		err error
+	}
+)
