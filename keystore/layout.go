@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"mixdesk/mixin"
+	"mixdesk/safe"
 )
 
 // DefaultService is the keyring service name of every mixdesk entry.
@@ -64,6 +65,12 @@ type record struct {
 	PINToken   string `json:"pin_token"`
 	KeepPIN    bool   `json:"keep_pin"`
 	PIN        string `json:"pin,omitempty"`
+	// A Safe profile: Kind "safe", ClientID the app id, and its keys
+	// (the legacy fields are then empty).
+	Kind              string `json:"kind,omitempty"`
+	ServerPublicKey   string `json:"server_public_key,omitempty"`
+	SessionPrivateKey string `json:"session_private_key,omitempty"`
+	SpendPrivateKey   string `json:"spend_private_key,omitempty"`
 }
 
 func (r record) String() string             { return "record[redacted]" }
@@ -71,6 +78,10 @@ func (r record) GoString() string           { return r.String() }
 func (r record) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
 
 func (r record) profile() Profile {
+	if r.Kind == "safe" {
+		return Profile{Safe: &safe.Keystore{AppID: r.ClientID, SessionID: r.SessionID, ServerPublicKey: r.ServerPublicKey,
+			SessionPrivateKey: r.SessionPrivateKey, SpendPrivateKey: r.SpendPrivateKey}}
+	}
 	return Profile{
 		Credentials: mixin.Credentials{
 			ClientID:   r.ClientID,

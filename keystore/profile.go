@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"mixdesk/mixin"
+	"mixdesk/safe"
 )
 
 // Profile is one stored app session: the credentials as the operator pasted
@@ -21,10 +22,36 @@ import (
 type Profile struct {
 	mixin.Credentials
 	KeepPIN bool
+	// Safe, when set, makes this a Safe (Sequencer) profile: the keystore
+	// as the dashboard hands it (app id, session id, server public key,
+	// session private key, spend private key). The spend key is a secret
+	// of the PIN's rank. Credentials and KeepPIN are then unused: a Safe
+	// payout needs no PIN.
+	Safe *safe.Keystore
+}
+
+// Kind names the kind of session the profile holds: "safe", or the legacy
+// "rsa" or "ed25519" (by the private key's form; "" when it reads as
+// neither).
+func (p Profile) Kind() string {
+	if p.Safe != nil {
+		return "safe"
+	}
+	switch safe.DetectSessionKind(p.PrivateKey) {
+	case safe.KindLegacyRSA:
+		return "rsa"
+	case safe.KindLegacyEd25519, safe.KindEd25519Seed:
+		return "ed25519"
+	}
+	return ""
 }
 
 // String shows the ids and the PIN choice, never a secret.
 func (p Profile) String() string {
+	if p.Safe != nil {
+		return fmt.Sprintf("Profile{Safe app %s, session %s, session key [redacted], spend key [redacted]}",
+			showID(p.Safe.AppID), showID(p.Safe.SessionID))
+	}
 	pin := "PIN asked at every transfer"
 	if p.KeepPIN {
 		pin = "PIN kept [redacted]"
@@ -74,6 +101,9 @@ func (p Profile) Validate() error {
 // normalise validates p and returns the record to store: canonical ids, the
 // key and token without surrounding space, and the PIN only when kept.
 func (p Profile) normalise() (record, error) {
+	if p.Safe != nil {
+		return p.normaliseSafe()
+	}
 	c := p.Credentials
 	if !p.KeepPIN {
 		c.PIN = ""
@@ -92,6 +122,29 @@ func (p Profile) normalise() (record, error) {
 		PINToken:   strings.Join(strings.Fields(c.PINToken), ""),
 		KeepPIN:    p.KeepPIN,
 		PIN:        c.PIN,
+	}, nil
+}
+
+// normaliseSafe validates a Safe profile (every key opens, the spend key is
+// there) and returns its record.
+func (p Profile) normaliseSafe() (record, error) {
+	k := *p.Safe
+	if strings.TrimSpace(k.SpendPrivateKey) == "" {
+		return record{}, &mixin.FieldError{Field: safe.FieldSpendPrivateKey, Reason: "missing: a Safe profile needs the spend private key to pay"}
+	}
+	if _, err := k.Open(); err != nil {
+		return record{}, err
+	}
+	app, _ := mixin.ParseUUID(safe.FieldAppID, k.AppID)
+	sid, _ := mixin.ParseUUID(safe.FieldSessionID, k.SessionID)
+	return record{
+		Version:           recordVersion,
+		Kind:              "safe",
+		ClientID:          app,
+		SessionID:         sid,
+		ServerPublicKey:   strings.TrimSpace(k.ServerPublicKey),
+		SessionPrivateKey: strings.TrimSpace(k.SessionPrivateKey),
+		SpendPrivateKey:   strings.TrimSpace(k.SpendPrivateKey),
 	}, nil
 }
 
