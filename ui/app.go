@@ -147,7 +147,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case assetsMsg:
 		// Balances are refreshed behind other screens too (after a payout).
 		if a.home != nil {
-			return a, a.home.update(a, msg)
+			return a, a.home.update(msg)
 		}
 		return a, nil
 	case tea.KeyMsg:
@@ -186,7 +186,7 @@ func (a *App) current() component {
 		}
 	case screenHome:
 		if a.home != nil {
-			m = onApp{a, a.home}
+			m = a.home
 		}
 	case screenTransfer:
 		if a.transfer != nil {
@@ -198,7 +198,7 @@ func (a *App) current() component {
 		}
 	case screenResult:
 		if a.result != nil {
-			m = onApp{a, a.result}
+			m = a.result
 		}
 	case screenHistory:
 		if a.history != nil {
@@ -210,7 +210,7 @@ func (a *App) current() component {
 		}
 	case screenBook:
 		if a.book != nil {
-			m = onApp{a, a.book}
+			m = a.book
 		}
 	case screenBatch:
 		if a.batch != nil {
@@ -254,6 +254,25 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case showMsg:
 		a.screen = msg.to
+	case openMsg:
+		return a.open(msg.to)
+	case settleMsg:
+		return a.recoverCmd()
+	case quitMsg:
+		a.quitting = true
+		return tea.Quit
+	case refreshMsg:
+		return a.home.refresh()
+	case editDraftMsg:
+		if msg.renew {
+			a.transfer.renew()
+		}
+		a.screen = screenTransfer
+	case saveRecipientMsg:
+		a.openBook()
+		return a.book.startEdit(nil, &msg.user)
+	case sentEndedMsg:
+		return a.onSentEnded(msg)
 	case sendPayoutMsg:
 		pin := msg.pin
 		if !msg.asked {
@@ -262,9 +281,45 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		return a.startSend(msg.review, pin)
 	case batchEndedMsg:
 		a.quitArmed = false
-		a.home.countDoubt(a)
+		a.home.countDoubt()
 		// A kept PIN the server refused is never sent again.
-		return tea.Batch(a.home.refresh(a), a.keptPINRefused(msg.pin, msg.err))
+		return tea.Batch(a.home.refresh(), a.keptPINRefused(msg.pin, msg.err))
+	}
+	return nil
+}
+
+// onSentEnded follows the answer to a payout's post or settlement.
+func (a *App) onSentEnded(msg sentEndedMsg) tea.Cmd {
+	a.quitArmed = false
+	if strings.HasPrefix(a.status, "A transfer is being sent") {
+		a.setStatus("", true)
+	}
+	a.home.countDoubt()
+	forget := a.keptPINRefused(msg.pin, msg.errs...)
+	if msg.moved {
+		return tea.Batch(forget, a.home.refresh())
+	}
+	return forget
+}
+
+// open opens a screen for the operator.
+func (a *App) open(to screen) tea.Cmd {
+	switch to {
+	case screenTransfer:
+		a.transfer = newTransferScreen(a, a.balances)
+		a.screen = screenTransfer
+		return a.transfer.init()
+	case screenHistory:
+		return a.openHistory()
+	case screenRequest:
+		return a.openRequests()
+	case screenBook:
+		return a.openBook()
+	case screenBatch:
+		return a.openBatch()
+	case screenSetup:
+		a.goSetup("", "")
+		a.setup.canCancel = true
 	}
 	return nil
 }
@@ -312,7 +367,7 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 		a.conn.close()
 	}
 	a.conn = msg.c
-	a.home = newHomeScreen()
+	a.home = newHomeScreen(&a.shared)
 	a.balances = nil // the balances of the profile opened are read anew
 	a.screen = screenHome
 	if rep := msg.c.report; rep != nil && !rep.Intact() {
@@ -323,7 +378,7 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}
 	a.lastInput = a.now()
-	return tea.Batch(a.home.refresh(a), a.recoverCmd(), a.startLockTicks())
+	return tea.Batch(a.home.refresh(), a.recoverCmd(), a.startLockTicks())
 }
 
 // recoverCmd settles the profile's in-doubt payouts by trace.
@@ -348,7 +403,7 @@ func (a *App) recoverCmd() tea.Cmd {
 func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	a.recovering = false
 	if a.home != nil {
-		a.home.countDoubt(a)
+		a.home.countDoubt()
 	}
 	var done, failed, doubt int
 	var pending time.Time
@@ -371,7 +426,7 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	// the balances on screen are read again.
 	var refresh tea.Cmd
 	if done > 0 && a.home != nil {
-		refresh = a.home.refresh(a)
+		refresh = a.home.refresh()
 	}
 	forget := a.keptPINRefused(msg.pin, errs...)
 	if forget != nil {

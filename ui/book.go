@@ -26,6 +26,7 @@ const (
 // bookScreen lists the saved recipients and edits them. The book holds no
 // secrets: labels, ids, names as resolved when saved, and notes.
 type bookScreen struct {
+	ctx     *shared
 	filter  textinput.Model
 	cursor  int
 	entries []payout.BookEntry // the list after the filter
@@ -76,14 +77,14 @@ func newBookKeys() bookKeys {
 }
 
 func (a *App) openBook() tea.Cmd {
-	a.book = newBookScreen()
-	a.book.reload(a)
+	a.book = newBookScreen(&a.shared)
+	a.book.reload()
 	a.screen = screenBook
 	return nil
 }
 
-func newBookScreen() *bookScreen {
-	s := &bookScreen{km: newBookKeys()}
+func newBookScreen(ctx *shared) *bookScreen {
+	s := &bookScreen{ctx: ctx, km: newBookKeys()}
 	s.filter = textinput.New()
 	s.filter.Prompt = ""
 	s.filter.Placeholder = "type to filter by label or name"
@@ -122,12 +123,12 @@ func (s *bookScreen) keys() []key.Binding {
 	return []key.Binding{k.Filter.Binding, k.New.Binding, k.Edit.Binding, k.Delete.Binding, k.Back.Binding}
 }
 
-func (s *bookScreen) reload(a *App) {
+func (s *bookScreen) reload() {
 	q := strings.TrimSpace(s.filter.Value())
 	if q == "" {
-		s.entries = a.conn.book.List()
+		s.entries = s.ctx.conn.book.List()
 	} else {
-		s.entries = a.conn.book.Match(q)
+		s.entries = s.ctx.conn.book.Match(q)
 	}
 	if s.cursor >= len(s.entries) {
 		s.cursor = max(0, len(s.entries)-1)
@@ -170,16 +171,16 @@ func (s *bookScreen) ready() bool {
 	return strings.TrimSpace(s.label.Value()) != "" && s.rcpt.ready()
 }
 
-func (s *bookScreen) update(a *App, msg tea.Msg) tea.Cmd {
-	if cmd, ok := s.rcpt.update(msg, a.conn.desk); ok {
+func (s *bookScreen) update(msg tea.Msg) tea.Cmd {
+	if cmd, ok := s.rcpt.update(msg, s.ctx.conn.desk); ok {
 		return cmd
 	}
 	switch msg := msg.(type) {
 	case tea.KeyMsg:
 		if s.editing {
-			return s.onFormKey(a, msg)
+			return s.onFormKey(msg)
 		}
-		return s.onListKey(a, msg)
+		return s.onListKey(msg)
 	}
 	if in := s.field(s.focus); s.editing && in != nil {
 		var cmd tea.Cmd
@@ -194,12 +195,12 @@ func (s *bookScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *bookScreen) onListKey(k tea.KeyMsg) tea.Cmd {
 	km := s.km
 	if s.confirmD {
 		s.confirmD = false
 		if km.Yes.matches(k) && s.cursor < len(s.entries) {
-			s.remove(a, s.entries[s.cursor].Label)
+			s.remove(s.entries[s.cursor].Label)
 		}
 		return nil
 	}
@@ -212,13 +213,13 @@ func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
 			// Letters (k and j too) are the filter's; the arrows move.
 			var cmd tea.Cmd
 			s.filter, cmd = s.filter.Update(k)
-			s.reload(a)
+			s.reload()
 			return cmd
 		}
 	}
 	switch {
 	case km.Back.matches(k):
-		a.screen = screenHome
+		s.ctx.ask(showMsg{screenHome})
 	case km.Filter.matches(k):
 		return s.filter.Focus()
 	case km.Up.matches(k):
@@ -241,16 +242,16 @@ func (s *bookScreen) onListKey(a *App, k tea.KeyMsg) tea.Cmd {
 }
 
 // remove deletes an entry from the book and says so.
-func (s *bookScreen) remove(a *App, label string) {
-	if err := a.conn.book.Remove(label); err != nil {
-		a.setStatus("Not deleted: "+explain(err), false)
+func (s *bookScreen) remove(label string) {
+	if err := s.ctx.conn.book.Remove(label); err != nil {
+		s.ctx.setStatus("Not deleted: "+explain(err), false)
 	} else {
-		a.setStatus("Deleted "+clean(label)+" from the address book.", true)
+		s.ctx.setStatus("Deleted "+clean(label)+" from the address book.", true)
 	}
-	s.reload(a)
+	s.reload()
 }
 
-func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *bookScreen) onFormKey(k tea.KeyMsg) tea.Cmd {
 	km := s.km
 	switch {
 	case km.Cancel.matches(k):
@@ -264,7 +265,7 @@ func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
 		if s.focus != bfSave {
 			return s.setFocus(s.focus + 1)
 		}
-		return s.save(a)
+		return s.save()
 	}
 	in := s.field(s.focus)
 	if in == nil {
@@ -278,12 +279,12 @@ func (s *bookScreen) onFormKey(a *App, k tea.KeyMsg) tea.Cmd {
 	}
 	s.errs[s.focus], s.formErr = "", ""
 	if s.focus == bfRecipient {
-		return tea.Batch(cmd, s.rcpt.edited(a.nextGen()))
+		return tea.Batch(cmd, s.rcpt.edited(s.ctx.nextGen()))
 	}
 	return cmd
 }
 
-func (s *bookScreen) save(a *App) tea.Cmd {
+func (s *bookScreen) save() tea.Cmd {
 	if !s.ready() {
 		s.formErr = "A label and a recipient that resolves are needed."
 		return nil
@@ -291,9 +292,9 @@ func (s *bookScreen) save(a *App) tea.Cmd {
 	e := payout.BookEntry{
 		Label: strings.TrimSpace(s.label.Value()), UserID: s.rcpt.user.UserID,
 		IdentityNumber: s.rcpt.user.IdentityNumber, FullName: s.rcpt.user.FullName,
-		Note: strings.TrimSpace(s.note.Value()), SavedAt: a.now(),
+		Note: strings.TrimSpace(s.note.Value()), SavedAt: s.ctx.now(),
 	}
-	if err := a.conn.book.Save(e, s.editOf); err != nil {
+	if err := s.ctx.conn.book.Save(e, s.editOf); err != nil {
 		var fe *mixin.FieldError
 		if errors.As(err, &fe) {
 			switch fe.Field {
@@ -312,16 +313,16 @@ func (s *bookScreen) save(a *App) tea.Cmd {
 		return nil
 	}
 	s.editing = false
-	a.setStatus("Saved "+clean(e.Label)+" ("+truncate(nameText(e.FullName), 40)+") in the address book.", true)
-	s.reload(a)
+	s.ctx.setStatus("Saved "+clean(e.Label)+" ("+truncate(nameText(e.FullName), 40)+") in the address book.", true)
+	s.reload()
 	return nil
 }
 
-func (s *bookScreen) view(a *App, height int) string {
+func (s *bookScreen) view(height int) string {
 	if s.editing {
-		return safeView(s.formView(a))
+		return safeView(s.formView())
 	}
-	return safeView(s.listView(a, height))
+	return safeView(s.listView(height))
 }
 
 // fullKeys is the address book's whole key map, for ?.
@@ -336,16 +337,16 @@ func (s *bookScreen) fullKeys() []key.Binding {
 	return fullOf(k.Up, k.Filter, k.New, k.Edit, k.Delete, k.Back)
 }
 
-func (s *bookScreen) listView(a *App, height int) string {
-	st := a.st
+func (s *bookScreen) listView(height int) string {
+	st := s.ctx.st
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(a.conn.book.List()), "saved recipient")) + "\n")
+	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(s.ctx.conn.book.List()), "saved recipient")) + "\n")
 	fl := "  Filter: "
 	if s.filter.Focused() {
 		fl = st.Focused.Render("› Filter: ")
 	}
 	b.WriteString(fl + s.filter.View() + "\n\n")
-	w := a.width - 2
+	w := s.ctx.width - 2
 	labW, idW := 22, 12
 	nameW := max(10, (w-labW-idW-4)/2)
 	noteW := max(6, w-labW-idW-nameW-4)
@@ -371,12 +372,12 @@ func (s *bookScreen) listView(a *App, height int) string {
 	if s.confirmD && s.cursor < len(s.entries) {
 		b.WriteString("\n" + st.Warn.Render("Delete "+clean(s.entries[s.cursor].Label)+"? y deletes, any other key keeps it.") + "\n")
 	}
-	b.WriteString("\n" + st.Subtle.Render("The book: "+a.conn.book.Path()) + "\n")
+	b.WriteString("\n" + st.Subtle.Render("The book: "+s.ctx.conn.book.Path()) + "\n")
 	return b.String()
 }
 
-func (s *bookScreen) formView(a *App) string {
-	st := a.st
+func (s *bookScreen) formView() string {
+	st := s.ctx.st
 	var b strings.Builder
 	title := "New address book entry"
 	if s.editOf != "" {
@@ -395,6 +396,6 @@ func (s *bookScreen) formView(a *App) string {
 	if s.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(clean(s.formErr)) + "\n")
 	}
-	b.WriteString("\n" + st.Subtle.Render(para("The name is saved as the server gives it now; a review later says when it no longer matches.", a.width-2, "")) + "\n")
+	b.WriteString("\n" + st.Subtle.Render(para("The name is saved as the server gives it now; a review later says when it no longer matches.", s.ctx.width-2, "")) + "\n")
 	return b.String()
 }

@@ -99,6 +99,28 @@ type (
 	// showMsg shows a screen already built (the form a confirmation came
 	// from, the balances).
 	showMsg struct{ to screen }
+	// openMsg opens a screen: a new one, or the one kept (a running batch,
+	// the history and requests of the profile).
+	openMsg struct{ to screen }
+	// settleMsg settles the payouts in doubt by their trace.
+	settleMsg struct{}
+	// quitMsg ends the program.
+	quitMsg struct{}
+	// refreshMsg reads the balances again.
+	refreshMsg struct{}
+	// editDraftMsg goes back to the transfer form after a payout was not
+	// sent (the draft keeps its trace) or refused (renew: a new trace).
+	editDraftMsg struct{ renew bool }
+	// saveRecipientMsg opens the address book's form for a recipient paid.
+	saveRecipientMsg struct{ user mixin.User }
+	// sentEndedMsg: a payout's post or settlement answered; the PIN it
+	// carried is dropped if it was the kept one and the server refused it
+	// (errs), and the balances are read again if money moved.
+	sentEndedMsg struct {
+		pin   string
+		errs  []error
+		moved bool
+	}
 	// sendPayoutMsg sends a confirmed payout: with the PIN typed for it,
 	// or (asked false) the profile's kept one.
 	sendPayoutMsg struct {

@@ -170,9 +170,9 @@ func TestEveryScreenHasAFullKeyMap(t *testing.T) {
 	}
 
 	// Each screen of this package: the help line's keys are in the full map.
-	h := newHomeScreen()
+	h := newHomeScreen(&a.shared)
 	h.doubt = 1
-	b := newBookScreen()
+	b := newBookScreen(&a.shared)
 	for name, m := range map[string]interface {
 		keys() []key.Binding
 		fullKeys() []key.Binding

@@ -128,7 +128,7 @@ func benchApp(b *testing.B) *App {
 	a := New(Deps{DataDir: b.TempDir()})
 	a.Update(tea.WindowSizeMsg{Width: benchW, Height: benchH})
 	a.conn = &conn{name: "treasury", journal: j, desk: desk, me: mixin.User{UserID: benchSelfID, FullName: "Treasury Desk"}}
-	a.home = newHomeScreen()
+	a.home = newHomeScreen(&a.shared)
 	a.balances = []mixin.Asset{
 		{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "2.5"},
 		{AssetID: ethID, Symbol: "ETH", Name: "Ether", Balance: "40"},

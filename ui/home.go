@@ -14,8 +14,10 @@ import (
 	"mixdesk/mixin"
 )
 
-// homeScreen shows the profile and its balances.
+// homeScreen shows the profile and its balances, which it reads into the
+// shared context for the other screens.
 type homeScreen struct {
+	ctx     *shared
 	loaded  time.Time
 	loading bool
 	gen     int
@@ -53,8 +55,8 @@ type assetsMsg struct {
 	err    error
 }
 
-func newHomeScreen() *homeScreen {
-	return &homeScreen{km: newHomeKeys()}
+func newHomeScreen(ctx *shared) *homeScreen {
+	return &homeScreen{ctx: ctx, km: newHomeKeys()}
 }
 
 // syncKeys enables settling while a payout is in doubt.
@@ -79,18 +81,18 @@ func (h *homeScreen) fullKeys() []key.Binding {
 }
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).
-func (h *homeScreen) countDoubt(a *App) {
-	if a.conn != nil {
-		h.doubt = len(a.conn.journal.InDoubt())
+func (h *homeScreen) countDoubt() {
+	if h.ctx.conn != nil {
+		h.doubt = len(h.ctx.conn.journal.InDoubt())
 	}
 }
 
 // refresh reads the balances again.
-func (h *homeScreen) refresh(a *App) tea.Cmd {
-	h.gen = a.nextGen()
+func (h *homeScreen) refresh() tea.Cmd {
+	h.gen = h.ctx.nextGen()
 	h.loading = true
-	h.countDoubt(a)
-	gen, client := h.gen, a.conn.client
+	h.countDoubt()
+	gen, client := h.gen, h.ctx.conn.client
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -99,7 +101,7 @@ func (h *homeScreen) refresh(a *App) tea.Cmd {
 	}
 }
 
-func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (h *homeScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case assetsMsg:
 		if msg.gen != h.gen {
@@ -111,43 +113,38 @@ func (h *homeScreen) update(a *App, msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		h.err = ""
-		a.balances = sortAssets(msg.assets)
+		h.ctx.balances = sortAssets(msg.assets)
 		h.loaded = time.Now()
 		return nil
 	case tea.KeyMsg:
-		return h.onKey(a, msg)
+		return h.onKey(msg)
 	}
 	return nil
 }
 
-func (h *homeScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (h *homeScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	h.syncKeys()
 	km := h.km
 	switch {
 	case km.Transfer.matches(k):
-		a.transfer = newTransferScreen(a, a.balances)
-		a.screen = screenTransfer
-		return a.transfer.init()
+		h.ctx.ask(openMsg{screenTransfer})
 	case km.History.matches(k):
-		return a.openHistory()
+		h.ctx.ask(openMsg{screenHistory})
 	case km.Request.matches(k):
-		return a.openRequests()
+		h.ctx.ask(openMsg{screenRequest})
 	case km.Book.matches(k):
-		return a.openBook()
+		h.ctx.ask(openMsg{screenBook})
 	case km.Batch.matches(k):
-		return a.openBatch()
+		h.ctx.ask(openMsg{screenBatch})
 	case km.Refresh.matches(k):
-		return h.refresh(a)
+		return h.refresh()
 	case km.Settle.matches(k):
-		a.setStatus("Settling "+plural(h.doubt, "in-doubt payout")+" by trace…", true)
-		return a.recoverCmd()
+		h.ctx.setStatus("Settling "+plural(h.doubt, "in-doubt payout")+" by trace…", true)
+		h.ctx.ask(settleMsg{})
 	case km.Setup.matches(k):
-		a.goSetup("", "")
-		a.setup.canCancel = true
-		return nil
+		h.ctx.ask(openMsg{screenSetup})
 	case km.Quit.matches(k):
-		a.quitting = true
-		return tea.Quit
+		h.ctx.ask(quitMsg{})
 	}
 	return nil
 }
@@ -175,20 +172,20 @@ func dec(s string) decimal.Decimal {
 
 func assetValue(a mixin.Asset) decimal.Decimal { return dec(a.Balance).Mul(dec(a.PriceUSD)) }
 
-func (h *homeScreen) view(a *App, height int) string {
-	st := a.st
+func (h *homeScreen) view(height int) string {
+	st := h.ctx.st
 	var b strings.Builder
-	me := a.conn.me
-	if rep := a.conn.report; rep != nil && !rep.Intact() {
+	me := h.ctx.conn.me
+	if rep := h.ctx.conn.report; rep != nil && !rep.Intact() {
 		// Said on the screen the operator comes back to, not only once.
-		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", a.width-2, "")) + "\n\n")
+		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", h.ctx.width-2, "")) + "\n\n")
 	}
 	// The ids stay on the line whatever the name's length.
 	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  client id " + clean(me.UserID)
-	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(a.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
-	b.WriteString(st.Subtle.Render("profile "+a.conn.name+pinNote(a.conn.profile.KeepPIN)) + "\n\n")
+	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(h.ctx.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
+	b.WriteString(st.Subtle.Render("profile "+h.ctx.conn.name+pinNote(h.ctx.conn.profile.KeepPIN)) + "\n\n")
 
-	w := a.width - 2
+	w := h.ctx.width - 2
 	symW, amtW, usdW := 8, 26, 18
 	nameW := w - symW - amtW - usdW - 6
 	if nameW < 8 {
@@ -196,11 +193,11 @@ func (h *homeScreen) view(a *App, height int) string {
 	}
 	b.WriteString(st.Label.Render(padRight("ASSET", symW)+padRight("NAME", nameW)+padLeft("BALANCE", amtW)+padLeft("VALUE (USD)", usdW)) + "\n")
 	total := decimal.Zero
-	twins := assetTwins(a.balances)
+	twins := assetTwins(h.ctx.balances)
 	rows := height - 9
-	for i, as := range a.balances {
+	for i, as := range h.ctx.balances {
 		if i >= rows && rows > 0 {
-			b.WriteString(st.Subtle.Render("  … "+plural(len(a.balances)-i, "more asset")) + "\n")
+			b.WriteString(st.Subtle.Render("  … "+plural(len(h.ctx.balances)-i, "more asset")) + "\n")
 			break
 		}
 		v := assetValue(as)
@@ -213,10 +210,10 @@ func (h *homeScreen) view(a *App, height int) string {
 		b.WriteString(padRight(truncate(as.Symbol, symW-1), symW) + padRight(name, nameW) +
 			st.Money.Render(padLeft(money(dec(as.Balance)), amtW)) + padLeft(usd(v), usdW) + "\n")
 	}
-	if len(a.balances) == 0 && !h.loading && h.err == "" {
+	if len(h.ctx.balances) == 0 && !h.loading && h.err == "" {
 		b.WriteString(st.Subtle.Render("No asset holds a balance.") + "\n")
 	}
-	for _, as := range a.balances[min(len(a.balances), max(rows, 0)):] {
+	for _, as := range h.ctx.balances[min(len(h.ctx.balances), max(rows, 0)):] {
 		total = total.Add(assetValue(as))
 	}
 	b.WriteString(strings.Repeat("─", max(w, 10)) + "\n")

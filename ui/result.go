@@ -17,7 +17,11 @@ import (
 var settleDelays = []time.Duration{time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second}
 
 // resultScreen sends one payout and shows what became of it.
+//
+// It is a component: it tells the root when a payout's outcome is in, and
+// asks it for the form, the balances or the address book.
 type resultScreen struct {
+	ctx     *shared
 	r       *payout.Review
 	pin     string // kept only until the payout is done or failed
 	sentPIN string // the PIN of the last post, until its answer is read
@@ -61,11 +65,11 @@ type (
 	settleTickMsg struct{ gen int }
 )
 
-func newResultScreen(r *payout.Review, pin string) *resultScreen {
+func newResultScreen(ctx *shared, r *payout.Review, pin string) *resultScreen {
 	sp := spinner.New()
 	sp.Spinner = spinner.Dot
 	return &resultScreen{
-		r: r, pin: pin, spin: sp,
+		ctx: ctx, r: r, pin: pin, spin: sp,
 		km: newResultKeys(),
 	}
 }
@@ -92,14 +96,18 @@ func (s *resultScreen) keys() []key.Binding {
 
 // startSend shows the sending screen and posts the reviewed payout.
 func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
-	a.result = newResultScreen(r, pin)
+	a.result = newResultScreen(&a.shared, r, pin)
 	a.screen = screenResult
 	a.setStatus("", true)
-	s := a.result
+	return a.result.send()
+}
+
+// send posts the reviewed payout.
+func (s *resultScreen) send() tea.Cmd {
 	s.sending = true
-	s.gen = a.nextGen()
-	s.sentPIN = pin
-	desk, gen := a.conn.desk, s.gen
+	s.gen = s.ctx.nextGen()
+	s.sentPIN = s.pin
+	desk, gen, r, pin := s.ctx.conn.desk, s.gen, s.r, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -108,12 +116,12 @@ func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
 	})
 }
 
-func (s *resultScreen) settle(a *App) tea.Cmd {
+func (s *resultScreen) settle() tea.Cmd {
 	s.sending = true
-	s.gen = a.nextGen()
+	s.gen = s.ctx.nextGen()
 	s.tries++
 	s.sentPIN = s.pin
-	desk, gen, trace, pin := a.conn.desk, s.gen, s.r.TraceID, s.pin
+	desk, gen, trace, pin := s.ctx.conn.desk, s.gen, s.r.TraceID, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
@@ -122,7 +130,7 @@ func (s *resultScreen) settle(a *App) tea.Cmd {
 	})
 }
 
-func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (s *resultScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case spinner.TickMsg:
 		if !s.sending {
@@ -135,103 +143,96 @@ func (s *resultScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		if msg.gen != s.gen {
 			return nil
 		}
-		s.sending = false
-		a.quitArmed = false
-		defer func() { s.sentPIN = "" }()
-		res := msg.res
-		s.res, s.err = &res, msg.err
-		if msg.err != nil {
-			// Send refuses some payouts before writing or posting anything
-			// (a stale review, a journal that cannot be trusted, a PIN just
-			// refused): those are not in doubt.
-			_, recorded := a.conn.journal.Lookup(s.r.TraceID)
-			s.notSent = !recorded
-		}
-		if a.status != "" && strings.HasPrefix(a.status, "A transfer is being sent") {
-			a.setStatus("", true)
-		}
-		if res.State != payout.StateInDoubt || msg.err != nil {
-			s.pin = ""
-		}
-		a.home.countDoubt(a)
-		if res.State == payout.StateFailed {
-			e, ok := a.conn.journal.Lookup(s.r.TraceID)
-			s.failUnrecorded = ok && e.State != payout.StateFailed
-		}
-		if res.State == payout.StateDone && a.conn.book != nil {
-			_, saved := a.conn.book.ByUser(s.r.Recipient.UserID)
-			s.offerSave = !saved
-		}
-		forget := a.keptPINRefused(s.sentPIN, res.Err, msg.err)
-		if res.State == payout.StateInDoubt && msg.err == nil {
-			gen := s.gen
-			// Look-ups soon after (they post nothing while a post may
-			// still arrive, and find a payout that went through), then
-			// one when the last post's window is over.
-			if s.tries < len(settleDelays) {
-				d := settleDelays[s.tries]
-				return tea.Batch(forget, tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} }))
-			}
-			if until, ok := pendingUntil(res); ok {
-				d := time.Until(until) + time.Second
-				return tea.Batch(forget, tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} }))
-			}
-		}
-		if res.State == payout.StateDone {
-			return tea.Batch(forget, a.home.refresh(a)) // the balances behind this screen moved
-		}
-		return forget
+		return s.onSent(msg)
 	case settleTickMsg:
-		if msg.gen != s.gen || s.sending || a.screen != screenResult {
+		// Routed here only while this screen is shown.
+		if msg.gen != s.gen || s.sending {
 			return nil
 		}
-		return s.settle(a)
+		return s.settle()
 	case tea.KeyMsg:
-		return s.onKey(a, msg)
+		return s.onKey(msg)
 	}
 	return nil
 }
 
-func (s *resultScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+// onSent takes the outcome of a post or a settlement: what the journal
+// says of it, whether to offer saving the recipient, when to look the
+// trace up again; the root is told that the send is over.
+func (s *resultScreen) onSent(msg sentMsg) tea.Cmd {
+	s.sending = false
+	res := msg.res
+	s.res, s.err = &res, msg.err
+	c := s.ctx.conn
+	if msg.err != nil {
+		// Send refuses some payouts before writing or posting anything
+		// (a stale review, a journal that cannot be trusted, a PIN just
+		// refused): those are not in doubt.
+		_, recorded := c.journal.Lookup(s.r.TraceID)
+		s.notSent = !recorded
+	}
+	if res.State != payout.StateInDoubt || msg.err != nil {
+		s.pin = ""
+	}
+	if res.State == payout.StateFailed {
+		e, ok := c.journal.Lookup(s.r.TraceID)
+		s.failUnrecorded = ok && e.State != payout.StateFailed
+	}
+	if res.State == payout.StateDone && c.book != nil {
+		_, saved := c.book.ByUser(s.r.Recipient.UserID)
+		s.offerSave = !saved
+	}
+	// The balances behind this screen moved when it was paid.
+	s.ctx.ask(sentEndedMsg{pin: s.sentPIN, errs: []error{res.Err, msg.err}, moved: res.State == payout.StateDone})
+	s.sentPIN = ""
+	if res.State == payout.StateInDoubt && msg.err == nil {
+		gen := s.gen
+		// Look-ups soon after (they post nothing while a post may
+		// still arrive, and find a payout that went through), then
+		// one when the last post's window is over.
+		if s.tries < len(settleDelays) {
+			d := settleDelays[s.tries]
+			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
+		}
+		if until, ok := pendingUntil(res); ok {
+			d := time.Until(until) + time.Second
+			return tea.Tick(d, func(time.Time) tea.Msg { return settleTickMsg{gen: gen} })
+		}
+	}
+	return nil
+}
+
+func (s *resultScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	s.syncKeys()
 	km := s.km
 	switch {
 	case km.Home.matches(k):
-		s.gen = a.nextGen() // stop automatic settlement of this screen
+		s.gen = s.ctx.nextGen() // stop automatic settlement of this screen
 		s.pin = ""
-		a.screen = screenHome
-		return a.home.refresh(a)
+		s.ctx.ask(showMsg{screenHome})
+		s.ctx.ask(refreshMsg{})
 	case km.Again.matches(k):
-		s.gen = a.nextGen()
+		s.gen = s.ctx.nextGen()
 		s.pin = ""
-		a.transfer = newTransferScreen(a, a.balances)
-		a.screen = screenTransfer
-		return a.transfer.init()
-	case km.Edit.matches(k) && s.notSent:
-		// Nothing was recorded under the trace: the draft keeps it.
-		a.screen = screenTransfer
-		return nil
+		s.ctx.ask(openMsg{screenTransfer})
 	case km.Edit.matches(k):
-		// The refused payout's trace is closed: the edited draft is a new
-		// payout with a trace of its own.
-		a.transfer.renew()
-		a.screen = screenTransfer
-		return nil
+		// Nothing recorded under the trace: the draft keeps it. A refused
+		// payout's trace is closed: the edited draft is a new payout with
+		// a trace of its own.
+		s.ctx.ask(editDraftMsg{renew: !s.notSent})
 	case km.Save.matches(k):
 		s.offerSave = false
-		a.openBook()
-		u := s.r.Recipient
-		return a.book.startEdit(nil, &u)
+		s.ctx.ask(saveRecipientMsg{user: s.r.Recipient})
 	case km.Settle.matches(k):
-		return s.settle(a)
+		return s.settle()
 	}
 	return nil
 }
 
-func (s *resultScreen) view(a *App, height int) string {
-	st := a.st
+func (s *resultScreen) view(height int) string {
+	st := s.ctx.st
 	r := s.r
-	w := a.width - 2
+	w := s.ctx.width - 2
 	what := payout.GroupDigits(r.AmountText) + " " + truncate(nameText(r.Asset.Symbol), 12) + " to " + truncate(nameText(r.Recipient.FullName), 40) + " (Mixin ID " + clean(r.Recipient.IdentityNumber) + ")"
 	if s.sending {
 		verb := "Sending "
