@@ -182,7 +182,7 @@ func (a *App) current() component {
 	switch a.screen {
 	case screenSetup:
 		if a.setup != nil {
-			m = onApp{a, a.setup}
+			m = a.setup
 		}
 	case screenHome:
 		if a.home != nil {
@@ -190,7 +190,7 @@ func (a *App) current() component {
 		}
 	case screenTransfer:
 		if a.transfer != nil {
-			m = onApp{a, a.transfer}
+			m = a.transfer
 		}
 	case screenConfirm:
 		if a.confirm != nil {
@@ -273,6 +273,12 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		return a.book.startEdit(nil, &msg.user)
 	case sentEndedMsg:
 		return a.onSentEnded(msg)
+	case connMsg:
+		return a.onConn(msg)
+	case confirmMsg:
+		a.confirm = newConfirmScreen(&a.shared, msg.review, !a.conn.profile.KeepPIN)
+		a.screen = screenConfirm
+		return a.confirm.init()
 	case sendPayoutMsg:
 		pin := msg.pin
 		if !msg.asked {
@@ -306,7 +312,7 @@ func (a *App) onSentEnded(msg sentEndedMsg) tea.Cmd {
 func (a *App) open(to screen) tea.Cmd {
 	switch to {
 	case screenTransfer:
-		a.transfer = newTransferScreen(a, a.balances)
+		a.transfer = newTransferScreen(&a.shared, a.balances)
 		a.screen = screenTransfer
 		return a.transfer.init()
 	case screenHistory:
@@ -448,7 +454,7 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 }
 
 func (a *App) goSetup(name, problem string) {
-	a.setup = newSetupScreen(name, a.deps.Sandbox)
+	a.setup = newSetupScreen(&a.shared, a.deps, name)
 	if problem != "" {
 		a.setup.formErr = problem
 	}

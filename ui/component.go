@@ -121,6 +121,8 @@ type (
 		errs  []error
 		moved bool
 	}
+	// confirmMsg shows the confirmation of a review.
+	confirmMsg struct{ review *payout.Review }
 	// sendPayoutMsg sends a confirmed payout: with the PIN typed for it,
 	// or (asked false) the profile's kept one.
 	sendPayoutMsg struct {

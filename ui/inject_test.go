@@ -377,7 +377,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			a.screen = screenHome
 			view("home")
 
-			a.transfer = newTransferScreen(a, a.balances)
+			a.transfer = newTransferScreen(&a.shared, a.balances)
 			a.screen = screenTransfer
 			a.transfer.setFocus(tfAsset)
 			view("the transfer picker")

@@ -34,7 +34,10 @@ const (
 
 var setupLabels = [...]string{"Profile", "Client id", "Session id", "Private key", "PIN token", "PIN", "PIN again", "Keep PIN", "Overwrite", ""}
 
+// It is a component: a profile set up is handed to the root to open.
 type setupScreen struct {
+	ctx       *shared
+	deps      Deps               // the keyring and API the profile is checked with and saved to
 	inputs    [7]textinput.Model // name … PIN again
 	keep      bool
 	overwrite bool
@@ -45,7 +48,6 @@ type setupScreen struct {
 	busy      string // what is being checked
 	gen       int
 	canCancel bool
-	sandbox   bool
 
 	km setupKeys
 }
@@ -77,11 +79,12 @@ type setupDoneMsg struct {
 	field sField
 }
 
-func newSetupScreen(name string, sandbox bool) *setupScreen {
+func newSetupScreen(ctx *shared, d Deps, name string) *setupScreen {
 	s := &setupScreen{
-		keep:    true,
-		sandbox: sandbox,
-		km:      newSetupKeys(),
+		ctx:  ctx,
+		deps: d,
+		keep: true,
+		km:   newSetupKeys(),
 	}
 	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key", "paste the PIN token", "6 digits", "6 digits again"}
 	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
@@ -227,15 +230,15 @@ func errReason(err error) string {
 	return fieldReason(err)
 }
 
-func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (s *setupScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case setupDoneMsg:
-		return s.onDone(a, msg)
+		return s.onDone(msg)
 	case tea.KeyMsg:
 		if s.busy != "" {
 			return nil // one check at a time; the form is frozen meanwhile
 		}
-		return s.onKey(a, msg)
+		return s.onKey(msg)
 	}
 	if s.focus < sfKeep {
 		var cmd tea.Cmd
@@ -247,7 +250,7 @@ func (s *setupScreen) update(a *App, msg tea.Msg) tea.Cmd {
 
 // onDone takes the outcome of the check: an error goes under its field,
 // a profile set up is opened.
-func (s *setupScreen) onDone(a *App, msg setupDoneMsg) tea.Cmd {
+func (s *setupScreen) onDone(msg setupDoneMsg) tea.Cmd {
 	if msg.gen != s.gen {
 		return nil
 	}
@@ -268,10 +271,11 @@ func (s *setupScreen) onDone(a *App, msg setupDoneMsg) tea.Cmd {
 	for i := range s.inputs { // nothing of the session stays in the form
 		s.inputs[i].SetValue("")
 	}
-	return a.onConn(connMsg{c: msg.c})
+	s.ctx.ask(connMsg{c: msg.c})
+	return nil
 }
 
-func (s *setupScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *setupScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	if k.Type == tea.KeyRunes {
 		// Text, pasted or typed, even when it spells a key's name ("up",
 		// "tab"): a terminal without bracketed paste sends a paste as runs
@@ -287,12 +291,12 @@ func (s *setupScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		// the key's, so the whole key stays in its field.
 		return s.edit(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\n'}})
 	case km.Back.matches(k):
-		if s.canCancel && a.conn != nil {
-			a.screen = screenHome
+		if s.canCancel && s.ctx.conn != nil {
+			s.ctx.ask(showMsg{screenHome})
 		}
 		return nil
 	case km.Submit.matches(k):
-		return s.submit(a)
+		return s.submit()
 	case km.Next.matches(k):
 		return s.move(1)
 	case km.Prev.matches(k):
@@ -351,18 +355,18 @@ func openPEM(v string) bool {
 
 // submit checks the credentials against the API (GET /me with the signed
 // token, POST /pin/verify with the PIN) and only then saves the profile.
-func (s *setupScreen) submit(a *App) tea.Cmd {
+func (s *setupScreen) submit() tea.Cmd {
 	if !s.check() {
 		return nil
 	}
 	s.busy = "Checking the session with the API…"
-	s.gen = a.nextGen()
-	gen, d, name, p, overwrite := s.gen, a.deps, strings.TrimSpace(s.value(sfName)), s.profile(), s.overwrite && s.exists
+	s.gen = s.ctx.nextGen()
+	gen, d, name, p, overwrite := s.gen, s.deps, strings.TrimSpace(s.value(sfName)), s.profile(), s.overwrite && s.exists
 	// Setting up the open profile again (a new session) keeps its journal
 	// open: the journal is locked while open and cannot be opened twice.
 	var reuse *payout.Journal
-	if a.conn != nil && a.conn.name == name {
-		reuse = a.conn.journal
+	if s.ctx.conn != nil && s.ctx.conn.name == name {
+		reuse = s.ctx.conn.journal
 	}
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
@@ -417,8 +421,8 @@ func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, 
 	return c, sfCount, err
 }
 
-func (s *setupScreen) view(a *App, height int) string {
-	st := a.st
+func (s *setupScreen) view(height int) string {
+	st := s.ctx.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Set up an app session") + "\n")
 	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. Secrets go to the OS keyring only.") + "\n\n")

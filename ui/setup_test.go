@@ -284,10 +284,9 @@ func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
 // (as a paste may be cut by the terminal) is text for the field, not a key.
 func TestSetupRunesSpellingAKeyAreText(t *testing.T) {
 	t.Parallel()
-	s := newSetupScreen("", true)
-	a := &App{}
+	s := newSetupScreen(testShared(termW, termH), Deps{Sandbox: true}, "")
 	for _, w := range []string{"up", "tab", "down", "enter"} {
-		s.update(a, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(w)})
+		s.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(w)})
 	}
 	if s.focus != sfClient || s.value(sfClient) != "uptabdownenter" {
 		t.Fatalf("focus %s, client id %q", setupLabels[s.focus], s.value(sfClient))

@@ -28,8 +28,10 @@ const (
 )
 
 // transferScreen is the form of one payout: asset, recipient, amount and
-// memo, reviewed by payout before anything can be confirmed.
+// memo, reviewed by payout before anything can be confirmed. It is a
+// component: it asks the root to confirm the review.
 type transferScreen struct {
+	ctx      *shared
 	picker   assetPicker
 	rcpt     recipientField
 	amount   textinput.Model
@@ -77,15 +79,16 @@ type reviewMsg struct {
 	err    error
 }
 
-func newTransferScreen(a *App, assets []mixin.Asset) *transferScreen {
+func newTransferScreen(ctx *shared, assets []mixin.Asset) *transferScreen {
 	t := &transferScreen{
+		ctx:    ctx,
 		picker: newAssetPicker("type to filter: BTC, USDT…", assets),
 		rcpt:   newRecipientField(),
 		amount: textInput("0.00", 29, 44),
 		memo:   textInput("optional, up to 140 characters", 140, 44),
 		trace:  payout.NewTraceID(),
-		desk:   a.conn.desk,
-		book:   a.conn.book,
+		desk:   ctx.conn.desk,
+		book:   ctx.conn.book,
 		km:     newTransferKeys(),
 	}
 	t.rcpt.showLookup = true
@@ -205,7 +208,7 @@ func (t *transferScreen) draft() payout.Draft {
 	return d
 }
 
-func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (t *transferScreen) update(msg tea.Msg) tea.Cmd {
 	if cmd, ok := t.rcpt.update(msg, t.desk); ok {
 		return cmd
 	}
@@ -221,12 +224,11 @@ func (t *transferScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		t.prev = msg.review
 		t.trace = msg.review.TraceID
-		a.confirm = newConfirmScreen(&a.shared, msg.review, !a.conn.profile.KeepPIN)
-		a.screen = screenConfirm
-		a.setStatus("", true)
-		return a.confirm.init()
+		t.ctx.setStatus("", true)
+		t.ctx.ask(confirmMsg{msg.review})
+		return nil
 	case tea.KeyMsg:
-		return t.onKey(a, msg)
+		return t.onKey(msg)
 	}
 	if in := t.field(t.focus); in != nil {
 		var cmd tea.Cmd
@@ -257,13 +259,13 @@ func (t *transferScreen) showReviewErr(err error) {
 	t.formErr = "Review failed: " + explain(err)
 }
 
-func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (t *transferScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	km := t.km
 	if km.Back.matches(k) {
 		// Leaving drops any review still on its way.
-		t.reviewGen = a.nextGen()
+		t.reviewGen = t.ctx.nextGen()
 		t.reviewing = false
-		a.screen = screenHome
+		t.ctx.ask(showMsg{screenHome})
 		return nil
 	}
 	if t.reviewing {
@@ -281,14 +283,14 @@ func (t *transferScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 			t.choose()
 		}
 		if t.focus == tfRecipient && len(t.bookHits) > 0 {
-			return t.pickSaved(a)
+			return t.pickSaved()
 		}
 		if t.focus == tfSend && km.Review.matches(k) {
-			return t.review(a)
+			return t.review()
 		}
 		return t.setFocus(tField(step(int(t.focus), int(tfCount), 1)))
 	}
-	return t.edit(a, k)
+	return t.edit(k)
 }
 
 // arrow is ↑ (-1) or ↓ (1): it moves in the list under the field (saved
@@ -307,7 +309,7 @@ func (t *transferScreen) arrow(delta int) tea.Cmd {
 // edit hands a key to the field with the focus; a change clears the
 // field's error and starts what the new text asks for (the asset filter,
 // the recipient's look-up once typing pauses).
-func (t *transferScreen) edit(a *App, k tea.KeyMsg) tea.Cmd {
+func (t *transferScreen) edit(k tea.KeyMsg) tea.Cmd {
 	in := t.field(t.focus)
 	if in == nil {
 		return nil
@@ -326,7 +328,7 @@ func (t *transferScreen) edit(a *App, k tea.KeyMsg) tea.Cmd {
 	case tfRecipient:
 		t.rcptLabel = ""
 		t.findSaved()
-		return tea.Batch(cmd, t.rcpt.edited(a.nextGen()))
+		return tea.Batch(cmd, t.rcpt.edited(t.ctx.nextGen()))
 	}
 	return cmd
 }
@@ -361,23 +363,23 @@ func isIDLike(q string) bool {
 
 // pickSaved fills the recipient from the chosen address-book entry; it is
 // resolved with the server like a typed one.
-func (t *transferScreen) pickSaved(a *App) tea.Cmd {
+func (t *transferScreen) pickSaved() tea.Cmd {
 	e := t.bookHits[t.bookPick]
 	t.rcpt.input.SetValue(e.UserID)
 	t.rcpt.input.CursorEnd()
 	t.bookHits = nil
 	t.rcptLabel = e.Label
-	return t.rcpt.lookUpNow(a.nextGen())
+	return t.rcpt.lookUpNow(t.ctx.nextGen())
 }
 
 // review asks payout for the review of the draft.
-func (t *transferScreen) review(a *App) tea.Cmd {
+func (t *transferScreen) review() tea.Cmd {
 	if !t.ready() {
 		t.formErr = "Fill in every field first: " + t.missing()
 		return nil
 	}
 	t.reviewing = true
-	t.reviewGen = a.nextGen()
+	t.reviewGen = t.ctx.nextGen()
 	desk, d, prev, gen := t.desk, t.draft(), t.prev, t.reviewGen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -6,8 +6,8 @@ import (
 	"mixdesk/mixin"
 )
 
-func (t *transferScreen) view(a *App, height int) string {
-	st := a.st
+func (t *transferScreen) view(height int) string {
+	st := t.ctx.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("New payout") + "\n\n")
 	b.WriteString(t.assetView(st))
