@@ -11,6 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // A batch is a CSV file of payouts (ParseBatch) that is checked as a whole
@@ -203,7 +204,7 @@ type Batch struct {
 
 	mu     sync.Mutex
 	items  []BatchItem
-	inputs []mixin.TransferInput // per item; zero for invalid rows
+	inputs []rail.Payment // per item; zero for invalid rows
 	hashes []string
 	errs   []RowError // row errors (not totals), in line order
 	dups   []DupGroup

@@ -13,6 +13,7 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/legacyrail"
 )
 
 // benchBatchRows is the size of the benchmarked batch.
@@ -76,7 +77,7 @@ func runConsole(b *testing.B, dir string) (run, prep time.Duration) {
 		b.Fatal(err)
 	}
 	defer j.Close()
-	d, err := NewDesk(cw.client, j, Config{Self: cw.world.OperatorUser.UserID})
+	d, err := NewDeskOn(legacyrail.New(cw.client), j, Config{Self: cw.world.OperatorUser.UserID})
 	if err != nil {
 		b.Fatal(err)
 	}

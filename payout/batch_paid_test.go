@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // TestBatchRerunElsewhereTellsPaidBefore: the same file run again an hour
@@ -80,18 +80,18 @@ func TestBatchRerunElsewhereTellsPaidBefore(t *testing.T) {
 func TestBatchPaidBeforeMargin(t *testing.T) {
 	at := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	r := &batchRun{posted: map[string]time.Time{"posted": at}}
-	snap := func(d time.Duration) *mixin.Snapshot { return &mixin.Snapshot{CreatedAt: at.Add(d)} }
+	snap := func(d time.Duration) *rail.Movement { return &rail.Movement{CreatedAt: at.Add(d)} }
 	for _, c := range []struct {
 		name      string
 		trace     string
-		created   *mixin.Snapshot
+		created   *rail.Movement
 		traceUsed bool
 		want      bool
 	}{
 		{"made by the post", "posted", snap(time.Second), false, false},
 		{"server clock behind by 5 minutes", "posted", snap(-5 * time.Minute), false, false},
 		{"an hour before the post", "posted", snap(-time.Hour), false, true},
-		{"no time in the answer", "posted", &mixin.Snapshot{}, false, false},
+		{"no time in the answer", "posted", &rail.Movement{}, false, false},
 		{"answered as a trace used", "posted", snap(time.Second), true, true},
 		{"never posted by this run", "looked-up", snap(time.Second), false, true},
 	} {

@@ -12,15 +12,16 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
-// PrepareBatch checks a parsed batch file as a whole and returns what the
+// PrepareBatchWith checks a parsed batch file as a whole and returns what the
 // review table shows. Every row is checked and every problem collected
 // (RowError, with its line): recipient (a UUID is a user id, digits only a
 // Mixin ID number, anything else a label of the address book, Config.Book,
 // matched without regard to case; with AddressBookOnly, only saved
 // recipients), asset (a UUID, or the symbol of one of held, the
-// profile's assets as GET /assets lists them), amount and memo (the rules
+// profile's assets as the balances list them), amount and memo (the rules
 // of a single payout), key, the per-transfer cap. Each distinct recipient
 // and asset is looked up once (recipients a few at a time). The rows'
 // traces are looked up in the journal: done rows are skipped when the
@@ -32,7 +33,7 @@ import (
 // The error is for a batch that cannot be checked at all: the journal
 // refuses appends, or the server could not be asked (nothing about the
 // rows is known then).
-func (d *Desk) PrepareBatch(ctx context.Context, f *BatchFile, held []mixin.Asset) (*Batch, error) {
+func (d *Desk) PrepareBatchWith(ctx context.Context, f *BatchFile, held []rail.Asset) (*Batch, error) {
 	if f == nil || len(f.Rows) == 0 {
 		return nil, errors.New("payout: the batch has no rows")
 	}
@@ -41,7 +42,7 @@ func (d *Desk) PrepareBatch(ctx context.Context, f *BatchFile, held []mixin.Asse
 	}
 	now := d.now()
 	b := &Batch{ID: f.ID, Name: f.Name, PreparedAt: now, desk: d,
-		items: make([]BatchItem, len(f.Rows)), inputs: make([]mixin.TransferInput, len(f.Rows)), hashes: make([]string, len(f.Rows))}
+		items: make([]BatchItem, len(f.Rows)), inputs: make([]rail.Payment, len(f.Rows)), hashes: make([]string, len(f.Rows))}
 	for i, r := range f.Rows {
 		b.items[i] = BatchItem{Row: r, Key: r.Key, Memo: r.Memo}
 	}
@@ -141,8 +142,8 @@ func reasonOf(err error) string {
 
 // resolveAssets maps each row's asset to a UUID (a symbol through held)
 // and reads each distinct asset once, with its balance and price.
-func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []mixin.Asset) error {
-	bySymbol := map[string][]mixin.Asset{}
+func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []rail.Asset) error {
+	bySymbol := map[string][]rail.Asset{}
 	for _, a := range held {
 		s := strings.ToUpper(strings.TrimSpace(a.Symbol))
 		if s != "" {
@@ -173,7 +174,7 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []mixi
 			problem[w] = fmt.Sprintf("%d assets of this profile have the symbol %q; write the asset UUID", len(as), shortCell(w))
 		}
 	}
-	read := map[string]*mixin.Asset{}
+	read := map[string]*rail.Asset{}
 	for i, id := range ids {
 		if id == "" {
 			if reason, ok := problem[strings.TrimSpace(items[i].Row.Asset)]; ok {
@@ -183,9 +184,9 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []mixi
 		}
 		a, done := read[id]
 		if !done {
-			got, err := d.api.Asset(ctx, id)
+			got, err := d.rail.Asset(ctx, id)
 			switch {
-			case mixin.IsNotFound(err):
+			case errors.Is(err, rail.ErrNotFound):
 				got = nil
 			case err != nil:
 				return fmt.Errorf("reading the asset %s: %w", id, err)
@@ -204,7 +205,7 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []mixi
 			items[i].Errors = append(items[i].Errors, RowError{Line: items[i].Row.Line, Field: BatchColAsset, Reason: "no such asset"})
 			continue
 		}
-		items[i].Asset = *a
+		items[i].Asset = legacyAsset(*a)
 	}
 	return nil
 }
@@ -218,7 +219,7 @@ const maxResolvers = 8
 // time; the first failure to ask the server at all stops them.
 func (d *Desk) resolveRecipients(ctx context.Context, items []BatchItem) error {
 	type result struct {
-		user   *mixin.User
+		user   *rail.User
 		saved  *BookEntry
 		reason string
 	}
@@ -288,7 +289,7 @@ feed:
 			items[i].Errors = append(items[i].Errors, RowError{Line: items[i].Row.Line, Field: BatchColRecipient, Reason: r.reason})
 			continue
 		}
-		items[i].User = *r.user
+		items[i].User = legacyUser(*r.user)
 		if r.saved != nil && r.saved.FullName != "" && r.saved.FullName != r.user.FullName {
 			items[i].Notes = append(items[i].Notes, fmt.Sprintf("saved as %s; the server now says %s", r.saved.FullName, r.user.FullName))
 		}
@@ -309,7 +310,7 @@ func recipientKey(w string) string {
 // resolveBatchRecipient resolves one recipient. A recipient the operator
 // must fix comes back as reason; err is for a server that could not be
 // asked.
-func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *mixin.User, saved *BookEntry, reason string, err error) {
+func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *rail.User, saved *BookEntry, reason string, err error) {
 	target := w
 	_, uerr := mixin.ParseUUID(mixin.FieldRecipient, w)
 	if uerr != nil && !isDigits(w) {
@@ -322,7 +323,7 @@ func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *mixin.Us
 		}
 		saved, target = &e, e.UserID
 	}
-	u, err = d.ResolveRecipient(ctx, target)
+	u, err = d.Recipient(ctx, target)
 	if err != nil {
 		var fe *mixin.FieldError
 		if errors.As(err, &fe) {

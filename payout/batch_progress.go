@@ -8,6 +8,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // BatchProgress is where a batch stands while it runs. Counts are of valid
@@ -129,7 +130,7 @@ var (
 
 // BatchStopError says why and where a batch ended before its last row.
 // Err is ErrBatchStopped, the context's error, a PIN refusal
-// (mixin.IsPINError), an insufficient balance (mixin.IsInsufficientBalance),
+// (rail.IsPINRefused), an insufficient balance (rail.IsInsufficient),
 // a *CapError, transfers that stay in doubt, or a journal failure.
 type BatchStopError struct {
 	Line int // the row it stopped at (the refused one, or the next not sent); 0 when none
@@ -247,7 +248,7 @@ func (r *batchRun) notePost(trace string, at time.Time) {
 // look-up), or the transfer is older than this run's first post of it by
 // more than paidBeforeMargin (the server answers a post of a trace paid
 // with the same content with that transfer, and moves nothing).
-func (r *batchRun) paidBefore(trace string, snap *mixin.Snapshot, traceUsed bool) bool {
+func (r *batchRun) paidBefore(trace string, snap *rail.Movement, traceUsed bool) bool {
 	at, posted := r.posted[trace]
 	switch {
 	case !posted || traceUsed:

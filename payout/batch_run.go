@@ -9,7 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // Group commit. A row's intent must be on disk before its post, and on a
@@ -111,7 +111,7 @@ func (d *Desk) RunBatch(ctx context.Context, b *Batch, pin string, ctl *BatchCon
 	if d.now().Sub(b.PreparedAt) > MaxReviewAge {
 		return b.Counts(), ErrBatchStale
 	}
-	if err := mixin.ValidatePIN(pin); err != nil {
+	if err := d.checkPIN(pin); err != nil {
 		return b.Counts(), err
 	}
 	// Locks are taken in this order everywhere: d.sendMu, then b.mu.
@@ -179,7 +179,7 @@ type batchRun struct {
 // rowGroup is a group of rows whose intents are recorded together.
 type rowGroup struct {
 	idx     []int // item indexes
-	ins     []mixin.TransferInput
+	ins     []rail.Payment
 	intents []journal.Intent
 	// capStop is the cap that cut the group short: the batch stops after it.
 	capStop error
@@ -193,13 +193,13 @@ type rowGroup struct {
 
 func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
 	b := r.b
-	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]mixin.TransferInput, len(idx)), intents: make([]journal.Intent, len(idx))}
+	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]rail.Payment, len(idx)), intents: make([]journal.Intent, len(idx))}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, i := range idx {
 		in := b.inputs[i]
 		g.ins[k] = in
-		g.intents[k] = journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo,
+		g.intents[k] = journal.Intent{Trace: in.Key, AssetID: in.AssetID, RecipientID: in.RecipientID, Amount: in.Amount, Memo: in.Memo,
 			Hash: b.hashes[i], BatchID: b.ID, RowKey: b.items[i].Key}
 	}
 	return g
@@ -209,7 +209,7 @@ func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
 func (r *batchRun) write(g *rowGroup) error {
 	traces := make([]string, len(g.ins))
 	for k, in := range g.ins {
-		traces[k] = in.TraceID
+		traces[k] = in.Key
 	}
 	r.d.markUnposted(traces...)
 	_, g.err = r.d.journal.AppendIntents(g.intents)
@@ -236,7 +236,7 @@ func (g *rowGroup) wait() error {
 func (g *rowGroup) traces() map[string]bool {
 	m := make(map[string]bool, len(g.ins))
 	for _, in := range g.ins {
-		m[in.TraceID] = true
+		m[in.Key] = true
 	}
 	return m
 }
@@ -322,7 +322,7 @@ func (r *batchRun) run(ctx context.Context) error {
 			ahead = nil
 			if g.wait() == nil {
 				switch {
-				case mixin.IsPINError(stop):
+				case rail.IsPINRefused(stop):
 					r.mark(g.idx, ItemInDoubt, errNotPostedPIN)
 				case ctx.Err() != nil:
 					r.mark(g.idx, ItemInDoubt, errNotPostedStopped)
@@ -366,7 +366,7 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 				return stop, &BatchStopError{Line: line, Err: err}
 			}
 		}
-		if mixin.IsPINError(stop) {
+		if rail.IsPINRefused(stop) {
 			r.mark(g.idx[k:], ItemInDoubt, errNotPostedPIN)
 			g.allDone = false
 			break
@@ -391,29 +391,29 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 			r.progress(r.snapshot(line, false))
 		}
 		in := g.ins[k]
-		r.notePost(in.TraceID, d.now())
+		r.notePost(in.Key, d.now())
 		t := time.Now()
 		snap, perr := d.post(ctx, in, r.pin)
 		var res Result
 		if perr == nil && checkAnswer(snap, in) == nil {
-			res = Result{TraceID: in.TraceID, State: journal.StateDone, Snap: snap}
-			g.dones = append(g.dones, doneRecord(in.TraceID, snap))
+			res = Result{TraceID: in.Key, State: journal.StateDone, Snap: snap}
+			g.dones = append(g.dones, doneRecord(in.Key, snap))
 		} else {
 			var rerr error
 			res, rerr = d.record(ctx, in, snap, perr, false)
 			if rerr != nil {
-				r.apply(in.TraceID, res, res.State == journal.StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
+				r.apply(in.Key, res, res.State == journal.StateDone && r.paidBefore(in.Key, res.Snap, rail.IsKeyUsed(perr)))
 				r.mark(g.idx[k+1:], ItemInDoubt, errNotPostedJournal)
 				return stop, &BatchStopError{Line: line, Err: rerr}
 			}
 		}
 		r.w.observe(time.Since(t))
 		r.finished++
-		r.apply(in.TraceID, res, res.State == journal.StateDone && r.paidBefore(in.TraceID, res.Snap, mixin.IsTraceUsed(perr)))
+		r.apply(in.Key, res, res.State == journal.StateDone && r.paidBefore(in.Key, res.Snap, rail.IsKeyUsed(perr)))
 		if res.State != journal.StateDone {
 			g.allDone = false
 		}
-		if stop == nil && res.State == journal.StateFailed && (mixin.IsPINError(res.Err) || mixin.IsInsufficientBalance(res.Err)) {
+		if stop == nil && res.State == journal.StateFailed && (rail.IsPINRefused(res.Err) || rail.IsInsufficient(res.Err)) {
 			stop = &BatchStopError{Line: line, Err: res.Err}
 		}
 	}
@@ -421,7 +421,7 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 }
 
 // doneRecord is the done outcome of a posted transfer, as Send records it.
-func doneRecord(trace string, snap *mixin.Snapshot) journal.Done {
+func doneRecord(trace string, snap *rail.Movement) journal.Done {
 	closing := ""
 	if snap.ClosingBalance != "" && snap.OpponentID != "" {
 		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
@@ -524,7 +524,7 @@ func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
 			if err != nil {
 				return &BatchStopError{Line: line, Err: err}
 			}
-			if res.State == journal.StateFailed && mixin.IsPINError(res.Err) {
+			if res.State == journal.StateFailed && rail.IsPINRefused(res.Err) {
 				return &BatchStopError{Line: line, Err: fmt.Errorf("settling a transfer in doubt, the PIN was refused (nothing more was sent): %w", res.Err)}
 			}
 			if res.State != journal.StateInDoubt {

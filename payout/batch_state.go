@@ -9,46 +9,46 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // rowState finds where a valid row stands in the journal: it walks the
-// row's attempt traces while they are refusals (other than 20125), and
-// sets Attempt, Trace, State, SnapshotID and Err, and the transfer and its
-// content hash.
-func (d *Desk) rowState(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string, earlier map[string]earlierKey) {
+// row's attempt traces while they are refusals (other than a key used by
+// another payment), and sets Attempt, Trace, State, SnapshotID and Err, and
+// the payment and its content hash.
+func (d *Desk) rowState(batchID string, it *BatchItem, in *rail.Payment, hash *string, earlier map[string]earlierKey) {
 	d.rowStateHere(batchID, it, in, hash)
 	if it.State == ItemNew {
 		// A key paid by another batch (the file grew, shrank or was
 		// edited, so its id changed) is the same payment: never again.
-		markEarlierKey(it, earlier)
+		d.markEarlierKey(it, earlier)
 	}
 }
 
 // rowStateHere is rowState within this batch's own traces.
-func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInput, hash *string) {
+func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *rail.Payment, hash *string) {
 	it.Already, it.Found, it.SnapshotID, it.Err = false, false, "", nil
 	var earlier error
 	for n := 0; n < maxBatchAttempts; n++ {
 		trace := BatchTrace(batchID, it.Key, n)
-		*in = mixin.TransferInput{AssetID: it.Asset.AssetID, OpponentID: it.User.UserID, Amount: it.AmountText, TraceID: trace, Memo: it.Memo}
-		*hash = journal.ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, trace)
+		*in = rail.Payment{Key: trace, AssetID: it.Asset.AssetID, RecipientID: it.User.UserID, Amount: it.AmountText, Memo: it.Memo}
+		*hash = journal.ContentHash(in.AssetID, in.RecipientID, in.Amount, in.Memo, trace)
 		it.Attempt, it.Trace = n, trace
 		e, ok := d.journal.Lookup(trace)
 		if !ok {
 			it.State, it.Err = ItemNew, earlier
 			return
 		}
-		if e.State == journal.StateFailed && e.Failed.Code != mixin.CodeTraceUsed {
+		if e.State == journal.StateFailed && !rail.IsKeyUsed(d.rail.Refusal(e.Failed.Code, e.Failed.Description)) {
 			// Refused, nothing moved: the next attempt gets its own trace.
-			earlier = fmt.Errorf("an earlier try was refused: %w", &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description})
+			earlier = fmt.Errorf("an earlier try was refused: %w", d.rail.Refusal(e.Failed.Code, e.Failed.Description))
 			continue
 		}
 		if e.Intent.Hash != *hash {
 			it.State = ItemFailed
-			it.Err = &mixin.Error{Code: mixin.CodeTraceUsed, Description: fmt.Sprintf(
+			it.Err = d.rail.KeyTaken(fmt.Sprintf(
 				"this row's key was already used for another payout (%s of asset %s to %s, %s); the row was changed since, and is not paid again",
-				e.Intent.Amount, e.Intent.AssetID, e.Intent.RecipientID, e.State)}
+				e.Intent.Amount, e.Intent.AssetID, e.Intent.RecipientID, e.State))
 			return
 		}
 		switch e.State {
@@ -57,9 +57,9 @@ func (d *Desk) rowStateHere(batchID string, it *BatchItem, in *mixin.TransferInp
 		case journal.StateInDoubt:
 			it.State = ItemInDoubt
 			it.Err = errors.New("in doubt since an earlier run; settled by trace before the other rows")
-		default: // refused with 20125: the trace belongs to another transfer
+		default: // refused as a key used: the trace belongs to another transfer
 			it.State = ItemFailed
-			it.Err = &mixin.Error{Code: e.Failed.Code, Description: e.Failed.Description}
+			it.Err = d.rail.Refusal(e.Failed.Code, e.Failed.Description)
 		}
 		return
 	}
@@ -91,7 +91,7 @@ func (d *Desk) earlierBatchKeys(batchID string) map[string]earlierKey {
 // values it is refused, as the server refuses a trace reused with other
 // fields. A row without a key of its own is keyed by its content, so the
 // same payment in another batch is likewise not paid again.
-func markEarlierKey(it *BatchItem, earlier map[string]earlierKey) {
+func (d *Desk) markEarlierKey(it *BatchItem, earlier map[string]earlierKey) {
 	k, ok := earlier[it.Key]
 	if !ok {
 		return
@@ -102,9 +102,9 @@ func markEarlierKey(it *BatchItem, earlier map[string]earlierKey) {
 	switch {
 	case !same:
 		it.State = ItemFailed
-		it.Err = &mixin.Error{Code: mixin.CodeTraceUsed, Description: fmt.Sprintf(
+		it.Err = d.rail.KeyTaken(fmt.Sprintf(
 			"key %q was paid by batch %s with other values (%s of asset %s to %s); the row is not paid again: give it a new key if it is a new payment",
-			it.Key, in.BatchID, in.Amount, in.AssetID, in.RecipientID)}
+			it.Key, in.BatchID, in.Amount, in.AssetID, in.RecipientID))
 	case k.e.State == journal.StateDone:
 		it.State, it.Already, it.SnapshotID = ItemDone, true, k.e.Done.SnapshotID
 	default:

@@ -1,7 +1,6 @@
 package payout
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -9,17 +8,8 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
-
-// API is the part of the Mixin API the money logic uses; *mixin.Client is one.
-type API interface {
-	Asset(ctx context.Context, assetID string) (*mixin.Asset, error)
-	User(ctx context.Context, userID string) (*mixin.User, error)
-	Search(ctx context.Context, q string) (*mixin.User, error)
-	Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mixin.Snapshot, error)
-	Transfer(ctx context.Context, in mixin.TransferInput, pin string) (*mixin.Snapshot, error)
-	TransferByTrace(ctx context.Context, traceID string) (*mixin.Snapshot, error)
-}
 
 // Config holds the review rules of a profile.
 type Config struct {
@@ -39,7 +29,7 @@ type Config struct {
 	// AddressBookOnly refuses every recipient that is not in Book. It needs
 	// a Book.
 	AddressBookOnly bool
-	// PostWindow is how long after a post of a transfer the server may still
+	// PostWindow is how long after a post of a payment the rail may still
 	// execute it (see DefaultPostWindow, used when zero).
 	PostWindow time.Duration
 	// Book is the profile's address book; nil means none: no book warnings
@@ -54,10 +44,10 @@ const DefaultLargeUSD = "1000"
 const DefaultDuplicateWindow = 6 * time.Hour
 
 // Desk is the money logic of one profile: it reviews drafts and sends
-// reviewed payouts through the journal. It is safe for concurrent use; sends
-// are serialised.
+// reviewed payouts through the journal, paying through a rail (rail.Rail).
+// It is safe for concurrent use; sends are serialised.
 type Desk struct {
-	api     API
+	rail    rail.Rail
 	journal *journal.Journal
 	cfg     Config
 	now     func() time.Time
@@ -75,11 +65,12 @@ type Desk struct {
 	names     *Names // counterparty names, made on first use
 }
 
-// NewDesk builds a desk on an open journal. A configuration it cannot
-// enforce (a malformed threshold or cap, AddressBookOnly without a book) is
-// an error: nothing is left unchecked silently.
-func NewDesk(api API, j *journal.Journal, cfg Config) (*Desk, error) {
-	if api == nil || j == nil {
+// NewDeskOn builds a desk that pays through r, on an open journal. A
+// configuration it cannot enforce (a malformed threshold or cap,
+// AddressBookOnly without a book) is an error: nothing is left unchecked
+// silently.
+func NewDeskOn(r rail.Rail, j *journal.Journal, cfg Config) (*Desk, error) {
+	if r == nil || j == nil {
 		return nil, errors.New("payout: a desk needs an API client and an open journal")
 	}
 	self, err := mixin.ParseUUID("profile client id", cfg.Self)
@@ -103,8 +94,15 @@ func NewDesk(api API, j *journal.Journal, cfg Config) (*Desk, error) {
 		return nil, err
 	}
 	cfg.Limits = limits
-	return &Desk{api: api, journal: j, cfg: cfg, caps: caps, now: time.Now}, nil
+	return &Desk{rail: r, journal: j, cfg: cfg, caps: caps, now: time.Now}, nil
 }
+
+// Rail is the rail the desk pays through.
+func (d *Desk) Rail() rail.Rail { return d.rail }
+
+// NeedsPIN reports whether paying needs the operator's PIN (the rail's
+// capability): a confirmation asks for it only then.
+func (d *Desk) NeedsPIN() bool { return d.rail.NeedsPIN() }
 
 // Journal is the desk's journal.
 func (d *Desk) Journal() *journal.Journal { return d.journal }

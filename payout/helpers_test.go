@@ -19,6 +19,8 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/legacyrail"
+	"mixdesk/payout/rail"
 )
 
 // Asset ids of the sandbox's default world.
@@ -210,7 +212,7 @@ func (r *rig) open() *journal.Report {
 	}
 	r.j = j
 	r.client = r.newClient()
-	d, err := NewDesk(r.client, j, r.cfg)
+	d, err := NewDeskOn(legacyrail.New(r.client), j, r.cfg)
 	if err != nil {
 		r.t.Fatalf("NewDesk: %v", err)
 	}
@@ -394,4 +396,33 @@ func warningKinds(rv *Review) []WarningKind {
 		ks = append(ks, w.Kind)
 	}
 	return ks
+}
+
+var errFake = errors.New("fake rail: not served")
+
+// failRail is a rail whose every call fails with errFake; fakes embed it
+// and serve what they fake. It needs a PIN and checks payments as the
+// legacy rail does.
+type failRail struct{}
+
+func (failRail) User(context.Context, string) (*rail.User, error)          { return nil, errFake }
+func (failRail) UserByMixinID(context.Context, string) (*rail.User, error) { return nil, errFake }
+func (failRail) Asset(context.Context, string) (*rail.Asset, error)        { return nil, errFake }
+func (failRail) NeedsPIN() bool                                            { return true }
+func (failRail) CheckPIN(pin string) error                                 { return mixin.ValidatePIN(pin) }
+func (failRail) Validate(p rail.Payment) (rail.Payment, error) {
+	return legacyrail.New(nil).Validate(p)
+}
+func (failRail) Pay(context.Context, rail.Payment, string) (*rail.Movement, error) {
+	return nil, errFake
+}
+func (failRail) PaymentByKey(context.Context, string) (*rail.Movement, error) { return nil, errFake }
+func (failRail) Movements(context.Context, rail.Query) ([]rail.Movement, error) {
+	return nil, errFake
+}
+func (failRail) Refusal(code int, description string) *rail.RefusedError {
+	return legacyrail.New(nil).Refusal(code, description)
+}
+func (failRail) KeyTaken(description string) *rail.RefusedError {
+	return legacyrail.New(nil).KeyTaken(description)
 }

@@ -13,9 +13,10 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
-// HistoryPageSize is how many snapshots one LoadMore asks the server for.
+// HistoryPageSize is how many movements one LoadMore asks the rail for.
 const HistoryPageSize = 100
 
 // RowState is what a history row stands for.
@@ -72,7 +73,7 @@ var ErrBadSnapshot = errors.New("the server sent snapshots that cannot be read")
 //
 // A History is safe for concurrent use; LoadMore calls are serialised.
 type History struct {
-	api    API
+	rail   movementLister
 	lookup func(trace string) (journal.Entry, bool) // the journal's; nil without one
 
 	load chan struct{} // one token: held by the LoadMore in progress
@@ -133,14 +134,19 @@ func (d *Desk) NewHistory() *History {
 	if d == nil {
 		return newHistory(nil, nil)
 	}
-	return newHistory(d.api, d.journal)
+	return newHistory(d.rail, d.journal)
 }
 
-// newHistory makes a history over api and j; either may be nil (a history
-// without an API cannot load, one without a journal joins nothing).
-func newHistory(api API, j *journal.Journal) *History {
+// movementLister is the part of a rail a history reads.
+type movementLister interface {
+	Movements(ctx context.Context, q rail.Query) ([]rail.Movement, error)
+}
+
+// newHistory makes a history over r and j; either may be nil (a history
+// without a rail cannot load, one without a journal joins nothing).
+func newHistory(r movementLister, j *journal.Journal) *History {
 	h := &History{
-		api:       api,
+		rail:      r,
 		load:      make(chan struct{}, 1),
 		jrows:     make(map[string]struct{}),
 		oppIdx:    make(map[string]int32),
@@ -249,7 +255,7 @@ func (h *History) orderedLocked() bool {
 // the exception is ErrBadSnapshot, which comes with the readable rows of the
 // page added.
 func (h *History) LoadMore(ctx context.Context) (added int, err error) {
-	if h == nil || h.api == nil {
+	if h == nil || h.rail == nil {
 		return 0, errors.New("payout: this history has no connection to the server")
 	}
 	select {
@@ -263,7 +269,7 @@ func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 	offset, boundary, done := h.offset, h.boundary, h.done
 	h.mu.Unlock()
 	for !done {
-		page, err := h.api.Snapshots(ctx, mixin.SnapshotQuery{Limit: HistoryPageSize, Offset: offset})
+		page, err := h.rail.Movements(ctx, rail.Query{Limit: HistoryPageSize, Before: offset})
 		if err != nil {
 			return 0, fmt.Errorf("payout: loading history: %w", err)
 		}
@@ -273,7 +279,7 @@ func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 			if next.Equal(offset) {
 				// A whole page at one instant, or nothing older than the
 				// offset: asking again would give the same page.
-				return 0, &mixin.ProtocolError{Op: "GET /snapshots",
+				return 0, &mixin.ProtocolError{Op: "history",
 					Reason: "a full page brought no snapshot older than the last one loaded; history cannot page further"}
 			}
 			offset, boundary = next, nextBoundary
@@ -293,9 +299,9 @@ func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 // offset, or at the offset and in the boundary set, was loaded already. The
 // order of the page is not trusted; a snapshot without time is passed on
 // (addLocked reports it) but does not move the offset.
-func siftPage(page []mixin.Snapshot, offset time.Time, boundary map[string]struct{}) (fresh []mixin.Snapshot, next time.Time, nextBoundary map[string]struct{}) {
+func siftPage(page []rail.Movement, offset time.Time, boundary map[string]struct{}) (fresh []rail.Movement, next time.Time, nextBoundary map[string]struct{}) {
 	sorted := slices.Clone(page)
-	slices.SortStableFunc(sorted, func(a, b mixin.Snapshot) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	slices.SortStableFunc(sorted, func(a, b rail.Movement) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	next = offset
 	seen := make(map[string]struct{}, len(sorted))
 	for _, s := range sorted {
@@ -331,7 +337,7 @@ func siftPage(page []mixin.Snapshot, offset time.Time, boundary map[string]struc
 
 // commitPage adds the fresh snapshots of a page and moves the paging state
 // on; it returns what addLocked returns.
-func (h *History) commitPage(fresh []mixin.Snapshot, next time.Time, boundary map[string]struct{}, done bool) (added int, bad []string) {
+func (h *History) commitPage(fresh []rail.Movement, next time.Time, boundary map[string]struct{}, done bool) (added int, bad []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	added, bad = h.addLocked(fresh)
@@ -347,7 +353,7 @@ func (h *History) commitPage(fresh []mixin.Snapshot, next time.Time, boundary ma
 // addLocked adds snapshots (newest first, none of them loaded before) and
 // returns how many rows it added and a description of each snapshot it
 // could not read.
-func (h *History) addLocked(snaps []mixin.Snapshot) (added int, bad []string) {
+func (h *History) addLocked(snaps []rail.Movement) (added int, bad []string) {
 	fresh := make([]histItem, 0, len(snaps))
 	var drop map[string]struct{} // journal-only rows now shown by their snapshot
 	for i := range snaps {
@@ -467,7 +473,7 @@ func (h *History) indexLocked(p int) int {
 // snapshotItemLocked makes the row of a snapshot. trace is set when the row
 // replaces a journal-only row (a payout in doubt, or recorded as refused,
 // whose snapshot this is).
-func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace string, err error) {
+func (h *History) snapshotItemLocked(s *rail.Movement) (it histItem, trace string, err error) {
 	id := strings.ToLower(s.SnapshotID)
 	if id == "" {
 		return histItem{}, "", errors.New("a snapshot without id")
@@ -483,7 +489,7 @@ func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace stri
 	}
 	r := Row{
 		SnapshotID: id,
-		TraceID:    strings.ToLower(s.TraceID),
+		TraceID:    strings.ToLower(s.Key),
 		Amount:     amount,
 		Memo:       s.Memo,
 		Time:       s.CreatedAt.UTC(),
@@ -499,7 +505,7 @@ func (h *History) snapshotItemLocked(s *mixin.Snapshot) (it histItem, trace stri
 			break
 		}
 		e, ok := h.lookup(r.TraceID)
-		if !ok || !matches(s, transferOfIntent(e.Intent)) {
+		if !ok || !matches(s, paymentOfIntent(e.Intent)) {
 			break // another transfer under a trace the journal knows
 		}
 		r.State = RowDone
@@ -571,9 +577,9 @@ func (h *History) operatorLocked(in journal.Intent) string {
 	return who
 }
 
-// transferOfIntent is the transfer an intent stands for.
-func transferOfIntent(in journal.Intent) mixin.TransferInput {
-	return mixin.TransferInput{AssetID: in.AssetID, OpponentID: in.RecipientID, Amount: in.Amount, TraceID: in.Trace, Memo: in.Memo}
+// paymentOfIntent is the payment an intent stands for.
+func paymentOfIntent(in journal.Intent) rail.Payment {
+	return rail.Payment{Key: in.Trace, AssetID: in.AssetID, RecipientID: in.RecipientID, Amount: in.Amount, Memo: in.Memo}
 }
 
 // plainBalance returns s when it is a plain non-negative decimal string,

@@ -12,6 +12,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // benchRows is the size of the histories the benchmarks build.
@@ -25,23 +26,22 @@ var benchMonths = []string{"January", "February", "March", "April", "May", "June
 
 // benchSnapshots makes n snapshots, newest first, one a minute, each with
 // its own strings as the JSON decoder would make them.
-func benchSnapshots(n int) []mixin.Snapshot {
+func benchSnapshots(n int) []rail.Movement {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	people := make([]string, benchCounterparties)
 	for i := range people {
 		people[i] = uuid.NewString()
 	}
 	assets := []string{usdtID, btcID, ethID}
-	out := make([]mixin.Snapshot, n)
+	out := make([]rail.Movement, n)
 	for i := range out {
 		amount := fmt.Sprintf("%d.%02d", 1+i%5000, i%100)
 		if i%3 != 0 {
 			amount = "-" + amount
 		}
-		out[i] = mixin.Snapshot{
-			Type:           "transfer",
+		out[i] = rail.Movement{
 			SnapshotID:     uuid.NewString(),
-			TraceID:        uuid.NewString(),
+			Key:            uuid.NewString(),
 			AssetID:        strings.Clone(assets[i%len(assets)]),
 			OpponentID:     strings.Clone(people[(i*7)%len(people)]),
 			Amount:         amount,
@@ -57,7 +57,7 @@ func benchSnapshots(n int) []mixin.Snapshot {
 // fillHistory adds snapshots (newest first) to h page by page, through the
 // same steps as LoadMore, without a server; view, when not nil, is called
 // after each page (a screen showing each page as it comes).
-func fillHistory(h *History, snaps []mixin.Snapshot, view func(*History)) {
+func fillHistory(h *History, snaps []rail.Movement, view func(*History)) {
 	for len(snaps) > 0 {
 		n := min(HistoryPageSize, len(snaps))
 		page := snaps[:n]
@@ -144,7 +144,7 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // oldRefusedJournal opens a journal in dir holding one payout refused an
 // hour before the oldest of snaps: a journal-only row older than every page
 // but the last, which each page puts rows before.
-func oldRefusedJournal(tb testing.TB, dir string, snaps []mixin.Snapshot) *journal.Journal {
+func oldRefusedJournal(tb testing.TB, dir string, snaps []rail.Movement) *journal.Journal {
 	tb.Helper()
 	clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
 	j, _, err := journal.Open(filepath.Join(dir, "journal.jsonl"), journal.WithClock(clock.Now))

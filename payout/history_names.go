@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // Name look-ups: how many run at once, and how long a failed id is left
@@ -29,8 +30,8 @@ const (
 // Names is a cache of counterparty names (the user's full name), filled by
 // Resolve. It is safe for concurrent use.
 type Names struct {
-	api API
-	now func() time.Time
+	rail userReader
+	now  func() time.Time
 
 	mu     sync.Mutex
 	known  map[string]string
@@ -39,11 +40,16 @@ type Names struct {
 	busy   map[string]chan struct{} // ids being looked up; closed when done
 }
 
-func newNames(api API, now func() time.Time) *Names {
+// userReader is the part of a rail that names read.
+type userReader interface {
+	User(ctx context.Context, userID string) (*rail.User, error)
+}
+
+func newNames(r userReader, now func() time.Time) *Names {
 	if now == nil {
 		now = time.Now
 	}
-	return &Names{api: api, now: now, known: make(map[string]string), ids: make(map[string]string),
+	return &Names{rail: r, now: now, known: make(map[string]string), ids: make(map[string]string),
 		failed: make(map[string]time.Time), busy: make(map[string]chan struct{})}
 }
 
@@ -84,7 +90,7 @@ func (n *Names) Name(userID string) string {
 // Resolve skips it without error. The error tells how many look-ups failed;
 // the names found are cached either way.
 func (n *Names) Resolve(ctx context.Context, ids []string) error {
-	if n == nil || n.api == nil {
+	if n == nil || n.rail == nil {
 		return errors.New("payout: names cannot be looked up without a connection to the server")
 	}
 	var mine []string
@@ -161,7 +167,7 @@ func (n *Names) Resolve(ctx context.Context, ids []string) error {
 
 // lookup asks for one name and records the answer; the id must be busy.
 func (n *Names) lookup(ctx context.Context, id string) error {
-	u, err := n.api.User(ctx, id)
+	u, err := n.rail.User(ctx, id)
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	switch {
@@ -171,7 +177,7 @@ func (n *Names) lookup(ctx context.Context, id string) error {
 		delete(n.failed, id)
 	case ctx.Err() != nil:
 		// Given up by the caller: nothing is learned about the id.
-	case err != nil && (mixin.IsNotFound(err) || mixin.IsInvalidField(err) || isClientFieldError(err)):
+	case err != nil && (errors.Is(err, rail.ErrNotFound) || errors.Is(err, rail.ErrInvalid) || isClientFieldError(err)):
 		n.failed[id] = n.now().Add(nameGoneFor)
 	default:
 		n.failed[id] = n.now().Add(nameRetryAfter)
@@ -220,6 +226,6 @@ func (d *Desk) Names() *Names {
 	if d == nil {
 		return newNames(nil, nil)
 	}
-	d.namesOnce.Do(func() { d.names = newNames(d.api, d.now) })
+	d.namesOnce.Do(func() { d.names = newNames(d.rail, d.now) })
 	return d.names
 }

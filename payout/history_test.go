@@ -21,6 +21,8 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/legacyrail"
+	"mixdesk/payout/rail"
 )
 
 // loadAll calls LoadMore until the history is done and returns the number
@@ -158,12 +160,12 @@ func TestHistoryPagesAcrossInclusiveOffset(t *testing.T) {
 	}
 }
 
-// repeatingAPI serves the sandbox's pages in reverse order with the last
+// repeatingRail serves the sandbox's pages in reverse order with the last
 // snapshot repeated, as a careless server might.
-type repeatingAPI struct{ API }
+type repeatingRail struct{ rail.Rail }
 
-func (a repeatingAPI) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mixin.Snapshot, error) {
-	page, err := a.API.Snapshots(ctx, q)
+func (a repeatingRail) Movements(ctx context.Context, q rail.Query) ([]rail.Movement, error) {
+	page, err := a.Rail.Movements(ctx, q)
 	if err != nil || len(page) == 0 {
 		return page, err
 	}
@@ -175,7 +177,7 @@ func (a repeatingAPI) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]m
 func TestHistoryDropsRepeatedSnapshots(t *testing.T) {
 	r := newRig(t, 42)
 	moveMoney(t, r, 230)
-	d, err := NewDesk(repeatingAPI{r.client}, r.j, r.cfg)
+	d, err := NewDeskOn(repeatingRail{legacyrail.New(r.client)}, r.j, r.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,28 +190,17 @@ func TestHistoryDropsRepeatedSnapshots(t *testing.T) {
 	}
 }
 
-// fakeSnaps is an API that serves a fixed list of snapshots as the Mixin
+// fakeSnaps is a rail that serves a fixed list of movements as the Mixin
 // API does: newest first, created_at at or before the offset (inclusive),
 // ties broken by snapshot id. Other calls fail.
 type fakeSnaps struct {
+	failRail
 	mu    sync.Mutex
-	snaps []mixin.Snapshot
+	snaps []rail.Movement
 	calls int
 }
 
-var errFake = errors.New("fake API: not served")
-
-func (f *fakeSnaps) Asset(context.Context, string) (*mixin.Asset, error) { return nil, errFake }
-func (f *fakeSnaps) User(context.Context, string) (*mixin.User, error)   { return nil, errFake }
-func (f *fakeSnaps) Search(context.Context, string) (*mixin.User, error) { return nil, errFake }
-func (f *fakeSnaps) Transfer(context.Context, mixin.TransferInput, string) (*mixin.Snapshot, error) {
-	return nil, errFake
-}
-func (f *fakeSnaps) TransferByTrace(context.Context, string) (*mixin.Snapshot, error) {
-	return nil, errFake
-}
-
-func (f *fakeSnaps) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mixin.Snapshot, error) {
+func (f *fakeSnaps) Movements(ctx context.Context, q rail.Query) ([]rail.Movement, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -217,7 +208,7 @@ func (f *fakeSnaps) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mix
 	defer f.mu.Unlock()
 	f.calls++
 	all := slices.Clone(f.snaps)
-	slices.SortStableFunc(all, func(a, b mixin.Snapshot) int {
+	slices.SortStableFunc(all, func(a, b rail.Movement) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
@@ -225,14 +216,14 @@ func (f *fakeSnaps) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mix
 	})
 	limit := q.Limit
 	if limit == 0 {
-		limit = 100
+		limit = 500
 	}
-	var out []mixin.Snapshot
+	var out []rail.Movement
 	for _, s := range all {
 		if len(out) == limit {
 			break
 		}
-		if q.Offset.IsZero() || !s.CreatedAt.After(q.Offset) {
+		if q.Before.IsZero() || !s.CreatedAt.After(q.Before) {
 			out = append(out, s)
 		}
 	}
@@ -243,8 +234,8 @@ func (f *fakeSnaps) Snapshots(ctx context.Context, q mixin.SnapshotQuery) ([]mix
 func fakeID(kind, n int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", kind, n) }
 
 // fakeSnap is snapshot n, at t.
-func fakeSnap(n int, t time.Time, amount string) mixin.Snapshot {
-	return mixin.Snapshot{Type: "transfer", SnapshotID: fakeID(1, n), TraceID: fakeID(2, n), AssetID: usdtID,
+func fakeSnap(n int, t time.Time, amount string) rail.Movement {
+	return rail.Movement{SnapshotID: fakeID(1, n), Key: fakeID(2, n), AssetID: usdtID,
 		OpponentID: fakeID(3, n%7), Amount: amount, ClosingBalance: "100", Memo: fmt.Sprintf("snap %d", n), CreatedAt: t}
 }
 
@@ -289,7 +280,7 @@ func TestHistoryFullPageAtOneInstant(t *testing.T) {
 
 func TestHistoryBadSnapshotsLeftOut(t *testing.T) {
 	at := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	f := &fakeSnaps{snaps: []mixin.Snapshot{
+	f := &fakeSnaps{snaps: []rail.Movement{
 		fakeSnap(1, at, "-1.5"),
 		fakeSnap(2, at.Add(-time.Second), "lots"),
 		fakeSnap(3, at.Add(-2*time.Second), "1e-999999999"),
@@ -468,8 +459,8 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	for k := 1; k <= 250; k++ {
 		f.snaps = append(f.snaps, fakeSnap(k, hours(float64(k)), "-1"))
 	}
-	executed := func(in journal.Intent, at time.Time) mixin.Snapshot {
-		return mixin.Snapshot{Type: "transfer", SnapshotID: uuid.NewString(), TraceID: in.Trace, AssetID: in.AssetID,
+	executed := func(in journal.Intent, at time.Time) rail.Movement {
+		return rail.Movement{SnapshotID: uuid.NewString(), Key: in.Trace, AssetID: in.AssetID,
 			OpponentID: in.RecipientID, Amount: "-" + in.Amount, ClosingBalance: "1", Memo: in.Memo, CreatedAt: at}
 	}
 	f.snaps = append(f.snaps, executed(skewed, hours(120.25)), executed(dropped, hours(170.25)))
@@ -793,21 +784,21 @@ func TestReadCSVRefuses(t *testing.T) {
 	}
 }
 
-// countingAPI counts the user look-ups that reach the API.
-type countingAPI struct {
-	API
+// countingRail counts the user look-ups that reach the rail.
+type countingRail struct {
+	rail.Rail
 	mu    sync.Mutex
 	users map[string]int
 }
 
-func (c *countingAPI) User(ctx context.Context, id string) (*mixin.User, error) {
+func (c *countingRail) User(ctx context.Context, id string) (*rail.User, error) {
 	c.mu.Lock()
 	c.users[id]++
 	c.mu.Unlock()
-	return c.API.User(ctx, id)
+	return c.Rail.User(ctx, id)
 }
 
-func (c *countingAPI) calls() (total int, each map[string]int) {
+func (c *countingRail) calls() (total int, each map[string]int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	each = make(map[string]int, len(c.users))
@@ -821,8 +812,8 @@ func (c *countingAPI) calls() (total int, each map[string]int) {
 func TestNamesResolveOnce(t *testing.T) {
 	r := newRig(t, 46, withClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)))
 	ctx := context.Background()
-	counter := &countingAPI{API: r.client, users: map[string]int{}}
-	d, err := NewDesk(counter, r.j, r.cfg)
+	counter := &countingRail{Rail: legacyrail.New(r.client), users: map[string]int{}}
+	d, err := NewDeskOn(counter, r.j, r.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -857,8 +848,8 @@ func TestNamesResolveOnce(t *testing.T) {
 	}
 
 	// Many screens at once: still one look-up per id.
-	counter2 := &countingAPI{API: r.client, users: map[string]int{}}
-	d2, err := NewDesk(counter2, r.j, r.cfg)
+	counter2 := &countingRail{Rail: legacyrail.New(r.client), users: map[string]int{}}
+	d2, err := NewDeskOn(counter2, r.j, r.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1126,7 +1117,7 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 					t.Fatal(err)
 				}
 			case 1: // in doubt, executed: its snapshot is near its intent
-				f.snaps = append(f.snaps, mixin.Snapshot{Type: "transfer", SnapshotID: fakeID(8, k), TraceID: in.Trace, AssetID: in.AssetID,
+				f.snaps = append(f.snaps, rail.Movement{SnapshotID: fakeID(8, k), Key: in.Trace, AssetID: in.AssetID,
 					OpponentID: in.RecipientID, Amount: "-" + in.Amount, Memo: in.Memo, CreatedAt: clock.t.Add(time.Duration(rnd.IntN(300)-150) * time.Minute)})
 			}
 		}

@@ -9,12 +9,13 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
-// The rules of a post in flight. A post of a transfer may be held by the
-// server, or by the network in front of it, past the client's timeout and
-// still be executed afterwards. So:
+// The rules of a post in flight, which hold for every rail. A post of a
+// payment (rail.Rail.Pay) may be held by the rail's server, or by the
+// network in front of it, past the client's timeout and still be executed
+// afterwards. So:
 //
 //   - A post is in flight from the moment its intent (or post record) is
 //     written until LastPost + PostWindow. While any post of a trace may be
@@ -23,26 +24,31 @@ import (
 //     only looks the trace up inside the window, and posts again only after
 //     it (when every earlier post can no longer execute, so that the new
 //     post's refusal is final).
-//   - While any PIN-bearing post of the session may be in flight, no other
-//     PIN-bearing request goes out: a held post that arrives after a newer
-//     one carries an older PIN iterator, and the server counts it as a
-//     wrong PIN (five in 24 hours lock the PIN).
+//   - While any paying request of the session (a post, or a PIN check) may
+//     be in flight, no other one goes out. On the legacy rail every paying
+//     request bears the PIN: a held post that arrives after a newer one
+//     carries an older PIN iterator, and the server counts it as a wrong PIN
+//     (five in 24 hours lock the PIN). The rule is kept for a rail without
+//     a PIN too: a held payment may still spend what a newer one counts on.
 //   - A batch row is tried under a new attempt trace only when its earlier
 //     attempt is recorded failed, which these rules make final.
 //
-// DefaultPostWindow is 11 minutes: a post is signed with a token whose exp
-// is 5 minutes after its iat (MIXIN-API.md §2), the server accepts an iat
-// up to 5 minutes ahead of its own clock, so a clock ahead of the server's
-// by as much stretches that to 10 minutes of ours; a post the server has not
-// authenticated by then is refused. The PIN inside carries a time the server
-// accepts for 10 minutes either way, which bounds it again. One more minute
-// covers a request authenticated just in time and executed after.
+// A rail guarantees that a post it gave no answer to is executed within the
+// post window or never. DefaultPostWindow is the legacy rail's, 11 minutes:
+// a post is signed with a token whose exp is 5 minutes after its iat
+// (MIXIN-API.md §2), the server accepts an iat up to 5 minutes ahead of its
+// own clock, so a clock ahead of the server's by as much stretches that to
+// 10 minutes of ours; a post the server has not authenticated by then is
+// refused. The PIN inside carries a time the server accepts for 10 minutes
+// either way, which bounds it again. One more minute covers a request
+// authenticated just in time and executed after. A rail whose posts may be
+// executed later sets Config.PostWindow.
 const DefaultPostWindow = 11 * time.Minute
 
 // CodeNotPosted is the code of a failed outcome recorded by mixdesk itself
 // for an intent that was never posted (nothing reached the server under its
 // trace, and nothing will): the operator confirmed it, and the journal says
-// why it was not sent. It is not a Mixin error code.
+// why it was not sent. It is no rail's code.
 const CodeNotPosted = -1
 
 // PostPendingError says that a post may still reach the server until Until,
@@ -106,16 +112,24 @@ func (d *Desk) isUnposted(trace string) bool {
 	return ok
 }
 
-// post posts in once, after noting that a post of its trace may be in
-// flight from now on.
-func (d *Desk) post(ctx context.Context, in mixin.TransferInput, pin string) (*mixin.Snapshot, error) {
-	d.markPosted(in.TraceID)
-	return d.api.Transfer(ctx, in, pin)
+// post pays p once through the rail, after noting that a post of its trace
+// may be in flight from now on.
+func (d *Desk) post(ctx context.Context, p rail.Payment, pin string) (*rail.Movement, error) {
+	d.markPosted(p.Key)
+	return d.rail.Pay(ctx, p, pin)
 }
 
-// pinBusy returns the latest time until which a PIN-bearing post of this
-// session may still reach the server (zero when none may), and the trace of
-// that post ("" for a PIN check).
+// checkPIN checks the PIN's form when the rail pays with one.
+func (d *Desk) checkPIN(pin string) error {
+	if !d.rail.NeedsPIN() {
+		return nil
+	}
+	return d.rail.CheckPIN(pin)
+}
+
+// pinBusy returns the latest time until which a paying request of this
+// session (a post, or a PIN check) may still reach the server (zero when
+// none may), and the trace of that post ("" for a PIN check).
 func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 	w := d.window()
 	for _, e := range d.journal.InDoubtEntries() {
@@ -135,8 +149,8 @@ func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 	return until, trace
 }
 
-// pinGate returns a *PostPendingError when a PIN-bearing request must not
-// go out now. The caller holds d.sendMu.
+// pinGate returns a *PostPendingError when a paying request must not go
+// out now. The caller holds d.sendMu.
 func (d *Desk) pinGate() error {
 	if until, trace := d.pinBusy(d.now()); !until.IsZero() {
 		return &PostPendingError{Until: until, Trace: trace}
@@ -164,12 +178,12 @@ type NotPostedError struct{ Reason error }
 func (e *NotPostedError) Error() string { return "not sent: " + errorLine(e.Reason) }
 func (e *NotPostedError) Unwrap() error { return e.Reason }
 
-// checkAnswer compares the server's answer to a transfer post with what was
-// posted: trace, asset, opponent, amount (negative: the sender's view),
-// memo, and the balances' sign and arithmetic. An answer that does not
-// match is not recorded as done: the payout stays in doubt and is settled
-// by a trace look-up.
-func checkAnswer(s *mixin.Snapshot, in mixin.TransferInput) error {
+// checkAnswer compares the rail's answer to a post with what was posted:
+// trace, asset, opponent, amount (negative: the sender's view), memo, and
+// the balances' sign and arithmetic when the rail tells them. An answer
+// that does not match is not recorded as done: the payout stays in doubt
+// and is settled by a trace look-up.
+func checkAnswer(s *rail.Movement, in rail.Payment) error {
 	if s == nil || s.SnapshotID == "" {
 		return errors.New("the answer did not carry this transfer's snapshot")
 	}
@@ -177,12 +191,12 @@ func checkAnswer(s *mixin.Snapshot, in mixin.TransferInput) error {
 		return fmt.Errorf("the server's answer does not match the transfer sent (%s %q, sent %q); it is checked by a trace look-up", field, got, want)
 	}
 	switch {
-	case s.TraceID != in.TraceID:
-		return bad("trace", s.TraceID, in.TraceID)
+	case s.Key != in.Key:
+		return bad("trace", s.Key, in.Key)
 	case s.AssetID != in.AssetID:
 		return bad("asset", s.AssetID, in.AssetID)
-	case s.OpponentID != in.OpponentID:
-		return bad("recipient", s.OpponentID, in.OpponentID)
+	case s.OpponentID != in.RecipientID:
+		return bad("recipient", s.OpponentID, in.RecipientID)
 	case s.Memo != in.Memo:
 		return bad("memo", s.Memo, in.Memo)
 	}
@@ -202,25 +216,21 @@ func checkAnswer(s *mixin.Snapshot, in mixin.TransferInput) error {
 	return nil
 }
 
-// pinVerifier is the PIN check of the API (*mixin.Client has it).
-type pinVerifier interface {
-	VerifyPIN(ctx context.Context, pin string) (*mixin.User, error)
-}
-
-// ErrNoPINCheck: the desk's API cannot check a PIN.
+// ErrNoPINCheck: the desk's rail cannot check a PIN.
 var ErrNoPINCheck = errors.New("payout: this API cannot check a PIN")
 
-// VerifyPIN checks the PIN with the server (POST /pin/verify). It is a
-// PIN-bearing request like a transfer, so it obeys the same rule: while a
-// post may still reach the server it is refused with a *PostPendingError
-// and nothing is sent, and a check whose answer was lost may itself still
-// arrive, so no PIN-bearing request follows it within the window.
+// VerifyPIN checks the PIN with the rail's server (a rail.PINVerifier; on
+// the legacy rail POST /pin/verify). It is a paying request like a post, so
+// it obeys the same rule: while a post may still reach the server it is
+// refused with a *PostPendingError and nothing is sent, and a check whose
+// answer was lost may itself still arrive, so no paying request follows it
+// within the window.
 func (d *Desk) VerifyPIN(ctx context.Context, pin string) error {
-	pv, ok := d.api.(pinVerifier)
+	pv, ok := d.rail.(rail.PINVerifier)
 	if !ok {
 		return ErrNoPINCheck
 	}
-	if err := mixin.ValidatePIN(pin); err != nil {
+	if err := d.rail.CheckPIN(pin); err != nil {
 		return err
 	}
 	d.sendMu.Lock()
@@ -229,8 +239,8 @@ func (d *Desk) VerifyPIN(ctx context.Context, pin string) error {
 		return err
 	}
 	sent := d.now()
-	_, err := pv.VerifyPIN(ctx, pin)
-	if err != nil && (mixin.IsServerOrTransport(err) || ctx.Err() != nil) {
+	err := pv.VerifyPIN(ctx, pin)
+	if err != nil && (!rail.IsRefused(err) || ctx.Err() != nil) {
 		d.upMu.Lock()
 		d.verifyBusy = sent.Add(d.window())
 		d.upMu.Unlock()

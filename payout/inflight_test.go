@@ -13,6 +13,7 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/rail"
 )
 
 // heldStart is the rig clock's start in the tests of held posts.
@@ -224,9 +225,9 @@ func TestCrashWhileSettlingKeepsTheConfirmation(t *testing.T) {
 // asset, recipient or memo, or whose balances do not add up, is not
 // recorded done: the payout stays in doubt and the look-up settles it.
 func TestTransferAnswerMustMatch(t *testing.T) {
-	in := mixin.TransferInput{AssetID: usdtID, OpponentID: "6f2b0e43-8c1d-4a55-9a3b-0e9c2b7d4f11", Amount: "0.2", TraceID: "0c6f3a52-1a8e-4bb4-9a52-6d0d6d1a0b77", Memo: "pay"}
-	good := mixin.Snapshot{SnapshotID: "3e2f6a1b-8f9c-4d0e-9a7b-5c4d3e2f1a0b", TraceID: in.TraceID, AssetID: in.AssetID,
-		OpponentID: in.OpponentID, Amount: "-0.2", OpeningBalance: "10", ClosingBalance: "9.8", Memo: "pay"}
+	in := rail.Payment{AssetID: usdtID, RecipientID: "6f2b0e43-8c1d-4a55-9a3b-0e9c2b7d4f11", Amount: "0.2", Key: "0c6f3a52-1a8e-4bb4-9a52-6d0d6d1a0b77", Memo: "pay"}
+	good := rail.Movement{SnapshotID: "3e2f6a1b-8f9c-4d0e-9a7b-5c4d3e2f1a0b", Key: in.Key, AssetID: in.AssetID,
+		OpponentID: in.RecipientID, Amount: "-0.2", OpeningBalance: "10", ClosingBalance: "9.8", Memo: "pay"}
 	if err := checkAnswer(&good, in); err != nil {
 		t.Fatalf("a matching answer: %v", err)
 	}
@@ -235,17 +236,17 @@ func TestTransferAnswerMustMatch(t *testing.T) {
 	if err := checkAnswer(&noBal, in); err != nil {
 		t.Fatalf("an answer without balances: %v", err)
 	}
-	for name, edit := range map[string]func(*mixin.Snapshot){
-		"amount":       func(s *mixin.Snapshot) { s.Amount = "-999" },
-		"positive":     func(s *mixin.Snapshot) { s.Amount = "0.2" },
-		"asset":        func(s *mixin.Snapshot) { s.AssetID = btcID },
-		"recipient":    func(s *mixin.Snapshot) { s.OpponentID = "9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" },
-		"memo":         func(s *mixin.Snapshot) { s.Memo = "other" },
-		"trace":        func(s *mixin.Snapshot) { s.TraceID = "1c6f3a52-1a8e-4bb4-9a52-6d0d6d1a0b77" },
-		"no snapshot":  func(s *mixin.Snapshot) { s.SnapshotID = "" },
-		"closing":      func(s *mixin.Snapshot) { s.ClosingBalance = "0.00000001" },
-		"negative":     func(s *mixin.Snapshot) { s.OpeningBalance, s.ClosingBalance = "0.1", "-0.1" },
-		"only opening": func(s *mixin.Snapshot) { s.ClosingBalance = "" },
+	for name, edit := range map[string]func(*rail.Movement){
+		"amount":       func(s *rail.Movement) { s.Amount = "-999" },
+		"positive":     func(s *rail.Movement) { s.Amount = "0.2" },
+		"asset":        func(s *rail.Movement) { s.AssetID = btcID },
+		"recipient":    func(s *rail.Movement) { s.OpponentID = "9a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d" },
+		"memo":         func(s *rail.Movement) { s.Memo = "other" },
+		"trace":        func(s *rail.Movement) { s.Key = "1c6f3a52-1a8e-4bb4-9a52-6d0d6d1a0b77" },
+		"no snapshot":  func(s *rail.Movement) { s.SnapshotID = "" },
+		"closing":      func(s *rail.Movement) { s.ClosingBalance = "0.00000001" },
+		"negative":     func(s *rail.Movement) { s.OpeningBalance, s.ClosingBalance = "0.1", "-0.1" },
+		"only opening": func(s *rail.Movement) { s.ClosingBalance = "" },
 	} {
 		s := good
 		edit(&s)

@@ -12,6 +12,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/legacyrail"
 )
 
 // capsStart is the clock of the cap tests.
@@ -188,7 +189,7 @@ func TestSendRechecksTheCaps(t *testing.T) {
 func TestSendRechecksThePerTransferCap(t *testing.T) {
 	r := newRig(t, 205)
 	rv := r.review(r.draft(0, "100.00000001", ""), nil) // reviewed without caps
-	capped, err := NewDesk(r.client, r.j, Config{Self: r.self.UserID, Limits: map[string]AssetLimit{strings.ToUpper(usdtID): {PerTransfer: "100"}}})
+	capped, err := NewDeskOn(legacyrail.New(r.client), r.j, Config{Self: r.self.UserID, Limits: map[string]AssetLimit{strings.ToUpper(usdtID): {PerTransfer: "100"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,11 +223,11 @@ func TestNewDeskChecksTheLimits(t *testing.T) {
 	}
 	for _, c := range bad {
 		c.cfg.Self = r.self.UserID
-		if _, err := NewDesk(r.client, r.j, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := NewDeskOn(legacyrail.New(r.client), r.j, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: NewDesk error %v, want one saying %q", c.name, err, c.want)
 		}
 	}
-	d, err := NewDesk(r.client, r.j, Config{Self: r.self.UserID, Book: book, AddressBookOnly: true,
+	d, err := NewDeskOn(legacyrail.New(r.client), r.j, Config{Self: r.self.UserID, Book: book, AddressBookOnly: true,
 		Limits: map[string]AssetLimit{strings.ToUpper(usdtID): {PerTransfer: "1.50", Daily: "10"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -372,12 +373,12 @@ func TestDailyCapBelowPerTransferRefused(t *testing.T) {
 	}
 	defer j.Close()
 	cfg := Config{Self: "6f2b0e43-8c1d-4a55-9a3b-0e9c2b7d4f11", Limits: map[string]AssetLimit{usdtID: {PerTransfer: "500", Daily: "100"}}}
-	_, err = NewDesk(&mixin.Client{}, j, cfg)
+	_, err = NewDeskOn(legacyrail.New(&mixin.Client{}), j, cfg)
 	if err == nil || !strings.Contains(err.Error(), "daily cap 100 is lower than the per-transfer cap 500") {
 		t.Fatalf("NewDesk = %v", err)
 	}
 	cfg.Limits = map[string]AssetLimit{usdtID: {PerTransfer: "100", Daily: "100"}}
-	if _, err := NewDesk(&mixin.Client{}, j, cfg); err != nil {
+	if _, err := NewDeskOn(legacyrail.New(&mixin.Client{}), j, cfg); err != nil {
 		t.Fatalf("equal caps: %v", err)
 	}
 }

@@ -20,7 +20,7 @@ func dupDesk(tb testing.TB) *Desk {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { j.Close() })
-	d, err := NewDesk(&fakeSnaps{}, j, Config{Self: fakeID(5, 1)})
+	d, err := NewDeskOn(&fakeSnaps{}, j, Config{Self: fakeID(5, 1)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"mixdesk/internal/durable"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // RequestState is where a payment request stands.
@@ -355,23 +356,17 @@ func (b *Requests) findLocked(trace string) (int, bool) {
 	return -1, false
 }
 
-// TraceLooker looks a transfer up by its trace id, as the caller sees it
-// (GET /transfers/trace/:trace); *mixin.Client is one.
-type TraceLooker interface {
-	TransferByTrace(ctx context.Context, traceID string) (*mixin.Snapshot, error)
-}
-
 // PaymentMismatchError: a transfer carries the request's trace but is not
 // the payment asked for (another asset, amount or memo, or a transfer that
-// this wallet sent). The trace can never pay the request now, so Check
-// closes it as spent; what was paid is in Snapshot.
+// this wallet sent). The trace can never pay the request now, so CheckOn
+// closes it as spent; what was paid is in Paid.
 type PaymentMismatchError struct {
-	Request  Request
-	Snapshot mixin.Snapshot
+	Request Request
+	Paid    rail.Movement
 }
 
 func (e *PaymentMismatchError) Error() string {
-	s, r := e.Snapshot, e.Request
+	s, r := e.Paid, e.Request
 	amt, err := decimal.NewFromString(s.Amount)
 	if err != nil {
 		return fmt.Sprintf("the trace of this request was used by a transfer with an unreadable amount %s; it is not marked paid, and the link can never be paid now", printable(s.Amount))
@@ -395,15 +390,16 @@ func (e *PaymentMismatchError) Error() string {
 	return "the request's trace was paid with " + strings.Join(diffs, ", ") + "; it is not marked paid, and the link can never be paid now (snapshot " + printable(s.SnapshotID) + ")"
 }
 
-// Check looks the request's trace up once. Not found (404) means not paid
-// yet: the request is returned as it is. A transfer to the recipient of
+// CheckOn looks the request's trace up once with l (the desk's rail, or
+// any rail.Looker). Not found means not paid yet: the request is returned
+// as it is. A transfer to the recipient of
 // exactly the asset, amount and memo asked for marks it paid (the payer,
 // the snapshot and the time are recorded and written to the book). A
 // transfer that differs closes the request as spent (recorded likewise)
 // and gives a *PaymentMismatchError. Other errors (network, session) are
 // returned as they are, with the request unchanged. A request already
 // closed is returned without a look-up.
-func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Request, error) {
+func (b *Requests) CheckOn(ctx context.Context, l rail.Looker, trace string) (Request, error) {
 	r, ok := b.Get(trace)
 	if !ok {
 		return Request{}, ErrRequestNotFound
@@ -411,8 +407,11 @@ func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Re
 	if r.Closed() {
 		return r, nil
 	}
-	snap, err := api.TransferByTrace(ctx, r.TraceID)
-	if mixin.IsNotFound(err) {
+	if l == nil {
+		return r, errors.New("payout: the request cannot be checked without a connection to the server")
+	}
+	snap, err := l.PaymentByKey(ctx, r.TraceID)
+	if errors.Is(err, rail.ErrNotFound) {
 		return r, nil
 	}
 	if err != nil {
@@ -422,7 +421,7 @@ func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Re
 		return r, errors.New("payout: the trace look-up answered nothing")
 	}
 	if !paymentMatches(r, *snap) {
-		mm := &PaymentMismatchError{Request: r, Snapshot: *snap}
+		mm := &PaymentMismatchError{Request: r, Paid: *snap}
 		return b.close(r.TraceID, func(p *Request) {
 			p.State, p.Reason = RequestSpent, mm.Error()
 			p.PaidAt = snap.CreatedAt.UTC().Round(0)
@@ -471,10 +470,10 @@ func (b *Requests) close(trace string, set func(*Request), why error) (Request, 
 	return p, why
 }
 
-// paymentMatches: the snapshot is the recipient's view of a payment of
+// paymentMatches: the movement is the recipient's view of a payment of
 // exactly what the request asks for.
-func paymentMatches(r Request, s mixin.Snapshot) bool {
-	if s.TraceID != "" && !strings.EqualFold(s.TraceID, r.TraceID) {
+func paymentMatches(r Request, s rail.Movement) bool {
+	if s.Key != "" && !strings.EqualFold(s.Key, r.TraceID) {
 		return false
 	}
 	amt, err := decimal.NewFromString(s.Amount)
@@ -533,22 +532,4 @@ func (b *Requests) writeLocked(reqs []Request) error {
 		return fmt.Errorf("payment requests: saving %s: sync directory: %w", b.path, err)
 	}
 	return nil
-}
-
-// LookupUser reads a user by id, for example the payer of a request.
-func (d *Desk) LookupUser(ctx context.Context, userID string) (*mixin.User, error) {
-	id, err := mixin.ParseUUID("user id", userID)
-	if err != nil {
-		return nil, err
-	}
-	return d.api.User(ctx, id)
-}
-
-// LookupAsset reads an asset by id, also one this wallet holds none of.
-func (d *Desk) LookupAsset(ctx context.Context, assetID string) (*mixin.Asset, error) {
-	id, err := mixin.ParseUUID(mixin.FieldAsset, assetID)
-	if err != nil {
-		return nil, err
-	}
-	return d.api.Asset(ctx, id)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 const (
@@ -43,31 +44,32 @@ func openBook(t *testing.T) (*Requests, string) {
 	return b, path
 }
 
-// fakeTraces answers trace look-ups from a map; a missing trace is 404.
+// fakeTraces answers look-ups by key from a map (a rail.Looker); a
+// missing key is not found.
 type fakeTraces struct {
 	mu    sync.Mutex
-	snaps map[string]mixin.Snapshot
+	snaps map[string]rail.Movement
 	err   error
 	calls int
 }
 
-func (f *fakeTraces) TransferByTrace(_ context.Context, trace string) (*mixin.Snapshot, error) {
+func (f *fakeTraces) PaymentByKey(_ context.Context, key string) (*rail.Movement, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls++
 	if f.err != nil {
 		return nil, f.err
 	}
-	s, ok := f.snaps[trace]
+	s, ok := f.snaps[key]
 	if !ok {
-		return nil, &mixin.Error{Status: 202, Code: mixin.CodeNotFound, Description: "Not found"}
+		return nil, rail.Mark(&mixin.Error{Status: 202, Code: mixin.CodeNotFound, Description: "Not found"}, rail.ErrNotFound)
 	}
 	return &s, nil
 }
 
 // payment is the recipient's view of a payment of r.
-func payment(r Request) mixin.Snapshot {
-	return mixin.Snapshot{Type: "transfer", SnapshotID: reqSnap, TraceID: r.TraceID, AssetID: r.AssetID, OpponentID: reqPayer,
+func payment(r Request) rail.Movement {
+	return rail.Movement{SnapshotID: reqSnap, Key: r.TraceID, AssetID: r.AssetID, OpponentID: reqPayer,
 		Amount: r.Amount, Memo: r.Memo, CreatedAt: time.Date(2024, 6, 11, 10, 30, 0, 0, time.UTC)}
 }
 
@@ -282,18 +284,18 @@ func TestRequestsCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &fakeTraces{snaps: map[string]mixin.Snapshot{}}
+	api := &fakeTraces{snaps: map[string]rail.Movement{}}
 	ctx := context.Background()
 
 	// Not paid yet: 404.
-	got, err := b.Check(ctx, api, r.TraceID)
+	got, err := b.CheckOn(ctx, api, r.TraceID)
 	if err != nil || got != r {
 		t.Fatalf("unpaid: %+v %v", got, err)
 	}
 
 	// Other errors come back as they are, and change nothing.
 	api.err = &mixin.ServerError{StatusCode: 502}
-	_, err = b.Check(ctx, api, r.TraceID)
+	_, err = b.CheckOn(ctx, api, r.TraceID)
 	var se *mixin.ServerError
 	if !errors.As(err, &se) || se.StatusCode != 502 {
 		t.Fatalf("server error: %v", err)
@@ -304,14 +306,14 @@ func TestRequestsCheck(t *testing.T) {
 	// closed as spent (its trace can never pay it now), on disk.
 	mismatches := []struct {
 		name string
-		edit func(*mixin.Snapshot)
+		edit func(*rail.Movement)
 		want string
 	}{
-		{"amount", func(s *mixin.Snapshot) { s.Amount = "12" }, "amount 12 instead of 12.5"},
-		{"asset", func(s *mixin.Snapshot) { s.AssetID = btcID }, "asset \"" + btcID + "\" instead of " + usdtID},
-		{"memo", func(s *mixin.Snapshot) { s.Memo = "invoice 43" }, `memo "invoice 43" instead of "invoice 42"`},
-		{"sent by us", func(s *mixin.Snapshot) { s.Amount = "-12.5" }, "that this wallet sent"},
-		{"unreadable amount", func(s *mixin.Snapshot) { s.Amount = "lots" }, "unreadable amount"},
+		{"amount", func(s *rail.Movement) { s.Amount = "12" }, "amount 12 instead of 12.5"},
+		{"asset", func(s *rail.Movement) { s.AssetID = btcID }, "asset \"" + btcID + "\" instead of " + usdtID},
+		{"memo", func(s *rail.Movement) { s.Memo = "invoice 43" }, `memo "invoice 43" instead of "invoice 42"`},
+		{"sent by us", func(s *rail.Movement) { s.Amount = "-12.5" }, "that this wallet sent"},
+		{"unreadable amount", func(s *rail.Movement) { s.Amount = "lots" }, "unreadable amount"},
 	}
 	for _, m := range mismatches {
 		rm, err := b.Create(reqSelf, usdtID, "12.5", "invoice 42")
@@ -321,7 +323,7 @@ func TestRequestsCheck(t *testing.T) {
 		s := payment(rm)
 		m.edit(&s)
 		api.snaps[rm.TraceID] = s
-		got, err := b.Check(ctx, api, rm.TraceID)
+		got, err := b.CheckOn(ctx, api, rm.TraceID)
 		var pm *PaymentMismatchError
 		if !errors.As(err, &pm) || !strings.Contains(err.Error(), m.want) || !strings.Contains(err.Error(), "can never be paid now") {
 			t.Errorf("%s: err = %v, want a mismatch saying %q", m.name, err, m.want)
@@ -331,7 +333,7 @@ func TestRequestsCheck(t *testing.T) {
 		}
 		// Closed: no more look-ups, no QR code to pay.
 		delete(api.snaps, rm.TraceID)
-		if again, err := b.Check(ctx, api, rm.TraceID); err != nil || !again.Spent() {
+		if again, err := b.CheckOn(ctx, api, rm.TraceID); err != nil || !again.Spent() {
 			t.Errorf("%s: second check = %+v, %v", m.name, again, err)
 		}
 	}
@@ -354,7 +356,7 @@ func TestRequestsCheck(t *testing.T) {
 
 	// The payment asked for: paid, with payer, snapshot and time, on disk.
 	api.snaps[r.TraceID] = payment(r)
-	got, err = b.Check(ctx, api, r.TraceID)
+	got, err = b.CheckOn(ctx, api, r.TraceID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,10 +375,10 @@ func TestRequestsCheck(t *testing.T) {
 
 	// A paid request is not looked up again.
 	calls := api.calls
-	if g, err := b.Check(ctx, api, r.TraceID); err != nil || g != want || api.calls != calls {
+	if g, err := b.CheckOn(ctx, api, r.TraceID); err != nil || g != want || api.calls != calls {
 		t.Fatalf("checking a paid request: %+v %v (%d look-ups)", g, err, api.calls-calls)
 	}
-	if _, err := b.Check(ctx, api, NewTraceID()); !errors.Is(err, ErrRequestNotFound) {
+	if _, err := b.CheckOn(ctx, api, NewTraceID()); !errors.Is(err, ErrRequestNotFound) {
 		t.Fatalf("unknown trace: %v", err)
 	}
 }
@@ -385,7 +387,7 @@ func TestRequestsCheck(t *testing.T) {
 // goroutines; run with -race.
 func TestRequestsConcurrentUse(t *testing.T) {
 	b, path := openBook(t)
-	api := &fakeTraces{snaps: map[string]mixin.Snapshot{}}
+	api := &fakeTraces{snaps: map[string]rail.Movement{}}
 	const n = 24
 	var wg sync.WaitGroup
 	errs := make(chan error, 3*n)
@@ -405,7 +407,7 @@ func TestRequestsConcurrentUse(t *testing.T) {
 			var inner sync.WaitGroup
 			for range 2 {
 				inner.Go(func() {
-					if _, err := b.Check(context.Background(), api, r.TraceID); err != nil {
+					if _, err := b.CheckOn(context.Background(), api, r.TraceID); err != nil {
 						errs <- err
 					}
 				})

@@ -14,6 +14,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // Draft is a payout as the operator typed it.
@@ -53,8 +54,9 @@ type Warning struct {
 	Text string // one sentence for the operator
 }
 
-// Review is a draft checked against the server and the journal: everything
-// the confirmation shows, and exactly what Send will post.
+// Review is a draft checked against the rail and the journal: everything
+// the confirmation shows, and exactly what Send will pay. Recipient and
+// Asset are in the console's shape (see rail_compat.go).
 type Review struct {
 	Recipient  mixin.User
 	Asset      mixin.Asset
@@ -84,9 +86,9 @@ type Review struct {
 	ReviewedAt  time.Time
 }
 
-// Input is the transfer the review stands for.
-func (r *Review) Input() mixin.TransferInput {
-	return mixin.TransferInput{AssetID: r.Asset.AssetID, OpponentID: r.Recipient.UserID, Amount: r.AmountText, TraceID: r.TraceID, Memo: r.Memo}
+// Payment is the payment the review stands for, under its trace id.
+func (r *Review) Payment() rail.Payment {
+	return rail.Payment{Key: r.TraceID, AssetID: r.Asset.AssetID, RecipientID: r.Recipient.UserID, Amount: r.AmountText, Memo: r.Memo}
 }
 
 // NewTraceID makes a trace id. It is made once per payout and reused on
@@ -115,7 +117,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	if err := mixin.ValidateMemo(dr.Memo); err != nil {
 		return nil, err
 	}
-	rcpt, err := d.ResolveRecipient(ctx, dr.Recipient)
+	rcpt, err := d.Recipient(ctx, dr.Recipient)
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +131,9 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: fmt.Sprintf(
 			"%s (Mixin ID %s) is not in the address book, and this profile accepts only saved recipients", shortText(rcpt.FullName, maxWarnName), rcpt.IdentityNumber)}
 	}
-	asset, err := d.api.Asset(ctx, assetID)
+	asset, err := d.rail.Asset(ctx, assetID)
 	if err != nil {
-		if mixin.IsNotFound(err) {
+		if errors.Is(err, rail.ErrNotFound) {
 			return nil, &mixin.FieldError{Field: mixin.FieldAsset, Reason: "no such asset"}
 		}
 		return nil, fmt.Errorf("reading the asset: %w", err)
@@ -163,7 +165,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		price = decimal.Zero
 	}
 	r := &Review{
-		Recipient: *rcpt, Asset: *asset, Amount: amount, AmountText: amountText, Memo: dr.Memo,
+		Recipient: legacyUser(*rcpt), Asset: legacyAsset(*asset), Amount: amount, AmountText: amountText, Memo: dr.Memo,
 		Balance: balance, BalanceAfter: balance.Sub(amount), PriceUSD: price, ValueUSD: amount.Mul(price),
 		BookEntry: saved, Caps: caps, ReviewedAt: now,
 	}
@@ -175,6 +177,10 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		prev = &Review{TraceID: id}
 	}
 	r.TraceID, r.NewTrace = d.traceFor(prev)
+	// The rail's own rules last: what it accepts now, Send pays.
+	if _, err := d.rail.Validate(r.Payment()); err != nil {
+		return nil, err
+	}
 	r.ContentHash = journal.ContentHash(r.Asset.AssetID, r.Recipient.UserID, r.AmountText, r.Memo, r.TraceID)
 	if err := d.addWarnings(ctx, r); err != nil {
 		return nil, err
@@ -194,25 +200,25 @@ func (d *Desk) traceFor(prev *Review) (string, bool) {
 	return prev.TraceID, false
 }
 
-// ResolveRecipient finds a user by UUID or Mixin ID number.
-func (d *Desk) ResolveRecipient(ctx context.Context, s string) (*mixin.User, error) {
+// Recipient finds a user by UUID or Mixin ID number, with the rail.
+func (d *Desk) Recipient(ctx context.Context, s string) (*rail.User, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "empty"}
 	}
-	var u *mixin.User
+	var u *rail.User
 	var err error
 	if isDigits(s) {
-		u, err = d.api.Search(ctx, s)
+		u, err = d.rail.UserByMixinID(ctx, s)
 	} else {
 		id, perr := mixin.ParseUUID(mixin.FieldRecipient, s)
 		if perr != nil {
 			return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "type a user UUID or a Mixin ID number"}
 		}
-		u, err = d.api.User(ctx, id)
+		u, err = d.rail.User(ctx, id)
 	}
 	if err != nil {
-		if mixin.IsNotFound(err) {
+		if errors.Is(err, rail.ErrNotFound) {
 			return nil, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "no such user"}
 		}
 		var fe *mixin.FieldError
@@ -255,18 +261,18 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 			dupAt = in.Time
 		}
 	}
-	snaps, err := d.api.Snapshots(ctx, mixin.SnapshotQuery{Limit: mixin.MaxSnapshotLimit, Opponent: r.Recipient.UserID})
+	moves, err := d.rail.Movements(ctx, rail.Query{Opponent: r.Recipient.UserID})
 	if err != nil {
 		return fmt.Errorf("reading recent payouts to the recipient: %w", err)
 	}
 	paidBefore := d.journal.HasPaid(r.Recipient.UserID)
-	for _, s := range snaps {
+	for _, s := range moves {
 		a, err := decimal.NewFromString(s.Amount)
 		if err != nil || !a.IsNegative() || s.OpponentID != r.Recipient.UserID {
 			continue
 		}
 		paidBefore = true
-		if s.AssetID == r.Asset.AssetID && !s.CreatedAt.Before(since) && a.Neg().Equal(r.Amount) && !seen[s.TraceID] && s.TraceID != r.TraceID {
+		if s.AssetID == r.Asset.AssetID && !s.CreatedAt.Before(since) && a.Neg().Equal(r.Amount) && !seen[s.Key] && s.Key != r.TraceID {
 			if s.CreatedAt.After(dupAt) {
 				dupAt = s.CreatedAt
 			}

@@ -11,6 +11,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // reviewStart is the clock of the review tests.
@@ -52,8 +53,8 @@ func TestReviewShowsWhatWillBePaid(t *testing.T) {
 	if want := journal.ContentHash(usdtID, u.UserID, "12.5", "invoice 7", rv.TraceID); rv.ContentHash != want {
 		t.Errorf("content hash %s, want %s", rv.ContentHash, want)
 	}
-	if in := rv.Input(); in != (mixin.TransferInput{AssetID: usdtID, OpponentID: u.UserID, Amount: "12.5", TraceID: rv.TraceID, Memo: "invoice 7"}) {
-		t.Errorf("Input() = %+v", in)
+	if in := rv.Payment(); in != (rail.Payment{AssetID: usdtID, RecipientID: u.UserID, Amount: "12.5", Key: rv.TraceID, Memo: "invoice 7"}) {
+		t.Errorf("Payment() = %+v", in)
 	}
 	if !rv.ReviewedAt.Equal(reviewStart) {
 		t.Errorf("ReviewedAt %v, want %v", rv.ReviewedAt, reviewStart)

@@ -10,15 +10,16 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // Result is what became of one payout.
 type Result struct {
 	TraceID string
-	State   journal.State   // done, failed or in doubt
-	Snap    *mixin.Snapshot // the sender's snapshot when done and known
-	// Err is the server's refusal (failed) or what left the payout in doubt.
+	State   journal.State  // done, failed or in doubt
+	Snap    *rail.Movement // the sender's movement when done and known
+	// Err is the rail's refusal (failed: a *rail.RefusedError, or a
+	// *NotPostedError) or what left the payout in doubt.
 	Err error
 	// Already is set when the journal already held the outcome and nothing
 	// was posted (a second Send of the same review).
@@ -67,21 +68,21 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	if r == nil {
 		return Result{}, errors.New("payout: nothing to send")
 	}
-	in := r.Input()
-	if _, err := mixin.ValidateTransfer(in); err != nil {
+	in := r.Payment()
+	if _, err := d.rail.Validate(in); err != nil {
 		return Result{}, err
 	}
-	if h := journal.ContentHash(in.AssetID, in.OpponentID, in.Amount, in.Memo, in.TraceID); h != r.ContentHash {
+	if h := journal.ContentHash(in.AssetID, in.RecipientID, in.Amount, in.Memo, in.Key); h != r.ContentHash {
 		return Result{}, errors.New("payout: the review was changed after it was built; review again")
 	}
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock()
 
-	if e, ok := d.journal.Lookup(in.TraceID); ok {
+	if e, ok := d.journal.Lookup(in.Key); ok {
 		if e.Intent.Hash != r.ContentHash {
-			return Result{TraceID: in.TraceID}, ErrTraceMismatch
+			return Result{TraceID: in.Key}, ErrTraceMismatch
 		}
-		if res, closed := resultFromEntry(e); closed {
+		if res, closed := d.resultFromEntry(e); closed {
 			return res, nil
 		}
 		return d.settle(ctx, e, pin)
@@ -90,13 +91,13 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	// A review is a picture of balances and warnings at one moment; one left
 	// open too long is reviewed again before anything is sent.
 	if age := d.now().Sub(r.ReviewedAt); age > MaxReviewAge {
-		return Result{TraceID: in.TraceID}, ErrReviewStale
+		return Result{TraceID: in.Key}, ErrReviewStale
 	}
 
-	// A PIN the client cannot even encrypt would leave the payout in doubt
+	// A PIN the rail cannot even use would leave the payout in doubt
 	// although nothing was sent: refuse it before anything is recorded.
-	if err := mixin.ValidatePIN(pin); err != nil {
-		return Result{TraceID: in.TraceID}, err
+	if err := d.checkPIN(pin); err != nil {
+		return Result{TraceID: in.Key}, err
 	}
 
 	// The caps are checked on the journal as it is now: another payout may
@@ -104,56 +105,56 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	// can only lower what counts (payouts in doubt already count).
 	amount, err := decimal.NewFromString(in.Amount)
 	if err != nil {
-		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: the amount %q is not a number (nothing was sent)", in.Amount)
+		return Result{TraceID: in.Key}, fmt.Errorf("payout: the amount %q is not a number (nothing was sent)", in.Amount)
 	}
-	if _, over, err := d.checkCaps(in.AssetID, amount, d.now(), in.TraceID); err != nil {
-		return Result{TraceID: in.TraceID}, err
+	if _, over, err := d.checkCaps(in.AssetID, amount, d.now(), in.Key); err != nil {
+		return Result{TraceID: in.Key}, err
 	} else if over != nil {
 		over.Symbol = r.Asset.Symbol
-		return Result{TraceID: in.TraceID}, over
+		return Result{TraceID: in.Key}, over
 	}
 
 	// A post that may still reach the server keeps every other PIN-bearing
 	// request back: the operator is told at once, before anything is
 	// recorded, and can confirm again after that time.
 	if err := d.pinGate(); err != nil {
-		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: nothing was sent: %w", err)
+		return Result{TraceID: in.Key}, fmt.Errorf("payout: nothing was sent: %w", err)
 	}
 
 	// The confirmation is made durable before anything that can take time
 	// (settling earlier payouts is network work): from here on a restart
 	// shows this payout, sent, in doubt or not sent.
-	d.markUnposted(in.TraceID)
-	if _, err := d.journal.AppendIntent(journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID,
+	d.markUnposted(in.Key)
+	if _, err := d.journal.AppendIntent(journal.Intent{Trace: in.Key, AssetID: in.AssetID, RecipientID: in.RecipientID,
 		Amount: in.Amount, Memo: in.Memo, Hash: r.ContentHash}); err != nil {
-		d.markPosted(in.TraceID)
-		return Result{TraceID: in.TraceID}, fmt.Errorf("payout: recording the intent (nothing was sent): %w", err)
+		d.markPosted(in.Key)
+		return Result{TraceID: in.Key}, fmt.Errorf("payout: recording the intent (nothing was sent): %w", err)
 	}
 	if testHookAfterIntent != nil {
 		if err := testHookAfterIntent(); err != nil {
-			return Result{TraceID: in.TraceID, State: journal.StateInDoubt, Err: err}, nil
+			return Result{TraceID: in.Key, State: journal.StateInDoubt, Err: err}, nil
 		}
 	}
 
 	// Earlier transfers in doubt are settled first, so that the picture the
 	// operator sees next is true. Their outcomes are in the journal.
 	for _, other := range d.journal.InDoubtEntries() {
-		if other.Intent.Trace == in.TraceID {
+		if other.Intent.Trace == in.Key {
 			continue
 		}
 		res, err := d.settle(ctx, other, pin)
 		if err != nil {
-			return Result{TraceID: in.TraceID, State: journal.StateInDoubt, Err: errNotPostedYet}, err
+			return Result{TraceID: in.Key, State: journal.StateInDoubt, Err: errNotPostedYet}, err
 		}
-		if res.State == journal.StateFailed && mixin.IsPINError(res.Err) {
+		if res.State == journal.StateFailed && rail.IsPINRefused(res.Err) {
 			// Posting this payout with a PIN just refused would be a retry.
-			return d.recordNotPosted(in.TraceID, fmt.Errorf("settling an earlier payout in doubt, the PIN was refused: %w", res.Err))
+			return d.recordNotPosted(in.Key, fmt.Errorf("settling an earlier payout in doubt, the PIN was refused: %w", res.Err))
 		}
 	}
 	// Settling may have posted an earlier payout again, and that post may
 	// still be in flight.
 	if err := d.pinGate(); err != nil {
-		return d.recordNotPosted(in.TraceID, err)
+		return d.recordNotPosted(in.Key, err)
 	}
 	snap, err := d.post(ctx, in, pin)
 	return d.record(ctx, in, snap, err, false)
@@ -164,20 +165,20 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 var errNotPostedYet = errors.New("recorded but not posted yet; it is settled by its trace before anything else is sent")
 
 // record appends the outcome of one post of in.
-func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.Snapshot, err error, reposted bool) (Result, error) {
-	res := Result{TraceID: in.TraceID, Reposted: reposted}
+func (d *Desk) record(ctx context.Context, in rail.Payment, snap *rail.Movement, err error, reposted bool) (Result, error) {
+	res := Result{TraceID: in.Key, Reposted: reposted}
 	if err == nil {
 		if cerr := checkAnswer(snap, in); cerr != nil {
-			res.State, res.Err, res.Until = journal.StateInDoubt, cerr, d.postedUntil(in.TraceID)
+			res.State, res.Err, res.Until = journal.StateInDoubt, cerr, d.postedUntil(in.Key)
 			return res, nil
 		}
 		return d.recordDone(res, snap, journal.ViaSend)
 	}
-	if mixin.IsTraceUsed(err) {
+	if rail.IsKeyUsed(err) {
 		// The trace was paid already: look it up and record what was paid.
-		found, lerr := d.api.TransferByTrace(ctx, in.TraceID)
-		if mixin.IsForbidden(lerr) {
-			return d.recordFailed(res, traceTakenByOthers())
+		found, lerr := d.rail.PaymentByKey(ctx, in.Key)
+		if errors.Is(lerr, rail.ErrNotOurs) {
+			return d.recordFailed(res, d.traceTakenByOthers())
 		}
 		if lerr != nil {
 			res.State, res.Err = journal.StateInDoubt, fmt.Errorf("trace already used, and looking it up failed: %w", lerr)
@@ -186,15 +187,16 @@ func (d *Desk) record(ctx context.Context, in mixin.TransferInput, snap *mixin.S
 		if matches(found, in) {
 			return d.recordDone(res, found, journal.ViaRecovery)
 		}
-		return d.recordFailed(res, traceTaken(found))
+		return d.recordFailed(res, d.traceTaken(found))
 	}
-	var me *mixin.Error
-	if errors.As(err, &me) && (me.Code < 500 || me.Code >= 10000) {
-		return d.recordFailed(res, me)
+	var re *rail.RefusedError
+	if errors.As(err, &re) {
+		return d.recordFailed(res, re)
 	}
-	// 5xx, transport, a broken answer or a cancelled context: unknown.
+	// Anything else (5xx, transport, a broken answer, a cancelled
+	// context): unknown.
 	res.State, res.Err = journal.StateInDoubt, err
-	res.Until = d.postedUntil(in.TraceID)
+	res.Until = d.postedUntil(in.Key)
 	return res, nil
 }
 
@@ -207,7 +209,7 @@ func (d *Desk) postedUntil(trace string) time.Time {
 	return e.LastPost.Add(d.window())
 }
 
-func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via journal.Via) (Result, error) {
+func (d *Desk) recordDone(res Result, snap *rail.Movement, via journal.Via) (Result, error) {
 	res.State, res.Snap = journal.StateDone, snap
 	closing := ""
 	if snap.ClosingBalance != "" && snap.OpponentID != "" {
@@ -223,37 +225,35 @@ func (d *Desk) recordDone(res Result, snap *mixin.Snapshot, via journal.Via) (Re
 	return res, nil
 }
 
-func (d *Desk) recordFailed(res Result, me *mixin.Error) (Result, error) {
-	res.State, res.Err = journal.StateFailed, me
-	if _, err := d.journal.AppendFailed(journal.Failed{Trace: res.TraceID, Code: me.Code, Description: me.Description}); err != nil {
-		return res, fmt.Errorf("payout: the server refused the transfer (%v) and recording it failed: %w", me, err)
+func (d *Desk) recordFailed(res Result, re *rail.RefusedError) (Result, error) {
+	res.State, res.Err = journal.StateFailed, re
+	if _, err := d.journal.AppendFailed(journal.Failed{Trace: res.TraceID, Code: re.Code, Description: re.Description}); err != nil {
+		return res, fmt.Errorf("payout: the server refused the transfer (%v) and recording it failed: %w", re, err)
 	}
 	return res, nil
 }
 
 // traceTaken is the refusal recorded when the trace belongs to another
 // transfer: what that transfer was, in the words of this account.
-func traceTaken(found *mixin.Snapshot) *mixin.Error {
+func (d *Desk) traceTaken(found *rail.Movement) *rail.RefusedError {
 	what := fmt.Sprintf("%s of asset %s", strings.TrimPrefix(found.Amount, "-"), found.AssetID)
 	if strings.HasPrefix(found.Amount, "-") {
 		what = "a payout of " + what + " to " + found.OpponentID
 	} else {
 		what = "a payment of " + what + " received from " + found.OpponentID
 	}
-	return &mixin.Error{Code: mixin.CodeTraceUsed,
-		Description: fmt.Sprintf("the trace id already belongs to %s (snapshot %s); this payout was not made", what, found.SnapshotID)}
+	return d.rail.KeyTaken(fmt.Sprintf("the trace id already belongs to %s (snapshot %s); this payout was not made", what, found.SnapshotID))
 }
 
 // traceTakenByOthers: the trace belongs to a transfer between other users,
 // so this payout can never be made under it.
-func traceTakenByOthers() *mixin.Error {
-	return &mixin.Error{Code: mixin.CodeTraceUsed,
-		Description: "the trace id already belongs to a transfer this account is not part of; this payout was not made"}
+func (d *Desk) traceTakenByOthers() *rail.RefusedError {
+	return d.rail.KeyTaken("the trace id already belongs to a transfer this account is not part of; this payout was not made")
 }
 
-// matches reports whether a snapshot found by trace is the transfer in.
-func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
-	if s == nil || s.TraceID != in.TraceID || s.AssetID != in.AssetID || s.OpponentID != in.OpponentID || s.Memo != in.Memo {
+// matches reports whether a movement found by trace is the payment in.
+func matches(s *rail.Movement, in rail.Payment) bool {
+	if s == nil || s.Key != in.Key || s.AssetID != in.AssetID || s.OpponentID != in.RecipientID || s.Memo != in.Memo {
 		return false
 	}
 	// The sender sees a negative amount; a positive one is a transfer to
@@ -263,35 +263,38 @@ func matches(s *mixin.Snapshot, in mixin.TransferInput) bool {
 	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
 }
 
-// failedErr is the error of a failed outcome as recorded.
-func failedErr(f journal.Failed) error {
+// failedErr is the error of a failed outcome as recorded: the rail's
+// refusal, rebuilt by the rail, or the desk's own "not sent".
+func (d *Desk) failedErr(f journal.Failed) error {
 	if f.Code == CodeNotPosted {
 		return &NotPostedError{Reason: errors.New(strings.TrimPrefix(f.Description, "not sent: "))}
 	}
-	return &mixin.Error{Code: f.Code, Description: f.Description}
+	return d.rail.Refusal(f.Code, f.Description)
 }
 
 // resultFromEntry is the recorded outcome of a journal entry that is done
 // or failed (closed); nothing is posted for it again.
-func resultFromEntry(e journal.Entry) (Result, bool) {
+func (d *Desk) resultFromEntry(e journal.Entry) (Result, bool) {
 	switch e.State {
 	case journal.StateDone:
-		return Result{TraceID: e.Intent.Trace, State: journal.StateDone, Already: true, Snap: snapFromDone(e)}, true
+		return Result{TraceID: e.Intent.Trace, State: journal.StateDone, Already: true, Snap: movementFromDone(e)}, true
 	case journal.StateFailed:
-		return Result{TraceID: e.Intent.Trace, State: journal.StateFailed, Already: true, Err: failedErr(e.Failed)}, true
+		return Result{TraceID: e.Intent.Trace, State: journal.StateFailed, Already: true, Err: d.failedErr(e.Failed)}, true
 	}
 	return Result{}, false
 }
 
-func snapFromDone(e journal.Entry) *mixin.Snapshot {
-	return &mixin.Snapshot{Type: "transfer", SnapshotID: e.Done.SnapshotID, TraceID: e.Intent.Trace, AssetID: e.Intent.AssetID,
+// movementFromDone is the movement a done entry recorded.
+func movementFromDone(e journal.Entry) *rail.Movement {
+	return &rail.Movement{SnapshotID: e.Done.SnapshotID, Key: e.Intent.Trace, AssetID: e.Intent.AssetID,
 		OpponentID: e.Intent.RecipientID, Amount: "-" + e.Intent.Amount, ClosingBalance: e.Done.ClosingBalance, Memo: e.Intent.Memo}
 }
 
-// Settle settles one in-doubt payout by its trace: found on the server →
-// done; not found → posted again with the same trace and a fresh PIN
-// encryption (when pin is empty it stays in doubt: nothing can be posted
-// without the PIN). A PIN error is recorded and never retried.
+// Settle settles one in-doubt payout by its trace: found on the rail →
+// done; not found → posted again with the same trace (on the legacy rail
+// with a fresh PIN encryption; when the rail needs a PIN and pin is empty
+// it stays in doubt: nothing can be posted without it). A refused PIN is
+// recorded and never retried.
 func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock()
@@ -299,18 +302,19 @@ func (d *Desk) Settle(ctx context.Context, trace, pin string) (Result, error) {
 	if !ok {
 		return Result{TraceID: trace}, fmt.Errorf("payout: no payout with trace %s in the journal", trace)
 	}
-	if res, closed := resultFromEntry(e); closed {
+	if res, closed := d.resultFromEntry(e); closed {
 		return res, nil
 	}
 	return d.settle(ctx, e, pin)
 }
 
-// ErrNeedPIN: the transfer was not executed and re-posting it needs the PIN.
+// ErrNeedPIN: the transfer was not executed and re-posting it needs the PIN
+// (the rail needs one, and none was given).
 var ErrNeedPIN = errors.New("not executed yet; re-posting it needs the PIN")
 
 func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result, error) {
 	it := e.Intent
-	in := mixin.TransferInput{AssetID: it.AssetID, OpponentID: it.RecipientID, Amount: it.Amount, TraceID: it.Trace, Memo: it.Memo}
+	in := paymentOfIntent(it)
 	res := Result{TraceID: it.Trace, State: journal.StateInDoubt}
 	// A journal that cannot be trusted (edited, or a failed write) may hold
 	// an intent nobody confirmed, and no outcome could be recorded: nothing
@@ -318,16 +322,16 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 	if err := d.journal.Err(); err != nil {
 		return res, fmt.Errorf("payout: nothing was sent: %w", err)
 	}
-	found, err := d.api.TransferByTrace(ctx, it.Trace)
+	found, err := d.rail.PaymentByKey(ctx, it.Trace)
 	switch {
 	case err == nil:
 		if matches(found, in) {
 			return d.recordDone(res, found, journal.ViaRecovery)
 		}
-		return d.recordFailed(res, traceTaken(found))
-	case mixin.IsForbidden(err):
-		return d.recordFailed(res, traceTakenByOthers())
-	case !mixin.IsNotFound(err):
+		return d.recordFailed(res, d.traceTaken(found))
+	case errors.Is(err, rail.ErrNotOurs):
+		return d.recordFailed(res, d.traceTakenByOthers())
+	case !errors.Is(err, rail.ErrNotFound):
 		res.Err = err
 		return res, nil
 	}
@@ -343,7 +347,7 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 		res.Err = err
 		return res, nil
 	}
-	if pin == "" {
+	if pin == "" && d.rail.NeedsPIN() {
 		res.Err = ErrNeedPIN
 		return res, nil
 	}
@@ -360,8 +364,8 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 }
 
 // Recover settles every in-doubt payout of the journal (at start-up, and
-// from the history screen). pin may be empty: then payouts that were not
-// executed stay in doubt with ErrNeedPIN. A PIN refused by the server stops
+// from the history screen). pin may be empty: then, on a rail that needs a
+// PIN, payouts that were not executed stay in doubt with ErrNeedPIN. A PIN refused by the server stops
 // it (the refusal is in the last Result, the error says how many were left).
 func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 	d.sendMu.Lock()
@@ -374,7 +378,7 @@ func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 		if err != nil {
 			return out, err
 		}
-		if r.State == journal.StateFailed && mixin.IsPINError(r.Err) && i < len(pending)-1 {
+		if r.State == journal.StateFailed && rail.IsPINRefused(r.Err) && i < len(pending)-1 {
 			// Each wrong try counts toward the PIN lock: stop here.
 			return out, fmt.Errorf("payout: the PIN was refused; %d more transfer(s) in doubt were not settled: %w", len(pending)-i-1, r.Err)
 		}

@@ -604,8 +604,8 @@ func TestSendPINLocked(t *testing.T) {
 func intentsInDoubt(t *testing.T, r *rig, rvs ...*Review) {
 	t.Helper()
 	for _, rv := range rvs {
-		in := rv.Input()
-		if _, err := r.j.AppendIntent(journal.Intent{Trace: in.TraceID, AssetID: in.AssetID, RecipientID: in.OpponentID, Amount: in.Amount, Memo: in.Memo, Hash: rv.ContentHash}); err != nil {
+		in := rv.Payment()
+		if _, err := r.j.AppendIntent(journal.Intent{Trace: in.Key, AssetID: in.AssetID, RecipientID: in.RecipientID, Amount: in.Amount, Memo: in.Memo, Hash: rv.ContentHash}); err != nil {
 			t.Fatal(err)
 		}
 	}

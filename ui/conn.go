@@ -14,6 +14,7 @@ import (
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/legacyrail"
 )
 
 // Deps is what the console is built on. Main fills it; tests fill it with a
@@ -146,7 +147,7 @@ func openConn(ctx context.Context, d Deps, name string, p keystore.Profile, reus
 	cfg := pol.Apply(d.Payout)
 	cfg.Self = sess.ClientID
 	cfg.Book = book
-	desk, err := payout.NewDesk(client, j, cfg)
+	desk, err := payout.NewDeskOn(legacyrail.New(client), j, cfg)
 	if err != nil {
 		if reuse == nil {
 			_ = j.Close()

@@ -1,0 +1,174 @@
+// Package rail is the seam between the money logic (package payout) and a
+// payment rail: the API it pays through. It holds the Rail interface, the
+// types that cross the seam (User, Asset, Payment, Movement, Query) and the
+// errors a rail answers with, so that the money logic decides on what a
+// payment became without knowing a rail's endpoints, codes or shapes.
+//
+// A rail is adapted to this interface in a package of its own (the legacy
+// Mixin transfer API in payout/legacyrail). It imports this package, never
+// payout; this package imports nothing of the module.
+//
+// What an implementation must guarantee is written on each method, and
+// the rules of a post in flight, which the money logic keeps for every
+// rail, are in the doc of Rail.
+package rail
+
+import (
+	"context"
+	"time"
+)
+
+// Rail is what the money logic pays through: it resolves a recipient and an
+// asset with its balance, pays under the idempotency key the journal
+// recorded first, looks a payment up by that key telling "not found" (never
+// executed) from an unknown answer, and lists the account's movements.
+//
+// The money logic keeps these rules whatever the rail (payout/inflight.go):
+//
+//  1. A payment is in flight from the moment its key is recorded until its
+//     post window is over (payout.DefaultPostWindow after the last post,
+//     unless the profile sets another). The rail guarantees that a Pay that
+//     gave no answer either executes within that window or never does; a
+//     rail whose requests may execute later than that must say so through
+//     the profile's PostWindow.
+//  2. Nothing about a key is final while a post of it may be in flight: a
+//     refusal of a later post proves only that that post did not execute.
+//  3. No paying request (a payment, or a PIN check of a rail that has one)
+//     goes out while another one of the session may be in flight.
+//  4. A PIN the rail refused (IsPINRefused) is not sent again.
+//  5. A confirmation is never lost: the key is durable before Pay is called.
+//
+// A Rail is safe for concurrent use.
+type Rail interface {
+	Looker
+
+	// User reads a user by id (a UUID in canonical form). An unknown user
+	// is an error for which errors.Is(err, ErrNotFound) holds; an id the
+	// rail refuses as malformed, ErrInvalid.
+	User(ctx context.Context, userID string) (*User, error)
+	// UserByMixinID reads a user by Mixin ID number (digits), with the same
+	// errors as User.
+	UserByMixinID(ctx context.Context, mixinID string) (*User, error)
+	// Asset reads an asset by id with the account's balance of it (zero
+	// when it holds none). An unknown asset is ErrNotFound.
+	Asset(ctx context.Context, assetID string) (*Asset, error)
+
+	// NeedsPIN reports whether Pay needs the operator's PIN. A rail that
+	// does not (its secret is in the session) ignores the pin argument.
+	NeedsPIN() bool
+	// CheckPIN checks a PIN's form without sending it (always nil for a
+	// rail that needs none): a PIN the rail could not even use is refused
+	// before anything is recorded.
+	CheckPIN(pin string) error
+	// Validate checks a payment's fields by the rail's rules and returns it
+	// in canonical form (lower-case ids, canonical amount). It sends
+	// nothing. Pay never refuses, without sending it, a payment that
+	// Validate accepted: such a refusal would look like an unknown outcome.
+	Validate(p Payment) (Payment, error)
+	// Pay sends one payment under p.Key, exactly once: it is never retried
+	// inside. It answers with the account's movement (the sender's view: a
+	// negative amount), or a *RefusedError when the rail refused this post
+	// (it did not execute, and this post never will), or any other error
+	// when the outcome is unknown (a time-out, a 5xx, a lost connection, a
+	// broken answer): the payment is then settled with PaymentByKey.
+	//
+	// The key makes a payment idempotent: paying a key again never moves
+	// money twice. With the same content it answers with the movement made
+	// the first time (or moves nothing and says IsKeyUsed); with other
+	// content it refuses with IsKeyUsed.
+	Pay(ctx context.Context, p Payment, pin string) (*Movement, error)
+	// Movements lists the account's movements, newest first (the order
+	// is not trusted: the caller sorts).
+	Movements(ctx context.Context, q Query) ([]Movement, error)
+
+	// Refusal rebuilds a refusal from the Code and Description the journal
+	// recorded of a *RefusedError of this rail, so that a recorded refusal
+	// reads (and is explained) like a fresh one.
+	Refusal(code int, description string) *RefusedError
+	// KeyTaken is the refusal the money logic records when the key of a
+	// payment turns out to belong to another payment (found by
+	// PaymentByKey): IsKeyUsed holds for it, its Code is the one the rail
+	// answers a reused key with, and description says what was found.
+	KeyTaken(description string) *RefusedError
+}
+
+// Looker looks a payment up by its key. Every Rail is one; so is what
+// watches a payment request.
+type Looker interface {
+	// PaymentByKey returns the movement made under key as this account sees
+	// it (negative amount: money out). When nothing was executed under key
+	// the error satisfies errors.Is(err, ErrNotFound): a definite answer,
+	// the payment never executed so far. When the key belongs to a payment
+	// this account is not part of, ErrNotOurs. Any other error means the
+	// answer is unknown, and nothing may be concluded from it.
+	PaymentByKey(ctx context.Context, key string) (*Movement, error)
+}
+
+// PINVerifier is a rail that can check the operator's PIN with its server
+// (the legacy rail can). The check is a paying request under rule 3.
+type PINVerifier interface {
+	// VerifyPIN answers nil when the PIN is right, a *RefusedError when the
+	// server answered otherwise (a wrong or locked PIN, a refused session),
+	// or any other error when the answer is unknown: the check may then
+	// still reach the server.
+	VerifyPIN(ctx context.Context, pin string) error
+}
+
+// User is a person or app a payment can go to. Text is display-safe, as the
+// rail read it.
+type User struct {
+	UserID         string // canonical UUID
+	IdentityNumber string // the Mixin ID number
+	FullName       string
+}
+
+// Asset is an asset with the account's balance of it. Numbers are decimal
+// strings as the rail read them; an empty Balance or PriceUSD reads as zero.
+type Asset struct {
+	AssetID   string
+	ChainID   string
+	Symbol    string
+	Name      string
+	IconURL   string
+	Balance   string
+	PriceUSD  string
+	ChangeUSD string
+}
+
+// Payment is one payment as the journal recorded it before it is paid.
+type Payment struct {
+	Key         string // the idempotency key: the journal's trace id
+	AssetID     string
+	RecipientID string
+	Amount      string // decimal string, > 0, canonical
+	Memo        string
+}
+
+// Movement is one movement of the account's money as the rail tells it: a
+// payment out (negative Amount) or in (positive).
+type Movement struct {
+	SnapshotID string    // the movement's id on the rail
+	Key        string    // the idempotency key it was made under ("" when none)
+	AssetID    string    //
+	OpponentID string    // the other party
+	Amount     string    // signed decimal string, as the rail sent it
+	Memo       string    // display-safe
+	CreatedAt  time.Time // zero when the rail did not say
+
+	// The account's balance of the asset before and after, as decimal
+	// strings, when the rail tells them; "" otherwise.
+	OpeningBalance string
+	ClosingBalance string
+}
+
+// Query selects movements.
+type Query struct {
+	// Before: only movements at or before this time (inclusive, so a page
+	// that ends at one instant can be continued); zero means the newest.
+	Before time.Time
+	// Limit is the most movements to return; 0 means the largest page the
+	// rail serves. A page shorter than Limit is the last.
+	Limit int
+	// Opponent keeps only movements with this user ("" for all).
+	Opponent string
+}
