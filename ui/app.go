@@ -64,9 +64,8 @@ type App struct {
 	lockTicking bool        // idle checks are scheduled
 	lastInput   time.Time   // the last key
 
-	quitArmed  bool // ctrl+c pressed once during a send
-	quitting   bool
-	recovering bool // in-doubt payouts are being settled (and may be re-posted)
+	quitArmed bool // ctrl+c pressed once during a send
+	quitting  bool
 }
 
 // New builds the console.
@@ -74,6 +73,7 @@ func New(d Deps) *App {
 	h := help.New()
 	h.ShortSeparator = "  "
 	a := &App{shared: newShared(), deps: d, help: h, screen: screenLoading, loading: "Opening the profile…"}
+	a.bodyHeight = a.layoutBodyHeight
 	a.lastInput = a.now()
 	return a
 }
@@ -202,7 +202,7 @@ func (a *App) current() component {
 		}
 	case screenHistory:
 		if a.history != nil {
-			m = onApp{a, a.history}
+			m = a.history
 		}
 	case screenRequest:
 		if a.request != nil {
@@ -257,6 +257,10 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 	case openMsg:
 		return a.open(msg.to)
 	case settleMsg:
+		if msg.then != nil {
+			then := msg.then
+			return tea.Sequence(a.recoverCmd(), func() tea.Msg { return then })
+		}
 		return a.recoverCmd()
 	case quitMsg:
 		a.quitting = true
@@ -500,8 +504,8 @@ func (a *App) layout() (header, footer string, bodyH int) {
 	return header, footer, max(1, a.height-lipgloss.Height(header)-lipgloss.Height(footer))
 }
 
-// bodyHeight is the height the screens get between header and footer.
-func (a *App) bodyHeight() int {
+// layoutBodyHeight is the height the screens get between header and footer.
+func (a *App) layoutBodyHeight() int {
 	_, _, h := a.layout()
 	return h
 }

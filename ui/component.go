@@ -24,6 +24,11 @@ type shared struct {
 
 	conn     *conn         // the open profile, or nil
 	balances []mixin.Asset // the profile's assets as last read, largest value first
+	// recovering: in-doubt payouts are being settled (and may be re-posted).
+	recovering bool
+	// bodyHeight is the height a screen gets between the header and the
+	// footer, as the root lays them out now.
+	bodyHeight func() int
 
 	status   string // one line at the bottom: the latest notice or error
 	statusOK bool
@@ -102,8 +107,9 @@ type (
 	// openMsg opens a screen: a new one, or the one kept (a running batch,
 	// the history and requests of the profile).
 	openMsg struct{ to screen }
-	// settleMsg settles the payouts in doubt by their trace.
-	settleMsg struct{}
+	// settleMsg settles the payouts in doubt by their trace; then, when
+	// set, is delivered once the settlement is over.
+	settleMsg struct{ then tea.Msg }
 	// quitMsg ends the program.
 	quitMsg struct{}
 	// refreshMsg reads the balances again.

@@ -19,7 +19,12 @@ const historyPrefetch = 20
 
 // historyScreen is the table of recent payouts and receipts, paged from the
 // server and joined with the journal. Only the visible rows are drawn.
+//
+// It is a component: a settlement asked for here is the root's (it may
+// re-post), and the rows are read again once it is over.
 type historyScreen struct {
+	ctx     *shared
+	dataDir string // where an export is offered to go
 	h       *payout.History
 	desk    *payout.Desk // the profile the history is of
 	names   *payout.Names
@@ -121,7 +126,7 @@ type (
 func (a *App) openHistory() tea.Cmd {
 	// The history is of one profile: another one opened since gets its own.
 	if a.history == nil || a.history.h == nil || a.history.desk != a.conn.desk {
-		a.history = newHistoryScreen(a)
+		a.history = newHistoryScreen(&a.shared, a.deps.DataDir)
 	}
 	s := a.history
 	a.screen = screenHistory
@@ -131,32 +136,34 @@ func (a *App) openHistory() tea.Cmd {
 	// Payouts recorded since the rows were read (sent, settled elsewhere)
 	// make the rows stale too.
 	if (s.stale || a.conn.journal.Len() != s.journalLen) && !a.recovering {
-		return s.rebuild(a)
+		return s.rebuild()
 	}
 	s.refilter()
 	// The journal's payouts in doubt and refused are rows from the start:
 	// snapshots are loaded while the rows do not fill the screen.
-	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	return tea.Batch(s.topUp(), s.resolveVisible())
 }
 
 // rebuild reads the rows again from the journal and the server.
-func (s *historyScreen) rebuild(a *App) tea.Cmd {
-	s.h, s.stale, s.loading = a.conn.desk.NewHistory(), false, false
-	s.journalLen = a.conn.journal.Len()
+func (s *historyScreen) rebuild() tea.Cmd {
+	s.h, s.stale, s.loading = s.ctx.conn.desk.NewHistory(), false, false
+	s.journalLen = s.ctx.conn.journal.Len()
 	s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
-	return s.load(a)
+	return s.load()
 }
 
-func newHistoryScreen(a *App) *historyScreen {
+func newHistoryScreen(ctx *shared, dataDir string) *historyScreen {
 	in := textinput.New()
 	in.Prompt = ""
 	in.CharLimit = 200
 	in.Width = 50
 	return &historyScreen{
-		h:          a.conn.desk.NewHistory(),
-		journalLen: a.conn.journal.Len(),
-		desk:       a.conn.desk,
-		names:      a.conn.desk.Names(),
+		ctx:        ctx,
+		dataDir:    dataDir,
+		h:          ctx.conn.desk.NewHistory(),
+		journalLen: ctx.conn.journal.Len(),
+		desk:       ctx.conn.desk,
+		names:      ctx.conn.desk.Names(),
 		input:      in,
 		km:         newHistoryKeys(),
 	}
@@ -165,12 +172,12 @@ func newHistoryScreen(a *App) *historyScreen {
 func (s *historyScreen) typing() bool { return s.prompt != promptNone }
 
 // load asks for the next page of snapshots.
-func (s *historyScreen) load(a *App) tea.Cmd {
+func (s *historyScreen) load() tea.Cmd {
 	if s.loading || s.h.Done() {
 		return nil
 	}
 	s.loading = true
-	s.loadGen = a.nextGen()
+	s.loadGen = s.ctx.nextGen()
 	h, gen := s.h, s.loadGen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -181,7 +188,7 @@ func (s *historyScreen) load(a *App) tea.Cmd {
 }
 
 // resolveVisible looks up the names of the counterparties on screen.
-func (s *historyScreen) resolveVisible(a *App) tea.Cmd {
+func (s *historyScreen) resolveVisible() tea.Cmd {
 	var ids []string
 	seen := map[string]bool{}
 	for i := s.top; i < len(s.idx) && i < s.top+60; i++ {
@@ -240,16 +247,16 @@ func (s *historyScreen) refilter() {
 	}
 }
 
-func (s *historyScreen) visibleRows(a *App, height int) int {
+func (s *historyScreen) visibleRows(height int) int {
 	return max(1, height-6)
 }
 
-func (s *historyScreen) move(a *App, delta int) tea.Cmd {
+func (s *historyScreen) move(delta int) tea.Cmd {
 	if len(s.idx) == 0 {
 		return nil
 	}
 	s.cursor = max(0, min(len(s.idx)-1, s.cursor+delta))
-	vis := s.visibleRows(a, a.bodyHeight())
+	vis := s.visibleRows(s.ctx.bodyHeight())
 	if s.cursor < s.top {
 		s.top = s.cursor
 	}
@@ -258,13 +265,13 @@ func (s *historyScreen) move(a *App, delta int) tea.Cmd {
 	}
 	var cmds []tea.Cmd
 	if len(s.idx)-s.cursor <= historyPrefetch {
-		cmds = append(cmds, s.load(a))
+		cmds = append(cmds, s.load())
 	}
-	cmds = append(cmds, s.resolveVisible(a))
+	cmds = append(cmds, s.resolveVisible())
 	return tea.Batch(cmds...)
 }
 
-func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (s *historyScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case historyLoadedMsg:
 		if msg.gen != s.loadGen {
@@ -287,9 +294,9 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		// loading while the shown rows do not fill it.
 		var cmds []tea.Cmd
 		if len(s.idx)-s.cursor <= historyPrefetch && msg.added > 0 {
-			cmds = append(cmds, s.load(a))
+			cmds = append(cmds, s.load())
 		}
-		cmds = append(cmds, s.resolveVisible(a))
+		cmds = append(cmds, s.resolveVisible())
 		return tea.Batch(cmds...)
 	case namesMsg:
 		if s.filter.Text != "" {
@@ -298,24 +305,24 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		return nil
 	case historyExportMsg:
 		if errors.Is(msg.err, os.ErrExist) {
-			a.setStatus("Not exported: "+clean(msg.path)+" exists already, and an export never replaces a file. Give another path.", false)
+			s.ctx.setStatus("Not exported: "+clean(msg.path)+" exists already, and an export never replaces a file. Give another path.", false)
 		} else if msg.err != nil {
-			a.setStatus("Export failed: "+explain(msg.err), false)
+			s.ctx.setStatus("Export failed: "+explain(msg.err), false)
 		} else {
-			a.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), clean(msg.path)), true)
+			s.ctx.setStatus(fmt.Sprintf("Wrote %s to %s.", plural(msg.n, "row"), clean(msg.path)), true)
 		}
 		return nil
 	case historySettledMsg:
 		// States have changed: rebuild from the journal and the server.
-		return s.rebuild(a)
+		return s.rebuild()
 	case tea.KeyMsg:
 		if s.prompt != promptNone {
-			return s.onPromptKey(a, msg)
+			return s.onPromptKey(msg)
 		}
 		if s.detail {
-			return s.onDetailKey(a, msg)
+			return s.onDetailKey(msg)
 		}
-		return s.onKey(a, msg)
+		return s.onKey(msg)
 	}
 	if s.prompt != promptNone {
 		var cmd tea.Cmd
@@ -325,25 +332,25 @@ func (s *historyScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
-	vis := s.visibleRows(a, a.bodyHeight())
+func (s *historyScreen) onKey(k tea.KeyMsg) tea.Cmd {
+	vis := s.visibleRows(s.ctx.bodyHeight())
 	km := s.km
 	switch {
 	case km.Back.matches(k):
-		a.screen = screenHome
+		s.ctx.ask(showMsg{screenHome})
 		return nil
 	case km.Up.matches(k):
-		return s.move(a, -1)
+		return s.move(-1)
 	case km.Down.matches(k):
-		return s.move(a, 1)
+		return s.move(1)
 	case km.PageUp.matches(k):
-		return s.move(a, -vis)
+		return s.move(-vis)
 	case km.PageDown.matches(k):
-		return s.move(a, vis)
+		return s.move(vis)
 	case km.First.matches(k):
-		return s.move(a, -len(s.idx))
+		return s.move(-len(s.idx))
 	case km.Last.matches(k):
-		return s.move(a, len(s.idx))
+		return s.move(len(s.idx))
 	case km.Open.matches(k):
 		if len(s.idx) > 0 {
 			s.detail = true
@@ -351,57 +358,58 @@ func (s *historyScreen) onKey(a *App, k tea.KeyMsg) tea.Cmd {
 		return nil
 	case km.Search.matches(k):
 		s.searchWas = s.filter.Text
-		return s.openPrompt(a, promptSearch, s.filter.Text, "memo, name, id or trace")
+		return s.openPrompt(promptSearch, s.filter.Text, "memo, name, id or trace")
 	case km.Dates.matches(k):
-		return s.openPrompt(a, promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
+		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
 	case km.Export.matches(k):
-		return s.openPrompt(a, promptExport, payout.ExportPath(a.deps.DataDir, time.Now()), "")
+		return s.openPrompt(promptExport, payout.ExportPath(s.dataDir, time.Now()), "")
 	case km.Asset.matches(k):
-		return s.nextAsset(a)
+		return s.nextAsset()
 	case km.Dir.matches(k):
-		return s.nextDirection(a)
+		return s.nextDirection()
 	case km.Reload.matches(k):
-		if !s.loading && !a.recovering {
-			return s.rebuild(a)
+		if !s.loading && !s.ctx.recovering {
+			return s.rebuild()
 		}
 		return nil
 	case km.Clear.matches(k):
 		s.filter, s.assetIx = payout.Filter{}, 0
 		s.refilter()
-		return s.resolveVisible(a)
+		return s.resolveVisible()
 	case km.Settle.matches(k):
-		return s.settle(a)
+		return s.settle()
 	}
 	return nil
 }
 
 // settle settles the payouts in doubt; the rows are read again after.
-func (s *historyScreen) settle(a *App) tea.Cmd {
-	if a.recovering {
-		a.setStatus("In-doubt payouts are being settled already.", true)
+func (s *historyScreen) settle() tea.Cmd {
+	if s.ctx.recovering {
+		s.ctx.setStatus("In-doubt payouts are being settled already.", true)
 		return nil
 	}
-	n := len(a.conn.journal.InDoubt())
+	n := len(s.ctx.conn.journal.InDoubt())
 	if n == 0 {
-		a.setStatus("No payout is in doubt.", true)
+		s.ctx.setStatus("No payout is in doubt.", true)
 		return nil
 	}
-	a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
+	s.ctx.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	// The settlement is the App's (it may re-post: ctrl+c warns, and its
 	// outcome arrives wherever the operator is); the rows follow it.
 	s.stale = true
-	return tea.Sequence(a.recoverCmd(), func() tea.Msg { return historySettledMsg{} })
+	s.ctx.ask(settleMsg{then: historySettledMsg{}})
+	return nil
 }
 
 // topUp loads more when a filter leaves fewer rows than fill the screen.
-func (s *historyScreen) topUp(a *App) tea.Cmd {
-	if len(s.idx) < s.visibleRows(a, a.bodyHeight())+historyPrefetch {
-		return s.load(a)
+func (s *historyScreen) topUp() tea.Cmd {
+	if len(s.idx) < s.visibleRows(s.ctx.bodyHeight())+historyPrefetch {
+		return s.load()
 	}
 	return nil
 }
 
-func (s *historyScreen) onDetailKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *historyScreen) onDetailKey(k tea.KeyMsg) tea.Cmd {
 	if len(s.idx) == 0 {
 		s.detail = false
 		return nil
@@ -413,16 +421,16 @@ func (s *historyScreen) onDetailKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.detail = false
 	case km.CopySnap.matches(k):
 		if r.SnapshotID == "" {
-			a.setStatus("This entry has no snapshot (it was not executed).", false)
+			s.ctx.setStatus("This entry has no snapshot (it was not executed).", false)
 			return nil
 		}
 		return copyCmd("snapshot id", r.SnapshotID)
 	case km.CopyTrace.matches(k):
 		return copyCmd("trace id", r.TraceID)
 	case km.Before.matches(k):
-		return s.move(a, -1)
+		return s.move(-1)
 	case km.After.matches(k):
-		return s.move(a, 1)
+		return s.move(1)
 	}
 	return nil
 }

@@ -169,12 +169,12 @@ func BenchmarkHistoryView(b *testing.B) {
 	}{{"top", 0}, {"middle", benchRows / 2}} {
 		b.Run(c.name, func(b *testing.B) {
 			a.history.cursor, a.history.top = 0, 0
-			a.history.move(a, c.at)
+			a.history.move(c.at)
 			var v string
 			for b.Loop() {
 				v = a.View()
 			}
-			if len(tableLines(v)) != a.history.visibleRows(a, a.bodyHeight()) {
+			if len(tableLines(v)) != a.history.visibleRows(a.bodyHeight()) {
 				b.Fatalf("the view shows %d rows:\n%s", len(tableLines(v)), v)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/view")

@@ -13,19 +13,19 @@ import (
 // (search, dates, export path).
 
 // nextAsset steps the asset filter: all assets, then each one held.
-func (s *historyScreen) nextAsset(a *App) tea.Cmd {
-	syms := a.assetCycle()
+func (s *historyScreen) nextAsset() tea.Cmd {
+	syms := s.ctx.assetCycle()
 	s.assetIx = (s.assetIx + 1) % (len(syms) + 1)
 	s.filter.AssetID = ""
 	if s.assetIx > 0 {
 		s.filter.AssetID = syms[s.assetIx-1]
 	}
 	s.refilter()
-	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	return tea.Batch(s.topUp(), s.resolveVisible())
 }
 
 // nextDirection steps the direction filter: in and out, out, in.
-func (s *historyScreen) nextDirection(a *App) tea.Cmd {
+func (s *historyScreen) nextDirection() tea.Cmd {
 	switch s.filter.Direction {
 	case payout.DirAll:
 		s.filter.Direction = payout.DirOut
@@ -35,12 +35,12 @@ func (s *historyScreen) nextDirection(a *App) tea.Cmd {
 		s.filter.Direction = payout.DirAll
 	}
 	s.refilter()
-	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	return tea.Batch(s.topUp(), s.resolveVisible())
 }
 
-func (s *historyScreen) openPrompt(a *App, p promptKind, value, placeholder string) tea.Cmd {
+func (s *historyScreen) openPrompt(p promptKind, value, placeholder string) tea.Cmd {
 	s.prompt = p
-	s.input.Width = max(20, a.width-18)
+	s.input.Width = max(20, s.ctx.width-18)
 	s.promptErr = ""
 	s.input.SetValue(value)
 	s.input.Placeholder = placeholder
@@ -48,7 +48,7 @@ func (s *historyScreen) openPrompt(a *App, p promptKind, value, placeholder stri
 	return s.input.Focus()
 }
 
-func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *historyScreen) onPromptKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case s.km.Cancel.matches(k):
 		if s.prompt == promptSearch {
@@ -60,7 +60,7 @@ func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
 		s.input.Blur()
 		return nil
 	case s.km.Apply.matches(k):
-		return s.applyPrompt(a, strings.TrimSpace(s.input.Value()))
+		return s.applyPrompt(strings.TrimSpace(s.input.Value()))
 	}
 	var cmd tea.Cmd
 	s.input, cmd = s.input.Update(k)
@@ -74,7 +74,7 @@ func (s *historyScreen) onPromptKey(a *App, k tea.KeyMsg) tea.Cmd {
 
 // applyPrompt takes what was typed at the prompt: the search, the dates,
 // or the path to export to. A bad value keeps the prompt open.
-func (s *historyScreen) applyPrompt(a *App, v string) tea.Cmd {
+func (s *historyScreen) applyPrompt(v string) tea.Cmd {
 	switch s.prompt {
 	case promptSearch:
 		s.filter.Text = v
@@ -92,21 +92,21 @@ func (s *historyScreen) applyPrompt(a *App, v string) tea.Cmd {
 		}
 		s.prompt = promptNone
 		s.input.Blur()
-		return s.export(a, v)
+		return s.export(v)
 	}
 	s.prompt = promptNone
 	s.input.Blur()
 	s.refilter()
-	return tea.Batch(s.topUp(a), s.resolveVisible(a))
+	return tea.Batch(s.topUp(), s.resolveVisible())
 }
 
 // export writes the rows shown (after the filter) as CSV.
-func (s *historyScreen) export(a *App, path string) tea.Cmd {
+func (s *historyScreen) export(path string) tea.Cmd {
 	rows := make([]payout.Row, len(s.idx))
 	for i, ix := range s.idx {
 		rows[i] = s.rows[ix]
 	}
-	symbol := a.symbolFunc()
+	symbol := s.ctx.symbolFunc()
 	names := s.names
 	return func() tea.Msg {
 		err := payout.SaveCSV(path, rows, symbol, func(id string) string {
@@ -164,32 +164,23 @@ func parseRange(v string) (from, to time.Time, errText string) {
 }
 
 // assetCycle lists the asset ids the asset filter steps through.
-func (a *App) assetCycle() []string {
+func (c *shared) assetCycle() []string {
 	var ids []string
-	if a.home != nil {
-		for _, as := range a.balances {
-			ids = append(ids, as.AssetID)
-		}
+	for _, as := range c.balances {
+		ids = append(ids, as.AssetID)
 	}
 	return ids
 }
 
 // assetTag tells an asset of the balances from another with the same
 // symbol ("id 4d8c508b"), or is "".
-func (a *App) assetTag(id string) string {
-	if a.home == nil {
-		return ""
-	}
-	return assetTwins(a.balances)[id]
-}
+func (c *shared) assetTag(id string) string { return assetTwins(c.balances)[id] }
 
 // symbolFunc maps asset ids to symbols as far as the balances know them.
-func (a *App) symbolFunc() func(string) string {
+func (c *shared) symbolFunc() func(string) string {
 	m := map[string]string{}
-	if a.home != nil {
-		for _, as := range a.balances {
-			m[as.AssetID] = as.Symbol
-		}
+	for _, as := range c.balances {
+		m[as.AssetID] = as.Symbol
 	}
 	return func(id string) string {
 		if s, ok := m[id]; ok {

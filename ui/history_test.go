@@ -262,7 +262,7 @@ func (f *flow) namesShown() {
 	f.t.Helper()
 	f.until("the names", func(a *App) bool {
 		s := a.history
-		vis := s.visibleRows(a, a.bodyHeight())
+		vis := s.visibleRows(a.bodyHeight())
 		for i := s.top; i < len(s.idx) && i < s.top+vis; i++ {
 			if _, ok := s.names.Get(s.rows[s.idx[i]].OpponentID); !ok {
 				return false
@@ -444,7 +444,7 @@ func TestHistoryPagesShowEveryRowOnce(t *testing.T) {
 		var top, vis, n int
 		var done bool
 		f.probe(func(a *App) {
-			top, vis, n, done = a.history.top, a.history.visibleRows(a, a.bodyHeight()), len(a.history.idx), a.history.h.Done()
+			top, vis, n, done = a.history.top, a.history.visibleRows(a.bodyHeight()), len(a.history.idx), a.history.h.Done()
 		})
 		memos := memosShown(t, v)
 		if len(memos) != min(vis, n-top) {

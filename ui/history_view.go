@@ -19,10 +19,10 @@ var stateLabel = map[payout.RowState]string{
 	payout.RowOther:    "other tool",
 }
 
-func (s *historyScreen) view(a *App, height int) string {
-	st := a.st
+func (s *historyScreen) view(height int) string {
+	st := s.ctx.st
 	if s.detail && len(s.idx) > 0 {
-		return safeView(s.detailView(a))
+		return safeView(s.detailView())
 	}
 	var b strings.Builder
 	b.WriteString(st.Title.Render("History"))
@@ -30,7 +30,7 @@ func (s *historyScreen) view(a *App, height int) string {
 		b.WriteString(st.Subtle.Render(fmt.Sprintf("  %d shown of %d loaded", len(s.idx), n)))
 	}
 	b.WriteString("\n")
-	b.WriteString(s.filterLine(a) + "\n")
+	b.WriteString(s.filterLine() + "\n")
 	if s.prompt != promptNone {
 		label := map[promptKind]string{promptSearch: "Search: ", promptDates: "Dates: ", promptExport: "Export to: "}[s.prompt]
 		b.WriteString(st.Focused.Render("› "+label) + s.input.View() + "\n")
@@ -40,10 +40,10 @@ func (s *historyScreen) view(a *App, height int) string {
 	} else {
 		b.WriteString("\n")
 	}
-	vis := s.visibleRows(a, height)
-	cols := s.columns(a.width-2, vis)
+	vis := s.visibleRows(height)
+	cols := s.columns(s.ctx.width-2, vis)
 	b.WriteString(st.Label.Render("  "+cols.header()) + "\n")
-	symbol := a.symbolFunc()
+	symbol := s.ctx.symbolFunc()
 	end := min(len(s.idx), s.top+vis)
 	for i := s.top; i < end; i++ {
 		r := s.rows[s.idx[i]]
@@ -148,13 +148,13 @@ func (s *historyScreen) tableEnd(st Styles, end int) string {
 	return ""
 }
 
-func (s *historyScreen) filterLine(a *App) string {
-	st := a.st
+func (s *historyScreen) filterLine() string {
+	st := s.ctx.st
 	parts := []string{}
 	asset := "all assets"
 	if s.filter.AssetID != "" {
-		asset = truncate(a.symbolFunc()(s.filter.AssetID), 16)
-		if tag := a.assetTag(s.filter.AssetID); tag != "" {
+		asset = truncate(s.ctx.symbolFunc()(s.filter.AssetID), 16)
+		if tag := s.ctx.assetTag(s.filter.AssetID); tag != "" {
 			asset += " (" + tag + ")"
 		}
 	}
@@ -170,8 +170,8 @@ func (s *historyScreen) filterLine(a *App) string {
 	return st.Subtle.Render("Filter — " + strings.Join(parts, " · "))
 }
 
-func (s *historyScreen) detailView(a *App) string {
-	st := a.st
+func (s *historyScreen) detailView() string {
+	st := s.ctx.st
 	r := s.rows[s.idx[s.cursor]]
 	var b strings.Builder
 	title := stateLabel[r.State]
@@ -185,7 +185,7 @@ func (s *historyScreen) detailView(a *App) string {
 		}
 		b.WriteString(st.Label.Render("  "+padRight(label, 17)) + v + "\n")
 	}
-	sym := truncate(a.symbolFunc()(r.AssetID), 16)
+	sym := truncate(s.ctx.symbolFunc()(r.AssetID), 16)
 	amt := signedAmount(r) + " " + sym
 	if r.State == payout.RowFailed {
 		amt += st.Subtle.Render("  (not moved: the server refused it)")
@@ -195,7 +195,7 @@ func (s *historyScreen) detailView(a *App) string {
 	row("Asset id", clean(r.AssetID))
 	// The name on a line of its own, cut to it; the Mixin ID and the id
 	// that the server gave in rows of their own.
-	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(a.width-2-19, 12)))
+	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(s.ctx.width-2-19, 12)))
 	if id := s.mixinID(r.OpponentID); id != "" {
 		row("Mixin ID", st.ID.Render(id))
 	}
@@ -214,9 +214,9 @@ func (s *historyScreen) detailView(a *App) string {
 	}
 	switch r.State {
 	case payout.RowInDoubt:
-		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", a.width-2, "  ") + "\n")
+		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", s.ctx.width-2, "  ") + "\n")
 	case payout.RowOther:
-		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", a.width-2, "  ") + "\n")
+		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", s.ctx.width-2, "  ") + "\n")
 	}
 	return b.String()
 }
