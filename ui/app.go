@@ -206,7 +206,7 @@ func (a *App) current() component {
 		}
 	case screenRequest:
 		if a.request != nil {
-			m = onApp{a, a.request}
+			m = a.request
 		}
 	case screenBook:
 		if a.book != nil {

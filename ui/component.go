@@ -78,27 +78,6 @@ type component interface {
 	typing() bool // the focused element takes free text
 }
 
-// appScreen is a screen that still takes the whole root; onApp makes it a
-// component.
-type appScreen interface {
-	update(a *App, msg tea.Msg) tea.Cmd
-	view(a *App, height int) string
-	keys() []key.Binding
-	fullKeys() []key.Binding
-	typing() bool
-}
-
-type onApp struct {
-	a *App
-	s appScreen
-}
-
-func (o onApp) update(msg tea.Msg) tea.Cmd { return o.s.update(o.a, msg) }
-func (o onApp) view(height int) string     { return o.s.view(o.a, height) }
-func (o onApp) keys() []key.Binding        { return o.s.keys() }
-func (o onApp) fullKeys() []key.Binding    { return o.s.fullKeys() }
-func (o onApp) typing() bool               { return o.s.typing() }
-
 // Requests a screen makes of the root.
 type (
 	// showMsg shows a screen already built (the form a confirmation came

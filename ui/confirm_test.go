@@ -177,7 +177,7 @@ func TestEveryScreenHasAFullKeyMap(t *testing.T) {
 		keys() []key.Binding
 		fullKeys() []key.Binding
 	}{
-		"home": h, "confirmation": a.confirm, "book": b, "requests": newRequestScreen("x"),
+		"home": h, "confirmation": a.confirm, "book": b, "requests": newRequestScreen(&a.shared, "x"),
 		"history": &historyScreen{km: newHistoryKeys()},
 	} {
 		fullSet := map[string]bool{}

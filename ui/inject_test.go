@@ -403,7 +403,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			p.until("the book", func(a *App) bool { return a.request.book != nil })
 			s := a.request
 			s.learnAssets(raw)
-			p.run(s.openForm(a))
+			p.run(s.openForm())
 			for range s.form.picker.matches {
 				view("the request picker")
 				p.press(tea.KeyDown)

@@ -50,8 +50,9 @@ const (
 // requestScreen lists the profile's payment requests, makes new ones and
 // shows one with its link and QR code, watching its trace until it is paid.
 // It is kept in App.request across visits, so that the book is opened once
-// per profile.
+// per profile. It is a component.
 type requestScreen struct {
+	ctx     *shared
 	path    string // the book's file
 	book    *payout.Requests
 	opening bool
@@ -168,8 +169,9 @@ type (
 	}
 )
 
-func newRequestScreen(path string) *requestScreen {
+func newRequestScreen(ctx *shared, path string) *requestScreen {
 	return &requestScreen{
+		ctx:      ctx,
 		path:     path,
 		assets:   map[string]mixin.Asset{},
 		fetching: map[string]bool{},
@@ -190,7 +192,7 @@ func (a *App) openRequests() tea.Cmd {
 	}
 	path := requestsPath(a.deps.DataDir, a.conn.name)
 	if a.request == nil || a.request.path != path {
-		a.request = newRequestScreen(path)
+		a.request = newRequestScreen(&a.shared, path)
 	}
 	s := a.request
 	a.screen = screenRequest
@@ -210,7 +212,7 @@ func (a *App) openRequests() tea.Cmd {
 		}
 	}
 	s.reload()
-	return s.fetchAssets(a)
+	return s.fetchAssets()
 }
 
 func (s *requestScreen) typing() bool {
@@ -306,20 +308,20 @@ func (s *requestScreen) learnAssets(as []mixin.Asset) {
 
 // fetchAssets looks up the assets of listed requests that the balances do
 // not name, so that every row shows a symbol.
-func (s *requestScreen) fetchAssets(a *App) tea.Cmd {
+func (s *requestScreen) fetchAssets() tea.Cmd {
 	var cmds []tea.Cmd
 	for _, r := range s.list {
 		if _, ok := s.assets[r.AssetID]; ok || s.fetching[r.AssetID] {
 			continue
 		}
-		cmds = append(cmds, s.assetCmd(a, r.AssetID))
+		cmds = append(cmds, s.assetCmd(r.AssetID))
 	}
 	return tea.Batch(cmds...)
 }
 
-func (s *requestScreen) assetCmd(a *App, id string) tea.Cmd {
+func (s *requestScreen) assetCmd(id string) tea.Cmd {
 	s.fetching[id] = true
-	desk := a.conn.desk
+	desk := s.ctx.conn.desk
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -337,7 +339,7 @@ func (s *requestScreen) symbol(id string) string {
 	return shortID(clean(id))
 }
 
-func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
+func (s *requestScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case reqBookMsg:
 		if msg.path != s.path {
@@ -351,7 +353,7 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		s.book = msg.book
 		s.reload()
-		return s.fetchAssets(a)
+		return s.fetchAssets()
 	case reqAssetMsg:
 		delete(s.fetching, msg.id)
 		if msg.err == nil && msg.asset != nil {
@@ -370,11 +372,11 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case reqCreatedMsg:
-		return s.onCreated(a, msg)
+		return s.onCreated(msg)
 	case reqTickMsg:
-		return s.onTick(a, msg)
+		return s.onTick(msg)
 	case reqCheckedMsg:
-		return s.onChecked(a, msg)
+		return s.onChecked(msg)
 	case reqPayerMsg:
 		if msg.err != nil {
 			if msg.id == s.cur.PayerID {
@@ -387,11 +389,11 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	case tea.KeyMsg:
 		switch s.mode {
 		case reqForm:
-			return s.formKey(a, msg)
+			return s.formKey(msg)
 		case reqShow:
-			return s.showKey(a, msg)
+			return s.showKey(msg)
 		}
-		return s.listKey(a, msg)
+		return s.listKey(msg)
 	}
 	// Cursor blinks and the like go to the focused field.
 	if f := s.form; s.mode == reqForm && f != nil && f.field(f.focus) != nil {
@@ -403,12 +405,12 @@ func (s *requestScreen) update(a *App, msg tea.Msg) tea.Cmd {
 	return nil
 }
 
-func (s *requestScreen) listKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *requestScreen) listKey(k tea.KeyMsg) tea.Cmd {
 	s.syncKeys()
 	km := s.km
 	switch {
 	case km.Home.matches(k):
-		a.screen = screenHome
+		s.ctx.ask(showMsg{screenHome})
 		return nil
 	case s.book == nil:
 		return nil
@@ -417,15 +419,15 @@ func (s *requestScreen) listKey(a *App, k tea.KeyMsg) tea.Cmd {
 	case km.Down.matches(k) && len(s.list) > 0:
 		s.sel = (s.sel + 1) % len(s.list)
 	case km.Show.matches(k) && s.sel < len(s.list):
-		return s.show(a, s.list[s.sel])
+		return s.show(s.list[s.sel])
 	case km.New.matches(k):
-		return s.openForm(a)
+		return s.openForm()
 	}
 	return nil
 }
 
 // show opens one request.
-func (s *requestScreen) show(a *App, r payout.Request) tea.Cmd {
+func (s *requestScreen) show(r payout.Request) tea.Cmd {
 	s.mode = reqShow
 	s.cur = r
 	s.checkErr, s.payerErr, s.stopNote = "", "", ""
@@ -441,16 +443,16 @@ func (s *requestScreen) show(a *App, r payout.Request) tea.Cmd {
 			s.qrErr = explain(err)
 		}
 	}
-	return s.payerCmd(a)
+	return s.payerCmd()
 }
 
 // payerCmd looks the payer's name up once the request is paid.
-func (s *requestScreen) payerCmd(a *App) tea.Cmd {
+func (s *requestScreen) payerCmd() tea.Cmd {
 	id := s.cur.PayerID
 	if !s.cur.Paid() || id == "" || s.payers[id] != nil {
 		return nil
 	}
-	desk := a.conn.desk
+	desk := s.ctx.conn.desk
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
@@ -459,7 +461,7 @@ func (s *requestScreen) payerCmd(a *App) tea.Cmd {
 	}
 }
 
-func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *requestScreen) showKey(k tea.KeyMsg) tea.Cmd {
 	s.syncKeys()
 	km := s.km
 	switch {
@@ -480,15 +482,15 @@ func (s *requestScreen) showKey(a *App, k tea.KeyMsg) tea.Cmd {
 			s.stopNote = "Stopped watching; the request stays open (w watches again)."
 			return nil
 		}
-		return s.watch(a)
+		return s.watch()
 	case km.Check.matches(k):
-		return s.checkCmd(a, false)
+		return s.checkCmd(false)
 	}
 	return nil
 }
 
 // watch starts watching the shown request until it is paid.
-func (s *requestScreen) watch(a *App) tea.Cmd {
+func (s *requestScreen) watch() tea.Cmd {
 	s.watching = true
 	s.watchGen++
 	s.until = s.now().Add(s.limit)
@@ -496,7 +498,7 @@ func (s *requestScreen) watch(a *App) tea.Cmd {
 	if s.checking {
 		return s.tick() // a look-up is on its way; the watch follows it
 	}
-	return s.checkCmd(a, true)
+	return s.checkCmd(true)
 }
 
 // stopWatch ends the watch; its pending tick and answer are then ignored.
@@ -513,9 +515,9 @@ func (s *requestScreen) tick() tea.Cmd {
 }
 
 // checkCmd looks the shown request's trace up once.
-func (s *requestScreen) checkCmd(a *App, watch bool) tea.Cmd {
+func (s *requestScreen) checkCmd(watch bool) tea.Cmd {
 	s.checking = true
-	book, api, trace, gen := s.book, a.conn.client, s.cur.TraceID, s.watchGen
+	book, api, trace, gen := s.book, s.ctx.conn.client, s.cur.TraceID, s.watchGen
 	return func() tea.Msg {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
@@ -524,7 +526,7 @@ func (s *requestScreen) checkCmd(a *App, watch bool) tea.Cmd {
 	}
 }
 
-func (s *requestScreen) onTick(a *App, msg reqTickMsg) tea.Cmd {
+func (s *requestScreen) onTick(msg reqTickMsg) tea.Cmd {
 	if !s.watching || msg.gen != s.watchGen || s.mode != reqShow {
 		return nil // a tick of a watch that ended
 	}
@@ -536,10 +538,10 @@ func (s *requestScreen) onTick(a *App, msg reqTickMsg) tea.Cmd {
 	if s.checking {
 		return s.tick()
 	}
-	return s.checkCmd(a, true)
+	return s.checkCmd(true)
 }
 
-func (s *requestScreen) onChecked(a *App, msg reqCheckedMsg) tea.Cmd {
+func (s *requestScreen) onChecked(msg reqCheckedMsg) tea.Cmd {
 	s.checking = false
 	s.reload()
 	if s.mode != reqShow || msg.trace != s.cur.TraceID {
@@ -565,8 +567,8 @@ func (s *requestScreen) onChecked(a *App, msg reqCheckedMsg) tea.Cmd {
 	if s.cur.Paid() {
 		s.stopWatch()
 		s.stopNote = ""
-		a.setStatus("Payment request paid: "+payout.GroupDigits(clean(s.cur.Amount))+" "+s.symbol(s.cur.AssetID)+".", true)
-		return s.payerCmd(a)
+		s.ctx.setStatus("Payment request paid: "+payout.GroupDigits(clean(s.cur.Amount))+" "+s.symbol(s.cur.AssetID)+".", true)
+		return s.payerCmd()
 	}
 	if msg.watch && s.watching && msg.gen == s.watchGen {
 		return s.tick()

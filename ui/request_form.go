@@ -12,7 +12,7 @@ import (
 )
 
 // openForm opens the new-request form, or the unfinished one.
-func (s *requestScreen) openForm(a *App) tea.Cmd {
+func (s *requestScreen) openForm() tea.Cmd {
 	s.mode = reqForm
 	if s.form == nil {
 		s.form = &requestForm{
@@ -23,10 +23,8 @@ func (s *requestScreen) openForm(a *App) tea.Cmd {
 		}
 		s.filter()
 	}
-	if a.home != nil {
-		s.learnAssets(a.balances)
-		s.filter()
-	}
+	s.learnAssets(s.ctx.balances)
+	s.filter()
 	return s.setFocus(s.form.focus)
 }
 
@@ -99,7 +97,7 @@ func (s *requestScreen) formReady() bool {
 	return s.memoErr() == ""
 }
 
-func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *requestScreen) formKey(k tea.KeyMsg) tea.Cmd {
 	f := s.form
 	if f == nil {
 		s.mode = reqList
@@ -121,11 +119,11 @@ func (s *requestScreen) formKey(a *App, k tea.KeyMsg) tea.Cmd {
 			s.choose()
 		}
 		if f.focus == rfCreate && km.Create.matches(k) {
-			return s.create(a)
+			return s.create()
 		}
 		return s.setFocus((f.focus + 1) % rfCount)
 	}
-	return s.formEdit(a, k)
+	return s.formEdit(k)
 }
 
 // formArrow is ↑ (-1) or ↓ (1): it moves in the asset list under the
@@ -140,7 +138,7 @@ func (s *requestScreen) formArrow(delta int) tea.Cmd {
 
 // formEdit hands a key to the field with the focus; a change clears the
 // field's error, and an asset id no known asset has is looked up.
-func (s *requestScreen) formEdit(a *App, k tea.KeyMsg) tea.Cmd {
+func (s *requestScreen) formEdit(k tea.KeyMsg) tea.Cmd {
 	f := s.form
 	in := f.field(f.focus)
 	if in == nil {
@@ -159,14 +157,14 @@ func (s *requestScreen) formEdit(a *App, k tea.KeyMsg) tea.Cmd {
 		s.filter()
 		if id, err := mixin.ParseUUID(mixin.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !s.fetching[id] {
 			f.lookup = id
-			return tea.Batch(cmd, s.assetCmd(a, id))
+			return tea.Batch(cmd, s.assetCmd(id))
 		}
 	}
 	return cmd
 }
 
 // create writes the request to the book under the form's trace.
-func (s *requestScreen) create(a *App) tea.Cmd {
+func (s *requestScreen) create() tea.Cmd {
 	f := s.form
 	if !s.formReady() {
 		switch {
@@ -180,7 +178,7 @@ func (s *requestScreen) create(a *App) tea.Cmd {
 		return nil
 	}
 	f.creating = true
-	book, trace, self := s.book, f.trace, a.conn.me.UserID
+	book, trace, self := s.book, f.trace, s.ctx.conn.me.UserID
 	asset, amount, memo := f.picker.chosen.AssetID, strings.TrimSpace(f.amount.Value()), f.memo.Value()
 	return func() tea.Msg {
 		r, err := book.CreateWithTrace(trace, self, asset, amount, memo)
@@ -188,7 +186,7 @@ func (s *requestScreen) create(a *App) tea.Cmd {
 	}
 }
 
-func (s *requestScreen) onCreated(a *App, msg reqCreatedMsg) tea.Cmd {
+func (s *requestScreen) onCreated(msg reqCreatedMsg) tea.Cmd {
 	s.reload()
 	f := s.form
 	if f == nil || f.trace != msg.trace {
@@ -222,15 +220,15 @@ func (s *requestScreen) onCreated(a *App, msg reqCreatedMsg) tea.Cmd {
 			s.sel = i
 		}
 	}
-	a.setStatus("Payment request created: share the link (c copies it) or the QR code.", true)
-	return s.show(a, msg.req)
+	s.ctx.setStatus("Payment request created: share the link (c copies it) or the QR code.", true)
+	return s.show(msg.req)
 }
 
-func (s *requestScreen) formView(a *App) string {
-	st := a.st
+func (s *requestScreen) formView() string {
+	st := s.ctx.st
 	f := s.form
 	var b strings.Builder
-	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(a.conn.me.FullName), 32)+" ("+clean(a.conn.me.UserID)+")") + "\n\n")
+	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(s.ctx.conn.me.FullName), 32)+" ("+clean(s.ctx.conn.me.UserID)+")") + "\n\n")
 	b.WriteString(s.formAssetView(st))
 	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.amount.View() + "\n")
 	if e := s.amountErr(); e != "" {

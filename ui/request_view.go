@@ -10,28 +10,28 @@ import (
 	"mixdesk/payout"
 )
 
-func (s *requestScreen) view(a *App, height int) string { return safeView(s.viewRaw(a, height)) }
+func (s *requestScreen) view(height int) string { return safeView(s.viewRaw(height)) }
 
-func (s *requestScreen) viewRaw(a *App, height int) string {
+func (s *requestScreen) viewRaw(height int) string {
 	switch {
 	case s.openErr != "":
-		return a.st.Title.Render("Payment requests") + "\n\n" +
-			a.st.Error.Render(para("The request book cannot be used: "+s.openErr, a.width-2, "")) + "\n\n" +
-			a.st.Subtle.Render("esc goes back; p on the balances tries again.")
+		return s.ctx.st.Title.Render("Payment requests") + "\n\n" +
+			s.ctx.st.Error.Render(para("The request book cannot be used: "+s.openErr, s.ctx.width-2, "")) + "\n\n" +
+			s.ctx.st.Subtle.Render("esc goes back; p on the balances tries again.")
 	case s.book == nil:
-		return a.st.Title.Render("Payment requests") + "\n\n" + a.st.Subtle.Render("Opening the request book…")
+		return s.ctx.st.Title.Render("Payment requests") + "\n\n" + s.ctx.st.Subtle.Render("Opening the request book…")
 	}
 	switch s.mode {
 	case reqForm:
-		return s.formView(a)
+		return s.formView()
 	case reqShow:
-		return s.showView(a, height)
+		return s.showView(height)
 	}
-	return s.listView(a, height)
+	return s.listView(height)
 }
 
-func (s *requestScreen) listView(a *App, height int) string {
-	st := a.st
+func (s *requestScreen) listView(height int) string {
+	st := s.ctx.st
 	var b strings.Builder
 	open, paid, spent := 0, 0, 0
 	for _, r := range s.list {
@@ -50,10 +50,10 @@ func (s *requestScreen) listView(a *App, height int) string {
 	}
 	b.WriteString(st.Title.Render("Payment requests") + st.Subtle.Render("  "+counts) + "\n\n")
 	if len(s.list) == 0 {
-		b.WriteString(para("No payment requests yet. Press n to make one: a link and a QR code that anyone can pay into this wallet, watched until it is paid.", a.width-2, ""))
+		b.WriteString(para("No payment requests yet. Press n to make one: a link and a QR code that anyone can pay into this wallet, watched until it is paid.", s.ctx.width-2, ""))
 		return b.String()
 	}
-	w := a.width - 2
+	w := s.ctx.width - 2
 	stateW, symW, amtW, whenW := 8, 8, 22, 20
 	memoW := max(w-2-stateW-symW-amtW-whenW-2, 8)
 	b.WriteString(st.Label.Render("  "+padRight("STATE", stateW)+padRight("ASSET", symW)+padLeft("AMOUNT", amtW-1)+"  "+padRight("MEMO", memoW)+padRight("CREATED", whenW)) + "\n")
@@ -95,21 +95,21 @@ func (s *requestScreen) listView(a *App, height int) string {
 // colours are used, which read correctly on a dark background.
 var qrStyle = lipgloss.NewStyle().Foreground(lipgloss.Color("#FFFFFF")).Background(lipgloss.Color("#000000"))
 
-func (s *requestScreen) showView(a *App, height int) string {
-	w := a.width - 2
-	head := s.showHead(a, w)
+func (s *requestScreen) showView(height int) string {
+	w := s.ctx.width - 2
+	head := s.showHead(w)
 	if s.cur.Paid() {
 		// A trace pays once: the code is of no more use, and a payer who
 		// scanned it again would only be refused.
-		return head + "\n\n" + a.st.Subtle.Render(para("The link is paid and cannot be paid again; its QR code is no longer shown.", w, ""))
+		return head + "\n\n" + s.ctx.st.Subtle.Render(para("The link is paid and cannot be paid again; its QR code is no longer shown.", w, ""))
 	}
 	if s.cur.Spent() {
-		return head + "\n\n" + a.st.Subtle.Render(para("Its trace was used by another transfer, so the link can never be paid now; its QR code is no longer shown. Make a new request (n in the list) for the payment still due.", w, ""))
+		return head + "\n\n" + s.ctx.st.Subtle.Render(para("Its trace was used by another transfer, so the link can never be paid now; its QR code is no longer shown. Make a new request (n in the list) for the payment still due.", w, ""))
 	}
 	qr := strings.TrimSuffix(s.qr, "\n")
 	if qr == "" {
 		if s.qrErr != "" {
-			return head + "\n\n" + a.st.Error.Render("No QR code: "+s.qrErr)
+			return head + "\n\n" + s.ctx.st.Error.Render("No QR code: "+s.qrErr)
 		}
 		return head
 	}
@@ -119,7 +119,7 @@ func (s *requestScreen) showView(a *App, height int) string {
 		return head + "\n\n" + qrStyle.Render(qr)
 	}
 	if side := w - qrW - 2; side >= 44 && qrH <= height {
-		left := s.showHead(a, side)
+		left := s.showHead(side)
 		if lipgloss.Height(left) <= height {
 			return lipgloss.JoinHorizontal(lipgloss.Top, lipgloss.NewStyle().Width(side+2).Render(left), qrStyle.Render(qr))
 		}
@@ -133,16 +133,16 @@ func (s *requestScreen) showView(a *App, height int) string {
 			sum += " · " + clean(r.Memo)
 		}
 		sum += " · trace " + shortID(clean(r.TraceID)) + " · open (c copies the link, w watches)"
-		return a.st.Title.Render(truncate(sum, w)) + "\n\n" + qrStyle.Render(qr)
+		return s.ctx.st.Title.Render(truncate(sum, w)) + "\n\n" + qrStyle.Render(qr)
 	}
-	needW, needH := max(qrW+2, a.width), a.height-height+lipgloss.Height(head)+1+qrH
-	return head + "\n\n" + a.st.Subtle.Render(para("Enlarge the terminal to see the QR code (to "+itoa(needW)+"×"+itoa(needH)+
-		"; this one is "+itoa(a.width)+"×"+itoa(a.height)+"), or copy the link with c.", w, ""))
+	needW, needH := max(qrW+2, s.ctx.width), s.ctx.height-height+lipgloss.Height(head)+1+qrH
+	return head + "\n\n" + s.ctx.st.Subtle.Render(para("Enlarge the terminal to see the QR code (to "+itoa(needW)+"×"+itoa(needH)+
+		"; this one is "+itoa(s.ctx.width)+"×"+itoa(s.ctx.height)+"), or copy the link with c.", w, ""))
 }
 
 // showHead is the shown request without its QR code, w columns wide.
-func (s *requestScreen) showHead(a *App, w int) string {
-	st := a.st
+func (s *requestScreen) showHead(w int) string {
+	st := s.ctx.st
 	r := s.cur
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Payment request") + "\n\n")
@@ -171,8 +171,8 @@ func (s *requestScreen) showHead(a *App, w int) string {
 	row("Amount", payout.GroupDigits(clean(r.Amount))+" "+asset)
 	row("Memo", orDash(clean(r.Memo)))
 	to := clean(r.Recipient)
-	if r.Recipient == a.conn.me.UserID {
-		to = truncate(nameText(a.conn.me.FullName), 32) + " · " + to
+	if r.Recipient == s.ctx.conn.me.UserID {
+		to = truncate(nameText(s.ctx.conn.me.FullName), 32) + " · " + to
 	}
 	row("Pay to", to)
 	row("Trace id", clean(r.TraceID))
