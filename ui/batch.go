@@ -214,7 +214,7 @@ func (s *batchScreen) prepare(path string) tea.Cmd {
 		if err != nil {
 			return batchPreparedMsg{gen: gen, err: err}
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := within(timeoutPrepare)
 		defer cancel()
 		b, err := desk.PrepareBatch(ctx, f, held)
 		return batchPreparedMsg{gen: gen, b: b, err: err}

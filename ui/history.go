@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -180,7 +179,7 @@ func (s *historyScreen) load() tea.Cmd {
 	s.loadGen = s.ctx.nextGen()
 	h, gen := s.h, s.loadGen
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := within(timeoutPage)
 		defer cancel()
 		n, err := h.LoadMore(ctx)
 		return historyLoadedMsg{gen: gen, added: n, err: err}
@@ -206,7 +205,7 @@ func (s *historyScreen) resolveVisible() tea.Cmd {
 	}
 	names := s.names
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		return namesMsg{err: names.Resolve(ctx, ids)}
 	}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"sort"
 	"strings"
 	"time"
@@ -94,7 +93,7 @@ func (h *homeScreen) refresh() tea.Cmd {
 	h.countDoubt()
 	gen, client := h.gen, h.ctx.conn.client
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		as, err := client.Assets(ctx)
 		return assetsMsg{gen: gen, assets: as, err: err}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	cryptosubtle "crypto/subtle"
 	"strings"
 	"time"
@@ -165,7 +164,7 @@ func (a *App) tryUnlock() tea.Cmd {
 	l.pin.clear()
 	desk, gen := a.conn.desk, l.gen
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		// Through the desk: no PIN check goes out while a payout's post
 		// may still reach the server.

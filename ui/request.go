@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -323,7 +322,7 @@ func (s *requestScreen) assetCmd(id string) tea.Cmd {
 	s.fetching[id] = true
 	desk := s.ctx.conn.desk
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := within(timeoutLookup)
 		defer cancel()
 		as, err := desk.LookupAsset(ctx, id)
 		return reqAssetMsg{id: id, asset: as, err: err}
@@ -454,7 +453,7 @@ func (s *requestScreen) payerCmd() tea.Cmd {
 	}
 	desk := s.ctx.conn.desk
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := within(timeoutLookup)
 		defer cancel()
 		u, err := desk.LookupUser(ctx, id)
 		return reqPayerMsg{id: id, user: u, err: err}
@@ -519,7 +518,7 @@ func (s *requestScreen) checkCmd(watch bool) tea.Cmd {
 	s.checking = true
 	book, api, trace, gen := s.book, s.ctx.conn.client, s.cur.TraceID, s.watchGen
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		r, err := book.Check(ctx, api, trace)
 		return reqCheckedMsg{gen: gen, watch: watch, trace: trace, req: r, err: err}

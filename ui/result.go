@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"time"
@@ -109,7 +108,7 @@ func (s *resultScreen) send() tea.Cmd {
 	s.sentPIN = s.pin
 	desk, gen, r, pin := s.ctx.conn.desk, s.gen, s.r, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := within(timeoutSend)
 		defer cancel()
 		res, err := desk.Send(ctx, r, pin)
 		return sentMsg{gen: gen, res: res, err: err}
@@ -123,7 +122,7 @@ func (s *resultScreen) settle() tea.Cmd {
 	s.sentPIN = s.pin
 	desk, gen, trace, pin := s.ctx.conn.desk, s.gen, s.r.TraceID, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		ctx, cancel := within(timeoutSend)
 		defer cancel()
 		res, err := desk.Settle(ctx, trace, pin)
 		return sentMsg{gen: gen, res: res, err: err}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -369,7 +368,7 @@ func (s *setupScreen) submit() tea.Cmd {
 		reuse = s.ctx.conn.journal
 	}
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
+		ctx, cancel := within(timeoutSetup)
 		defer cancel()
 		c, field, err := setupProfile(ctx, d, name, p, overwrite, reuse)
 		return setupDoneMsg{gen: gen, c: c, err: err, field: field}

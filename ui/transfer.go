@@ -1,10 +1,8 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -382,7 +380,7 @@ func (t *transferScreen) review() tea.Cmd {
 	t.reviewGen = t.ctx.nextGen()
 	desk, d, prev, gen := t.desk, t.draft(), t.prev, t.reviewGen
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := within(timeoutPage)
 		defer cancel()
 		r, err := desk.Review(ctx, d, prev)
 		return reviewMsg{gen: gen, review: r, err: err}

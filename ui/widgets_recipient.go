@@ -92,7 +92,7 @@ func (f *recipientField) update(msg tea.Msg, r recipientResolver) (cmd tea.Cmd, 
 		}
 		gen := f.gen
 		return func() tea.Msg {
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			ctx, cancel := within(timeoutLookup)
 			defer cancel()
 			u, err := r.ResolveRecipient(ctx, q)
 			return recipientMsg{gen: gen, q: q, user: u, err: err}

@@ -1,0 +1,105 @@
+package ui
+
+import (
+	"strings"
+
+	tea "github.com/charmbracelet/bubbletea"
+)
+
+// How the root does what the screens ask of it (component.go lists the
+// requests).
+
+// takeAsks does what the screens asked of the root, in order.
+func (a *App) takeAsks() tea.Cmd {
+	var cmds []tea.Cmd
+	for asks := a.shared.takeAsks(); len(asks) > 0; asks = a.shared.takeAsks() {
+		for _, m := range asks {
+			cmds = append(cmds, a.onAsk(m))
+		}
+	}
+	return tea.Batch(cmds...)
+}
+
+func (a *App) onAsk(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case showMsg:
+		a.screen = msg.to
+	case openMsg:
+		return a.open(msg.to)
+	case settleMsg:
+		if msg.then != nil {
+			then := msg.then
+			return tea.Sequence(a.recoverCmd(), func() tea.Msg { return then })
+		}
+		return a.recoverCmd()
+	case quitMsg:
+		a.quitting = true
+		return tea.Quit
+	case refreshMsg:
+		return a.home.refresh()
+	case editDraftMsg:
+		if msg.renew {
+			a.transfer.renew()
+		}
+		a.screen = screenTransfer
+	case saveRecipientMsg:
+		a.openBook()
+		return a.book.startEdit(nil, &msg.user)
+	case sentEndedMsg:
+		return a.onSentEnded(msg)
+	case connMsg:
+		return a.onConn(msg)
+	case confirmMsg:
+		a.confirm = newConfirmScreen(&a.shared, msg.review, !a.conn.profile.KeepPIN)
+		a.screen = screenConfirm
+		return a.confirm.init()
+	case sendPayoutMsg:
+		pin := msg.pin
+		if !msg.asked {
+			pin = a.conn.pin()
+		}
+		return a.startSend(msg.review, pin)
+	case batchEndedMsg:
+		a.quitArmed = false
+		a.home.countDoubt()
+		// A kept PIN the server refused is never sent again.
+		return tea.Batch(a.home.refresh(), a.keptPINRefused(msg.pin, msg.err))
+	}
+	return nil
+}
+
+// onSentEnded follows the answer to a payout's post or settlement.
+func (a *App) onSentEnded(msg sentEndedMsg) tea.Cmd {
+	a.quitArmed = false
+	if strings.HasPrefix(a.status, "A transfer is being sent") {
+		a.setStatus("", true)
+	}
+	a.home.countDoubt()
+	forget := a.keptPINRefused(msg.pin, msg.errs...)
+	if msg.moved {
+		return tea.Batch(forget, a.home.refresh())
+	}
+	return forget
+}
+
+// open opens a screen for the operator.
+func (a *App) open(to screen) tea.Cmd {
+	switch to {
+	case screenTransfer:
+		a.transfer = newTransferScreen(&a.shared, a.balances)
+		a.screen = screenTransfer
+		return a.transfer.init()
+	case screenHistory:
+		return a.openHistory()
+	case screenRequest:
+		return a.openRequests()
+	case screenBook:
+		return a.openBook()
+	case screenBatch:
+		return a.openBatch()
+	case screenSetup:
+		a.goSetup("", "")
+		a.setup.canCancel = true
+	}
+	return nil
+}
