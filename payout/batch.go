@@ -29,8 +29,9 @@ import (
 // doubt are settled, and nothing is paid twice. A row the server refused
 // (a failed outcome: nothing moved) is tried again under the next attempt
 // trace, derived the same way with the attempt number, unless the refusal
-// was 20125 (the trace belongs to another transfer): such a row was edited
-// after it was paid, and it is never paid under a new trace.
+// was a key used (rail.IsKeyUsed; 20125 on the legacy rail: the trace
+// belongs to another transfer): such a row was edited after it was paid,
+// and it is never paid under a new trace.
 
 // BatchNamespace is the UUID namespace of batch traces. It never changes:
 // a new value would make every earlier batch look new.
@@ -66,7 +67,7 @@ const (
 	// trace before anything else is sent.
 	ItemInDoubt ItemState = "in-doubt"
 	// ItemFailed: refused by the server (nothing moved), or refused because
-	// its key was already paid with other content (code 20125).
+	// its key was already paid with other content (rail.IsKeyUsed).
 	ItemFailed ItemState = "failed"
 )
 

@@ -83,11 +83,11 @@ var (
 // BatchTrace). A row refused by the server does not stop the others,
 // except:
 //
-//   - a PIN refusal (20118, 20119, 429) stops the batch at once: no other
+//   - a PIN refusal (rail.IsPINRefused) stops the batch at once: no other
 //     post is made with that PIN. Rows already recorded stay in doubt;
 //     they are settled by trace (and posted, if they were not) before
 //     anything else is sent, with the PIN typed then;
-//   - an insufficient balance (20117) stops the batch once the rows
+//   - an insufficient balance (rail.IsInsufficient) stops the batch once the rows
 //     already recorded are posted;
 //   - a row over a cap (*CapError) stops the batch before it;
 //   - transfers that settling leaves in doubt (the server is not

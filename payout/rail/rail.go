@@ -23,20 +23,50 @@ import (
 // recorded first, looks a payment up by that key telling "not found" (never
 // executed) from an unknown answer, and lists the account's movements.
 //
-// The money logic keeps these rules whatever the rail (payout/inflight.go):
+// What every implementation guarantees (each method says more):
 //
-//  1. A payment is in flight from the moment its key is recorded until its
-//     post window is over (payout.DefaultPostWindow after the last post,
-//     unless the profile sets another). The rail guarantees that a Pay that
-//     gave no answer either executes within that window or never does; a
-//     rail whose requests may execute later than that must say so through
-//     the profile's PostWindow.
-//  2. Nothing about a key is final while a post of it may be in flight: a
+//   - One key, one payment. A key never names two executed payments. Paying
+//     a key again with the same content moves nothing (it answers with the
+//     first movement, or refuses with IsKeyUsed); with other content it
+//     refuses with IsKeyUsed.
+//   - Pay sends once and classifies its answer: a movement (executed), a
+//     *RefusedError (this post did not execute and never will), or any
+//     other error (unknown). It never retries a post inside.
+//   - A post that got no answer is executed within the post window after it
+//     left (payout.DefaultPostWindow, 11 minutes, unless the profile sets
+//     Config.PostWindow), or never.
+//   - PaymentByKey answers ErrNotFound only when nothing executed under the
+//     key so far; once the window of every post of it is over, that answer
+//     is final.
+//   - Validate accepts only what Pay can send: Pay never refuses, without
+//     sending it, a payment Validate accepted.
+//   - Pay's movement is the sender's view of exactly the payment sent (key,
+//     asset, recipient, memo, amount negated); balances, when given, add up
+//     (opening + amount = closing, not negative). An answer that does not
+//     match leaves the payout in doubt, settled by key.
+//   - Refusal rebuilds what the journal recorded; the rail's codes are
+//     never -1 (payout.CodeNotPosted, the desk's own "not sent").
+//   - Text from the server (names, symbols, memos, descriptions) is
+//     display-safe (mixin.DisplayText) when it crosses the seam.
+//
+// And the money logic keeps the rules of a post in flight whatever the rail
+// (payout/inflight.go):
+//
+//  1. Nothing about a key is final while a post of it may be in flight: a
 //     refusal of a later post proves only that that post did not execute.
-//  3. No paying request (a payment, or a PIN check of a rail that has one)
-//     goes out while another one of the session may be in flight.
-//  4. A PIN the rail refused (IsPINRefused) is not sent again.
-//  5. A confirmation is never lost: the key is durable before Pay is called.
+//     Inside the window a payment in doubt is only looked up; it is paid
+//     again under the same key only after the window, once the look-up
+//     still finds nothing, and that post's refusal is then final.
+//  2. A batch row is tried under a new attempt key only when every earlier
+//     attempt is known not executed (recorded failed, final by rule 1).
+//  3. No paying request (a payment, a batch row, a re-post, or the PIN
+//     check of a rail that has one) goes out while another one of the
+//     session may be in flight. On the legacy rail each bears the PIN, and
+//     a held one that arrives after a newer one counts as a wrong PIN.
+//  4. A kept PIN the rail refused (IsPINRefused) is not used again until
+//     the operator types it or sets the profile up again.
+//  5. A confirmation is never lost: its key is durable in the journal
+//     before Pay is called.
 //
 // A Rail is safe for concurrent use.
 type Rail interface {
