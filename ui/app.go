@@ -124,7 +124,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, a.onLockTick()
 	case unlockMsg:
 		if a.lock != nil {
-			return a, a.updateLock(msg)
+			return a, tea.Batch(a.lock.update(msg), a.takeAsks())
 		}
 		return a, nil
 	case batchProgressMsg, batchDoneMsg:
@@ -155,7 +155,7 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return a, a.onQuitKey()
 		}
 		if a.lock != nil {
-			return a, a.updateLock(msg)
+			return a, tea.Batch(a.lock.update(msg), a.takeAsks())
 		}
 		a.quitArmed = false
 		if a.showHelp {
@@ -384,7 +384,7 @@ func (a *App) View() string {
 	header, footer, bodyH := a.layout()
 	var body string
 	if a.lock != nil {
-		body = a.lockView(bodyH)
+		body = a.lock.view(bodyH)
 	} else if a.showHelp {
 		body = a.fullHelp()
 	} else {
@@ -446,7 +446,7 @@ func (a *App) footer() string {
 
 func (a *App) shortHelp() []key.Binding {
 	if a.lock != nil {
-		return append(a.lockKeys(), a.keys.Quit)
+		return append(a.lock.keys(), a.keys.Quit)
 	}
 	var ks []key.Binding
 	if m := a.current(); m != nil {

@@ -24,6 +24,9 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case showMsg:
 		a.screen = msg.to
+	case unlockedMsg:
+		a.lock = nil
+		a.lastInput = a.now()
 	case openMsg:
 		return a.open(msg.to)
 	case settleMsg:

@@ -89,6 +89,8 @@ type (
 	// settleMsg settles the payouts in doubt by their trace; then, when
 	// set, is delivered once the settlement is over.
 	settleMsg struct{ then tea.Msg }
+	// unlockedMsg: the PIN typed at the lock is right.
+	unlockedMsg struct{}
 	// quitMsg ends the program.
 	quitMsg struct{}
 	// refreshMsg reads the balances again.

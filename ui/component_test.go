@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/keystore"
+	"mixdesk/mixin"
 	"mixdesk/payout"
 )
 
@@ -230,5 +231,28 @@ func TestBatchComponentReviewAndRun(t *testing.T) {
 	press(s, "enter")
 	if show, ok := onlyAsk(ctx.takeAsks()).(showMsg); !ok || show.to != screenHome {
 		t.Fatal("enter at the end did not ask for the balances")
+	}
+}
+
+// TestLockComponentKeptPIN: the lock on its own checks a PIN against the
+// kept one: a wrong one is counted and the field emptied, the right one
+// asks the root to unlock; the PIN is never drawn.
+func TestLockComponentKeptPIN(t *testing.T) {
+	ctx := testShared(termW, termH)
+	ctx.conn = &conn{profile: keystore.Profile{Credentials: mixin.Credentials{PIN: "246810"}, KeepPIN: true}}
+	l := newLockScreen(ctx, 5*time.Minute)
+	press(l, "type:135790")
+	if v := l.view(bodyH); strings.Contains(v, "135790") || !strings.Contains(v, "after 5m0s without a key") {
+		t.Fatalf("the lock shows:\n%s", v)
+	}
+	runUntil(t, l, l.update(keyPress("enter")), "refusal", func() bool { return l.wrong == 1 })
+	if l.pin.Value() != "" || len(ctx.takeAsks()) != 0 {
+		t.Fatal("a wrong PIN stays in the field or unlocks")
+	}
+	mustContain(t, l.view(bodyH), "Wrong PIN: still locked.", "1 wrong try at this lock.")
+	press(l, "type:246810")
+	runUntil(t, l, l.update(keyPress("enter")), "unlock", func() bool { return len(ctx.asks) > 0 })
+	if _, ok := onlyAsk(ctx.takeAsks()).(unlockedMsg); !ok || l.pin.Value() != "" {
+		t.Fatal("the right PIN did not ask to unlock")
 	}
 }

@@ -14,8 +14,12 @@ import (
 // lockCheckEvery is how often the idle time is looked at.
 const lockCheckEvery = 5 * time.Second
 
-// lockScreen hides everything of the profile until the PIN is typed.
+// lockScreen hides everything of the profile until the PIN is typed. It is
+// a component drawn instead of the screen shown; it asks the root to
+// unlock.
 type lockScreen struct {
+	ctx      *shared
+	idle     time.Duration // the idle time it locked after
 	pin      pinField
 	wrong    int    // wrong PINs typed at this lock
 	err      string // the last refusal
@@ -40,10 +44,10 @@ func lockTick() tea.Cmd {
 	return tea.Tick(lockCheckEvery, func(time.Time) tea.Msg { return lockTickMsg{} })
 }
 
-func newLockScreen() *lockScreen {
+func newLockScreen(ctx *shared, idle time.Duration) *lockScreen {
 	pin := newPINField()
 	pin.Focus()
-	return &lockScreen{pin: pin, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
+	return &lockScreen{ctx: ctx, idle: idle, pin: pin, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
 }
 
 // idleLock is the configured idle time; zero turns the lock off.
@@ -89,7 +93,7 @@ func (a *App) onLockTick() tea.Cmd {
 }
 
 func (a *App) engageLock() {
-	a.lock = newLockScreen()
+	a.lock = newLockScreen(&a.shared, a.idleLock())
 	a.lockPending = false
 	a.showHelp = false
 	a.status = ""
@@ -109,8 +113,7 @@ func (a *App) afterSend() {
 	}
 }
 
-func (a *App) updateLock(msg tea.Msg) tea.Cmd {
-	l := a.lock
+func (l *lockScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case unlockMsg:
 		if msg.gen != l.gen {
@@ -118,8 +121,7 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 		}
 		l.checking = false
 		if msg.ok {
-			a.lock = nil
-			a.lastInput = a.now()
+			l.ctx.ask(unlockedMsg{})
 			return nil
 		}
 		l.pin.clear()
@@ -135,7 +137,7 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 			return nil
 		}
 		if l.unlock.matches(msg) {
-			return a.tryUnlock()
+			return l.tryUnlock()
 		}
 		var cmd tea.Cmd
 		l.pin.Model, cmd = l.pin.Update(msg)
@@ -146,23 +148,23 @@ func (a *App) updateLock(msg tea.Msg) tea.Cmd {
 
 // tryUnlock checks the typed PIN: against the kept PIN, or with the server
 // (POST /pin/verify) when the profile asks for the PIN at every transfer.
-func (a *App) tryUnlock() tea.Cmd {
-	l := a.lock
+func (l *lockScreen) tryUnlock() tea.Cmd {
 	pin := l.pin.Value()
 	if !l.pin.valid() {
 		l.err = "The PIN is 6 digits."
 		return nil
 	}
-	l.gen = a.nextGen()
-	if a.conn.profile.KeepPIN {
-		ok := cryptosubtle.ConstantTimeCompare([]byte(pin), []byte(a.conn.profile.PIN)) == 1
+	c := l.ctx.conn
+	l.gen = l.ctx.nextGen()
+	if c.profile.KeepPIN {
+		ok := cryptosubtle.ConstantTimeCompare([]byte(pin), []byte(c.profile.PIN)) == 1
 		l.pin.clear()
 		gen := l.gen
 		return func() tea.Msg { return unlockMsg{gen: gen, ok: ok, wrong: !ok} }
 	}
 	l.checking = true
 	l.pin.clear()
-	desk, gen := a.conn.desk, l.gen
+	desk, gen := c.desk, l.gen
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutRead)
 		defer cancel()
@@ -176,12 +178,11 @@ func (a *App) tryUnlock() tea.Cmd {
 	}
 }
 
-func (a *App) lockView(height int) string {
-	l := a.lock
-	st := a.st
+func (l *lockScreen) view(height int) string {
+	st := l.ctx.st
 	var b strings.Builder
 	b.WriteString("\n" + st.Title.Render("Locked") + "\n\n")
-	b.WriteString(para("The console locked itself after "+a.idleLock().String()+" without a key. Nothing of the profile is shown until its PIN is typed.", a.width-2, "") + "\n\n")
+	b.WriteString(para("The console locked itself after "+l.idle.String()+" without a key. Nothing of the profile is shown until its PIN is typed.", l.ctx.width-2, "") + "\n\n")
 	b.WriteString(l.pin.row(st, true))
 	switch {
 	case l.checking:
@@ -195,6 +196,6 @@ func (a *App) lockView(height int) string {
 	return b.String()
 }
 
-func (a *App) lockKeys() []key.Binding {
-	return []key.Binding{a.lock.unlock.Binding}
-}
+func (l *lockScreen) keys() []key.Binding     { return []key.Binding{l.unlock.Binding} }
+func (l *lockScreen) fullKeys() []key.Binding { return nil }
+func (l *lockScreen) typing() bool            { return true }
