@@ -60,12 +60,18 @@ type PostPendingError struct {
 	// Own is set when Trace is the payout being settled: it stays in doubt
 	// until Until and is looked up again then.
 	Own bool
+	// NoPIN is set when the rail pays without a PIN: what waits is then
+	// any payment, not a PIN.
+	NoPIN bool
 }
 
 func (e *PostPendingError) Error() string {
 	at := e.Until.Local().Format("15:04:05")
 	if e.Own {
 		return "in doubt until " + at + ": the last post may still reach the server; it is looked up by its trace then, and posted again only if it was not executed"
+	}
+	if e.NoPIN {
+		return "a post of an earlier payout may still reach the server until " + at + "; nothing more is paid before then, because a held payment could still execute after a newer one"
 	}
 	return "a post of an earlier payout may still reach the server until " + at + "; no PIN is sent before then, because a second PIN-bearing request could be counted as a wrong PIN"
 }
@@ -153,7 +159,7 @@ func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 // out now. The caller holds d.sendMu.
 func (d *Desk) pinGate() error {
 	if until, trace := d.pinBusy(d.now()); !until.IsZero() {
-		return &PostPendingError{Until: until, Trace: trace}
+		return &PostPendingError{Until: until, Trace: trace, NoPIN: !d.rail.NeedsPIN()}
 	}
 	return nil
 }

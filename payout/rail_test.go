@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -268,8 +269,8 @@ func TestRailWithoutPINKeepsTheRulesInFlight(t *testing.T) {
 		t.Fatalf("lost answer = %+v, %v", res, err)
 	}
 	other := draft(1, "1")
-	if _, err := d.Send(ctx, other, ""); !IsPostPending(err) {
-		t.Fatalf("a new payout while a post may be in flight = %v; want it refused", err)
+	if _, err := d.Send(ctx, other, ""); !IsPostPending(err) || strings.Contains(err.Error(), "PIN") {
+		t.Fatalf("a new payout while a post may be in flight = %v; want it refused, without a word of a PIN", err)
 	}
 	if _, ok := d.journal.Lookup(other.TraceID); ok {
 		t.Fatal("the refused payout was recorded")
