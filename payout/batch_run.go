@@ -552,8 +552,9 @@ func (r *batchRun) settle(ctx context.Context, skip map[string]bool) error {
 	}
 }
 
-// waitOut waits until pe.Until on the desk's clock, letting go of the
-// desk's send lock meanwhile and showing the wait in the progress; it
+// waitOut waits until pe.Until on the desk's clock, or at most
+// waitLookAgain before the caller looks the traces up again, letting go of
+// the desk's send lock meanwhile and showing the wait in the progress; it
 // returns ErrBatchStopped or the context's error when the batch must end.
 func (r *batchRun) waitOut(ctx context.Context, pe *PostPendingError) error {
 	r.waiting = pe
@@ -569,7 +570,10 @@ func (r *batchRun) waitOut(ctx context.Context, pe *PostPendingError) error {
 			return ErrBatchStopped
 		}
 		left := pe.Until.Sub(r.d.now())
-		if left <= 0 {
+		if left <= 0 || time.Since(t) >= waitLookAgain {
+			// Over, or time to look the traces up again: a held post that
+			// has executed meanwhile is found, and the batch goes on
+			// without waiting out the rest of the window.
 			return nil
 		}
 		if r.progress != nil {
@@ -589,3 +593,8 @@ func (r *batchRun) waitOut(ctx context.Context, pe *PostPendingError) error {
 
 // waitPoll is how often a wait for a post window looks at the clock.
 const waitPoll = 250 * time.Millisecond
+
+// waitLookAgain is how often, while a batch waits for a post window, the
+// posts in doubt are looked up again (reads only: nothing is posted before
+// the window is over).
+var waitLookAgain = 10 * time.Second

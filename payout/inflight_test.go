@@ -330,3 +330,30 @@ func TestJournalLinkRefused(t *testing.T) {
 		t.Fatal("the target was written")
 	}
 }
+
+// TestBatchGoesOnOnceTheHeldRowIsFound: a batch waiting for a held row's
+// window looks the row up again while it waits, and goes on as soon as the
+// held post has executed, long before the window is over; every row once.
+func TestBatchGoesOnOnceTheHeldRowIsFound(t *testing.T) {
+	old := waitLookAgain
+	waitLookAgain = 100 * time.Millisecond
+	t.Cleanup(func() { waitLookAgain = old })
+	r := newRig(t, 1106, withClock(heldStart), withTimeout(100*time.Millisecond), withPostWindow(DefaultPostWindow))
+	r.t.Cleanup(r.srv.WaitHeld)
+	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: 300 * time.Millisecond})
+	b := r.mustPrepare(r.manyRows(4))
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.runBatch(b, r.pin, nil, nil)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("batch: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the batch waited on although the held row was paid (the clock never reached the window's end)")
+	}
+	r.wantEachPaidOnce(b, 0)
+}
