@@ -19,6 +19,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
@@ -174,7 +175,7 @@ func runKeyring(o options, configPath string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mixdesk: %v\nmixdesk: profiles live in the OS keyring only; `mixdesk --sandbox` runs without one.\n", err)
 		return 1
 	}
-	return runConsole(ui.Deps{Store: store, APIURL: o.api, DataDir: o.dataDir, Profile: o.profile, ConfigPath: configPath}, stderr)
+	return runConsole(ui.Deps{Env: account.Env{Store: store, APIURL: o.api, DataDir: o.dataDir, ConfigPath: configPath}, Profile: o.profile}, stderr)
 }
 
 func runConsole(d ui.Deps, stderr io.Writer) int {

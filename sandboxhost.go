@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
@@ -136,5 +137,6 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 	// The embedded sandbox reads this machine's clock, so no clock skew
 	// stretches a post's window: a token's 5 minutes and one of margin.
 	pay := payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
-	return runConsole(ui.Deps{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), Sandbox: true, ConfigPath: configPath, IdleLock: -1, Payout: pay}, stderr)
+	env := account.Env{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), ConfigPath: configPath, Payout: pay}
+	return runConsole(ui.Deps{Env: env, Sandbox: true, IdleLock: -1}, stderr)
 }

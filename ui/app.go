@@ -13,7 +13,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"mixdesk/payout"
+	"mixdesk/journal"
 )
 
 // Minimum terminal size; below it a notice replaces the screens.
@@ -79,8 +79,7 @@ func New(d Deps) *App {
 
 // Init reads the profile to open.
 func (a *App) Init() tea.Cmd {
-	load := loadProfileCmd(a.deps)
-	return func() tea.Msg { return load() }
+	return findProfileCmd(a.deps)
 }
 
 // Close releases the open profile's journal. Call it after the program ends.
@@ -88,7 +87,9 @@ func (a *App) Close() {
 	if a.batch != nil {
 		a.batch.shutdown(5 * time.Second)
 	}
-	a.conn.close()
+	if a.acct != nil {
+		_ = a.acct.Close()
+	}
 }
 
 // sending reports whether a transfer is on its way.
@@ -109,8 +110,8 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case startMsg:
 		return a, a.onStart(msg)
-	case connMsg:
-		return a, a.onConn(msg)
+	case openedMsg:
+		return a, a.onOpened(msg)
 	case recoveredMsg:
 		cmd := a.onRecovered(msg)
 		a.afterSend()
@@ -266,29 +267,31 @@ func (a *App) onStart(msg startMsg) tea.Cmd {
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutOpen)
 		defer cancel()
-		c, err := openConn(ctx, d, name, p, nil)
-		return connMsg{c: c, err: err}
+		acct, err := d.Env.Open(ctx, name, p, nil)
+		return openedMsg{acct: acct, err: err}
 	}
 }
 
-func (a *App) onConn(msg connMsg) tea.Cmd {
+func (a *App) onOpened(msg openedMsg) tea.Cmd {
 	if msg.err != nil {
 		a.fatal = "Cannot open the profile: " + explain(msg.err)
 		a.screen = screenLoading
 		return nil
 	}
-	if a.conn != nil && a.conn.journal != msg.c.journal {
-		a.conn.close()
+	// The account it replaces is closed, unless the new one kept its
+	// journal (the same profile set up again).
+	if a.acct != nil && a.acct.Journal() != msg.acct.Journal() {
+		_ = a.acct.Close()
 	}
-	a.conn = msg.c
+	a.acct = msg.acct
 	a.home = newHomeScreen(&a.shared)
 	a.balances = nil // the balances of the profile opened are read anew
 	a.screen = screenHome
-	if rep := msg.c.report; rep != nil && !rep.Intact() {
+	if rep := msg.acct.Report; rep != nil && !rep.Intact() {
 		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
-	} else if msg.c.warn != "" {
-		a.setStatus(clean(msg.c.warn), false)
-	} else if n := len(msg.c.journal.InDoubt()); n > 0 {
+	} else if msg.acct.Warning != "" {
+		a.setStatus(clean(msg.acct.Warning), false)
+	} else if n := len(msg.acct.Journal().InDoubt()); n > 0 {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}
 	a.lastInput = a.now()
@@ -297,15 +300,15 @@ func (a *App) onConn(msg connMsg) tea.Cmd {
 
 // recoverCmd settles the profile's in-doubt payouts by trace.
 func (a *App) recoverCmd() tea.Cmd {
-	c := a.conn
-	if c == nil || len(c.journal.InDoubt()) == 0 {
+	acct := a.acct
+	if acct == nil || len(acct.Journal().InDoubt()) == 0 {
 		return nil
 	}
 	if a.recovering {
 		return nil
 	}
 	a.recovering = true
-	desk, pin := c.desk, c.pin()
+	desk, pin := acct.Desk, acct.PIN()
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutSend)
 		defer cancel()
@@ -325,9 +328,9 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	for _, r := range msg.results {
 		errs = append(errs, r.Err)
 		switch r.State {
-		case payout.StateDone:
+		case journal.StateDone:
 			done++
-		case payout.StateFailed:
+		case journal.StateFailed:
 			failed++
 		default:
 			doubt++
@@ -362,7 +365,7 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 }
 
 func (a *App) goSetup(name, problem string) {
-	a.setup = newSetupScreen(&a.shared, a.deps, name)
+	a.setup = newSetupScreen(&a.shared, a.deps.Env, name)
 	if problem != "" {
 		a.setup.formErr = problem
 	}
@@ -416,8 +419,8 @@ func (a *App) layoutBodyHeight() int {
 
 func (a *App) header() string {
 	left := a.st.Title.Render("mixdesk")
-	if a.conn != nil && a.lock == nil {
-		left += a.st.Subtle.Render(" · " + a.conn.name + " · " + truncate(nameText(a.conn.me.FullName), 32))
+	if a.acct != nil && a.lock == nil {
+		left += a.st.Subtle.Render(" · " + a.acct.Name + " · " + truncate(nameText(a.acct.Me.FullName), 32))
 	}
 	right := ""
 	if a.deps.Sandbox {

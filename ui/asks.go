@@ -50,16 +50,16 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		return a.book.startEdit(nil, &msg.user)
 	case sentEndedMsg:
 		return a.onSentEnded(msg)
-	case connMsg:
-		return a.onConn(msg)
+	case openedMsg:
+		return a.onOpened(msg)
 	case confirmMsg:
-		a.confirm = newConfirmScreen(&a.shared, msg.review, !a.conn.profile.KeepPIN)
+		a.confirm = newConfirmScreen(&a.shared, msg.review, a.acct.AsksPIN())
 		a.screen = screenConfirm
 		return a.confirm.init()
 	case sendPayoutMsg:
 		pin := msg.pin
 		if !msg.asked {
-			pin = a.conn.pin()
+			pin = a.acct.PIN()
 		}
 		return a.startSend(msg.review, pin)
 	case batchEndedMsg:

@@ -10,7 +10,8 @@ import (
 const (
 	timeoutOpen    = 30 * time.Second // opening a profile: the session checked, the journal opened
 	timeoutSetup   = 45 * time.Second // a new profile checked with the API and saved
-	timeoutRead    = 20 * time.Second // balances, names, a request's payment, a PIN check
+	timeoutRead    = 20 * time.Second // the profile read from the keyring; balances, names, a request's payment, a PIN check
+	timeoutKeyring = 10 * time.Second // the profile saved again (without a kept PIN the server refused)
 	timeoutLookup  = 15 * time.Second // a user or an asset looked up
 	timeoutPage    = 30 * time.Second // a page of history; a review
 	timeoutSend    = 60 * time.Second // a payout posted or settled; in-doubt payouts settled

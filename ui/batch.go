@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 type batchMode int
@@ -125,7 +125,7 @@ func (a *App) openBatch() tea.Cmd {
 		a.screen = screenBatch
 		return nil
 	}
-	a.batch = newBatchScreen(&a.shared, !a.conn.profile.KeepPIN)
+	a.batch = newBatchScreen(&a.shared, a.acct.AsksPIN())
 	a.screen = screenBatch
 	return a.batch.init()
 }
@@ -208,7 +208,7 @@ func (s *batchScreen) canSend() bool {
 func (s *batchScreen) prepare(path string) tea.Cmd {
 	s.loading, s.loadErr = true, ""
 	s.gen = s.ctx.nextGen()
-	desk, gen, held := s.ctx.conn.desk, s.gen, append([]mixin.Asset(nil), s.ctx.balances...)
+	desk, gen, held := s.ctx.acct.Desk, s.gen, append([]rail.Asset(nil), s.ctx.balances...)
 	return func() tea.Msg {
 		f, err := payout.ParseBatchFile(path)
 		if err != nil {
@@ -216,7 +216,7 @@ func (s *batchScreen) prepare(path string) tea.Cmd {
 		}
 		ctx, cancel := within(timeoutPrepare)
 		defer cancel()
-		b, err := desk.PrepareBatch(ctx, f, held)
+		b, err := desk.PrepareBatchWith(ctx, f, held)
 		return batchPreparedMsg{gen: gen, b: b, err: err}
 	}
 }
@@ -394,7 +394,7 @@ func (s *batchScreen) reviewKey(k tea.KeyMsg) tea.Cmd {
 // run sends the batch. Progress comes back through a channel read by a
 // command that is issued again after each report.
 func (s *batchScreen) run() tea.Cmd {
-	pin := s.ctx.conn.pin()
+	pin := s.ctx.acct.PIN()
 	if s.askPIN {
 		pin = s.pin.Value()
 	}
@@ -402,7 +402,7 @@ func (s *batchScreen) run() tea.Cmd {
 	s.mode, s.ctl, s.started = bmRunning, &payout.BatchControl{}, s.ctx.now()
 	s.prog = s.b.Counts()
 	s.updates = make(chan payout.BatchProgress, 1)
-	desk, b, ctl, updates, input := s.ctx.conn.desk, s.b, s.ctl, s.updates, strings.TrimSpace(s.path.Value())
+	desk, b, ctl, updates, input := s.ctx.acct.Desk, s.b, s.ctl, s.updates, strings.TrimSpace(s.path.Value())
 	done := make(chan batchDoneMsg, 1)
 	go func() {
 		p, err := desk.RunBatch(context.Background(), b, pin, ctl, func(p payout.BatchProgress) {

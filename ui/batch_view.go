@@ -10,8 +10,9 @@ import (
 
 	"github.com/charmbracelet/lipgloss"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 var itemLabel = map[payout.ItemState]string{
@@ -402,13 +403,9 @@ func stopReason(err error) string {
 	if err == nil {
 		return "no reason was given"
 	}
-	var (
-		fe *mixin.FieldError
-		me *mixin.Error
-		se *mixin.ServerError
-		te *mixin.TransportError
-	)
-	if errors.As(err, &fe) || errors.As(err, &me) || errors.As(err, &se) || errors.As(err, &te) {
+	var fe *account.FieldError
+	p := account.Diagnose(err).Problem
+	if errors.As(err, &fe) || rail.IsRefused(err) || p != account.Unclassified && p != account.BrokenAnswer {
 		return explain(err)
 	}
 	msg := strings.Join(strings.Fields(err.Error()), " ")

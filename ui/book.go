@@ -8,8 +8,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // The address book form's focus order.
@@ -126,9 +127,9 @@ func (s *bookScreen) keys() []key.Binding {
 func (s *bookScreen) reload() {
 	q := strings.TrimSpace(s.filter.Value())
 	if q == "" {
-		s.entries = s.ctx.conn.book.List()
+		s.entries = s.ctx.acct.Book.List()
 	} else {
-		s.entries = s.ctx.conn.book.Match(q)
+		s.entries = s.ctx.acct.Book.Match(q)
 	}
 	if s.cursor >= len(s.entries) {
 		s.cursor = max(0, len(s.entries)-1)
@@ -136,7 +137,7 @@ func (s *bookScreen) reload() {
 }
 
 // startEdit opens the form, for a new entry (e nil) or an existing one.
-func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *mixin.User) tea.Cmd {
+func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *rail.User) tea.Cmd {
 	s.editing, s.errs, s.formErr = true, [bfCount]string{}, ""
 	s.editOf = ""
 	s.label.SetValue("")
@@ -146,7 +147,7 @@ func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *mixin.User) tea.Cmd
 		s.editOf = e.Label
 		s.label.SetValue(e.Label)
 		s.note.SetValue(e.Note)
-		s.rcpt.set(&mixin.User{UserID: e.UserID, IdentityNumber: e.IdentityNumber, FullName: e.FullName})
+		s.rcpt.set(&rail.User{UserID: e.UserID, IdentityNumber: e.IdentityNumber, FullName: e.FullName})
 	}
 	if prefill != nil {
 		s.label.SetValue(labelFor(prefill.FullName))
@@ -172,7 +173,7 @@ func (s *bookScreen) ready() bool {
 }
 
 func (s *bookScreen) update(msg tea.Msg) tea.Cmd {
-	if cmd, ok := s.rcpt.update(msg, s.ctx.conn.desk); ok {
+	if cmd, ok := s.rcpt.update(msg, s.ctx.acct.Desk); ok {
 		return cmd
 	}
 	switch msg := msg.(type) {
@@ -243,7 +244,7 @@ func (s *bookScreen) onListKey(k tea.KeyMsg) tea.Cmd {
 
 // remove deletes an entry from the book and says so.
 func (s *bookScreen) remove(label string) {
-	if err := s.ctx.conn.book.Remove(label); err != nil {
+	if err := s.ctx.acct.Book.Remove(label); err != nil {
 		s.ctx.setStatus("Not deleted: "+explain(err), false)
 	} else {
 		s.ctx.setStatus("Deleted "+clean(label)+" from the address book.", true)
@@ -294,15 +295,15 @@ func (s *bookScreen) save() tea.Cmd {
 		IdentityNumber: s.rcpt.user.IdentityNumber, FullName: s.rcpt.user.FullName,
 		Note: strings.TrimSpace(s.note.Value()), SavedAt: s.ctx.now(),
 	}
-	if err := s.ctx.conn.book.Save(e, s.editOf); err != nil {
-		var fe *mixin.FieldError
+	if err := s.ctx.acct.Book.Save(e, s.editOf); err != nil {
+		var fe *account.FieldError
 		if errors.As(err, &fe) {
 			switch fe.Field {
-			case "label":
+			case payout.FieldLabel:
 				s.errs[bfLabel] = fe.Reason
-			case "user id":
+			case payout.FieldUserID:
 				s.errs[bfRecipient] = fe.Reason
-			case "note":
+			case payout.FieldNote:
 				s.errs[bfNote] = fe.Reason
 			default:
 				s.formErr = explain(err)
@@ -340,7 +341,7 @@ func (s *bookScreen) fullKeys() []key.Binding {
 func (s *bookScreen) listView(height int) string {
 	st := s.ctx.st
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(s.ctx.conn.book.List()), "saved recipient")) + "\n")
+	b.WriteString(st.Title.Render("Address book") + st.Subtle.Render("  "+plural(len(s.ctx.acct.Book.List()), "saved recipient")) + "\n")
 	fl := "  Filter: "
 	if s.filter.Focused() {
 		fl = st.Focused.Render("› Filter: ")
@@ -372,7 +373,7 @@ func (s *bookScreen) listView(height int) string {
 	if s.confirmD && s.cursor < len(s.entries) {
 		b.WriteString("\n" + st.Warn.Render("Delete "+clean(s.entries[s.cursor].Label)+"? y deletes, any other key keeps it.") + "\n")
 	}
-	b.WriteString("\n" + st.Subtle.Render("The book: "+s.ctx.conn.book.Path()) + "\n")
+	b.WriteString("\n" + st.Subtle.Render("The book: "+s.ctx.acct.Book.Path()) + "\n")
 	return b.String()
 }
 

@@ -36,7 +36,7 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	mustContain(t, v, "payroll-amara", r.rcpt.FullName, r.rcpt.IdentityNumber, "monthly salary", "Saved payroll-amara")
 
 	// The book is a file of the profile in the data directory, without secrets.
-	raw, err := os.ReadFile(filepath.Join(r.deps.DataDir, "addressbook-"+profileName+".json"))
+	raw, err := os.ReadFile(filepath.Join(r.deps.Env.DataDir, "addressbook-"+profileName+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +95,7 @@ func TestPayoutToNewRecipientOffersSaving(t *testing.T) {
 	f.until("saved", func(a *App) bool { return !a.book.editing })
 	var e payout.BookEntry
 	var ok bool
-	f.probe(func(a *App) { e, ok = a.conn.book.ByUser(r.rcpt.UserID) })
+	f.probe(func(a *App) { e, ok = a.acct.Book.ByUser(r.rcpt.UserID) })
 	if !ok || e.FullName != r.rcpt.FullName || e.IdentityNumber != r.rcpt.IdentityNumber || e.Label != labelFor(r.rcpt.FullName) {
 		t.Fatalf("entry %+v %v", e, ok)
 	}
@@ -111,7 +111,7 @@ func TestAddressBookOnlyRefusesOthers(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("address_book_only = true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r.deps.ConfigPath = cfg
+	r.deps.Env.ConfigPath = cfg
 	f := r.start(termW, termH)
 	f.waitHome()
 	f.fillTransfer("usdt", "3", "")
@@ -132,19 +132,19 @@ func TestAddressBookDelete(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
 	p, a := pumpHome(t, r)
-	if err := a.conn.book.Save(payout.BookEntry{Label: "keep-me", UserID: r.rcpt.UserID, IdentityNumber: r.rcpt.IdentityNumber, FullName: r.rcpt.FullName}, ""); err != nil {
+	if err := a.acct.Book.Save(payout.BookEntry{Label: "keep-me", UserID: r.rcpt.UserID, IdentityNumber: r.rcpt.IdentityNumber, FullName: r.rcpt.FullName}, ""); err != nil {
 		t.Fatal(err)
 	}
 	p.typ("b")
 	p.typ("D")
 	mustContain(t, a.View(), "Delete keep-me? y deletes")
 	p.typ("x")
-	if len(a.conn.book.List()) != 1 {
+	if len(a.acct.Book.List()) != 1 {
 		t.Fatal("deleted without y")
 	}
 	p.typ("D")
 	p.typ("y")
-	if len(a.conn.book.List()) != 0 {
+	if len(a.acct.Book.List()) != 0 {
 		t.Fatal("not deleted with y")
 	}
 }

@@ -6,8 +6,9 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // shared is what every screen shares, the one context a component gets
@@ -22,8 +23,8 @@ type shared struct {
 	keys          globalKeys
 	width, height int
 
-	conn     *conn         // the open profile, or nil
-	balances []mixin.Asset // the profile's assets as last read, largest value first
+	acct     *account.Account // the open profile, or nil
+	balances []rail.Asset     // the profile's assets as last read, largest value first
 	// recovering: in-doubt payouts are being settled (and may be re-posted).
 	recovering bool
 	// bodyHeight is the height a screen gets between the header and the
@@ -99,7 +100,7 @@ type (
 	// sent (the draft keeps its trace) or refused (renew: a new trace).
 	editDraftMsg struct{ renew bool }
 	// saveRecipientMsg opens the address book's form for a recipient paid.
-	saveRecipientMsg struct{ user mixin.User }
+	saveRecipientMsg struct{ user rail.User }
 	// sentEndedMsg: a payout's post or settlement answered; the PIN it
 	// carried is dropped if it was the kept one and the server refused it
 	// (errs), and the balances are read again if money moved.

@@ -8,9 +8,11 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // Components are tested here on their own: built on a shared context
@@ -157,16 +159,16 @@ func batchComponent(t *testing.T, r *rig) (*shared, *batchScreen) {
 	ctx := testShared(termW, termH)
 	cctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	c, err := openConn(cctx, r.deps, profileName, keystore.Profile{Credentials: r.world.Operator, KeepPIN: true}, nil)
+	acct, err := r.deps.Env.Open(cctx, profileName, keystore.Profile{Credentials: r.world.Operator, KeepPIN: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(c.close)
-	as, err := c.client.Assets(cctx)
+	t.Cleanup(func() { _ = acct.Close() })
+	as, err := acct.Balances(cctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx.conn, ctx.balances = c, sortAssets(as)
+	ctx.acct, ctx.balances = acct, sortAssets(as)
 	s := newBatchScreen(ctx, false)
 	s.init()
 	t.Cleanup(func() { s.shutdown(5 * time.Second) })
@@ -239,7 +241,7 @@ func TestBatchComponentReviewAndRun(t *testing.T) {
 // asks the root to unlock; the PIN is never drawn.
 func TestLockComponentKeptPIN(t *testing.T) {
 	ctx := testShared(termW, termH)
-	ctx.conn = &conn{profile: keystore.Profile{Credentials: mixin.Credentials{PIN: "246810"}, KeepPIN: true}}
+	ctx.acct = account.New(profileName, keystore.Profile{Credentials: mixin.Credentials{PIN: "246810"}, KeepPIN: true}, rail.User{}, nil)
 	l := newLockScreen(ctx, 5*time.Minute)
 	press(l, "type:135790")
 	if v := l.view(bodyH); strings.Contains(v, "135790") || !strings.Contains(v, "after 5m0s without a key") {

@@ -8,7 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
 )
 
@@ -126,7 +126,7 @@ func (c *confirmScreen) typedAmount() (ok bool, problem string) {
 	if plain != v && payout.GroupDigits(plain) != v {
 		return false, "the digit grouping is wrong; type " + c.r.AmountText + " or " + shown
 	}
-	d, _, err := mixin.ParseAmount(plain)
+	d, _, err := account.ParseAmount(plain)
 	if err != nil {
 		return false, "not an amount: " + fieldReason(err)
 	}

@@ -19,7 +19,7 @@ func TestCapsShownAndEnforced(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r.deps.ConfigPath = cfg
+	r.deps.Env.ConfigPath = cfg
 	f := r.start(termW, termH)
 	f.waitHome()
 	f.fillTransfer("usdt", "30", "")
@@ -58,7 +58,7 @@ func TestConfirmFitsTheMinimumTerminal(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("[limits.\""+usdtID+"\"]\ndaily = \"10000\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r.deps.ConfigPath = cfg
+	r.deps.Env.ConfigPath = cfg
 	a := New(r.deps)
 	t.Cleanup(a.Close)
 	p := newPump(t, a)

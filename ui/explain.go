@@ -7,9 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
-	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // explain turns an error into one line: what happened and what the operator
@@ -22,56 +23,57 @@ func explainRaw(err error) string {
 	if err == nil {
 		return ""
 	}
-	var fe *mixin.FieldError
+	var fe *account.FieldError
 	if errors.As(err, &fe) {
 		return capitalize(fe.Field) + ": " + fe.Reason + "."
 	}
-	var me *mixin.Error
-	if errors.As(err, &me) {
-		switch me.Code {
-		case mixin.CodeInsufficientBalance:
-			return "Insufficient balance: nothing was sent. Refresh the balances and review again."
-		case mixin.CodePINIncorrect:
-			return "PIN incorrect (or the PIN's time or counter was refused): nothing was sent. Five wrong PINs in 24 hours lock it."
-		case mixin.CodePINFormat:
-			return "The server refused the PIN's format: nothing was sent. Check the PIN token of this profile."
-		case mixin.CodeTooManyRequests:
-			return "Too many tries: the PIN is locked for up to 24 hours, or the API is rate-limiting. Nothing was sent."
-		case mixin.CodeUnauthorized:
-			if d, skew := mixin.ClockSkew(err, time.Now()); skew {
-				return fmt.Sprintf("Session rejected: this machine's clock is %s off the server's. Fix the clock and retry.", d.Round(time.Second))
-			}
-			return "Session rejected: the session may have been replaced in the dashboard (a new session expires the old ones). Set the profile up again."
-		case mixin.CodeForbidden:
-			return "Forbidden: the API refused this for this session."
-		case mixin.CodeNotFound:
-			return "Not found."
-		case mixin.CodeInvalidField:
-			if f := me.Field(); f != "" {
-				return "The server refused the field " + f + ": nothing was sent."
-			}
-			return "The server refused a field: nothing was sent."
-		case mixin.CodeAmountTooSmall:
-			return "Amount too small for this asset: nothing was sent."
-		case mixin.CodeTraceUsed:
-			return "This trace id was already used: " + me.Description + "."
+	d := account.Diagnose(err)
+	// A rail's refusal: the payment (or the PIN check) did not execute.
+	switch {
+	case rail.IsInsufficient(err):
+		return "Insufficient balance: nothing was sent. Refresh the balances and review again."
+	case rail.IsKeyUsed(err):
+		return "This trace id was already used: " + refusalWords(err, d) + "."
+	case rail.IsPINRefused(err) && d.Problem != account.PINFormat && d.Problem != account.TooManyTries:
+		return pinIncorrect
+	}
+	switch d.Problem {
+	case account.PINWrong:
+		return pinIncorrect
+	case account.PINFormat:
+		return "The server refused the PIN's format: nothing was sent. Check the PIN token of this profile."
+	case account.TooManyTries:
+		return "Too many tries: the PIN is locked for up to 24 hours, or the API is rate-limiting. Nothing was sent."
+	case account.SessionRejected:
+		if d.Skew != 0 {
+			return fmt.Sprintf("Session rejected: this machine's clock is %s off the server's. Fix the clock and retry.", d.Skew.Round(time.Second))
 		}
-		return fmt.Sprintf("The API answered %d %s.", me.Code, me.Description)
+		return "Session rejected: the session may have been replaced in the dashboard (a new session expires the old ones). Set the profile up again."
+	case account.Forbidden:
+		return "Forbidden: the API refused this for this session."
+	case account.NotFound:
+		return "Not found."
+	case account.FieldRefused:
+		if d.Field != "" {
+			return "The server refused the field " + d.Field + ": nothing was sent."
+		}
+		return "The server refused a field: nothing was sent."
+	case account.AmountTooSmall:
+		return "Amount too small for this asset: nothing was sent."
+	case account.Answered:
+		return fmt.Sprintf("The API answered %d %s.", d.Code, d.Description)
 	}
 	var ke *keystore.Error
 	if errors.As(err, &ke) {
 		return ke.Error()
 	}
-	var se *mixin.ServerError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("The API failed (HTTP %d). Try again in a moment.", se.StatusCode)
-	}
-	var te *mixin.TransportError
-	if errors.As(err, &te) {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return "No answer from the API in time: check the network, then retry."
-		}
-		return "Cannot reach the API (" + oneLine(te.Err.Error()) + "): check the network, then retry."
+	switch d.Problem {
+	case account.ServerFailed:
+		return fmt.Sprintf("The API failed (HTTP %d). Try again in a moment.", d.Status)
+	case account.NoAnswer:
+		return "No answer from the API in time: check the network, then retry."
+	case account.Unreachable:
+		return "Cannot reach the API (" + oneLine(d.Detail) + "): check the network, then retry."
 	}
 	if errors.Is(err, payout.ErrNeedPIN) {
 		return "Not executed yet; it is re-posted with its trace when the PIN is given."
@@ -83,25 +85,34 @@ func explainRaw(err error) string {
 	return capitalize(msg)
 }
 
+const pinIncorrect = "PIN incorrect (or the PIN's time or counter was refused): nothing was sent. Five wrong PINs in 24 hours lock it."
+
+// refusalWords are a refusal's own words: the rail's description.
+func refusalWords(err error, d account.Diagnosis) string {
+	var re *rail.RefusedError
+	if errors.As(err, &re) && re.Description != "" {
+		return re.Description
+	}
+	return d.Description
+}
+
 // doubtCause says why a payout's outcome is unknown, without advice to try
 // again: an in-doubt payout is settled by its trace, never sent again by hand.
 func doubtCause(err error) string {
-	var te *mixin.TransportError
-	var se *mixin.ServerError
-	var pe *mixin.ProtocolError
+	d := account.Diagnose(err)
 	switch {
 	case err == nil:
 		return "no answer was recorded"
 	case errors.Is(err, payout.ErrNeedPIN):
 		return "it was not executed yet, and posting it again with its trace needs the PIN"
-	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded):
+	case d.Problem == account.NoAnswer:
 		return "no answer arrived in time"
-	case errors.As(err, &te):
-		return "the connection failed before an answer arrived (" + oneLine(te.Err.Error()) + ")"
-	case errors.As(err, &se):
-		return "the API failed (HTTP " + itoa(se.StatusCode) + ") while handling it"
-	case errors.As(err, &pe):
-		return "the answer was broken (" + oneLine(pe.Reason) + ")"
+	case d.Problem == account.Unreachable:
+		return "the connection failed before an answer arrived (" + oneLine(d.Detail) + ")"
+	case d.Problem == account.ServerFailed:
+		return "the API failed (HTTP " + itoa(d.Status) + ") while handling it"
+	case d.Problem == account.BrokenAnswer:
+		return "the answer was broken (" + oneLine(d.Detail) + ")"
 	case errors.Is(err, context.Canceled):
 		return "the send was interrupted"
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/shopspring/decimal"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
 )
 
@@ -65,12 +65,12 @@ func para(text string, w int, indent string) string {
 }
 
 // clean makes text that came from the server or a file safe to draw. It is
-// mixin.DisplayText, the one cleaning of the program: escape sequences,
+// account.DisplayText (the legacy client's DisplayText), the one cleaning of the program: escape sequences,
 // control characters, bidirectional and other invisible (format)
 // characters, line separators and bad UTF-8 are taken out, so that a name
 // can neither rewrite what is around it nor hide characters. Server answers
 // are cleaned once when decoded; cleaning again changes nothing.
-func clean(s string) string { return mixin.DisplayText(s) }
+func clean(s string) string { return account.DisplayText(s) }
 
 // nameText is a name as drawn: clean, on one line, every run of spaces made
 // one, so that padding cannot push a part of the name out of sight ("Alice

@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // TestTruncateCleansThenCutsByWidth: text is cleaned before it is cut, and
@@ -78,7 +79,7 @@ func TestListWindowHoldsThePick(t *testing.T) {
 // TestAssetTwins: assets that read alike get the start of their id; the
 // others nothing.
 func TestAssetTwins(t *testing.T) {
-	as := []mixin.Asset{
+	as := []rail.Asset{
 		{AssetID: "4d8c508b-91c5-375b-92b0-ee702ed2dac5", Symbol: "USDT"},
 		{AssetID: "11111111-0000-4000-8000-000000000001", Symbol: " usdt\u200b"},
 		{AssetID: "c6d0c728-2624-429b-8e0d-d9d19b6592fa", Symbol: "BTC"},

@@ -21,10 +21,12 @@ import (
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/muesli/termenv"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // Colours off, as under NO_COLOR: views are plain text, and every focus cue
@@ -153,22 +155,24 @@ func newRig(t *testing.T, o rigOpts) *rig {
 		}
 	}
 	r.deps = Deps{
-		Store:   r.store,
-		APIURL:  hs.URL,
-		DataDir: t.TempDir(),
-		Sandbox: true,
-		ClientOptions: []mixin.Option{
-			mixin.WithTimeout(8 * time.Second),
-			mixin.WithRetry(mixin.RetryPolicy{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
+		Env: account.Env{
+			Store:   r.store,
+			APIURL:  hs.URL,
+			DataDir: t.TempDir(),
+			ClientOptions: []mixin.Option{
+				mixin.WithTimeout(8 * time.Second),
+				mixin.WithRetry(mixin.RetryPolicy{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
+			},
+			// The sandbox here never executes a post after answering or
+			// failing it (no FaultHold unless a test says so): no post is
+			// in flight once its answer is in, so the window is one
+			// nanosecond, unless o.postWindow sets one.
+			Payout: payout.Config{PostWindow: time.Nanosecond},
 		},
-		// The sandbox here never executes a post after answering or
-		// failing it (no FaultHold unless a test says so): no post is in
-		// flight once its answer is in, so the window is one nanosecond,
-		// unless o.postWindow sets one.
-		Payout: payout.Config{PostWindow: time.Nanosecond},
+		Sandbox: true,
 	}
 	if o.postWindow > 0 {
-		r.deps.Payout.PostWindow = o.postWindow
+		r.deps.Env.Payout.PostWindow = o.postWindow
 	}
 	return r
 }
@@ -624,4 +628,19 @@ func (p *pump) confirmKept(amount string) {
 	}
 	p.typ(amount)
 	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
+}
+
+// railUser is a user of the sandbox as the rail (and the console) holds it.
+func railUser(u mixin.User) rail.User {
+	return rail.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}
+}
+
+// railAssets are assets of the legacy client as the rail (and the console)
+// holds them.
+func railAssets(as []mixin.Asset) []rail.Asset {
+	out := make([]rail.Asset, len(as))
+	for i, a := range as {
+		out[i] = rail.Asset(a)
+	}
+	return out
 }

@@ -124,8 +124,8 @@ type (
 // profile is open.
 func (a *App) openHistory() tea.Cmd {
 	// The history is of one profile: another one opened since gets its own.
-	if a.history == nil || a.history.h == nil || a.history.desk != a.conn.desk {
-		a.history = newHistoryScreen(&a.shared, a.deps.DataDir)
+	if a.history == nil || a.history.h == nil || a.history.desk != a.acct.Desk {
+		a.history = newHistoryScreen(&a.shared, a.acct.DataDir())
 	}
 	s := a.history
 	a.screen = screenHistory
@@ -134,7 +134,7 @@ func (a *App) openHistory() tea.Cmd {
 	s.loading = false
 	// Payouts recorded since the rows were read (sent, settled elsewhere)
 	// make the rows stale too.
-	if (s.stale || a.conn.journal.Len() != s.journalLen) && !a.recovering {
+	if (s.stale || a.acct.Journal().Len() != s.journalLen) && !a.recovering {
 		return s.rebuild()
 	}
 	s.refilter()
@@ -145,8 +145,8 @@ func (a *App) openHistory() tea.Cmd {
 
 // rebuild reads the rows again from the journal and the server.
 func (s *historyScreen) rebuild() tea.Cmd {
-	s.h, s.stale, s.loading = s.ctx.conn.desk.NewHistory(), false, false
-	s.journalLen = s.ctx.conn.journal.Len()
+	s.h, s.stale, s.loading = s.ctx.acct.Desk.NewHistory(), false, false
+	s.journalLen = s.ctx.acct.Journal().Len()
 	s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
 	return s.load()
 }
@@ -159,10 +159,10 @@ func newHistoryScreen(ctx *shared, dataDir string) *historyScreen {
 	return &historyScreen{
 		ctx:        ctx,
 		dataDir:    dataDir,
-		h:          ctx.conn.desk.NewHistory(),
-		journalLen: ctx.conn.journal.Len(),
-		desk:       ctx.conn.desk,
-		names:      ctx.conn.desk.Names(),
+		h:          ctx.acct.Desk.NewHistory(),
+		journalLen: ctx.acct.Journal().Len(),
+		desk:       ctx.acct.Desk,
+		names:      ctx.acct.Desk.Names(),
 		input:      in,
 		km:         newHistoryKeys(),
 	}
@@ -387,7 +387,7 @@ func (s *historyScreen) settle() tea.Cmd {
 		s.ctx.setStatus("In-doubt payouts are being settled already.", true)
 		return nil
 	}
-	n := len(s.ctx.conn.journal.InDoubt())
+	n := len(s.ctx.acct.Journal().InDoubt())
 	if n == 0 {
 		s.ctx.setStatus("No payout is in doubt.", true)
 		return nil

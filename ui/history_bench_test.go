@@ -11,8 +11,11 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
+	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // The history benchmarks: the console on the history screen of an account
@@ -125,11 +128,11 @@ func benchApp(b *testing.B) *App {
 		b.Fatal(err)
 	}
 
-	a := New(Deps{DataDir: b.TempDir()})
+	a := New(Deps{Env: account.Env{DataDir: b.TempDir()}})
 	a.Update(tea.WindowSizeMsg{Width: benchW, Height: benchH})
-	a.conn = &conn{name: "treasury", journal: j, desk: desk, me: mixin.User{UserID: benchSelfID, FullName: "Treasury Desk"}}
+	a.acct = account.New("treasury", keystore.Profile{}, rail.User{UserID: benchSelfID, FullName: "Treasury Desk"}, desk)
 	a.home = newHomeScreen(&a.shared)
-	a.balances = []mixin.Asset{
+	a.balances = []rail.Asset{
 		{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "2.5"},
 		{AssetID: ethID, Symbol: "ETH", Name: "Ether", Balance: "40"},
 		{AssetID: usdtID, Symbol: "USDT", Name: "Tether USD", Balance: "50000"},

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
@@ -134,11 +135,11 @@ func newHistoryWorld(t *testing.T, o rigOpts, plan string) *histWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := mixin.NewClient(r.deps.APIURL, sess, r.deps.ClientOptions...)
+	client, err := mixin.NewClient(r.deps.Env.APIURL, sess, r.deps.Env.ClientOptions...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, rep, err := payout.Open(journalPath(r.deps.DataDir, profileName), payout.WithOperator("alice"), payout.WithHost("desk-1"))
+	j, rep, err := payout.Open(journal.Path(r.deps.Env.DataDir, profileName), payout.WithOperator("alice"), payout.WithHost("desk-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -681,7 +682,7 @@ func TestHistoryExportCSV(t *testing.T) {
 	f.typ("e")
 	var path string
 	f.probe(func(a *App) { path = a.history.input.Value() })
-	dir := filepath.Join(w.deps.DataDir, "exports")
+	dir := filepath.Join(w.deps.Env.DataDir, "exports")
 	if filepath.Dir(path) != dir || !regexp.MustCompile(`^history-\d{8}-\d{6}\.csv$`).MatchString(filepath.Base(path)) {
 		t.Fatalf("the export path offered is %q, want %s/history-YYYYMMDD-HHMMSS.csv", path, dir)
 	}
@@ -920,7 +921,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	if r := mine[0]; r.SnapshotID != e.snap || r.State != payout.RowDone || r.Operator != histOperator {
 		t.Errorf("the settled row is %+v, want snapshot %s, done, by %s", r, e.snap, histOperator)
 	}
-	if je, ok := a.conn.journal.Lookup(e.trace); !ok || je.State != payout.StateDone || je.Done.SnapshotID != e.snap {
+	if je, ok := a.acct.Journal().Lookup(e.trace); !ok || je.State != payout.StateDone || je.Done.SnapshotID != e.snap {
 		t.Errorf("the journal holds %+v for the trace, want done with snapshot %s", je, e.snap)
 	}
 	if n := len(w.ledgerFor(e.trace)); n != 1 {
@@ -1007,12 +1008,12 @@ func TestHistoryIsOfTheOpenProfile(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	c, err := openConn(ctx, w.deps, "second", keystore.Profile{Credentials: creds, KeepPIN: true}, nil)
+	acct, err := w.deps.Env.Open(ctx, "second", keystore.Profile{Credentials: creds, KeepPIN: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.tm.Send(connMsg{c: c})
-	f.until("the second profile", func(a *App) bool { return a.conn == c && a.screen == screenHome })
+	f.tm.Send(openedMsg{acct: acct})
+	f.until("the second profile", func(a *App) bool { return a.acct == acct && a.screen == screenHome })
 	f.typ("h")
 	f.until("its history", func(a *App) bool { return a.screen == screenHistory && a.history.h.Done() && !a.history.loading })
 	a := f.final()

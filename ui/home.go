@@ -10,7 +10,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/shopspring/decimal"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
+	"mixdesk/payout/rail"
 )
 
 // homeScreen shows the profile and its balances, which it reads into the
@@ -50,7 +51,7 @@ func newHomeKeys() homeKeys {
 
 type assetsMsg struct {
 	gen    int
-	assets []mixin.Asset
+	assets []rail.Asset
 	err    error
 }
 
@@ -81,8 +82,8 @@ func (h *homeScreen) fullKeys() []key.Binding {
 
 // countDoubt reads how many payouts are in doubt (an in-memory look-up).
 func (h *homeScreen) countDoubt() {
-	if h.ctx.conn != nil {
-		h.doubt = len(h.ctx.conn.journal.InDoubt())
+	if h.ctx.acct != nil {
+		h.doubt = len(h.ctx.acct.Journal().InDoubt())
 	}
 }
 
@@ -91,11 +92,11 @@ func (h *homeScreen) refresh() tea.Cmd {
 	h.gen = h.ctx.nextGen()
 	h.loading = true
 	h.countDoubt()
-	gen, client := h.gen, h.ctx.conn.client
+	gen, acct := h.gen, h.ctx.acct
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutRead)
 		defer cancel()
-		as, err := client.Assets(ctx)
+		as, err := acct.Balances(ctx)
 		return assetsMsg{gen: gen, assets: as, err: err}
 	}
 }
@@ -149,8 +150,8 @@ func (h *homeScreen) onKey(k tea.KeyMsg) tea.Cmd {
 }
 
 // sortAssets orders by USD value, largest first, then by symbol.
-func sortAssets(as []mixin.Asset) []mixin.Asset {
-	out := append([]mixin.Asset(nil), as...)
+func sortAssets(as []rail.Asset) []rail.Asset {
+	out := append([]rail.Asset(nil), as...)
 	sort.SliceStable(out, func(i, j int) bool {
 		vi, vj := assetValue(out[i]), assetValue(out[j])
 		if !vi.Equal(vj) {
@@ -169,20 +170,20 @@ func dec(s string) decimal.Decimal {
 	return d
 }
 
-func assetValue(a mixin.Asset) decimal.Decimal { return dec(a.Balance).Mul(dec(a.PriceUSD)) }
+func assetValue(a rail.Asset) decimal.Decimal { return dec(a.Balance).Mul(dec(a.PriceUSD)) }
 
 func (h *homeScreen) view(height int) string {
 	st := h.ctx.st
 	var b strings.Builder
-	me := h.ctx.conn.me
-	if rep := h.ctx.conn.report; rep != nil && !rep.Intact() {
+	me := h.ctx.acct.Me
+	if rep := h.ctx.acct.Report; rep != nil && !rep.Intact() {
 		// Said on the screen the operator comes back to, not only once.
 		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", h.ctx.width-2, "")) + "\n\n")
 	}
 	// The ids stay on the line whatever the name's length.
 	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  client id " + clean(me.UserID)
 	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(h.ctx.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
-	b.WriteString(st.Subtle.Render("profile "+h.ctx.conn.name+pinNote(h.ctx.conn.profile.KeepPIN)) + "\n\n")
+	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+pinNote(h.ctx.acct)) + "\n\n")
 
 	w := h.ctx.width - 2
 	symW, amtW, usdW := 8, 26, 18
@@ -231,9 +232,13 @@ func (h *homeScreen) view(height int) string {
 	return safeView(b.String())
 }
 
-func pinNote(keep bool) string {
-	if keep {
+// pinNote says where the PIN of a payout comes from.
+func pinNote(acct *account.Account) string {
+	switch {
+	case !acct.AsksPIN() && acct.KeepsPIN():
 		return " · PIN kept in the keyring"
+	case !acct.AsksPIN():
+		return " · no PIN needed"
 	}
 	return " · PIN asked at every transfer"
 }

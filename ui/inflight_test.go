@@ -9,6 +9,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
@@ -49,7 +50,7 @@ func TestKeptPINRefusedIsNotSentAgain(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
 	keepWrongPIN(t, r)
-	j, _, err := payout.Open(journalPath(r.deps.DataDir, profileName))
+	j, _, err := payout.Open(journal.Path(r.deps.Env.DataDir, profileName))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestKeptPINRefusedIsNotSentAgain(t *testing.T) {
 		p.run(a.Init())
 		p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
 		p.until("the start-up settlement", func(a *App) bool {
-			return a.conn != nil && !a.recovering && strings.Contains(a.status, "ettl") || strings.Contains(a.status, "PIN")
+			return a.acct != nil && !a.recovering && strings.Contains(a.status, "ettl") || strings.Contains(a.status, "PIN")
 		})
 		time.Sleep(50 * time.Millisecond)
 		p.drain()
@@ -83,7 +84,7 @@ func TestKeptPINRefusedIsNotSentAgain(t *testing.T) {
 		}
 		// The first was posted and refused (final); the second was never
 		// posted and waits for a PIN the operator types.
-		if got := len(a.conn.journal.InDoubt()); got != 1 {
+		if got := len(a.acct.Journal().InDoubt()); got != 1 {
 			t.Fatalf("run %d: %d payouts in doubt, want 1", run, got)
 		}
 		a.Close()
@@ -100,7 +101,7 @@ func TestKeptPINRefusedIsNotSentAgain(t *testing.T) {
 func TestHeldPostShowsUntilWhen(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{postWindow: payout.DefaultPostWindow})
-	r.deps.ClientOptions = []mixin.Option{mixin.WithTimeout(500 * time.Millisecond)}
+	r.deps.Env.ClientOptions = []mixin.Option{mixin.WithTimeout(500 * time.Millisecond)}
 	t.Cleanup(r.srv.WaitHeld)
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultHold, Delay: time.Second})
 	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultTooManyRequests})
@@ -165,7 +166,7 @@ func TestHelpShowsTheFullKeyMap(t *testing.T) {
 func TestLooseDataDirWarned(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
-	if err := os.Chmod(r.deps.DataDir, 0o777); err != nil {
+	if err := os.Chmod(r.deps.Env.DataDir, 0o777); err != nil {
 		t.Fatal(err)
 	}
 	a := New(r.deps)

@@ -18,10 +18,12 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // injections are texts a hostile server, or a file written by one, may hand
@@ -170,11 +172,14 @@ func newInjectWorld(t *testing.T) *injectWorld {
 	must(r.store.Save(ctx, profileName, keystore.Profile{Credentials: creds, KeepPIN: true}, false))
 	must(r.store.SetDefault(ctx, profileName))
 	r.deps = Deps{
-		Store: r.store, APIURL: hs.URL, DataDir: t.TempDir(), Sandbox: true,
-		ClientOptions: []mixin.Option{
-			mixin.WithTimeout(8 * time.Second),
-			mixin.WithRetry(mixin.RetryPolicy{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
+		Env: account.Env{
+			Store: r.store, APIURL: hs.URL, DataDir: t.TempDir(),
+			ClientOptions: []mixin.Option{
+				mixin.WithTimeout(8 * time.Second),
+				mixin.WithRetry(mixin.RetryPolicy{Attempts: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}),
+			},
 		},
+		Sandbox: true,
 	}
 	w.rig = r
 	return w
@@ -284,7 +289,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 
 	// The history export.
 	p.typ("e")
-	path := filepath.Join(w.deps.DataDir, "inject.csv")
+	path := filepath.Join(w.deps.Env.DataDir, "inject.csv")
 	p.press(tea.KeyCtrlU)
 	p.typ(path)
 	p.press(tea.KeyEnter)
@@ -332,11 +337,11 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	}
 
 	// The journal export.
-	rep, err := payout.VerifyFile(payout.JournalPath(w.deps.DataDir, profileName))
+	rep, err := payout.VerifyFile(payout.JournalPath(w.deps.Env.DataDir, profileName))
 	if err != nil {
 		t.Fatal(err)
 	}
-	jpath := filepath.Join(w.deps.DataDir, "journal.csv")
+	jpath := filepath.Join(w.deps.Env.DataDir, "journal.csv")
 	if err := payout.SaveJournalCSV(jpath, rep.Records); err != nil {
 		t.Fatal(err)
 	}
@@ -372,8 +377,8 @@ func TestInjectionsPastTheClient(t *testing.T) {
 				mustBeSafe(t, where, v)
 				return v
 			}
-			a.conn.me.FullName = in.text
-			a.balances = append(sortAssets(raw), a.balances...)
+			a.acct.Me.FullName = in.text
+			a.balances = append(sortAssets(railAssets(raw)), a.balances...)
 			a.screen = screenHome
 			view("home")
 
@@ -383,7 +388,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			view("the transfer picker")
 			a.transfer.choose()
 			a.transfer.field(tfAmount).SetValue("1000")
-			a.transfer.rcpt.user = &mixin.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
+			a.transfer.rcpt.user = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
 			a.transfer.rcpt.resolved = ""
 			a.transfer.setFocus(tfAmount)
 			view("the transfer form")
@@ -402,7 +407,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			p.run(cmd)
 			p.until("the book", func(a *App) bool { return a.request.book != nil })
 			s := a.request
-			s.learnAssets(raw)
+			s.learnAssets(railAssets(raw))
 			p.run(s.openForm())
 			for range s.form.picker.matches {
 				view("the request picker")
@@ -410,8 +415,8 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			}
 			s.mode = reqShow
 			s.cur = payout.Request{TraceID: payout.NewTraceID(), AssetID: raw[0].AssetID, Amount: "1", Memo: in.text,
-				Recipient: a.conn.me.UserID, State: payout.RequestPaid, PayerID: r.rcpt.UserID, SnapshotID: in.text, PaidAt: time.Now()}
-			s.payers[r.rcpt.UserID] = &mixin.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
+				Recipient: a.acct.Me.UserID, State: payout.RequestPaid, PayerID: r.rcpt.UserID, SnapshotID: in.text, PaidAt: time.Now()}
+			s.payers[r.rcpt.UserID] = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
 			view("the paid request")
 			s.cur.State, s.cur.SnapshotID, s.cur.PaidAt = payout.RequestOpen, "", time.Time{}
 			view("the open request")

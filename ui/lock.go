@@ -1,14 +1,13 @@
 package ui
 
 import (
-	cryptosubtle "crypto/subtle"
 	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 )
 
 // lockCheckEvery is how often the idle time is looked at.
@@ -57,8 +56,8 @@ func (a *App) idleLock() time.Duration {
 		return 0
 	case a.deps.IdleLock > 0:
 		return a.deps.IdleLock
-	case a.conn != nil:
-		return a.conn.policy.IdleLock
+	case a.acct != nil:
+		return a.acct.Policy.IdleLock
 	}
 	return 0
 }
@@ -79,7 +78,7 @@ func (a *App) onLockTick() tea.Cmd {
 		a.lockTicking = false
 		return nil
 	}
-	if a.lock == nil && a.conn != nil && a.now().Sub(a.lastInput) >= a.idleLock() {
+	if a.lock == nil && a.acct != nil && a.now().Sub(a.lastInput) >= a.idleLock() {
 		// A running batch goes on behind the lock (its keys are behind it
 		// too); a single payout being sent is waited for.
 		batchOnly := a.batch != nil && a.batch.busy() && !a.recovering && !(a.screen == screenResult && a.result != nil && a.result.busy())
@@ -154,24 +153,24 @@ func (l *lockScreen) tryUnlock() tea.Cmd {
 		l.err = "The PIN is 6 digits."
 		return nil
 	}
-	c := l.ctx.conn
+	acct := l.ctx.acct
 	l.gen = l.ctx.nextGen()
-	if c.profile.KeepPIN {
-		ok := cryptosubtle.ConstantTimeCompare([]byte(pin), []byte(c.profile.PIN)) == 1
+	if acct.KeepsPIN() {
+		ok := acct.MatchesKeptPIN(pin)
 		l.pin.clear()
 		gen := l.gen
 		return func() tea.Msg { return unlockMsg{gen: gen, ok: ok, wrong: !ok} }
 	}
 	l.checking = true
 	l.pin.clear()
-	desk, gen := c.desk, l.gen
+	gen := l.gen
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		// Through the desk: no PIN check goes out while a payout's post
 		// may still reach the server.
-		err := desk.VerifyPIN(ctx, pin)
-		if mixin.IsPINIncorrect(err) {
+		err := acct.VerifyPIN(ctx, pin)
+		if account.WrongPIN(err) {
 			return unlockMsg{gen: gen, wrong: true}
 		}
 		return unlockMsg{gen: gen, ok: err == nil, err: err}

@@ -167,7 +167,7 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 	p.confirmKept("7")
 	p.until("the result", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
 	a.Close()
-	path := filepath.Join(r.deps.DataDir, "journal-"+profileName+".jsonl")
+	path := filepath.Join(r.deps.Env.DataDir, "journal-"+profileName+".jsonl")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -10,8 +9,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // Watching a payment request: how often its trace is looked up, and for how
@@ -20,11 +20,6 @@ const (
 	requestWatchEvery = 2 * time.Second
 	requestWatchFor   = 10 * time.Minute
 )
-
-// requestsPath is the request book of a profile.
-func requestsPath(dataDir, profile string) string {
-	return filepath.Join(dataDir, "requests-"+profile+".json")
-}
 
 // The payment-request screen's modes.
 type reqMode int
@@ -63,10 +58,10 @@ type requestScreen struct {
 	form *requestForm     // an unfinished form is kept until it is created
 
 	// Assets known by id (balances and look-ups), in the order learnt.
-	assets   map[string]mixin.Asset
+	assets   map[string]rail.Asset
 	order    []string
 	fetching map[string]bool
-	payers   map[string]*mixin.User // payer names looked up, by user id
+	payers   map[string]*rail.User // payer names looked up, by user id
 
 	// The request shown.
 	cur      payout.Request
@@ -158,12 +153,12 @@ type (
 	}
 	reqPayerMsg struct {
 		id   string
-		user *mixin.User
+		user *rail.User
 		err  error
 	}
 	reqAssetMsg struct {
 		id    string
-		asset *mixin.Asset
+		asset *rail.Asset
 		err   error
 	}
 )
@@ -172,9 +167,9 @@ func newRequestScreen(ctx *shared, path string) *requestScreen {
 	return &requestScreen{
 		ctx:      ctx,
 		path:     path,
-		assets:   map[string]mixin.Asset{},
+		assets:   map[string]rail.Asset{},
 		fetching: map[string]bool{},
-		payers:   map[string]*mixin.User{},
+		payers:   map[string]*rail.User{},
 		every:    requestWatchEvery,
 		limit:    requestWatchFor,
 		now:      time.Now,
@@ -186,10 +181,10 @@ func newRequestScreen(ctx *shared, path string) *requestScreen {
 // openRequests opens the payment-request screen of the open profile; the
 // book is read in a command the first time.
 func (a *App) openRequests() tea.Cmd {
-	if a.conn == nil {
+	if a.acct == nil {
 		return nil
 	}
-	path := requestsPath(a.deps.DataDir, a.conn.name)
+	path := a.acct.RequestsPath()
 	if a.request == nil || a.request.path != path {
 		a.request = newRequestScreen(&a.shared, path)
 	}
@@ -287,8 +282,8 @@ func (s *requestScreen) reload() {
 }
 
 // knownAssets lists the assets known, in the order learnt.
-func (s *requestScreen) knownAssets() []mixin.Asset {
-	out := make([]mixin.Asset, 0, len(s.order))
+func (s *requestScreen) knownAssets() []rail.Asset {
+	out := make([]rail.Asset, 0, len(s.order))
 	for _, id := range s.order {
 		out = append(out, s.assets[id])
 	}
@@ -296,7 +291,7 @@ func (s *requestScreen) knownAssets() []mixin.Asset {
 }
 
 // learnAssets remembers assets (from the balances or a look-up).
-func (s *requestScreen) learnAssets(as []mixin.Asset) {
+func (s *requestScreen) learnAssets(as []rail.Asset) {
 	for _, x := range as {
 		if _, ok := s.assets[x.AssetID]; !ok {
 			s.order = append(s.order, x.AssetID)
@@ -320,11 +315,11 @@ func (s *requestScreen) fetchAssets() tea.Cmd {
 
 func (s *requestScreen) assetCmd(id string) tea.Cmd {
 	s.fetching[id] = true
-	desk := s.ctx.conn.desk
+	acct := s.ctx.acct
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutLookup)
 		defer cancel()
-		as, err := desk.LookupAsset(ctx, id)
+		as, err := acct.Asset(ctx, id)
 		return reqAssetMsg{id: id, asset: as, err: err}
 	}
 }
@@ -356,12 +351,12 @@ func (s *requestScreen) update(msg tea.Msg) tea.Cmd {
 	case reqAssetMsg:
 		delete(s.fetching, msg.id)
 		if msg.err == nil && msg.asset != nil {
-			s.learnAssets([]mixin.Asset{*msg.asset})
+			s.learnAssets([]rail.Asset{*msg.asset})
 		}
 		if f := s.form; f != nil && f.lookup == msg.id {
 			f.lookup = ""
 			if msg.err != nil {
-				if mixin.IsNotFound(msg.err) {
+				if errors.Is(msg.err, rail.ErrNotFound) {
 					f.fieldErr[rfAsset] = "no asset with this id"
 				} else {
 					f.fieldErr[rfAsset] = "looking the asset up failed: " + explain(msg.err)
@@ -451,11 +446,11 @@ func (s *requestScreen) payerCmd() tea.Cmd {
 	if !s.cur.Paid() || id == "" || s.payers[id] != nil {
 		return nil
 	}
-	desk := s.ctx.conn.desk
+	acct := s.ctx.acct
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutLookup)
 		defer cancel()
-		u, err := desk.LookupUser(ctx, id)
+		u, err := acct.User(ctx, id)
 		return reqPayerMsg{id: id, user: u, err: err}
 	}
 }
@@ -516,11 +511,11 @@ func (s *requestScreen) tick() tea.Cmd {
 // checkCmd looks the shown request's trace up once.
 func (s *requestScreen) checkCmd(watch bool) tea.Cmd {
 	s.checking = true
-	book, api, trace, gen := s.book, s.ctx.conn.client, s.cur.TraceID, s.watchGen
+	book, looker, trace, gen := s.book, s.ctx.acct.Desk.Rail(), s.cur.TraceID, s.watchGen
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutRead)
 		defer cancel()
-		r, err := book.Check(ctx, api, trace)
+		r, err := book.CheckOn(ctx, looker, trace)
 		return reqCheckedMsg{gen: gen, watch: watch, trace: trace, req: r, err: err}
 	}
 }
@@ -552,7 +547,7 @@ func (s *requestScreen) onChecked(msg reqCheckedMsg) tea.Cmd {
 	if msg.err != nil {
 		s.checkErr = explain(msg.err)
 		var mismatch *payout.PaymentMismatchError
-		if errors.As(msg.err, &mismatch) || !mixin.IsServerOrTransport(msg.err) {
+		if errors.As(msg.err, &mismatch) || !account.Diagnose(msg.err).Transient() {
 			if s.watching {
 				s.stopWatch()
 				s.stopNote = "Stopped watching: the check cannot go on by itself."

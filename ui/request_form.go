@@ -7,8 +7,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // openForm opens the new-request form, or the unfinished one.
@@ -71,14 +72,14 @@ func (s *requestScreen) amountErr() string {
 	if v == "" {
 		return ""
 	}
-	if _, _, err := mixin.ParseAmount(v); err != nil {
+	if _, _, err := account.ParseAmount(v); err != nil {
 		return fieldReason(err)
 	}
 	return ""
 }
 
 func (s *requestScreen) memoErr() string {
-	if err := mixin.ValidateMemo(s.form.memo.Value()); err != nil {
+	if err := account.CheckMemo(s.form.memo.Value()); err != nil {
 		return fieldReason(err)
 	}
 	return ""
@@ -155,7 +156,7 @@ func (s *requestScreen) formEdit(k tea.KeyMsg) tea.Cmd {
 	if f.focus == rfAsset {
 		f.picker.edited()
 		s.filter()
-		if id, err := mixin.ParseUUID(mixin.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !s.fetching[id] {
+		if id, err := account.ParseID(account.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !s.fetching[id] {
 			f.lookup = id
 			return tea.Batch(cmd, s.assetCmd(id))
 		}
@@ -178,7 +179,7 @@ func (s *requestScreen) create() tea.Cmd {
 		return nil
 	}
 	f.creating = true
-	book, trace, self := s.book, f.trace, s.ctx.conn.me.UserID
+	book, trace, self := s.book, f.trace, s.ctx.acct.Me.UserID
 	asset, amount, memo := f.picker.chosen.AssetID, strings.TrimSpace(f.amount.Value()), f.memo.Value()
 	return func() tea.Msg {
 		r, err := book.CreateWithTrace(trace, self, asset, amount, memo)
@@ -194,16 +195,16 @@ func (s *requestScreen) onCreated(msg reqCreatedMsg) tea.Cmd {
 	}
 	f.creating = false
 	if msg.err != nil {
-		var fe *mixin.FieldError
+		var fe *account.FieldError
 		if errors.As(msg.err, &fe) {
 			switch fe.Field {
-			case mixin.FieldAsset:
+			case account.FieldAsset:
 				f.fieldErr[rfAsset] = fe.Reason
 				return nil
-			case mixin.FieldAmount:
+			case account.FieldAmount:
 				f.fieldErr[rfAmount] = fe.Reason
 				return nil
-			case mixin.FieldMemo:
+			case account.FieldMemo:
 				f.fieldErr[rfMemo] = fe.Reason
 				return nil
 			}
@@ -228,14 +229,14 @@ func (s *requestScreen) formView() string {
 	st := s.ctx.st
 	f := s.form
 	var b strings.Builder
-	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(s.ctx.conn.me.FullName), 32)+" ("+clean(s.ctx.conn.me.UserID)+")") + "\n\n")
+	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(s.ctx.acct.Me.FullName), 32)+" ("+clean(s.ctx.acct.Me.UserID)+")") + "\n\n")
 	b.WriteString(s.formAssetView(st))
 	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.amount.View() + "\n")
 	if e := s.amountErr(); e != "" {
 		b.WriteString(errLine(st, e))
 	} else if f.fieldErr[rfAmount] != "" {
 		b.WriteString(errLine(st, f.fieldErr[rfAmount]))
-	} else if amt, _, err := mixin.ParseAmount(strings.TrimSpace(f.amount.Value())); err == nil && f.picker.chosen != nil {
+	} else if amt, _, err := account.ParseAmount(strings.TrimSpace(f.amount.Value())); err == nil && f.picker.chosen != nil {
 		note := payout.GroupDigits(amt.String()) + " " + truncate(f.picker.chosen.Symbol, 16)
 		if p := dec(f.picker.chosen.PriceUSD); p.IsPositive() {
 			note += " · ≈ " + usd(amt.Mul(p)) + " USD"
@@ -268,7 +269,7 @@ func (s *requestScreen) formAssetView(st Styles) string {
 	b.WriteString(fieldLabel(st, "Asset", f.focus == rfAsset) + p.input.View() + "\n")
 	switch {
 	case f.focus == rfAsset:
-		b.WriteString(p.listView(st, func(as mixin.Asset, twin string) string {
+		b.WriteString(p.listView(st, func(as rail.Asset, twin string) string {
 			line := padRight(truncate(as.Symbol, 6), 7) + padRight(truncate(as.Name, 18), 19) + st.Subtle.Render(shortID(clean(as.AssetID)))
 			if twin != "" {
 				line += st.Warn.Render("  same symbol as another asset")

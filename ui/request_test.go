@@ -420,7 +420,7 @@ func TestPaymentRequestCopiesLink(t *testing.T) {
 func TestPaymentRequestDamagedBook(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
-	path := requestsPath(r.deps.DataDir, profileName)
+	path := filepath.Join(r.deps.Env.DataDir, "requests-"+profileName+".json")
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		t.Fatal(err)
 	}

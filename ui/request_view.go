@@ -171,8 +171,8 @@ func (s *requestScreen) showHead(w int) string {
 	row("Amount", payout.GroupDigits(clean(r.Amount))+" "+asset)
 	row("Memo", orDash(clean(r.Memo)))
 	to := clean(r.Recipient)
-	if r.Recipient == s.ctx.conn.me.UserID {
-		to = truncate(nameText(s.ctx.conn.me.FullName), 32) + " · " + to
+	if r.Recipient == s.ctx.acct.Me.UserID {
+		to = truncate(nameText(s.ctx.acct.Me.FullName), 32) + " · " + to
 	}
 	row("Pay to", to)
 	row("Trace id", clean(r.TraceID))

@@ -10,6 +10,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // settleDelays space the automatic settlements of an in-doubt payout.
@@ -106,7 +107,7 @@ func (s *resultScreen) send() tea.Cmd {
 	s.sending = true
 	s.gen = s.ctx.nextGen()
 	s.sentPIN = s.pin
-	desk, gen, r, pin := s.ctx.conn.desk, s.gen, s.r, s.pin
+	desk, gen, r, pin := s.ctx.acct.Desk, s.gen, s.r, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := within(timeoutSend)
 		defer cancel()
@@ -120,7 +121,7 @@ func (s *resultScreen) settle() tea.Cmd {
 	s.gen = s.ctx.nextGen()
 	s.tries++
 	s.sentPIN = s.pin
-	desk, gen, trace, pin := s.ctx.conn.desk, s.gen, s.r.TraceID, s.pin
+	desk, gen, trace, pin := s.ctx.acct.Desk, s.gen, s.r.TraceID, s.pin
 	return tea.Batch(s.spin.Tick, func() tea.Msg {
 		ctx, cancel := within(timeoutSend)
 		defer cancel()
@@ -162,23 +163,23 @@ func (s *resultScreen) onSent(msg sentMsg) tea.Cmd {
 	s.sending = false
 	res := msg.res
 	s.res, s.err = &res, msg.err
-	c := s.ctx.conn
+	acct := s.ctx.acct
 	if msg.err != nil {
 		// Send refuses some payouts before writing or posting anything
 		// (a stale review, a journal that cannot be trusted, a PIN just
 		// refused): those are not in doubt.
-		_, recorded := c.journal.Lookup(s.r.TraceID)
+		_, recorded := acct.Journal().Lookup(s.r.TraceID)
 		s.notSent = !recorded
 	}
 	if res.State != payout.StateInDoubt || msg.err != nil {
 		s.pin = ""
 	}
 	if res.State == payout.StateFailed {
-		e, ok := c.journal.Lookup(s.r.TraceID)
+		e, ok := acct.Journal().Lookup(s.r.TraceID)
 		s.failUnrecorded = ok && e.State != payout.StateFailed
 	}
-	if res.State == payout.StateDone && c.book != nil {
-		_, saved := c.book.ByUser(s.r.Recipient.UserID)
+	if res.State == payout.StateDone && acct.Book != nil {
+		_, saved := acct.Book.ByUser(s.r.Recipient.UserID)
 		s.offerSave = !saved
 	}
 	// The balances behind this screen moved when it was paid.
@@ -221,7 +222,8 @@ func (s *resultScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		s.ctx.ask(editDraftMsg{renew: !s.notSent})
 	case km.Save.matches(k):
 		s.offerSave = false
-		s.ctx.ask(saveRecipientMsg{user: s.r.Recipient})
+		u := s.r.Recipient
+		s.ctx.ask(saveRecipientMsg{user: rail.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}})
 	case km.Settle.matches(k):
 		return s.settle()
 	}

@@ -220,7 +220,7 @@ func TestCtrlCDuringSendWarnsThenQuits(t *testing.T) {
 	// The post was on its way; it completes, and the journal settles it.
 	deadline := time.Now().Add(waitLong)
 	for {
-		e, ok := a.conn.journal.Lookup(trace)
+		e, ok := a.acct.Journal().Lookup(trace)
 		if ok && e.State != payout.StateInDoubt {
 			break
 		}

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"strings"
 
@@ -9,9 +8,9 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
+	"mixdesk/journal"
 	"mixdesk/keystore"
-	"mixdesk/mixin"
-	"mixdesk/payout"
 )
 
 // The setup form's focus order.
@@ -36,7 +35,7 @@ var setupLabels = [...]string{"Profile", "Client id", "Session id", "Private key
 // It is a component: a profile set up is handed to the root to open.
 type setupScreen struct {
 	ctx       *shared
-	deps      Deps               // the keyring and API the profile is checked with and saved to
+	env       account.Env        // the keyring and API the profile is checked with and saved to
 	inputs    [7]textinput.Model // name … PIN again
 	keep      bool
 	overwrite bool
@@ -71,17 +70,15 @@ func newSetupKeys() setupKeys {
 }
 
 type setupDoneMsg struct {
-	gen int
-	c   *conn
-	err error
-	// field names the form field an error belongs to; -1 for the whole form.
-	field sField
+	gen  int
+	acct *account.Account
+	err  error
 }
 
-func newSetupScreen(ctx *shared, d Deps, name string) *setupScreen {
+func newSetupScreen(ctx *shared, env account.Env, name string) *setupScreen {
 	s := &setupScreen{
 		ctx:  ctx,
-		deps: d,
+		env:  env,
 		keep: true,
 		km:   newSetupKeys(),
 	}
@@ -168,10 +165,10 @@ func (s *setupScreen) value(f sField) string { return s.inputs[f].Value() }
 
 // profile collects the form; the PIN is stored only when kept.
 func (s *setupScreen) profile() keystore.Profile {
-	return keystore.Profile{Credentials: mixin.Credentials{
-		ClientID: s.value(sfClient), SessionID: s.value(sfSession), PrivateKey: s.value(sfKey),
-		PINToken: s.value(sfToken), PIN: s.value(sfPIN),
-	}, KeepPIN: s.keep}
+	p := keystore.Profile{KeepPIN: s.keep}
+	p.ClientID, p.SessionID, p.PrivateKey = s.value(sfClient), s.value(sfSession), s.value(sfKey)
+	p.PINToken, p.PIN = s.value(sfToken), s.value(sfPIN)
+	return p
 }
 
 // check validates the form locally and puts each error under its field.
@@ -184,7 +181,7 @@ func (s *setupScreen) check() bool {
 		ok = false
 	}
 	p := s.profile()
-	if err := mixin.ValidatePIN(p.PIN); err != nil {
+	if err := account.CheckPIN(p.PIN); err != nil {
 		s.errs[sfPIN] = errReason(err)
 		ok = false
 	} else if s.value(sfPIN2) != p.PIN {
@@ -202,26 +199,30 @@ func (s *setupScreen) check() bool {
 	return ok
 }
 
+// fieldOf is the form field a refused setup names, or sfCount for the
+// whole form.
 func fieldOf(name string) sField {
 	switch name {
-	case mixin.FieldClientID:
+	case account.FieldProfile:
+		return sfName
+	case account.FieldClientID:
 		return sfClient
-	case mixin.FieldSessionID:
+	case account.FieldSessionID:
 		return sfSession
-	case mixin.FieldPrivateKey:
+	case account.FieldPrivateKey:
 		return sfKey
-	case mixin.FieldPINToken:
+	case account.FieldPINToken:
 		return sfToken
-	case mixin.FieldPIN:
+	case account.FieldPIN:
 		return sfPIN
 	}
-	return sfSubmit
+	return sfCount
 }
 
 // errReason is what is wrong with a field of the form: as fieldReason
 // says it, or the keyring's detail.
 func errReason(err error) string {
-	var fe *mixin.FieldError
+	var fe *account.FieldError
 	var ke *keystore.Error
 	if !errors.As(err, &fe) && errors.As(err, &ke) && ke.Detail != "" {
 		return ke.Detail
@@ -260,8 +261,9 @@ func (s *setupScreen) onDone(msg setupDoneMsg) tea.Cmd {
 			s.errs[sfName] = "a profile with this name exists; turn Overwrite on to replace it, or choose another name"
 			return s.setFocus(sfOverwrite)
 		}
-		if msg.field != sfCount {
-			s.errs[msg.field] = explain(msg.err)
+		var se *account.SetupError
+		if errors.As(msg.err, &se) && fieldOf(se.Field) != sfCount {
+			s.errs[fieldOf(se.Field)] = explain(se.Err)
 		} else {
 			s.formErr = explain(msg.err)
 		}
@@ -270,7 +272,7 @@ func (s *setupScreen) onDone(msg setupDoneMsg) tea.Cmd {
 	for i := range s.inputs { // nothing of the session stays in the form
 		s.inputs[i].SetValue("")
 	}
-	s.ctx.ask(connMsg{c: msg.c})
+	s.ctx.ask(openedMsg{acct: msg.acct})
 	return nil
 }
 
@@ -290,7 +292,7 @@ func (s *setupScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		// the key's, so the whole key stays in its field.
 		return s.edit(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{'\n'}})
 	case km.Back.matches(k):
-		if s.canCancel && s.ctx.conn != nil {
+		if s.canCancel && s.ctx.acct != nil {
 			s.ctx.ask(showMsg{screenHome})
 		}
 		return nil
@@ -352,72 +354,30 @@ func openPEM(v string) bool {
 	return j < 0 || !strings.Contains(v[i+j+len(end):], dashes)
 }
 
-// submit checks the credentials against the API (GET /me with the signed
-// token, POST /pin/verify with the PIN) and only then saves the profile.
+// submit checks the credentials against the API (the session, then the
+// PIN) and only then saves the profile and opens it: the account layer
+// does it in a command.
 func (s *setupScreen) submit() tea.Cmd {
 	if !s.check() {
 		return nil
 	}
 	s.busy = "Checking the session with the API…"
 	s.gen = s.ctx.nextGen()
-	gen, d, name, p, overwrite := s.gen, s.deps, strings.TrimSpace(s.value(sfName)), s.profile(), s.overwrite && s.exists
+	gen, env := s.gen, s.env
+	setup := account.Setup{Name: strings.TrimSpace(s.value(sfName)), Profile: s.profile(), Overwrite: s.overwrite && s.exists}
 	// Setting up the open profile again (a new session) keeps its journal
 	// open: the journal is locked while open and cannot be opened twice.
-	var reuse *payout.Journal
-	if s.ctx.conn != nil && s.ctx.conn.name == name {
-		reuse = s.ctx.conn.journal
+	var reuse *journal.Journal
+	if s.ctx.acct != nil && s.ctx.acct.Name == setup.Name {
+		reuse = s.ctx.acct.Journal()
 	}
+	setup.Reuse = reuse
 	return func() tea.Msg {
 		ctx, cancel := within(timeoutSetup)
 		defer cancel()
-		c, field, err := setupProfile(ctx, d, name, p, overwrite, reuse)
-		return setupDoneMsg{gen: gen, c: c, err: err, field: field}
+		acct, err := env.Setup(ctx, setup)
+		return setupDoneMsg{gen: gen, acct: acct, err: err}
 	}
-}
-
-// setupProfile verifies and saves a profile, then opens it.
-func setupProfile(ctx context.Context, d Deps, name string, p keystore.Profile, overwrite bool, reuse *payout.Journal) (*conn, sField, error) {
-	sess, err := mixin.NewSession(p.Credentials)
-	if err != nil {
-		var fe *mixin.FieldError
-		if errors.As(err, &fe) {
-			return nil, fieldOf(fe.Field), errors.New(fe.Reason)
-		}
-		return nil, sfCount, err
-	}
-	client, err := mixin.NewClient(d.APIURL, sess, d.ClientOptions...)
-	if err != nil {
-		return nil, sfCount, err
-	}
-	me, err := client.Me(ctx)
-	if err != nil {
-		return nil, sfCount, err
-	}
-	if me.UserID != sess.ClientID {
-		return nil, sfClient, errors.New("the API says this session belongs to another app")
-	}
-	if _, err := client.VerifyPIN(ctx, p.PIN); err != nil {
-		return nil, sfPIN, err
-	}
-	if !overwrite {
-		if exists, err := d.Store.Exists(ctx, name); err != nil {
-			return nil, sfCount, err
-		} else if exists {
-			return nil, sfName, keystore.ErrExists
-		}
-	}
-	stored := p
-	if !p.KeepPIN {
-		stored.PIN = ""
-	}
-	if err := d.Store.Save(ctx, name, stored, overwrite); err != nil {
-		return nil, sfCount, err
-	}
-	if def, err := d.Store.Default(ctx); err == nil && def == "" {
-		_ = d.Store.SetDefault(ctx, name)
-	}
-	c, err := openConn(ctx, d, name, stored, reuse)
-	return c, sfCount, err
 }
 
 func (s *setupScreen) view(height int) string {

@@ -10,6 +10,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 )
@@ -284,7 +285,7 @@ func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
 // (as a paste may be cut by the terminal) is text for the field, not a key.
 func TestSetupRunesSpellingAKeyAreText(t *testing.T) {
 	t.Parallel()
-	s := newSetupScreen(testShared(termW, termH), Deps{Sandbox: true}, "")
+	s := newSetupScreen(testShared(termW, termH), account.Env{}, "")
 	for _, w := range []string{"up", "tab", "down", "enter"} {
 		s.update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(w)})
 	}

@@ -9,8 +9,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/shopspring/decimal"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // The transfer form's focus order.
@@ -77,7 +78,7 @@ type reviewMsg struct {
 	err    error
 }
 
-func newTransferScreen(ctx *shared, assets []mixin.Asset) *transferScreen {
+func newTransferScreen(ctx *shared, assets []rail.Asset) *transferScreen {
 	t := &transferScreen{
 		ctx:    ctx,
 		picker: newAssetPicker("type to filter: BTC, USDT…", assets),
@@ -85,8 +86,8 @@ func newTransferScreen(ctx *shared, assets []mixin.Asset) *transferScreen {
 		amount: textInput("0.00", 29, 44),
 		memo:   textInput("optional, up to 140 characters", 140, 44),
 		trace:  payout.NewTraceID(),
-		desk:   ctx.conn.desk,
-		book:   ctx.conn.book,
+		desk:   ctx.acct.Desk,
+		book:   ctx.acct.Book,
 		km:     newTransferKeys(),
 	}
 	t.rcpt.showLookup = true
@@ -163,7 +164,7 @@ func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText stri
 	if s == "" {
 		return decimal.Zero, decimal.Zero, ""
 	}
-	d, _, err := mixin.ParseAmount(s)
+	d, _, err := account.ParseAmount(s)
 	if err != nil {
 		return decimal.Zero, decimal.Zero, fieldReason(err)
 	}
@@ -179,7 +180,7 @@ func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText stri
 }
 
 func (t *transferScreen) memoErr() string {
-	if err := mixin.ValidateMemo(t.memo.Value()); err != nil {
+	if err := account.CheckMemo(t.memo.Value()); err != nil {
 		return fieldReason(err)
 	}
 	return ""
@@ -237,19 +238,19 @@ func (t *transferScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 func (t *transferScreen) showReviewErr(err error) {
-	var fe *mixin.FieldError
+	var fe *account.FieldError
 	if errors.As(err, &fe) {
 		switch fe.Field {
-		case mixin.FieldAsset:
+		case account.FieldAsset:
 			t.fieldErr[tfAsset] = fe.Reason
 			return
-		case mixin.FieldRecipient:
+		case account.FieldRecipient:
 			t.rcpt.err = capitalize(fe.Reason)
 			return
-		case mixin.FieldAmount:
+		case account.FieldAmount:
 			t.fieldErr[tfAmount] = fe.Reason
 			return
-		case mixin.FieldMemo:
+		case account.FieldMemo:
 			t.fieldErr[tfMemo] = fe.Reason
 			return
 		}

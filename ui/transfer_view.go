@@ -3,7 +3,7 @@ package ui
 import (
 	"strings"
 
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 func (t *transferScreen) view(height int) string {
@@ -37,7 +37,7 @@ func (t *transferScreen) assetView(st Styles) string {
 	var b strings.Builder
 	b.WriteString(fieldLabel(st, "Asset", t.focus == tfAsset) + p.input.View() + "\n")
 	if t.focus == tfAsset {
-		b.WriteString(p.listView(st, func(as mixin.Asset, twin string) string {
+		b.WriteString(p.listView(st, func(as rail.Asset, twin string) string {
 			line := padRight(truncate(as.Symbol, 6), 7) + padRight(truncate(as.Name, 18), 19) + padLeft(money(dec(as.Balance)), 22)
 			if twin != "" {
 				// Two assets read alike: the start of the id tells them apart.

@@ -5,7 +5,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/textinput"
 
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // assetPicker is a form's asset field, the one of the transfer form and of
@@ -14,23 +14,23 @@ import (
 // field while it has the focus, and tab or enter takes the highlighted one.
 type assetPicker struct {
 	input   textinput.Model
-	assets  []mixin.Asset // what it picks from, in order
-	matches []int         // indexes into assets that match the filter
-	pick    int           // position in matches
-	chosen  *mixin.Asset  // taken with tab or enter; nil until then, and after an edit
+	assets  []rail.Asset // what it picks from, in order
+	matches []int        // indexes into assets that match the filter
+	pick    int          // position in matches
+	chosen  *rail.Asset  // taken with tab or enter; nil until then, and after an edit
 }
 
 // pickerRows is how many matches the list under the field shows.
 const pickerRows = 5
 
-func newAssetPicker(placeholder string, assets []mixin.Asset) assetPicker {
+func newAssetPicker(placeholder string, assets []rail.Asset) assetPicker {
 	p := assetPicker{input: textInput(placeholder, 40, 44), assets: assets}
 	p.filter()
 	return p
 }
 
 // setAssets changes what the picker picks from, keeping the filter.
-func (p *assetPicker) setAssets(as []mixin.Asset) {
+func (p *assetPicker) setAssets(as []rail.Asset) {
 	p.assets = as
 	p.filter()
 }
@@ -68,9 +68,9 @@ func (p *assetPicker) move(delta int) bool {
 }
 
 // highlighted is the asset the highlight is on.
-func (p *assetPicker) highlighted() (mixin.Asset, bool) {
+func (p *assetPicker) highlighted() (rail.Asset, bool) {
 	if len(p.matches) == 0 {
-		return mixin.Asset{}, false
+		return rail.Asset{}, false
 	}
 	return p.assets[p.matches[p.pick]], true
 }
@@ -91,7 +91,7 @@ func (p *assetPicker) choose() bool {
 // listView is the window of the matches that holds the highlighted one,
 // each drawn by row (twin is the tag of an asset whose symbol another one
 // shares, or "").
-func (p *assetPicker) listView(st Styles, row func(as mixin.Asset, twin string) string) string {
+func (p *assetPicker) listView(st Styles, row func(as rail.Asset, twin string) string) string {
 	var b strings.Builder
 	twins := assetTwins(p.assets)
 	from, to := listWindow(len(p.matches), p.pick, pickerRows)
@@ -115,7 +115,7 @@ func (p *assetPicker) listView(st Styles, row func(as mixin.Asset, twin string) 
 
 // assetMatches reports whether an asset answers the picker's lower-cased
 // query: by symbol or name, or by the start of its id.
-func assetMatches(as mixin.Asset, q string) bool {
+func assetMatches(as rail.Asset, q string) bool {
 	return q == "" || strings.Contains(strings.ToLower(as.Symbol), q) || strings.Contains(strings.ToLower(as.Name), q) || strings.HasPrefix(as.AssetID, q)
 }
 
@@ -134,7 +134,7 @@ func listWindow(n, pick, size int) (from, to int) {
 // spacing aside): for each of them a tag with the start of its asset id,
 // which no server text can imitate on its own. Assets whose symbol is their
 // own get no tag.
-func assetTwins(as []mixin.Asset) map[string]string {
+func assetTwins(as []rail.Asset) map[string]string {
 	count := make(map[string]int, len(as))
 	for _, x := range as {
 		count[symbolKey(x.Symbol)]++

@@ -7,7 +7,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 )
 
 // textInput is a form's text field: no prompt (the form draws the label),
@@ -60,7 +60,7 @@ func errLine(st Styles, s string) string {
 func memoField(st Styles, in textinput.Model, focused bool, errText string) string {
 	n := utf8.RuneCountInString(in.Value())
 	counter := st.Subtle.Render(itoa(n) + "/140")
-	if n > mixin.MaxMemoRunes {
+	if n > account.MaxMemoRunes {
 		counter = st.Error.Render(itoa(n) + "/140")
 	}
 	return fieldLabel(st, "Memo", focused) + in.View() + " " + counter + "\n" + errLine(st, errText)
@@ -68,7 +68,7 @@ func memoField(st Styles, in textinput.Model, focused bool, errText string) stri
 
 // fieldReason is the reason of a field error, or the error's text.
 func fieldReason(err error) string {
-	var fe *mixin.FieldError
+	var fe *account.FieldError
 	if errors.As(err, &fe) {
 		return fe.Reason
 	}

@@ -3,7 +3,7 @@ package ui
 import (
 	"github.com/charmbracelet/bubbles/textinput"
 
-	"mixdesk/mixin"
+	"mixdesk/account"
 )
 
 // pinInput is a field a PIN is typed into: six characters, masked as they
@@ -23,7 +23,7 @@ type pinField struct{ textinput.Model }
 func newPINField() pinField { return pinField{pinInput("6 digits", 10)} }
 
 // valid reports whether six digits are typed.
-func (p pinField) valid() bool { return mixin.ValidatePIN(p.Value()) == nil }
+func (p pinField) valid() bool { return account.CheckPIN(p.Value()) == nil }
 
 // clear forgets what was typed.
 func (p *pinField) clear() { p.SetValue("") }

@@ -8,7 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // resolveDelay is how long typing must pause before the recipient is looked up.
@@ -17,7 +17,7 @@ const resolveDelay = 400 * time.Millisecond
 // recipientResolver looks a recipient up with the server: a user id or a
 // Mixin ID number (or a label of the address book).
 type recipientResolver interface {
-	ResolveRecipient(ctx context.Context, q string) (*mixin.User, error)
+	Recipient(ctx context.Context, q string) (*rail.User, error)
 }
 
 // recipientField is a recipient typed into a form, the one of the transfer
@@ -25,11 +25,11 @@ type recipientResolver interface {
 // resolveDelay, and an answer counts only for the text still in the field.
 type recipientField struct {
 	input     textinput.Model
-	user      *mixin.User // what the text resolved to
-	resolved  string      // the text user is for
-	err       string      // why the text does not resolve
-	gen       int         // the look-up waited for; earlier ones are dropped
-	resolving bool        // a look-up is due or on its way
+	user      *rail.User // what the text resolved to
+	resolved  string     // the text user is for
+	err       string     // why the text does not resolve
+	gen       int        // the look-up waited for; earlier ones are dropped
+	resolving bool       // a look-up is due or on its way
 	// showLookup draws "looking up…" while resolving.
 	showLookup bool
 }
@@ -39,7 +39,7 @@ type (
 	recipientMsg   struct {
 		gen  int
 		q    string // what was looked up
-		user *mixin.User
+		user *rail.User
 		err  error
 	}
 )
@@ -52,7 +52,7 @@ func newRecipientField() recipientField {
 func (f *recipientField) text() string { return strings.TrimSpace(f.input.Value()) }
 
 // set fills the field with a recipient already resolved.
-func (f *recipientField) set(u *mixin.User) {
+func (f *recipientField) set(u *rail.User) {
 	f.input.SetValue(u.UserID)
 	f.user, f.resolved, f.err = u, u.UserID, ""
 }
@@ -94,7 +94,7 @@ func (f *recipientField) update(msg tea.Msg, r recipientResolver) (cmd tea.Cmd, 
 		return func() tea.Msg {
 			ctx, cancel := within(timeoutLookup)
 			defer cancel()
-			u, err := r.ResolveRecipient(ctx, q)
+			u, err := r.Recipient(ctx, q)
 			return recipientMsg{gen: gen, q: q, user: u, err: err}
 		}, true
 	case recipientMsg:

@@ -8,9 +8,10 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
-var pickerAssets = []mixin.Asset{
+var pickerAssets = []rail.Asset{
 	{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "1"},
 	{AssetID: usdtID, Symbol: "USDT", Name: "Tether USD", Balance: "50"},
 	{AssetID: "0f0f0f0f-91c5-375b-92b0-ee702ed2dac5", Symbol: "USDT", Name: "Tether USD (other chain)", Balance: "5"},
@@ -38,7 +39,7 @@ func TestAssetPickerFiltersMovesAndChooses(t *testing.T) {
 	if !p.choose() || p.chosen == nil || p.chosen.AssetID != pickerAssets[2].AssetID || p.input.Value() != "USDT" {
 		t.Fatalf("chosen %+v, field %q", p.chosen, p.input.Value())
 	}
-	list := p.listView(DefaultStyles(), func(as mixin.Asset, twin string) string { return as.Name + "|" + twin })
+	list := p.listView(DefaultStyles(), func(as rail.Asset, twin string) string { return as.Name + "|" + twin })
 	mustContain(t, list, "Tether USD|id "+shortID(usdtID), "▸ Tether USD (other chain)|id 0f0f0f0f")
 
 	p.input.SetValue("0f0f")
@@ -53,9 +54,9 @@ func TestAssetPickerFiltersMovesAndChooses(t *testing.T) {
 	}
 }
 
-type fakeResolver map[string]*mixin.User
+type fakeResolver map[string]*rail.User
 
-func (f fakeResolver) ResolveRecipient(_ context.Context, q string) (*mixin.User, error) {
+func (f fakeResolver) Recipient(_ context.Context, q string) (*rail.User, error) {
 	if u, ok := f[q]; ok {
 		return u, nil
 	}
@@ -67,7 +68,8 @@ func (f fakeResolver) ResolveRecipient(_ context.Context, q string) (*mixin.User
 // in the field, is dropped; the field is ready only while its text is the
 // one that resolved.
 func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
-	res := fakeResolver{"37169012": &alice}
+	ra := railUser(alice)
+	res := fakeResolver{"37169012": &ra}
 	f := newRecipientField()
 	f.input.SetValue("37169012")
 	f.edited(1)
@@ -82,7 +84,7 @@ func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
 		t.Fatal("no look-up after the pause")
 	}
 	answer := cmd().(recipientMsg)
-	f.update(recipientMsg{gen: 1, q: "3716", user: &mixin.User{UserID: "x"}}, res)
+	f.update(recipientMsg{gen: 1, q: "3716", user: &rail.User{UserID: "x"}}, res)
 	if f.user != nil {
 		t.Fatal("an answer for another text was kept")
 	}
