@@ -37,6 +37,8 @@ const (
 	fVia
 	fCode
 	fDesc
+	fStage
+	fData
 )
 
 // Required and allowed fields of each record kind.
@@ -50,6 +52,8 @@ const (
 	failedAllowed  = failedRequired | fDesc
 	postRequired   = fCommon
 	postAllowed    = postRequired
+	railRequired   = fCommon | fStage | fData
+	railAllowed    = railRequired
 )
 
 // fieldNames gives the JSON name of each field bit, for error messages.
@@ -57,6 +61,7 @@ var fieldNames = [...]string{
 	"seq", "prev", "kind", "time", "trace_id", "asset_id", "recipient_id",
 	"amount", "memo", "hash", "operator", "host", "batch_id", "row_key",
 	"snapshot_id", "closing_balance", "via", "code", "description",
+	"stage", "data",
 }
 
 // wireRecord is one journal line, field for field, before validation.
@@ -81,6 +86,8 @@ type wireRecord struct {
 	Closing   string
 	Via       string
 	Desc      string
+	Stage     string
+	Data      string // base64, as on the line
 }
 
 // sameValues reports whether two records carry the same field values.
@@ -118,6 +125,9 @@ func (w *wireRecord) appendLine(b []byte) []byte {
 		b = append(b, `,"code":`...)
 		b = strconv.AppendInt(b, w.Code, 10)
 		b = appendOptionalField(b, "description", w.Desc)
+	case KindRail:
+		b = appendStringField(b, "stage", w.Stage)
+		b = appendStringField(b, "data", w.Data)
 	}
 	return append(b, '}')
 }
@@ -300,6 +310,10 @@ func (d *lineDecoder) member(w *wireRecord) error {
 		bit, dst = fVia, &w.Via
 	case "description":
 		bit, dst = fDesc, &w.Desc
+	case "stage":
+		bit, dst = fStage, &w.Stage
+	case "data":
+		bit, dst = fData, &w.Data
 	default:
 		d.i = keyAt
 		return d.fail("unknown field %s", shortQuote(key))

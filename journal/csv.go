@@ -2,7 +2,9 @@ package journal
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -16,6 +18,7 @@ import (
 var csvHeader = []string{
 	"seq", "time", "kind", "trace_id", "asset_id", "recipient_id", "amount", "memo", "operator", "host",
 	"snapshot_id", "closing_balance", "code", "description", "hash", "prev", "via", "batch_id", "row_key",
+	"stage", "data_sha256",
 }
 
 // The columns of a journal export.
@@ -39,6 +42,8 @@ const (
 	jcVia
 	jcBatch
 	jcRowKey
+	jcStage
+	jcDataSHA256
 	csvColumns
 )
 
@@ -46,12 +51,14 @@ const (
 // "\n" line ends, UTF-8 without byte order mark), one row per record in the
 // order given, after a header line:
 //
-//	seq,time,kind,trace_id,asset_id,recipient_id,amount,memo,operator,host,snapshot_id,closing_balance,code,description,hash,prev,via,batch_id,row_key
+//	seq,time,kind,trace_id,asset_id,recipient_id,amount,memo,operator,host,snapshot_id,closing_balance,code,description,hash,prev,via,batch_id,row_key,stage,data_sha256
 //
 // Each row holds the fields of its kind and leaves the others empty: an
 // intent has asset_id to host, hash (its content hash), batch_id and
 // row_key; done has snapshot_id, closing_balance and via; failed has code
-// and description; post has nothing more. Every row has seq, time (RFC
+// and description; post has nothing more; rail has its stage and the hex
+// SHA-256 of its data (the data itself, up to MaxRailData bytes, is in the
+// journal, not in a spreadsheet cell). Every row has seq, time (RFC
 // 3339 UTC with nanoseconds, as recorded), kind, trace_id and prev (the
 // hash of the line before). Text cells are display-safe and protected from
 // spreadsheet formulas as in every export of mixdesk (csvcell.Text);
@@ -89,6 +96,10 @@ func WriteCSV(w io.Writer, recs []Record) error {
 		case rec.Failed != nil:
 			row[jcCode] = strconv.Itoa(rec.Failed.Code)
 			row[jcDescription] = csvcell.Text(rec.Failed.Description)
+		case rec.Rail != nil:
+			row[jcStage] = csvcell.Text(rec.Rail.Stage)
+			sum := sha256.Sum256(rec.Rail.Data)
+			row[jcDataSHA256] = hex.EncodeToString(sum[:])
 		}
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("journal: writing the export: %w", err)

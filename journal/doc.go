@@ -16,9 +16,15 @@
 // system's refusal), or by nothing: the transfer is then in doubt and is
 // settled by a look-up of its trace, after which done (Via "recovery") is
 // appended. A post record says that a transfer in doubt is about to be
-// posted again with its trace. The journal enforces the order: one intent
-// per trace, an outcome or a post only after an intent, never two
-// contradicting outcomes, no post after an outcome.
+// posted again with its trace. A rail record keeps a payment rail's own
+// state of a transfer in doubt (a stage name and opaque data, such as the
+// transaction a rail built before it asks for it to be verified, or the
+// signed transaction before it is submitted), made durable before the rail
+// goes on; the journal hands the states of an entry in doubt back
+// (Entry.Rail) and never reads them. The journal enforces the order: one
+// intent per trace, an outcome, a post or a rail record only after an
+// intent, never two contradicting outcomes, no post or rail record after
+// an outcome.
 //
 // # Format
 //
@@ -34,9 +40,12 @@
 //	 "snapshot_id":"…","closing_balance":"89.5","via":"send"}
 //	{"seq":4,"prev":"…","kind":"failed","time":"…","trace_id":"…",
 //	 "code":20117,"description":"…"}
+//	{"seq":5,"prev":"…","kind":"rail","time":"…","trace_id":"…",
+//	 "stage":"signed","data":"<standard base64, padded>"}
 //
 // (each record is on one line; an intent's hash is ContentHash of what it
-// moves). The reader is strict: known fields only, each at most once, of the
+// moves; a rail record's stage is 1 to 32 bytes of a-z, 0-9 and '-', its
+// data 1 to MaxRailData bytes). The reader is strict: known fields only, each at most once, of the
 // right JSON type, so a line it accepts is one the journal could have
 // written. The file is DATA/journal-PROFILE.jsonl (Path), mode 0600, in a
 // directory of mode 0700.
@@ -71,9 +80,9 @@
 // AppendDonesDeferred appends done outcomes without waiting for the disk;
 // they become durable with the next fsync (the next durable append,
 // SyncDeferred or Close). A done record lost in a crash leaves its intent in
-// doubt, to be settled by a trace look-up like any other; intents, posts and
-// failures are never deferred. Head may count deferred records until they
-// are synced.
+// doubt, to be settled by a trace look-up like any other; intents, posts,
+// failures and rail records are never deferred. Head may count deferred
+// records until they are synced.
 //
 // # Concurrency
 //

@@ -48,6 +48,11 @@ type Entry struct {
 	// LastPost plus however long the system accepts a signed request (the
 	// caller's post window).
 	LastPost time.Time
+	// Rail holds the payment rail's states of the transfer (rail records),
+	// in the order they were kept, while it is in doubt; it is empty once
+	// the transfer is settled (the records stay in the file). Their Data
+	// is shared with the journal: read it, never change it.
+	Rail []RailState
 }
 
 // entry is the index's form of an Entry. The records it points to are never
@@ -56,8 +61,9 @@ type entry struct {
 	intent   *Intent
 	done     *Done
 	failed   *Failed
-	reposts  int       // post records
-	lastPost time.Time // the last post record's time; zero when none
+	reposts  int          // post records
+	lastPost time.Time    // the last post record's time; zero when none
+	rail     []*RailState // rail records, while in doubt
 }
 
 func (e *entry) state() State {
@@ -81,6 +87,12 @@ func (e *entry) value() Entry {
 	}
 	if e.failed != nil {
 		v.Failed = *e.failed
+	}
+	if len(e.rail) > 0 {
+		v.Rail = make([]RailState, len(e.rail))
+		for i, r := range e.rail {
+			v.Rail[i] = *r
+		}
 	}
 	return v
 }
@@ -129,9 +141,10 @@ func (x *index) check(rec *Record) error {
 	switch {
 	case e.done == nil && e.failed == nil:
 		return nil
-	case rec.Kind == KindPost:
+	case rec.Kind == KindPost, rec.Kind == KindRail:
 		// A post record after the outcome would say that a transfer was
-		// posted again although it was settled.
+		// posted again although it was settled; a rail record, that its
+		// rail went on with it.
 		return &OutcomeConflictError{Existing: e.value(), Refused: rec.Kind}
 	case rec.Kind == KindDone && e.done != nil && rec.Done.SnapshotID == e.done.SnapshotID:
 		return &errRepeat{e.value()}
@@ -168,10 +181,15 @@ func (x *index) apply(rec *Record) *entry {
 			e.lastPost = rec.Post.Time
 		}
 		return e
+	case KindRail:
+		e := &x.entries[x.byTrace[rec.Rail.Trace]]
+		e.rail = append(e.rail, rec.Rail)
+		return e
 	case KindDone:
 		pos := x.byTrace[rec.Done.Trace]
 		e := &x.entries[pos]
 		e.done = rec.Done
+		e.rail = nil // settled: the rail's states are not needed any more
 		delete(x.inDoubt, rec.Done.Trace)
 		x.paid[e.intent.RecipientID]++
 		return e
@@ -179,6 +197,7 @@ func (x *index) apply(rec *Record) *entry {
 		pos := x.byTrace[rec.Failed.Trace]
 		e := &x.entries[pos]
 		e.failed = rec.Failed
+		e.rail = nil
 		delete(x.inDoubt, rec.Failed.Trace)
 		return e
 	}

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -278,6 +279,20 @@ func (j *Journal) AppendPost(trace string) (Entry, error) {
 	return j.append(Record{Kind: KindPost, Post: &Post{Trace: trace}})
 }
 
+// AppendRail records, durably, a payment rail's state of the transfer in
+// doubt with s.Trace (see KindRail): when it returns without error the
+// state is on disk, and the rail may go on. s.Data is copied. It is refused
+// for a trace without an intent (ErrNoIntent) or with an outcome (an
+// *OutcomeConflictError): once a transfer is settled its rail keeps nothing
+// more. A bad stage or data too large is a *FieldError.
+func (j *Journal) AppendRail(s RailState) (Entry, error) {
+	if err := validateRail(&s); err != nil {
+		return Entry{}, err
+	}
+	s.Data = bytes.Clone(s.Data)
+	return j.append(Record{Kind: KindRail, Rail: &s})
+}
+
 // AppendFailed records that the payment system refused the transfer with
 // f.Trace: nothing moved.
 // The trace must have an intent (ErrNoIntent). The same failure again (code
@@ -347,6 +362,8 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 			rec.Failed.Seq, rec.Failed.Time = rec.Seq, rec.Time
 		case rec.Post != nil:
 			rec.Post.Seq, rec.Post.Time = rec.Seq, rec.Time
+		case rec.Rail != nil:
+			rec.Rail.Seq, rec.Rail.Time = rec.Seq, rec.Time
 		}
 
 		if err := j.idx.check(rec); err != nil {
@@ -358,7 +375,7 @@ func (j *Journal) appendRecords(recs []Record, durable bool) ([]Entry, error) {
 			return nil, err
 		}
 
-		w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed, rec.Post)
+		w := toWire(rec.Seq, rec.Prev, rec.Kind, rec.Time, rec.Intent, rec.Done, rec.Failed, rec.Post, rec.Rail)
 		at := len(buf)
 		buf = w.appendLine(buf)
 		if err := selfCheck(buf[at:], &w); err != nil {

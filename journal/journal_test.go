@@ -344,7 +344,7 @@ func TestJournalTornTail(t *testing.T) {
 		in := testIntent(9)
 		w := toWire(6, hex.EncodeToString(sum[:]), KindIntent, time.Date(2025, 11, 26, 13, 0, 0, 0, time.UTC), &Intent{
 			Trace: in.Trace, AssetID: in.AssetID, RecipientID: in.RecipientID, Amount: in.Amount, Memo: in.Memo, Hash: in.ContentHash(),
-		}, nil, nil, nil)
+		}, nil, nil, nil, nil)
 		return string(w.appendLine(nil))
 	}()
 
@@ -678,7 +678,7 @@ func TestJournalGuards(t *testing.T) {
 			if err == nil || !tt.check(err) {
 				t.Fatalf("got %v (%T)", err, err)
 			}
-			if e != (Entry{}) {
+			if !reflect.DeepEqual(e, Entry{}) {
 				t.Fatalf("refusal returned an entry: %+v", e)
 			}
 		})

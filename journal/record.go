@@ -2,7 +2,9 @@ package journal
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -21,6 +23,13 @@ const (
 	// any post of the trace may still reach the payment system
 	// (Entry.LastPost).
 	KindPost Kind = "post"
+	// KindRail is a payment rail's state of a transfer in doubt, made
+	// durable before the rail goes on (a rail that pays in stages keeps,
+	// for instance, the transaction it built before it asks for it to be
+	// verified, and the signed transaction before it submits it). The
+	// journal does not read the state; it keeps the states of a trace, in
+	// order, while the transfer is in doubt (Entry.Rail).
+	KindRail Kind = "rail"
 )
 
 // Via says how a done outcome was learned.
@@ -40,6 +49,12 @@ const (
 	MaxLabelLen = 256
 	// MaxDecimalLen bounds amount and closing_balance.
 	MaxDecimalLen = 64
+	// MaxStageLen bounds the stage of a rail record.
+	MaxStageLen = 32
+	// MaxRailData bounds the data of a rail record, in bytes before its
+	// base64 encoding (about 342 KiB on the line). A Safe transaction of
+	// 256 inputs with the outputs it spends takes about a third of it.
+	MaxRailData = 256 << 10
 )
 
 // Intent is the record written, and made durable, before a transfer is
@@ -113,8 +128,24 @@ type Post struct {
 	Time time.Time // set by the journal (UTC)
 }
 
+// RailState records a payment rail's state of the transfer in doubt with
+// Trace (see KindRail), made durable before the rail goes on.
+type RailState struct {
+	Trace string // trace id of an intent in doubt
+	// Stage is the rail's name for the state: 1 to MaxStageLen bytes of
+	// lower-case ASCII letters, digits and '-'.
+	Stage string
+	// Data is the state, 1 to MaxRailData bytes, opaque to the journal
+	// (written as standard base64). A RailState read from the journal
+	// shares it: read it, never change it.
+	Data []byte
+
+	Seq  uint64    // set by the journal
+	Time time.Time // set by the journal (UTC)
+}
+
 // Record is one line of the journal as read back. Exactly one of Intent,
-// Done, Failed and Post is set, as Kind says.
+// Done, Failed, Post and Rail is set, as Kind says.
 type Record struct {
 	Line   int    // 1-based line number in the file
 	Offset int64  // byte offset of the line
@@ -126,6 +157,7 @@ type Record struct {
 	Done   *Done
 	Failed *Failed
 	Post   *Post
+	Rail   *RailState
 }
 
 // Trace returns the trace id the record is about.
@@ -139,6 +171,8 @@ func (r Record) Trace() string {
 		return r.Failed.Trace
 	case r.Post != nil:
 		return r.Post.Trace
+	case r.Rail != nil:
+		return r.Rail.Trace
 	}
 	return ""
 }
@@ -281,6 +315,59 @@ func validateFailed(f *Failed) error {
 	return checkText("description", f.Description, MaxTextLen)
 }
 
+// validateRail checks a rail state to append (Seq and Time are not looked
+// at).
+func validateRail(r *RailState) error {
+	if err := checkUUID("trace_id", r.Trace); err != nil {
+		return err
+	}
+	if err := checkStage(r.Stage); err != nil {
+		return err
+	}
+	switch {
+	case len(r.Data) == 0:
+		return &FieldError{"data", "missing"}
+	case len(r.Data) > MaxRailData:
+		return &FieldError{"data", fmt.Sprintf("%d bytes; at most %d", len(r.Data), MaxRailData)}
+	}
+	return nil
+}
+
+// checkStage checks a rail record's stage: 1 to MaxStageLen bytes of a-z,
+// 0-9 and '-'.
+func checkStage(s string) error {
+	if s == "" {
+		return &FieldError{"stage", "missing"}
+	}
+	if len(s) > MaxStageLen {
+		return &FieldError{"stage", fmt.Sprintf("longer than %d bytes", MaxStageLen)}
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return &FieldError{"stage", "not lower-case letters, digits and '-'"}
+		}
+	}
+	return nil
+}
+
+// decodeRailData decodes the data of a rail record as the journal writes
+// it: standard base64 with padding, nothing else (no line breaks, no bits
+// set in the padding), so that a line read back is one the journal could
+// have written.
+func decodeRailData(s string) ([]byte, error) {
+	if len(s) > base64.StdEncoding.EncodedLen(MaxRailData) {
+		return nil, &FieldError{"data", fmt.Sprintf("more than %d bytes", MaxRailData)}
+	}
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, &FieldError{"data", "not standard base64"}
+	}
+	b, err := base64.StdEncoding.Strict().DecodeString(s)
+	if err != nil {
+		return nil, &FieldError{"data", "not standard base64"}
+	}
+	return b, nil
+}
+
 // timeLayout is how record times are written: RFC 3339 with nanoseconds, UTC.
 const timeLayout = time.RFC3339Nano
 
@@ -310,6 +397,8 @@ func (w *wireRecord) toRecord(scratch *[]byte) (Record, *recordError) {
 		allowed, required = failedAllowed, failedRequired
 	case KindPost:
 		allowed, required = postAllowed, postRequired
+	case KindRail:
+		allowed, required = railAllowed, railRequired
 	default:
 		if w.seen&fKind == 0 {
 			return Record{}, malformed("no kind")
@@ -376,6 +465,16 @@ func (w *wireRecord) toRecord(scratch *[]byte) (Record, *recordError) {
 			return Record{}, malformed("%s", fieldDetail(err))
 		}
 		rec.Post = &Post{Trace: w.Trace, Seq: w.Seq, Time: t}
+	case KindRail:
+		data, err := decodeRailData(w.Data)
+		if err != nil {
+			return Record{}, malformed("%s", fieldDetail(err))
+		}
+		r := &RailState{Trace: w.Trace, Stage: w.Stage, Data: data, Seq: w.Seq, Time: t}
+		if err := validateRail(r); err != nil {
+			return Record{}, malformed("%s", fieldDetail(err))
+		}
+		rec.Rail = r
 	}
 	return rec, nil
 }
@@ -399,7 +498,7 @@ func lowBit(m uint32) int {
 }
 
 // toWire builds the line fields of a record about to be appended.
-func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done, f *Failed, p *Post) wireRecord {
+func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done, f *Failed, p *Post, r *RailState) wireRecord {
 	w := wireRecord{Seq: seq, Prev: prev, Kind: string(kind), Time: t.Format(timeLayout)}
 	switch kind {
 	case KindIntent:
@@ -411,6 +510,8 @@ func toWire(seq uint64, prev string, kind Kind, t time.Time, in *Intent, d *Done
 		w.Trace, w.Code, w.Desc = f.Trace, int64(f.Code), f.Description
 	case KindPost:
 		w.Trace = p.Trace
+	case KindRail:
+		w.Trace, w.Stage, w.Data = r.Trace, r.Stage, base64.StdEncoding.EncodeToString(r.Data)
 	}
 	return w
 }

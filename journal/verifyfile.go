@@ -10,9 +10,10 @@ import (
 )
 
 // A journal file is read pieceBytes at a time. A line longer than
-// maxLineBytes is no record (the longest the journal writes, with a memo of
-// MaxTextLen bytes all escaped, is under 32 KiB): it is hashed as it
-// goes by.
+// maxLineBytes is no record (the longest the journal writes is a rail
+// record of MaxRailData bytes, under 350 KiB in base64; an intent with a
+// memo of MaxTextLen bytes all escaped is under 32 KiB): it is hashed as
+// it goes by.
 const (
 	pieceBytes   = 1 << 20
 	maxLineBytes = 1 << 20

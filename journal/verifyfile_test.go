@@ -216,7 +216,7 @@ func TestJournalCSV(t *testing.T) {
 	if err != nil || len(rows) != 5 {
 		t.Fatalf("%d rows, %v", len(rows), err)
 	}
-	if got := strings.Join(rows[0], ","); got != "seq,time,kind,trace_id,asset_id,recipient_id,amount,memo,operator,host,snapshot_id,closing_balance,code,description,hash,prev,via,batch_id,row_key" {
+	if got := strings.Join(rows[0], ","); got != "seq,time,kind,trace_id,asset_id,recipient_id,amount,memo,operator,host,snapshot_id,closing_balance,code,description,hash,prev,via,batch_id,row_key,stage,data_sha256" {
 		t.Fatalf("header %s", got)
 	}
 	col := map[string]int{}

@@ -119,9 +119,13 @@ func (d *Desk) isUnposted(trace string) bool {
 }
 
 // post pays p once through the rail, after noting that a post of its trace
-// may be in flight from now on.
+// may be in flight from now on. A staged rail (rail.Resumer) pays with
+// PayKept and keeps its stages in the journal under p.Key.
 func (d *Desk) post(ctx context.Context, p rail.Payment, pin string) (*rail.Movement, error) {
 	d.markPosted(p.Key)
+	if rs, ok := d.staged(); ok {
+		return rs.PayKept(ctx, p, pin, keeper{d: d, trace: p.Key})
+	}
 	return d.rail.Pay(ctx, p, pin)
 }
 
@@ -139,10 +143,10 @@ func (d *Desk) checkPIN(pin string) error {
 func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 	w := d.window()
 	for _, e := range d.journal.InDoubtEntries() {
-		if d.isUnposted(e.Intent.Trace) {
+		if !d.mayBeInFlight(e) {
 			continue
 		}
-		if t := e.LastPost.Add(w); t.After(now) && t.After(until) {
+		if t := lastPost(e).Add(w); t.After(now) && t.After(until) {
 			until, trace = t, e.Intent.Trace
 		}
 	}

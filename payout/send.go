@@ -189,8 +189,12 @@ func (d *Desk) record(ctx context.Context, in rail.Payment, snap *rail.Movement,
 		}
 		return d.recordFailed(res, d.traceTaken(found))
 	}
+	if errors.Is(err, rail.ErrNotSent) {
+		// Nothing that could execute the payment left, and nothing will.
+		return d.recordNotPosted(in.Key, err)
+	}
 	var re *rail.RefusedError
-	if errors.As(err, &re) {
+	if errors.As(err, &re) && !d.sentStaged(in.Key) {
 		return d.recordFailed(res, re)
 	}
 	// Anything else (5xx, transport, a broken answer, a cancelled
@@ -203,10 +207,10 @@ func (d *Desk) record(ctx context.Context, in rail.Payment, snap *rail.Movement,
 // postedUntil is the end of the window of the last post of trace.
 func (d *Desk) postedUntil(trace string) time.Time {
 	e, ok := d.journal.Lookup(trace)
-	if !ok {
+	if !ok || !d.mayBeInFlight(e) {
 		return time.Time{}
 	}
-	return e.LastPost.Add(d.window())
+	return lastPost(e).Add(d.window())
 }
 
 func (d *Desk) recordDone(res Result, snap *rail.Movement, via journal.Via) (Result, error) {
@@ -338,7 +342,7 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 	// Not executed so far. A post of it may still arrive: then it is only
 	// looked up until its window is over.
 	now := d.now()
-	if until := e.LastPost.Add(d.window()); now.Before(until) && !d.isUnposted(it.Trace) {
+	if until := lastPost(e).Add(d.window()); now.Before(until) && d.mayBeInFlight(e) {
 		res.Err = &PostPendingError{Until: until, Trace: it.Trace, Own: true}
 		res.Until = until
 		return res, nil
@@ -359,7 +363,7 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 			return res, err
 		}
 	}
-	snap, err := d.post(ctx, in, pin)
+	snap, err := d.repost(ctx, e, in, pin)
 	return d.record(ctx, in, snap, err, true)
 }
 

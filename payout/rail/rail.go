@@ -10,7 +10,11 @@
 //
 // What an implementation must guarantee is written on each method, and
 // the rules of a post in flight, which the money logic keeps for every
-// rail, are in the doc of Rail.
+// rail, are in the doc of Rail. A rail that pays in several requests and
+// must keep its own state between them (the Safe rail) is also a Resumer
+// (staged.go): the money logic then pays it with PayKept and settles it
+// with Resume, and the rail keeps each stage in the journal through a
+// Keeper before it goes on.
 package rail
 
 import (
@@ -39,7 +43,10 @@ import (
 //     key so far; once the window of every post of it is over, that answer
 //     is final.
 //   - Validate accepts only what Pay can send: Pay never refuses, without
-//     sending it, a payment Validate accepted.
+//     sending it, a payment Validate accepted. (A Resumer may refuse, with
+//     a *RefusedError, before anything that can execute the payment left,
+//     for what only its server can tell: not enough to pay with, a
+//     recipient it cannot pay.)
 //   - Pay's movement is the sender's view of exactly the payment sent (key,
 //     asset, recipient, memo, amount negated); balances, when given, add up
 //     (opening + amount = closing, not negative). An answer that does not
@@ -67,6 +74,14 @@ import (
 //     the operator types it or sets the profile up again.
 //  5. A confirmation is never lost: its key is durable in the journal
 //     before Pay is called.
+//
+// For a Resumer the kept states refine rules 1 and 3: a payment is in
+// flight only once Sent says a request that can execute it may have left
+// (before that it is neither waited for nor holds others back, and it may
+// be failed), and its window starts no earlier than its last kept state;
+// once it may have been sent, a refusal never fails it (only a key found
+// taken does), and it is settled by Resume from what was kept, never by a
+// fresh payment.
 //
 // A Rail is safe for concurrent use.
 type Rail interface {
