@@ -11,10 +11,11 @@ import (
 )
 
 // The desk pays through a rail.Rail (NewDeskOn). The names below are the
-// legacy shapes the console (package ui) still holds: it builds desks on the
-// legacy client, keeps users and assets as mixin.User and mixin.Asset, and
-// watches payment requests with its client. They convert at this edge and
-// go when the console speaks the rail's types.
+// legacy shapes the console held before it spoke the rail's types; the
+// console uses none of them any more. NewDesk, Check, LookupUser,
+// LookupAsset and PrepareBatch are still called by this package's tests;
+// legacyUser and legacyAsset fill Review and BatchItem, which still hold
+// mixin.User and mixin.Asset.
 
 // API is the legacy client as NewDesk takes it (legacyrail.Client);
 // *mixin.Client is one. Kept for the console until it passes a rail.
@@ -41,17 +42,6 @@ func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Re
 		return b.CheckOn(ctx, nil, trace)
 	}
 	return b.CheckOn(ctx, legacyrail.NewLooker(api), trace)
-}
-
-// ResolveRecipient finds a user by UUID or Mixin ID number (see Recipient),
-// in the console's shape.
-func (d *Desk) ResolveRecipient(ctx context.Context, s string) (*mixin.User, error) {
-	u, err := d.Recipient(ctx, s)
-	if err != nil {
-		return nil, err
-	}
-	lu := legacyUser(*u)
-	return &lu, nil
 }
 
 // LookupUser reads a user by id, for example the payer of a request, in the

@@ -12,9 +12,11 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/account"
+	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
 )
 
@@ -107,23 +109,23 @@ func benchApp(b *testing.B) *App {
 	b.Helper()
 	start, _ := time.Parse(time.RFC3339, benchStartAt)
 	api := &benchAPI{start: start}
-	j, _, err := payout.Open(filepath.Join(b.TempDir(), "journal-bench.jsonl"), payout.WithOperator("alice"), payout.WithHost("desk-1"))
+	j, _, err := journal.Open(filepath.Join(b.TempDir(), "journal-bench.jsonl"), journal.WithOperator("alice"), journal.WithHost("desk-1"))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = j.Close() })
 	for i, failed := range []bool{true, false} {
 		trace := benchID(0xee, i)
-		if _, err := j.AppendIntent(payout.Intent{Trace: trace, AssetID: usdtID, RecipientID: benchID(0xc0, i), Amount: "1250.5", Memo: "Invoice by the desk"}); err != nil {
+		if _, err := j.AppendIntent(journal.Intent{Trace: trace, AssetID: usdtID, RecipientID: benchID(0xc0, i), Amount: "1250.5", Memo: "Invoice by the desk"}); err != nil {
 			b.Fatal(err)
 		}
 		if failed {
-			if _, err := j.AppendFailed(payout.Failed{Trace: trace, Code: mixin.CodeInsufficientBalance, Description: "Insufficient balance."}); err != nil {
+			if _, err := j.AppendFailed(journal.Failed{Trace: trace, Code: mixin.CodeInsufficientBalance, Description: "Insufficient balance."}); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	desk, err := payout.NewDesk(api, j, payout.Config{Self: benchSelfID})
+	desk, err := payout.NewDeskOn(legacyrail.New(api), j, payout.Config{Self: benchSelfID})
 	if err != nil {
 		b.Fatal(err)
 	}

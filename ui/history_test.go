@@ -23,6 +23,7 @@ import (
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
+	"mixdesk/payout/legacyrail"
 )
 
 // The events a history world is made of, one per byte of its plan.
@@ -139,7 +140,7 @@ func newHistoryWorld(t *testing.T, o rigOpts, plan string) *histWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	j, rep, err := payout.Open(journal.Path(r.deps.Env.DataDir, profileName), payout.WithOperator("alice"), payout.WithHost("desk-1"))
+	j, rep, err := journal.Open(journal.Path(r.deps.Env.DataDir, profileName), journal.WithOperator("alice"), journal.WithHost("desk-1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func newHistoryWorld(t *testing.T, o rigOpts, plan string) *histWorld {
 		t.Fatal(rep.Err())
 	}
 	defer j.Close() // before the console opens it
-	desk, err := payout.NewDesk(client, j, payout.Config{Self: r.op})
+	desk, err := payout.NewDeskOn(legacyrail.New(client), j, payout.Config{Self: r.op})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +196,7 @@ func newHistoryWorld(t *testing.T, o rigOpts, plan string) *histWorld {
 			if err != nil {
 				t.Fatalf("event %d: send: %v", k, err)
 			}
-			want := map[byte]payout.State{evDesk: payout.StateDone, evFailed: payout.StateFailed, evDoubt: payout.StateInDoubt, evCommitted: payout.StateInDoubt}[kind]
+			want := map[byte]journal.State{evDesk: journal.StateDone, evFailed: journal.StateFailed, evDoubt: journal.StateInDoubt, evCommitted: journal.StateInDoubt}[kind]
 			if res.State != want || res.TraceID != e.trace {
 				t.Fatalf("event %d: %+v, want %v under trace %s", k, res, want, e.trace)
 			}
@@ -921,7 +922,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	if r := mine[0]; r.SnapshotID != e.snap || r.State != payout.RowDone || r.Operator != histOperator {
 		t.Errorf("the settled row is %+v, want snapshot %s, done, by %s", r, e.snap, histOperator)
 	}
-	if je, ok := a.acct.Journal().Lookup(e.trace); !ok || je.State != payout.StateDone || je.Done.SnapshotID != e.snap {
+	if je, ok := a.acct.Journal().Lookup(e.trace); !ok || je.State != journal.StateDone || je.Done.SnapshotID != e.snap {
 		t.Errorf("the journal holds %+v for the trace, want done with snapshot %s", je, e.snap)
 	}
 	if n := len(w.ledgerFor(e.trace)); n != 1 {

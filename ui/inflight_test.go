@@ -50,12 +50,12 @@ func TestKeptPINRefusedIsNotSentAgain(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
 	keepWrongPIN(t, r)
-	j, _, err := payout.Open(journal.Path(r.deps.Env.DataDir, profileName))
+	j, _, err := journal.Open(journal.Path(r.deps.Env.DataDir, profileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, amount := range []string{"1", "2"} {
-		if _, err := j.AppendIntent(payout.Intent{Trace: payout.NewTraceID(), AssetID: usdtID, RecipientID: r.rcpt.UserID, Amount: amount}); err != nil {
+		if _, err := j.AppendIntent(journal.Intent{Trace: payout.NewTraceID(), AssetID: usdtID, RecipientID: r.rcpt.UserID, Amount: amount}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,7 +123,7 @@ func TestHeldPostShowsUntilWhen(t *testing.T) {
 	if n := r.calls.count("POST /transfers"); n != 1 {
 		t.Fatalf("%d posts, want only the held one", n)
 	}
-	if a.result.res.State != payout.StateInDoubt {
+	if a.result.res.State != journal.StateInDoubt {
 		t.Fatalf("state %v after the look-up", a.result.res.State)
 	}
 }

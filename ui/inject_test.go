@@ -19,6 +19,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/account"
+	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
@@ -337,12 +338,12 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	}
 
 	// The journal export.
-	rep, err := payout.VerifyFile(payout.JournalPath(w.deps.Env.DataDir, profileName))
+	rep, err := journal.VerifyFile(journal.Path(w.deps.Env.DataDir, profileName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	jpath := filepath.Join(w.deps.Env.DataDir, "journal.csv")
-	if err := payout.SaveJournalCSV(jpath, rep.Records); err != nil {
+	if err := journal.SaveCSV(jpath, rep.Records); err != nil {
 		t.Fatal(err)
 	}
 	body, err = os.ReadFile(jpath)

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/journal"
 	"mixdesk/payout"
 	"mixdesk/payout/rail"
 )
@@ -80,11 +81,11 @@ func (s *resultScreen) busy() bool { return s.sending }
 // payout is on its way, so that nothing could send again meanwhile.
 func (s *resultScreen) syncKeys() {
 	k := &s.km
-	failed := s.res != nil && s.res.State == payout.StateFailed
+	failed := s.res != nil && s.res.State == journal.StateFailed
 	k.Home.SetEnabled(!s.sending)
 	k.Again.SetEnabled(!s.sending)
 	k.Edit.SetEnabled(!s.sending && (s.notSent || failed))
-	k.Settle.SetEnabled(!s.sending && !s.notSent && s.res != nil && s.res.State == payout.StateInDoubt)
+	k.Settle.SetEnabled(!s.sending && !s.notSent && s.res != nil && s.res.State == journal.StateInDoubt)
 	k.Save.SetEnabled(!s.sending && !s.notSent && s.offerSave)
 }
 
@@ -171,21 +172,21 @@ func (s *resultScreen) onSent(msg sentMsg) tea.Cmd {
 		_, recorded := acct.Journal().Lookup(s.r.TraceID)
 		s.notSent = !recorded
 	}
-	if res.State != payout.StateInDoubt || msg.err != nil {
+	if res.State != journal.StateInDoubt || msg.err != nil {
 		s.pin = ""
 	}
-	if res.State == payout.StateFailed {
+	if res.State == journal.StateFailed {
 		e, ok := acct.Journal().Lookup(s.r.TraceID)
-		s.failUnrecorded = ok && e.State != payout.StateFailed
+		s.failUnrecorded = ok && e.State != journal.StateFailed
 	}
-	if res.State == payout.StateDone && acct.Book != nil {
+	if res.State == journal.StateDone && acct.Book != nil {
 		_, saved := acct.Book.ByUser(s.r.Recipient.UserID)
 		s.offerSave = !saved
 	}
 	// The balances behind this screen moved when it was paid.
-	s.ctx.ask(sentEndedMsg{pin: s.sentPIN, errs: []error{res.Err, msg.err}, moved: res.State == payout.StateDone})
+	s.ctx.ask(sentEndedMsg{pin: s.sentPIN, errs: []error{res.Err, msg.err}, moved: res.State == journal.StateDone})
 	s.sentPIN = ""
-	if res.State == payout.StateInDoubt && msg.err == nil {
+	if res.State == journal.StateInDoubt && msg.err == nil {
 		gen := s.gen
 		// Look-ups soon after (they post nothing while a post may
 		// still arrive, and find a payout that went through), then
@@ -257,11 +258,11 @@ func (s *resultScreen) view(height int) string {
 		return b.String()
 	}
 	switch s.res.State {
-	case payout.StateDone:
+	case journal.StateDone:
 		b.WriteString(s.paidView(st, what))
-	case payout.StateFailed:
+	case journal.StateFailed:
 		b.WriteString(s.failedView(st, what, w))
-	case payout.StateInDoubt:
+	case journal.StateInDoubt:
 		b.WriteString(st.Warn.Render("? In doubt: "+what) + "\n\n")
 		b.WriteString(s.doubtView(st, w))
 	}

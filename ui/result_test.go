@@ -8,9 +8,9 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/google/uuid"
 
+	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
-	"mixdesk/payout"
 )
 
 func TestAskedPINWrongIsNotPaidAndNotRetried(t *testing.T) {
@@ -43,7 +43,7 @@ func TestAskedPINWrongIsNotPaidAndNotRetried(t *testing.T) {
 	if a.result.pin != "" || a.confirm.pin.Value() != "" {
 		t.Error("the PIN typed for the transfer is still held after it failed")
 	}
-	if a.result.res == nil || a.result.res.State != payout.StateFailed {
+	if a.result.res == nil || a.result.res.State != journal.StateFailed {
 		t.Errorf("result = %+v, want failed", a.result.res)
 	}
 }
@@ -103,7 +103,7 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	checkGolden(t, "in_doubt", v, termW)
 	mustContain(t, v, "? In doubt: 10 USDT to "+r.rcpt.FullName, "mixdesk settles it by its trace "+trace,
 		"Next automatic settlement in 1s (s to settle now).", "s settle now")
-	if a.result.res.State != payout.StateInDoubt {
+	if a.result.res.State != journal.StateInDoubt {
 		t.Fatalf("state = %v, want in doubt", a.result.res.State)
 	}
 	if a.result.pin == "" {
@@ -139,7 +139,7 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	mustContain(t, v, "✓ Paid 10 USDT to "+r.rcpt.FullName)
 	time.Sleep(50 * time.Millisecond)
 	p.drain()
-	if a.result.res.State != payout.StateDone || a.result.res.Reposted {
+	if a.result.res.State != journal.StateDone || a.result.res.Reposted {
 		t.Errorf("result = %+v, want done without a re-post", a.result.res)
 	}
 	if n := len(r.ledgerFor(trace)); n != 1 || r.balance(usdtID) != "49990" {
@@ -221,7 +221,7 @@ func TestCtrlCDuringSendWarnsThenQuits(t *testing.T) {
 	deadline := time.Now().Add(waitLong)
 	for {
 		e, ok := a.acct.Journal().Lookup(trace)
-		if ok && e.State != payout.StateInDoubt {
+		if ok && e.State != journal.StateInDoubt {
 			break
 		}
 		if time.Now().After(deadline) {
