@@ -144,6 +144,12 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			a.setStatus("Copied the "+msg.what+" to the clipboard (OSC 52).", true)
 		}
 		return a, nil
+	case bookSavedMsg, bookRemovedMsg:
+		// The address book's writes answer the book that asked.
+		if a.book != nil {
+			return a, tea.Batch(a.book.update(msg), a.takeAsks())
+		}
+		return a, nil
 	case assetsMsg:
 		// Balances are refreshed behind other screens too (after a payout).
 		if a.home != nil {

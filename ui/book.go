@@ -41,6 +41,10 @@ type bookScreen struct {
 	errs     [bfCount]string
 	formErr  string
 	confirmD bool // delete asked, waiting for y
+	// busy: an entry is being saved or removed (written to disk in a
+	// command); the screen takes no key until it is done.
+	busy bool
+	gen  int // the save or removal waited for
 
 	km bookKeys
 }
@@ -76,6 +80,20 @@ func newBookKeys() bookKeys {
 		Cancel: newKey([]string{"esc"}, "esc", "cancel").long("esc", "cancel (nothing is saved)"),
 	}
 }
+
+// Answers of the address book's writes.
+type (
+	bookSavedMsg struct {
+		gen   int
+		entry payout.BookEntry
+		err   error
+	}
+	bookRemovedMsg struct {
+		gen   int
+		label string
+		err   error
+	}
+)
 
 func (a *App) openBook() tea.Cmd {
 	a.book = newBookScreen(&a.shared)
@@ -177,7 +195,14 @@ func (s *bookScreen) update(msg tea.Msg) tea.Cmd {
 		return cmd
 	}
 	switch msg := msg.(type) {
+	case bookSavedMsg:
+		return s.onSaved(msg)
+	case bookRemovedMsg:
+		return s.onRemoved(msg)
 	case tea.KeyMsg:
+		if s.busy {
+			return nil // one write at a time; the screen waits for it
+		}
 		if s.editing {
 			return s.onFormKey(msg)
 		}
@@ -201,7 +226,7 @@ func (s *bookScreen) onListKey(k tea.KeyMsg) tea.Cmd {
 	if s.confirmD {
 		s.confirmD = false
 		if km.Yes.matches(k) && s.cursor < len(s.entries) {
-			s.remove(s.entries[s.cursor].Label)
+			return s.remove(s.entries[s.cursor].Label)
 		}
 		return nil
 	}
@@ -242,14 +267,29 @@ func (s *bookScreen) onListKey(k tea.KeyMsg) tea.Cmd {
 	return nil
 }
 
-// remove deletes an entry from the book and says so.
-func (s *bookScreen) remove(label string) {
-	if err := s.ctx.acct.Book.Remove(label); err != nil {
-		s.ctx.setStatus("Not deleted: "+explain(err), false)
+// remove deletes an entry from the book (the file is written in a
+// command); onRemoved says so.
+func (s *bookScreen) remove(label string) tea.Cmd {
+	s.busy = true
+	s.gen = s.ctx.nextGen()
+	book, gen := s.ctx.acct.Book, s.gen
+	return func() tea.Msg {
+		return bookRemovedMsg{gen: gen, label: label, err: book.Remove(label)}
+	}
+}
+
+func (s *bookScreen) onRemoved(msg bookRemovedMsg) tea.Cmd {
+	if msg.gen != s.gen {
+		return nil
+	}
+	s.busy = false
+	if msg.err != nil {
+		s.ctx.setStatus("Not deleted: "+explain(msg.err), false)
 	} else {
-		s.ctx.setStatus("Deleted "+clean(label)+" from the address book.", true)
+		s.ctx.setStatus("Deleted "+clean(msg.label)+" from the address book.", true)
 	}
 	s.reload()
+	return nil
 }
 
 func (s *bookScreen) onFormKey(k tea.KeyMsg) tea.Cmd {
@@ -285,6 +325,8 @@ func (s *bookScreen) onFormKey(k tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
+// save writes the entry to the book (the file is written in a command);
+// onSaved takes the answer.
 func (s *bookScreen) save() tea.Cmd {
 	if !s.ready() {
 		s.formErr = "A label and a recipient that resolves are needed."
@@ -295,7 +337,21 @@ func (s *bookScreen) save() tea.Cmd {
 		IdentityNumber: s.rcpt.user.IdentityNumber, FullName: s.rcpt.user.FullName,
 		Note: strings.TrimSpace(s.note.Value()), SavedAt: s.ctx.now(),
 	}
-	if err := s.ctx.acct.Book.Save(e, s.editOf); err != nil {
+	s.busy = true
+	s.gen = s.ctx.nextGen()
+	book, gen, replace := s.ctx.acct.Book, s.gen, s.editOf
+	return func() tea.Msg {
+		return bookSavedMsg{gen: gen, entry: e, err: book.Save(e, replace)}
+	}
+}
+
+// onSaved puts a refusal under its field, or closes the form.
+func (s *bookScreen) onSaved(msg bookSavedMsg) tea.Cmd {
+	if msg.gen != s.gen {
+		return nil
+	}
+	s.busy = false
+	if err := msg.err; err != nil {
 		var fe *account.FieldError
 		if errors.As(err, &fe) {
 			switch fe.Field {
@@ -313,6 +369,7 @@ func (s *bookScreen) save() tea.Cmd {
 		s.formErr = "Not saved: " + explain(err)
 		return nil
 	}
+	e := msg.entry
 	s.editing = false
 	s.ctx.setStatus("Saved "+clean(e.Label)+" ("+truncate(nameText(e.FullName), 40)+") in the address book.", true)
 	s.reload()
@@ -393,7 +450,10 @@ func (s *bookScreen) formView() string {
 		}
 		b.WriteString(errLine(st, s.errs[f]))
 	}
-	b.WriteString("\n  " + st.button("Save", s.focus == bfSave, s.ready()) + "\n")
+	b.WriteString("\n  " + st.button("Save", s.focus == bfSave, s.ready() && !s.busy) + "\n")
+	if s.busy {
+		b.WriteString("\n" + st.Subtle.Render("Saving…") + "\n")
+	}
 	if s.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(clean(s.formErr)) + "\n")
 	}

@@ -144,9 +144,60 @@ func TestAddressBookDelete(t *testing.T) {
 	}
 	p.typ("D")
 	p.typ("y")
-	if len(a.acct.Book.List()) != 0 {
-		t.Fatal("not deleted with y")
+	// The file is written in a command: the screen waits for its answer.
+	p.until("deleted with y", func(a *App) bool { return len(a.acct.Book.List()) == 0 && !a.book.busy })
+	mustContain(t, a.View(), "Deleted keep-me from the address book.")
+}
+
+// TestAddressBookWritesOffTheUIGoroutine: saving and deleting an entry
+// write the book's file in a command, never in Update; the screen takes no
+// key until the answer is in, then says what happened.
+func TestAddressBookWritesOffTheUIGoroutine(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	_, a := pumpHome(t, r)
+	key := func(k string) tea.Cmd {
+		t.Helper()
+		_, cmd := a.Update(keyPress(k))
+		return cmd
 	}
+	run := func(cmd tea.Cmd) {
+		t.Helper()
+		if cmd == nil {
+			t.Fatal("no command to write the book")
+		}
+		a.Update(cmd())
+	}
+	book := a.acct.Book
+	key("b")
+	u := railUser(r.rcpt)
+	a.book.startEdit(nil, &u)
+	a.book.setFocus(bfSave)
+	save := key("enter")
+	if book.Len() != 0 || !a.book.editing || !a.book.busy {
+		t.Fatalf("Update saved the entry itself (%d entries, editing %v)", book.Len(), a.book.editing)
+	}
+	mustContain(t, a.View(), "Saving…")
+	key("esc") // no key while the book is written
+	if !a.book.editing {
+		t.Fatal("the form took a key while it was being saved")
+	}
+	run(save)
+	if _, ok := book.ByUser(r.rcpt.UserID); !ok || a.book.editing || a.book.busy {
+		t.Fatalf("after the save: %d entries, editing %v", book.Len(), a.book.editing)
+	}
+	mustContain(t, a.View(), "Saved "+labelFor(r.rcpt.FullName))
+
+	key("D")
+	remove := key("y")
+	if book.Len() != 1 || !a.book.busy {
+		t.Fatal("Update removed the entry itself")
+	}
+	run(remove)
+	if book.Len() != 0 || a.book.busy {
+		t.Fatalf("%d entries after the removal", book.Len())
+	}
+	mustContain(t, a.View(), "Deleted "+labelFor(r.rcpt.FullName)+" from the address book.")
 }
 
 // traceOfResult is the trace of the payout on the result screen.
