@@ -41,6 +41,22 @@ func (s *Server) handleUser(c *call) (any, *mixin.Error) {
 	return publicUser{UserID: u.id, IdentityNumber: u.identity, FullName: u.name, HasSafe: u.registered()}, nil
 }
 
+// handleSearch is GET /search/:q by identity number (docs/safe-api.md
+// §3.4: the messenger call, unchanged): the user with that number (the one
+// of lowest id when a test world gave several the same), or 404.
+func (s *Server) handleSearch(c *call) (any, *mixin.Error) {
+	var found *user
+	for _, u := range s.users {
+		if u.identity == c.param && (found == nil || u.id < found.id) {
+			found = u
+		}
+	}
+	if found == nil {
+		return nil, apiErr(mixin.CodeNotFound, "The endpoint is not found.", "")
+	}
+	return publicUser{UserID: found.id, IdentityNumber: found.identity, FullName: found.name, HasSafe: found.registered()}, nil
+}
+
 // handleOutputs lists the caller's outputs (docs/safe-api.md §3.1): members
 // must be the caller's own hash and threshold 1; asset a 64-hex kernel id;
 // offset an inclusive sequence; limit 1..500.

@@ -149,6 +149,7 @@ type route struct {
 var routes = []route{
 	{http.MethodGet, []string{"safe", "me"}, (*Server).handleMe},
 	{http.MethodGet, []string{"users", ":"}, (*Server).handleUser},
+	{http.MethodGet, []string{"search", ":"}, (*Server).handleSearch},
 	{http.MethodGet, []string{"safe", "outputs"}, (*Server).handleOutputs},
 	{http.MethodGet, []string{"safe", "assets", ":"}, (*Server).handleAsset},
 	{http.MethodPost, []string{"safe", "assets", "fetch"}, (*Server).handleFetchAssets},
