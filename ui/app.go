@@ -87,6 +87,9 @@ func (a *App) Close() {
 	if a.batch != nil {
 		a.batch.shutdown(5 * time.Second)
 	}
+	if l, ok := a.current().(leaver); ok {
+		l.left()
+	}
 	if a.acct != nil {
 		_ = a.acct.Close()
 	}
@@ -102,6 +105,9 @@ func (a *App) sending() bool {
 // (global ones last, so that typing into a field is never taken as a
 // shortcut).
 func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if cmd, ok := a.addressed(msg); ok {
+		return a, cmd
+	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
@@ -123,37 +129,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return a, nil
 	case lockTickMsg:
 		return a, a.onLockTick()
-	case unlockMsg:
-		if a.lock != nil {
-			return a, tea.Batch(a.lock.update(msg), a.takeAsks())
-		}
-		return a, nil
-	case batchProgressMsg, batchDoneMsg:
-		// A running batch reports to its screen wherever the operator is.
-		if a.batch != nil {
-			cmd := a.batch.update(msg)
-			cmd = tea.Batch(cmd, a.takeAsks())
-			a.afterSend()
-			return a, cmd
-		}
-		return a, nil
 	case copiedMsg:
 		if msg.err != nil {
 			a.setStatus("Copy failed: "+explain(msg.err), false)
 		} else {
 			a.setStatus("Copied the "+msg.what+" to the clipboard (OSC 52).", true)
-		}
-		return a, nil
-	case bookSavedMsg, bookRemovedMsg:
-		// The address book's writes answer the book that asked.
-		if a.book != nil {
-			return a, tea.Batch(a.book.update(msg), a.takeAsks())
-		}
-		return a, nil
-	case assetsMsg:
-		// Balances are refreshed behind other screens too (after a payout).
-		if a.home != nil {
-			return a, a.home.update(msg)
 		}
 		return a, nil
 	case tea.KeyMsg:
@@ -179,6 +159,40 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	cmd := a.updateScreen(msg)
 	a.afterSend()
 	return a, cmd
+}
+
+// addressed delivers an answer to the screen that asked for it, wherever
+// the operator is (ok is false for any other message): the lock's PIN
+// check, a running batch's reports, the address book's writes, and the
+// balances, which are read behind other screens too (after a payout).
+func (a *App) addressed(msg tea.Msg) (cmd tea.Cmd, ok bool) {
+	var to component
+	switch msg.(type) {
+	case unlockMsg:
+		if a.lock != nil {
+			to = a.lock
+		}
+	case batchProgressMsg, batchDoneMsg:
+		if a.batch != nil {
+			cmd = tea.Batch(a.batch.update(msg), a.takeAsks())
+			a.afterSend()
+		}
+		return cmd, true
+	case bookSavedMsg, bookRemovedMsg:
+		if a.book != nil {
+			to = a.book
+		}
+	case assetsMsg:
+		if a.home != nil {
+			to = a.home
+		}
+	default:
+		return nil, false
+	}
+	if to == nil {
+		return nil, true
+	}
+	return tea.Batch(to.update(msg), a.takeAsks()), true
 }
 
 // current is the screen shown, or nil on the loading screen (or for a
@@ -224,6 +238,17 @@ func (a *App) current() component {
 		}
 	}
 	return m
+}
+
+// setScreen shows the screen to; the screen left ends its asynchronous
+// work (its lifetime).
+func (a *App) setScreen(to screen) {
+	if to != a.screen {
+		if l, ok := a.current().(leaver); ok {
+			l.left()
+		}
+	}
+	a.screen = to
 }
 
 // typing reports whether the focused element takes free text, so that "?"
@@ -281,7 +306,7 @@ func (a *App) onStart(msg startMsg) tea.Cmd {
 func (a *App) onOpened(msg openedMsg) tea.Cmd {
 	if msg.err != nil {
 		a.fatal = "Cannot open the profile: " + explain(msg.err)
-		a.screen = screenLoading
+		a.setScreen(screenLoading)
 		return nil
 	}
 	// The account it replaces is closed, unless the new one kept its
@@ -292,7 +317,7 @@ func (a *App) onOpened(msg openedMsg) tea.Cmd {
 	a.acct = msg.acct
 	a.home = newHomeScreen(&a.shared)
 	a.balances = nil // the balances of the profile opened are read anew
-	a.screen = screenHome
+	a.setScreen(screenHome)
 	if rep := msg.acct.Report; rep != nil && !rep.Intact() {
 		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
 	} else if msg.acct.Warning != "" {
@@ -375,7 +400,7 @@ func (a *App) goSetup(name, problem string) {
 	if problem != "" {
 		a.setup.formErr = problem
 	}
-	a.screen = screenSetup
+	a.setScreen(screenSetup)
 }
 
 // View draws the screen. It only reads the model.

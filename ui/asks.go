@@ -23,7 +23,7 @@ func (a *App) takeAsks() tea.Cmd {
 func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case showMsg:
-		a.screen = msg.to
+		a.setScreen(msg.to)
 	case unlockedMsg:
 		a.lock = nil
 		a.lastInput = a.now()
@@ -44,7 +44,7 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		if msg.renew {
 			a.transfer.renew()
 		}
-		a.screen = screenTransfer
+		a.setScreen(screenTransfer)
 	case saveRecipientMsg:
 		a.openBook()
 		return a.book.startEdit(nil, &msg.user)
@@ -54,7 +54,7 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		return a.onOpened(msg)
 	case confirmMsg:
 		a.confirm = newConfirmScreen(&a.shared, msg.review, a.acct.AsksPIN())
-		a.screen = screenConfirm
+		a.setScreen(screenConfirm)
 		return a.confirm.init()
 	case sendPayoutMsg:
 		pin := msg.pin
@@ -90,7 +90,7 @@ func (a *App) open(to screen) tea.Cmd {
 	switch to {
 	case screenTransfer:
 		a.transfer = newTransferScreen(&a.shared, a.balances)
-		a.screen = screenTransfer
+		a.setScreen(screenTransfer)
 		return a.transfer.init()
 	case screenHistory:
 		return a.openHistory()

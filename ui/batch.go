@@ -82,6 +82,7 @@ type batchScreen struct {
 	loading bool
 	loadErr string
 	gen     int
+	life    lifetime // the check of a file, ended when the screen is left
 
 	b       *payout.Batch
 	invalid int // rows with errors, counted once when the file is checked
@@ -122,11 +123,11 @@ type (
 
 func (a *App) openBatch() tea.Cmd {
 	if a.batch != nil && a.batch.mode == bmRunning {
-		a.screen = screenBatch
+		a.setScreen(screenBatch)
 		return nil
 	}
 	a.batch = newBatchScreen(&a.shared, a.acct.AsksPIN())
-	a.screen = screenBatch
+	a.setScreen(screenBatch)
 	return a.batch.init()
 }
 
@@ -149,6 +150,10 @@ func newBatchScreen(ctx *shared, askPIN bool) *batchScreen {
 func (s *batchScreen) init() tea.Cmd { return s.path.Focus() }
 
 func (s *batchScreen) busy() bool { return s.mode == bmRunning }
+
+// left ends the check of a file on its way. A running batch is not
+// screen work: it goes on behind other screens.
+func (s *batchScreen) left() { s.life.end() }
 
 func (s *batchScreen) typing() bool {
 	return s.mode == bmPath || s.mode == bmReview && (s.focus == bcTotal || s.focus == bcPIN)
@@ -209,13 +214,13 @@ func (s *batchScreen) prepare(path string) tea.Cmd {
 	s.loading, s.loadErr = true, ""
 	s.gen = s.ctx.nextGen()
 	desk, gen, held := s.ctx.acct.Desk, s.gen, append([]rail.Asset(nil), s.ctx.balances...)
+	ctx, cancel := s.life.within(timeoutPrepare)
 	return func() tea.Msg {
+		defer cancel()
 		f, err := payout.ParseBatchFile(path)
 		if err != nil {
 			return batchPreparedMsg{gen: gen, err: err}
 		}
-		ctx, cancel := within(timeoutPrepare)
-		defer cancel()
 		b, err := desk.PrepareBatchWith(ctx, f, held)
 		return batchPreparedMsg{gen: gen, b: b, err: err}
 	}

@@ -44,7 +44,8 @@ type bookScreen struct {
 	// busy: an entry is being saved or removed (written to disk in a
 	// command); the screen takes no key until it is done.
 	busy bool
-	gen  int // the save or removal waited for
+	gen  int      // the save or removal waited for
+	life lifetime // the recipient's look-ups, ended when the book is left
 
 	km bookKeys
 }
@@ -98,7 +99,7 @@ type (
 func (a *App) openBook() tea.Cmd {
 	a.book = newBookScreen(&a.shared)
 	a.book.reload()
-	a.screen = screenBook
+	a.setScreen(screenBook)
 	return nil
 }
 
@@ -126,6 +127,10 @@ func (s *bookScreen) field(f bField) *textinput.Model {
 	}
 	return s.fields()[f]
 }
+
+// left ends the recipient's look-ups (a write to the book is not one: the
+// screen takes no key while it runs).
+func (s *bookScreen) left() { s.life.end() }
 
 func (s *bookScreen) typing() bool {
 	return s.editing && s.focus < bfSave || !s.editing && s.filter.Focused()
@@ -191,7 +196,7 @@ func (s *bookScreen) ready() bool {
 }
 
 func (s *bookScreen) update(msg tea.Msg) tea.Cmd {
-	if cmd, ok := s.rcpt.update(msg, s.ctx.acct.Desk); ok {
+	if cmd, ok := s.rcpt.update(msg, s.ctx.acct.Desk, &s.life); ok {
 		return cmd
 	}
 	switch msg := msg.(type) {

@@ -128,7 +128,7 @@ func (a *App) openHistory() tea.Cmd {
 		a.history = newHistoryScreen(&a.shared, a.acct.DataDir())
 	}
 	s := a.history
-	a.screen = screenHistory
+	a.setScreen(screenHistory)
 	// An answer that arrived while the operator was away was dropped: the
 	// page is asked for again (one still on its way is told by its gen).
 	s.loading = false

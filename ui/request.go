@@ -83,7 +83,8 @@ type requestScreen struct {
 	limit    time.Duration
 	now      func() time.Time
 
-	km requestKeys
+	km   requestKeys
+	life lifetime // the look-ups of assets and payers, ended when the screen is left
 }
 
 // requestKeys is the payment-request screen's key map, by mode.
@@ -189,9 +190,16 @@ func (a *App) openRequests() tea.Cmd {
 		a.request = newRequestScreen(&a.shared, path)
 	}
 	s := a.request
-	a.screen = screenRequest
+	a.setScreen(screenRequest)
 	s.mode = reqList
-	s.checking = false // an answer that arrived while away was dropped
+	// Leaving gave up the look-ups on their way: they are asked again (and
+	// the answer of a check that arrived meanwhile was dropped).
+	s.checking = false
+	s.fetching = map[string]bool{}
+	var again tea.Cmd
+	if f := s.form; f != nil && f.lookup != "" {
+		again = s.assetCmd(f.lookup)
+	}
 	if a.home != nil {
 		s.learnAssets(a.balances)
 	}
@@ -206,8 +214,12 @@ func (a *App) openRequests() tea.Cmd {
 		}
 	}
 	s.reload()
-	return s.fetchAssets()
+	return tea.Batch(again, s.fetchAssets())
 }
+
+// left ends the look-ups of assets and payers on their way (a check of a
+// request's payment goes on: what it finds is written to the book).
+func (s *requestScreen) left() { s.life.end() }
 
 func (s *requestScreen) typing() bool {
 	return s.mode == reqForm && s.form != nil && s.form.focus < rfCreate
@@ -316,8 +328,8 @@ func (s *requestScreen) fetchAssets() tea.Cmd {
 func (s *requestScreen) assetCmd(id string) tea.Cmd {
 	s.fetching[id] = true
 	acct := s.ctx.acct
+	ctx, cancel := s.life.within(timeoutLookup)
 	return func() tea.Msg {
-		ctx, cancel := within(timeoutLookup)
 		defer cancel()
 		as, err := acct.Asset(ctx, id)
 		return reqAssetMsg{id: id, asset: as, err: err}
@@ -349,6 +361,9 @@ func (s *requestScreen) update(msg tea.Msg) tea.Cmd {
 		s.reload()
 		return s.fetchAssets()
 	case reqAssetMsg:
+		if leftBehind(msg.err) {
+			return nil // given up when the screen was left; asked again on return
+		}
 		delete(s.fetching, msg.id)
 		if msg.err == nil && msg.asset != nil {
 			s.learnAssets([]rail.Asset{*msg.asset})
@@ -372,6 +387,9 @@ func (s *requestScreen) update(msg tea.Msg) tea.Cmd {
 	case reqCheckedMsg:
 		return s.onChecked(msg)
 	case reqPayerMsg:
+		if leftBehind(msg.err) {
+			return nil
+		}
 		if msg.err != nil {
 			if msg.id == s.cur.PayerID {
 				s.payerErr = explain(msg.err)
@@ -447,8 +465,8 @@ func (s *requestScreen) payerCmd() tea.Cmd {
 		return nil
 	}
 	acct := s.ctx.acct
+	ctx, cancel := s.life.within(timeoutLookup)
 	return func() tea.Msg {
-		ctx, cancel := within(timeoutLookup)
 		defer cancel()
 		u, err := acct.User(ctx, id)
 		return reqPayerMsg{id: id, user: u, err: err}
@@ -513,6 +531,8 @@ func (s *requestScreen) checkCmd(watch bool) tea.Cmd {
 	s.checking = true
 	book, looker, trace, gen := s.book, s.ctx.acct.Desk.Rail(), s.cur.TraceID, s.watchGen
 	return func() tea.Msg {
+		// Not in the screen's lifetime: a payment found is written to the
+		// book, which the list shows when the operator comes back.
 		ctx, cancel := within(timeoutRead)
 		defer cancel()
 		r, err := book.CheckOn(ctx, looker, trace)

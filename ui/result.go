@@ -98,7 +98,7 @@ func (s *resultScreen) keys() []key.Binding {
 // startSend shows the sending screen and posts the reviewed payout.
 func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
 	a.result = newResultScreen(&a.shared, r, pin)
-	a.screen = screenResult
+	a.setScreen(screenResult)
 	a.setStatus("", true)
 	return a.result.send()
 }

@@ -51,7 +51,8 @@ type transferScreen struct {
 	bookPick  int
 	rcptLabel string // the address-book label the recipient was picked by
 
-	km transferKeys
+	km   transferKeys
+	life lifetime // the look-ups and the review, ended when the form is left
 }
 
 // transferKeys is the transfer form's key map.
@@ -120,6 +121,9 @@ func (t *transferScreen) renew() {
 }
 
 func (t *transferScreen) typing() bool { return t.focus < tfSend }
+
+// left ends the look-ups and the review still on their way.
+func (t *transferScreen) left() { t.life.end() }
 
 // fullKeys is the transfer form's whole key map, for ?.
 func (t *transferScreen) fullKeys() []key.Binding {
@@ -208,7 +212,7 @@ func (t *transferScreen) draft() payout.Draft {
 }
 
 func (t *transferScreen) update(msg tea.Msg) tea.Cmd {
-	if cmd, ok := t.rcpt.update(msg, t.desk); ok {
+	if cmd, ok := t.rcpt.update(msg, t.desk, &t.life); ok {
 		return cmd
 	}
 	switch msg := msg.(type) {
@@ -380,8 +384,8 @@ func (t *transferScreen) review() tea.Cmd {
 	t.reviewing = true
 	t.reviewGen = t.ctx.nextGen()
 	desk, d, prev, gen := t.desk, t.draft(), t.prev, t.reviewGen
+	ctx, cancel := t.life.within(timeoutPage)
 	return func() tea.Msg {
-		ctx, cancel := within(timeoutPage)
 		defer cancel()
 		r, err := desk.Review(ctx, d, prev)
 		return reviewMsg{gen: gen, review: r, err: err}

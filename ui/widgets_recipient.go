@@ -78,8 +78,9 @@ func (f *recipientField) lookUpNow(gen int) tea.Cmd {
 }
 
 // update takes the field's messages: the pause is over (the look-up goes
-// out through r), or its answer is in. ok is false for any other message.
-func (f *recipientField) update(msg tea.Msg, r recipientResolver) (cmd tea.Cmd, ok bool) {
+// out through r, in the lifetime of the screen), or its answer is in. ok
+// is false for any other message.
+func (f *recipientField) update(msg tea.Msg, r recipientResolver, life *lifetime) (cmd tea.Cmd, ok bool) {
 	switch msg := msg.(type) {
 	case resolveTickMsg:
 		if msg.gen != f.gen {
@@ -91,8 +92,8 @@ func (f *recipientField) update(msg tea.Msg, r recipientResolver) (cmd tea.Cmd, 
 			return nil, true
 		}
 		gen := f.gen
+		ctx, cancel := life.within(timeoutLookup)
 		return func() tea.Msg {
-			ctx, cancel := within(timeoutLookup)
 			defer cancel()
 			u, err := r.Recipient(ctx, q)
 			return recipientMsg{gen: gen, q: q, user: u, err: err}

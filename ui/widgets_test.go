@@ -7,8 +7,11 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/account"
+	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout/rail"
+	"time"
 )
 
 var pickerAssets = []rail.Asset{
@@ -76,19 +79,19 @@ func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
 	if !f.resolving || f.ready() {
 		t.Fatal("an edited field is not waiting for its look-up")
 	}
-	if cmd, ok := f.update(resolveTickMsg{gen: 0}, res); !ok || cmd != nil {
+	if cmd, ok := f.update(resolveTickMsg{gen: 0}, res, &lifetime{}); !ok || cmd != nil {
 		t.Fatal("the tick of an earlier edit started a look-up")
 	}
-	cmd, _ := f.update(resolveTickMsg{gen: 1}, res)
+	cmd, _ := f.update(resolveTickMsg{gen: 1}, res, &lifetime{})
 	if cmd == nil {
 		t.Fatal("no look-up after the pause")
 	}
 	answer := cmd().(recipientMsg)
-	f.update(recipientMsg{gen: 1, q: "3716", user: &rail.User{UserID: "x"}}, res)
+	f.update(recipientMsg{gen: 1, q: "3716", user: &rail.User{UserID: "x"}}, res, &lifetime{})
 	if f.user != nil {
 		t.Fatal("an answer for another text was kept")
 	}
-	f.update(answer, res)
+	f.update(answer, res, &lifetime{})
 	if !f.ready() || f.user.UserID != alice.UserID || f.resolving {
 		t.Fatalf("user %+v, resolving %v", f.user, f.resolving)
 	}
@@ -114,5 +117,47 @@ func TestPINFieldIsMaskedAndCleared(t *testing.T) {
 	p.clear()
 	if p.Value() != "" || p.valid() {
 		t.Fatal("the PIN is still there after clear")
+	}
+}
+
+// blockingResolver answers only when its context ends.
+type blockingResolver struct{ started chan struct{} }
+
+func (b blockingResolver) Recipient(ctx context.Context, _ string) (*rail.User, error) {
+	close(b.started)
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+// TestLeavingTheFormEndsItsLookUp: a recipient look-up on its way when the
+// operator leaves the transfer form is given up at once (its context is
+// cancelled), not left to run until its timeout; its answer is one the
+// form drops.
+func TestLeavingTheFormEndsItsLookUp(t *testing.T) {
+	t.Parallel()
+	a := New(Deps{})
+	a.Update(tea.WindowSizeMsg{Width: termW, Height: termH})
+	a.acct = account.New(profileName, keystore.Profile{}, rail.User{}, nil)
+	a.transfer = newTransferScreen(&a.shared, pickerAssets)
+	a.screen = screenTransfer
+	f := &a.transfer.rcpt
+	f.input.SetValue("37169012")
+	f.edited(a.nextGen())
+	res := blockingResolver{started: make(chan struct{})}
+	cmd, _ := f.update(resolveTickMsg{gen: f.gen}, res, &a.transfer.life)
+	answer := make(chan tea.Msg, 1)
+	go func() { answer <- cmd() }()
+	<-res.started
+	a.Update(keyPress("esc"))
+	if a.screen != screenHome {
+		t.Fatalf("esc left the form for screen %d", a.screen)
+	}
+	select {
+	case msg := <-answer:
+		if m, ok := msg.(recipientMsg); !ok || !leftBehind(m.err) {
+			t.Fatalf("the look-up answered %#v", msg)
+		}
+	case <-time.After(waitLong):
+		t.Fatal("the look-up went on after the form was left")
 	}
 }
