@@ -151,6 +151,48 @@ func (r *Rail) CheckAccount(ctx context.Context) error {
 	return err
 }
 
+// Me checks the account with GET /safe/me as CheckAccount does and returns
+// the app as the API answered it (for the console's header).
+func (r *Rail) Me(ctx context.Context) (*rail.User, error) {
+	u, err := r.c.CheckRegistered(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &rail.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, nil
+}
+
+// Holdings lists the assets the wallet holds, in asset id order: each
+// with the exact sum of its unspent outputs (inscriptions left out) and
+// its metadata (POST /safe/assets/fetch). An asset the API does not know
+// is listed by id, with no symbol.
+func (r *Rail) Holdings(ctx context.Context) ([]rail.Asset, error) {
+	bal, err := r.c.Balances(ctx)
+	if err != nil || len(bal) == 0 {
+		return nil, err
+	}
+	ids := make([]string, len(bal))
+	for i, b := range bal {
+		ids[i] = b.AssetID
+	}
+	meta, err := r.c.FetchAssets(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]*safe.Asset, len(meta))
+	for i := range meta {
+		byID[meta[i].AssetID] = &meta[i]
+	}
+	out := make([]rail.Asset, len(bal))
+	for i, b := range bal {
+		out[i] = rail.Asset{AssetID: b.AssetID, Balance: b.Amount}
+		if a := byID[b.AssetID]; a != nil {
+			out[i] = rail.Asset{AssetID: a.AssetID, ChainID: a.ChainID, Symbol: a.ShownSymbol(), Name: a.ShownName(), IconURL: a.IconURL,
+				Balance: b.Amount, PriceUSD: a.PriceUSD, ChangeUSD: a.ChangeUSD}
+		}
+	}
+	return out, nil
+}
+
 // User reads GET /users/:id.
 func (r *Rail) User(ctx context.Context, userID string) (*rail.User, error) {
 	u, err := r.users.User(ctx, userID)

@@ -54,6 +54,51 @@ func TestUsersAndAssets(t *testing.T) {
 	if err := w.rail.CheckAccount(ctx); err != nil {
 		t.Fatalf("CheckAccount: %v", err)
 	}
+	if me, err := w.rail.Me(ctx); err != nil || me.UserID != deskID || me.FullName != "Treasury Desk" || me.IdentityNumber != "7000101" {
+		t.Fatalf("Me = %+v, %v", me, err)
+	}
+	if _, err := w.srv.Deposit(deskID, ethID, "0.125"); err != nil {
+		t.Fatal(err)
+	}
+	hs, err := w.rail.Holdings(ctx)
+	if err != nil || len(hs) != 2 || hs[0].AssetID != ethID || hs[0].Balance != "0.125" || hs[0].Symbol != "ETH" ||
+		hs[1].AssetID != btcID || hs[1].Balance != "2.5" || hs[1].PriceUSD != "60000" {
+		t.Fatalf("Holdings = %+v, %v", hs, err)
+	}
+}
+
+// TestCheckAccountNotRegistered: a wallet whose spend key is not the one
+// registered, or that is not registered at all, cannot pay; a keystore
+// with a bad field is refused in one line naming it.
+func TestCheckAccountNotRegistered(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	other := w.ks
+	other.SpendPrivateKey = strings.Repeat("09", 32)
+	r, err := saferail.Dial(w.url, other, saferail.WithRetry(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fe *mixin.FieldError
+	if err := r.CheckAccount(ctx); !errors.As(err, &fe) || fe.Field != safe.FieldSpendPrivateKey {
+		t.Fatalf("another spend key: %v", err)
+	}
+	bobKS := keystore(t, w.srv, bobID, 0x03, 0x13)
+	r, err = saferail.Dial(w.url, bobKS, saferail.WithRetry(fastRetry))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Me(ctx); !errors.Is(err, safe.ErrNotRegistered) {
+		t.Fatalf("not registered: %v", err)
+	}
+	bad := w.ks
+	bad.SessionPrivateKey = "zz"
+	if _, err := saferail.Dial(w.url, bad); !errors.As(err, &fe) || fe.Field != safe.FieldSessionPrivateKey || strings.Contains(err.Error(), "zz") {
+		t.Fatalf("a bad keystore: %v", err)
+	}
+	if _, err := saferail.Dial("http://example.com", w.ks); err == nil {
+		t.Fatal("plain http to another host was taken")
+	}
 }
 
 // TestValidate: the Safe rules, each in one line naming the field; the
@@ -298,5 +343,26 @@ func TestPaymentByKey(t *testing.T) {
 	taken.Key = alice.RequestID
 	if _, err := w.rail.PayKept(ctx, taken, "", &keeper{}); !rail.IsKeyUsed(err) {
 		t.Fatalf("paying under Alice's key: %v", err)
+	}
+}
+
+// TestRefusalRebuilt: a refusal recorded by the journal (code and
+// description) reads back as the rail's refusal, with its reason.
+func TestRefusalRebuilt(t *testing.T) {
+	w := newWorld(t)
+	for _, c := range []struct {
+		code  int
+		check func(error) bool
+	}{
+		{saferail.CodeInsufficient, rail.IsInsufficient},
+		{safe.CodeRequestUsed, rail.IsKeyUsed},
+		{safe.CodeNotRegistered, safe.IsRecipientNotRegistered},
+		{mixin.CodeTooManyRequests, mixin.IsTooManyRequests},
+		{safe.CodeOutputsLocked, safe.IsOutputsLocked},
+	} {
+		r := w.rail.Refusal(c.code, "in the journal's words")
+		if r.Code != c.code || !c.check(r) || !strings.Contains(r.Error(), "in the journal's words") || rail.IsPINRefused(r) {
+			t.Errorf("code %d rebuilt as %+v", c.code, r)
+		}
 	}
 }
