@@ -30,6 +30,7 @@ import (
 	"mixdesk/payout"
 	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
+	"mixdesk/payout/saferail"
 )
 
 // Env is where profiles are opened: the keyring they are kept in, the API
@@ -48,13 +49,10 @@ type Env struct {
 	// ClientOptions are passed to every legacy API client (timeouts in
 	// tests).
 	ClientOptions []mixin.Option
+	// SafeOptions are passed to the rail of every Safe profile (timeouts
+	// in tests).
+	SafeOptions []saferail.Option
 }
-
-// ErrSafeNotWired: the profile is a Safe one, and no Safe rail is wired in
-// yet.
-//
-//lint:ignore ST1005 Safe is the API's name
-var ErrSafeNotWired = errors.New("Safe profiles open once the Safe rail is wired in")
 
 // Account is an open profile: its desk on the profile's rail, its journal,
 // address book and policy. Its exported fields are read by the console and
@@ -91,7 +89,7 @@ func New(name string, p keystore.Profile, me rail.User, desk *payout.Desk) *Acco
 // desk. Nothing is written to the keyring.
 func (e Env) Open(ctx context.Context, name string, p keystore.Profile, reuse *journal.Journal) (*Account, error) {
 	if p.Kind() == "safe" {
-		return nil, ErrSafeNotWired
+		return e.openSafe(ctx, name, p, reuse)
 	}
 	sess, err := mixin.NewSession(p.Credentials)
 	if err != nil {
@@ -260,6 +258,14 @@ func (a *Account) AsksPIN() bool {
 		return false
 	}
 	return !a.KeepsPIN()
+}
+
+// Lockable reports whether the console can lock this profile when idle: its
+// rail has a PIN to type to unlock. A Safe profile has none (its payouts are
+// signed with the keystore's spend key), so an idle lock could only be
+// lifted by a key press and would protect nothing: it is not locked.
+func (a *Account) Lockable() bool {
+	return a.Desk == nil || a.Desk.NeedsPIN()
 }
 
 // MatchesKeptPIN reports, in constant time, whether pin is the kept PIN

@@ -16,7 +16,6 @@ import (
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
 	"mixdesk/payout/rail"
-	"mixdesk/safe"
 )
 
 // world is a sandbox behind an HTTP server, an in-memory keyring and an
@@ -123,20 +122,6 @@ func TestOpenKeepsAnOpenJournal(t *testing.T) {
 	}
 	if b.Journal() != a.Journal() || b.Report != nil {
 		t.Fatal("the open journal was not kept")
-	}
-}
-
-// TestOpenSafeProfileRefused: a Safe profile is refused with one clear line
-// before anything is asked or written.
-func TestOpenSafeProfileRefused(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t)
-	_, err := w.env.Open(testCtx(t), "vault", keystore.Profile{Safe: &safe.Keystore{AppID: "x"}}, nil)
-	if !errors.Is(err, ErrSafeNotWired) || err.Error() != "Safe profiles open once the Safe rail is wired in" {
-		t.Fatalf("err %v", err)
-	}
-	if _, err := os.Stat(w.env.DataDir); !os.IsNotExist(err) {
-		t.Fatalf("the data directory was made: %v", err)
 	}
 }
 

@@ -237,6 +237,8 @@ func pinNote(acct *account.Account) string {
 	switch {
 	case !acct.AsksPIN() && acct.KeepsPIN():
 		return " · PIN kept in the keyring"
+	case !acct.Lockable():
+		return " · no PIN: signed with the keystore's spend key · no idle lock"
 	case !acct.AsksPIN():
 		return " · no PIN needed"
 	}

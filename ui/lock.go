@@ -49,10 +49,11 @@ func newLockScreen(ctx *shared, idle time.Duration) *lockScreen {
 	return &lockScreen{ctx: ctx, idle: idle, pin: pin, since: time.Now(), unlock: newKey([]string{"enter"}, "enter", "unlock")}
 }
 
-// idleLock is the configured idle time; zero turns the lock off.
+// idleLock is the configured idle time; zero turns the lock off. A profile
+// with no PIN to type (Safe) is never locked: see account.Lockable.
 func (a *App) idleLock() time.Duration {
 	switch {
-	case a.deps.IdleLock < 0:
+	case a.deps.IdleLock < 0, a.acct != nil && !a.acct.Lockable():
 		return 0
 	case a.deps.IdleLock > 0:
 		return a.deps.IdleLock
