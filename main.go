@@ -34,7 +34,7 @@ const usage = `mixdesk: a terminal treasury desk for the Mixin wallet API
 
 Usage:
   mixdesk [--profile NAME] [--api URL] [--data-dir DIR]
-  mixdesk --sandbox [--data-dir DIR]
+  mixdesk --sandbox[=legacy] [--data-dir DIR]
   mixdesk payurl --asset ID --amount A [--memo M] [--trace UUID]
                  [--recipient ID | --profile NAME] [--qr]
                    print a payment link (and its QR code) and exit;
@@ -51,7 +51,8 @@ Flags:
                    (default $XDG_DATA_HOME/mixdesk, else ~/.local/share/mixdesk)
   --config FILE    the policy file: caps, thresholds, idle lock, address-book-only
                    (default config.toml in the OS config directory)
-  --sandbox        run on the embedded sandbox of the Mixin API: no real funds, no keyring
+  --sandbox        run on the embedded sandbox of the Safe API: no real funds, no keyring
+  --sandbox=legacy the same on the sandbox of the legacy wallet API (PIN, /transfers)
   --version        print the version and exit
   --help           print this help and exit
 
@@ -65,7 +66,7 @@ type options struct {
 	profile string
 	api     string
 	dataDir string
-	sandbox bool
+	sandbox string // "" (no sandbox), sandboxSafe or sandboxLegacy
 	config  string
 }
 
@@ -88,7 +89,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.api, "api", envOr("MIXDESK_API", mixin.DefaultBaseURL), "API base `URL` (also $MIXDESK_API)")
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "`DIR` for the journal and local state")
 	fs.StringVar(&o.config, "config", "", "the policy `FILE` (default: config.toml in the OS config directory)")
-	fs.BoolVar(&o.sandbox, "sandbox", false, "run on the embedded sandbox of the Mixin API (no real funds, no keyring)")
+	fs.Var(sandboxFlag{&o.sandbox}, "sandbox", "run on the embedded sandbox of the Safe API, or with =legacy of the legacy API (no real funds, no keyring)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -104,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 && fs.Arg(0) == "payurl" {
 		// Global flags before the command: only --profile means anything to it.
-		if o.sandbox {
+		if o.sandbox != "" {
 			fmt.Fprintln(stderr, "mixdesk: payurl does not use the sandbox; pass --recipient with the sandbox operator's user id")
 			return 2
 		}
@@ -114,8 +115,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// Global flags before the command: --profile and --data-dir name the
 		// journal; --sandbox names the sandbox's.
 		def := journalDefaults{profile: o.profile, dataDir: o.dataDir}
-		if o.sandbox {
-			def = journalDefaults{profile: sandboxProfile, dataDir: filepath.Join(o.dataDir, "sandbox"), sandbox: true}
+		if o.sandbox != "" {
+			def = journalDefaults{profile: sandboxProfile, dataDir: sandboxDir(o.dataDir, o.sandbox), sandbox: true}
 		}
 		return runJournal(fs.Args()[1:], def, stdout, stderr)
 	}
@@ -124,14 +125,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	profile := o.profile
-	if o.sandbox {
+	if o.sandbox != "" {
 		profile = sandboxProfile
 	}
 	configPath, ok := checkConfig(o.config, profile, stderr)
 	if !ok {
 		return 1
 	}
-	if o.sandbox {
+	if o.sandbox != "" {
 		return runSandbox(o, configPath, stderr)
 	}
 	return runKeyring(o, configPath, stderr)

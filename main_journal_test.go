@@ -107,13 +107,17 @@ func TestJournalVerifyIntact(t *testing.T) {
 	}
 }
 
+// TestJournalVerifySandbox: --sandbox names the Safe sandbox's journal
+// (DATA/sandbox-safe), --sandbox=legacy the legacy one's (DATA/sandbox).
 func TestJournalVerifySandbox(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "sandbox", "journal-sandbox.jsonl")
-	writeJournal(t, path)
-	rc, out, errs := journalCmd(t, "--sandbox", "--data-dir", dir, "journal", "verify")
-	if rc != 0 || !strings.HasPrefix(out, "journal "+path+": 4 records, chain intact") {
-		t.Fatalf("rc %d, %q %q", rc, out, errs)
+	for flag, sub := range map[string]string{"--sandbox": "sandbox-safe", "--sandbox=legacy": "sandbox"} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, sub, "journal-sandbox.jsonl")
+		writeJournal(t, path)
+		rc, out, errs := journalCmd(t, flag, "--data-dir", dir, "journal", "verify")
+		if rc != 0 || !strings.HasPrefix(out, "journal "+path+": 4 records, chain intact") {
+			t.Fatalf("%s: rc %d, %q %q", flag, rc, out, errs)
+		}
 	}
 }
 

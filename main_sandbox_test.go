@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mixdesk/mixin/sandbox"
+	safesandbox "mixdesk/safe/sandbox"
 )
 
 func TestParseSandboxFaults(t *testing.T) {
@@ -86,5 +87,72 @@ func TestSandboxWorldLinkRefused(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Fatal("the link's target was written")
+	}
+}
+
+// TestSandboxFlag: a bare --sandbox is the Safe sandbox, =legacy the legacy
+// one, =false none; any other value is one line naming both.
+func TestSandboxFlag(t *testing.T) {
+	for in, want := range map[string]string{"true": sandboxSafe, "safe": sandboxSafe, "legacy": sandboxLegacy, "LEGACY": sandboxLegacy, "false": ""} {
+		kind := "x"
+		if err := (sandboxFlag{&kind}).Set(in); err != nil || kind != want {
+			t.Errorf("%q: %q, %v; want %q", in, kind, err, want)
+		}
+	}
+	var kind string
+	if err := (sandboxFlag{&kind}).Set("mixin"); err == nil || !strings.Contains(err.Error(), "--sandbox=legacy") {
+		t.Fatalf("bad value: %v", err)
+	}
+	var e strings.Builder
+	if rc := run([]string{"--sandbox=mixin"}, &e, &e); rc != 2 || strings.Count(e.String(), "\n") != 1 {
+		t.Fatalf("rc %d, %q", rc, e.String())
+	}
+}
+
+// TestSafeSandboxHostKeepsItsWorld: the Safe sandbox's world is saved in its
+// directory (mode 0600) and the same world is loaded at the next start.
+func TestSafeSandboxHostKeepsItsWorld(t *testing.T) {
+	dir := sandboxDir(t.TempDir(), sandboxSafe)
+	h, err := startSafeSandbox(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := h.world.OperatorUser.UserID
+	if _, err := h.srv.Deposit(op, h.world.Assets[0].AssetID, "1.5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "world.json"))
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("world file %v, %v", fi, err)
+	}
+	h2, err := startSafeSandbox(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Close()
+	if h2.world.OperatorUser.UserID != op || len(h2.srv.Outputs(op)) != len(h.srv.Outputs(op)) {
+		t.Fatalf("another world loaded: %s, %d outputs, want %s, %d", h2.world.OperatorUser.UserID, len(h2.srv.Outputs(op)), op, len(h.srv.Outputs(op)))
+	}
+}
+
+// TestSafeFaultMapsEveryKind: each fault kind of MIXDESK_SANDBOX_FAULTS is
+// the Safe sandbox's same kind.
+func TestSafeFaultMapsEveryKind(t *testing.T) {
+	for spec, want := range map[string]safesandbox.FaultKind{
+		"500 POST /safe/transactions": safesandbox.FaultServerError, "429 POST /safe/transactions": safesandbox.FaultTooManyRequests,
+		"delay GET /safe/outputs 2s": safesandbox.FaultDelay, "drop POST /safe/transactions": safesandbox.FaultCommitThenDrop,
+		"hold POST /safe/transactions 20s x2": safesandbox.FaultHold,
+	} {
+		got, err := parseSandboxFaults(spec)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("%q: %v", spec, err)
+		}
+		f := safeFault(got[0].fault)
+		if f.Kind != want || f.Delay != got[0].fault.Delay || f.Times != got[0].fault.Times {
+			t.Errorf("%q: %+v, want kind %d", spec, f, want)
+		}
 	}
 }

@@ -20,7 +20,11 @@ import (
 // answer waits DURATION; a caller that gives up leaves nothing done), drop
 // (the call is done, its answer lost) or hold (the call waits DURATION and
 // is then done, even if the caller gave up). xN applies it to the next N
-// calls (default 1). Faults apply in the order given.
+// calls (default 1). Faults apply in the order given, to whichever sandbox
+// runs: on the Safe sandbox (--sandbox) a payout is POST
+// /safe/transaction/requests (verify) then POST /safe/transactions
+// (submit), e.g. "hold POST /safe/transactions 20s"; on the legacy one
+// (--sandbox=legacy) it is POST /transfers.
 const sandboxFaultsEnv = "MIXDESK_SANDBOX_FAULTS"
 
 type sandboxFaultSpec struct {

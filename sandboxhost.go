@@ -100,32 +100,60 @@ func (h *sandboxHost) Close() error {
 // sandboxProfile is the name of the sandbox's profile (and of its journal).
 const sandboxProfile = "sandbox"
 
-// runSandbox runs the console on the embedded sandbox, with its generated
-// session in an in-memory keyring: no keyring and no real funds involved.
+// runSandbox runs the console on the embedded sandbox of the kind o.sandbox
+// names (the Safe API by default, the legacy API with --sandbox=legacy),
+// with its generated session or keystore in an in-memory keyring: no
+// keyring and no real funds involved. MIXDESK_SANDBOX_FAULTS applies to
+// whichever runs.
 func runSandbox(o options, configPath string, stderr io.Writer) int {
 	faults, err := parseSandboxFaults(os.Getenv(sandboxFaultsEnv))
 	if err != nil {
 		fmt.Fprintln(stderr, "mixdesk:", err)
 		return 1
 	}
-	host, err := startSandbox(filepath.Join(o.dataDir, "sandbox"))
-	if err != nil {
-		fmt.Fprintln(stderr, "mixdesk:", err)
-		return 1
-	}
-	for _, f := range faults {
-		host.srv.InjectFault(f.method, f.path, f.fault)
-	}
-	defer func() {
-		if err := host.Close(); err != nil {
-			fmt.Fprintln(stderr, "mixdesk:", err)
-		}
-	}()
 	store, _ := keystore.New(keystore.NewMemory(), keystore.Options{})
+	var (
+		prof keystore.Profile
+		url  string
+		// The embedded sandbox reads this machine's clock, so no clock skew
+		// stretches a post's window: a token's 5 minutes and one of margin.
+		pay = payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
+		dir = sandboxDir(o.dataDir, o.sandbox)
+	)
+	if o.sandbox == sandboxLegacy {
+		host, err := startSandbox(dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "mixdesk:", err)
+			return 1
+		}
+		for _, f := range faults {
+			host.srv.InjectFault(f.method, f.path, f.fault)
+		}
+		defer func() {
+			if err := host.Close(); err != nil {
+				fmt.Fprintln(stderr, "mixdesk:", err)
+			}
+		}()
+		prof, url = keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, host.url
+	} else {
+		host, err := startSafeSandbox(dir)
+		if err != nil {
+			fmt.Fprintln(stderr, "mixdesk:", err)
+			return 1
+		}
+		host.inject(faults)
+		defer func() {
+			if err := host.Close(); err != nil {
+				fmt.Fprintln(stderr, "mixdesk:", err)
+			}
+		}()
+		ks := host.world.Operator
+		prof, url = keystore.Profile{Safe: &ks}, host.url
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	const name = sandboxProfile
-	if err := store.Save(ctx, name, keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, false); err != nil {
+	if err := store.Save(ctx, name, prof, false); err != nil {
 		fmt.Fprintln(stderr, "mixdesk: sandbox profile:", err)
 		return 1
 	}
@@ -134,9 +162,6 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		return 1
 	}
 	// The sandbox never locks: its generated PIN is not one an operator types.
-	// The embedded sandbox reads this machine's clock, so no clock skew
-	// stretches a post's window: a token's 5 minutes and one of margin.
-	pay := payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
-	env := account.Env{Store: store, APIURL: host.url, DataDir: filepath.Join(o.dataDir, "sandbox"), ConfigPath: configPath, Payout: pay}
+	env := account.Env{Store: store, APIURL: url, DataDir: dir, ConfigPath: configPath, Payout: pay}
 	return runConsole(ui.Deps{Env: env, Sandbox: true, IdleLock: -1}, stderr)
 }

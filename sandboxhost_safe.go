@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	mixsandbox "mixdesk/mixin/sandbox"
+	safesandbox "mixdesk/safe/sandbox"
+)
+
+// The kinds of sandbox --sandbox runs.
+const (
+	sandboxSafe   = "safe"   // the Safe (Sequencer) API: the default
+	sandboxLegacy = "legacy" // the legacy wallet API (PIN, POST /transfers)
+)
+
+// sandboxFlag is --sandbox: off, or the kind of sandbox. It is a boolean
+// flag, so that a bare --sandbox (and --sandbox=true) runs the Safe
+// sandbox; --sandbox=legacy runs the legacy one, --sandbox=false none.
+type sandboxFlag struct{ kind *string }
+
+func (f sandboxFlag) IsBoolFlag() bool { return true }
+
+func (f sandboxFlag) String() string {
+	if f.kind == nil {
+		return ""
+	}
+	return *f.kind
+}
+
+func (f sandboxFlag) Set(v string) error {
+	switch strings.ToLower(v) {
+	case "true", "1", sandboxSafe:
+		*f.kind = sandboxSafe
+	case sandboxLegacy:
+		*f.kind = sandboxLegacy
+	case "false", "0":
+		*f.kind = ""
+	default:
+		return fmt.Errorf("say --sandbox (the Safe API) or --sandbox=legacy (the legacy API), not %q", v)
+	}
+	return nil
+}
+
+// sandboxDir is where a sandbox of this kind keeps its world, journal and
+// books: DATA/sandbox for the legacy one (as before the Safe sandbox), and
+// DATA/sandbox-safe for the Safe one, so that the two never share a journal.
+func sandboxDir(dataDir, kind string) string {
+	if kind == sandboxLegacy {
+		return filepath.Join(dataDir, "sandbox")
+	}
+	return filepath.Join(dataDir, "sandbox-safe")
+}
+
+// safeSandboxHost runs the embedded Safe sandbox on loopback and keeps its
+// world in its directory, so balances and history survive a restart. The
+// world file holds the sandbox's own generated keystore (fake money only)
+// and is written with mode 0600.
+type safeSandboxHost struct {
+	srv   *safesandbox.Server
+	world safesandbox.World
+	url   string
+	path  string
+	http  *http.Server
+
+	saveMu sync.Mutex
+}
+
+func startSafeSandbox(dir string) (*safeSandboxHost, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
+	}
+	h := &safeSandboxHost{path: filepath.Join(dir, "world.json")}
+	srv, err := safesandbox.LoadFile(h.path, safesandbox.Options{})
+	switch {
+	case err == nil:
+		w, ok := srv.World()
+		if !ok {
+			return nil, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", h.path)
+		}
+		h.srv, h.world = srv, w
+	case errors.Is(err, os.ErrNotExist):
+		var seed [8]byte
+		if _, err := rand.Read(seed[:]); err != nil {
+			return nil, fmt.Errorf("sandbox: drawing the world's seed: %w", err)
+		}
+		srv, w, nerr := safesandbox.NewWorld(safesandbox.Options{Seed: binary.LittleEndian.Uint64(seed[:])})
+		if nerr != nil {
+			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
+		}
+		h.srv, h.world = srv, w
+		if err := h.save(); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	}
+	h.url = "http://" + ln.Addr().String()
+	h.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go h.http.Serve(ln)
+	return h, nil
+}
+
+// ServeHTTP serves the sandbox and saves its state after every call that
+// may change it.
+func (h *safeSandboxHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		defer func() {
+			// Saved even when the handler aborts the connection on purpose.
+			_ = h.save()
+		}()
+	}
+	h.srv.ServeHTTP(w, r)
+}
+
+func (h *safeSandboxHost) save() error {
+	h.saveMu.Lock()
+	defer h.saveMu.Unlock()
+	return h.srv.SaveFile(h.path)
+}
+
+func (h *safeSandboxHost) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = h.http.Shutdown(ctx)
+	return h.save()
+}
+
+// inject applies the faults of MIXDESK_SANDBOX_FAULTS to the Safe sandbox.
+func (h *safeSandboxHost) inject(specs []sandboxFaultSpec) {
+	for _, s := range specs {
+		h.srv.InjectFault(s.method, s.path, safeFault(s.fault))
+	}
+}
+
+// safeFault is a fault of the legacy sandbox as the Safe sandbox's.
+func safeFault(f mixsandbox.Fault) safesandbox.Fault {
+	out := safesandbox.Fault{Times: f.Times, Delay: f.Delay, Status: f.Status}
+	switch f.Kind {
+	case mixsandbox.FaultServerError:
+		out.Kind = safesandbox.FaultServerError
+	case mixsandbox.FaultDelay:
+		out.Kind = safesandbox.FaultDelay
+	case mixsandbox.FaultTooManyRequests:
+		out.Kind = safesandbox.FaultTooManyRequests
+	case mixsandbox.FaultCommitThenDrop:
+		out.Kind = safesandbox.FaultCommitThenDrop
+	case mixsandbox.FaultHold:
+		out.Kind = safesandbox.FaultHold
+	}
+	return out
+}
