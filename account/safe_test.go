@@ -100,6 +100,18 @@ func TestOpenSafeProfile(t *testing.T) {
 func TestOpenSafeNotRegistered(t *testing.T) {
 	t.Parallel()
 	srv, w, env := safeWorld(t)
+	ks := offSafe(t, srv, w)
+	_, err := env.Open(testCtx(t), "vault", keystore.Profile{Safe: &ks}, nil)
+	want := errNotRegistered{}
+	if !errors.Is(err, safe.ErrNotRegistered) || err.Error() != want.Error() {
+		t.Fatalf("err %v", err)
+	}
+}
+
+// offSafe is a keystore of the sandbox's user who is not on Safe, with a
+// session of the operator's session key and the operator's spend key.
+func offSafe(t *testing.T, srv *safesandbox.Server, w safesandbox.World) safe.Keystore {
+	t.Helper()
 	// The user not on Safe, with a session of the operator's session key.
 	var off safe.User
 	for _, u := range w.Users {
@@ -117,9 +129,39 @@ func TestOpenSafeNotRegistered(t *testing.T) {
 	}
 	ks := w.Operator
 	ks.AppID, ks.SessionID = off.UserID, sid
-	_, err = env.Open(testCtx(t), "vault", keystore.Profile{Safe: &ks}, nil)
-	want := errNotRegistered{}
-	if !errors.Is(err, safe.ErrNotRegistered) || err.Error() != want.Error() {
+	return ks
+}
+
+// TestSetupSafeProfile: a Safe keystore is checked with the API and only
+// then saved, without any PIN, and opened; a wallet not registered is
+// refused under the key's field, and nothing is saved.
+func TestSetupSafeProfile(t *testing.T) {
+	t.Parallel()
+	srv, w, env := safeWorld(t)
+	ctx := testCtx(t)
+	off := offSafe(t, srv, w)
+	_, err := env.Setup(ctx, Setup{Name: "off", Profile: keystore.Profile{Safe: &off}})
+	var se *SetupError
+	if !errors.As(err, &se) || se.Field != FieldPrivateKey || !errors.Is(err, safe.ErrNotRegistered) {
 		t.Fatalf("err %v", err)
+	}
+	if ok, _ := env.Store.Exists(ctx, "off"); ok {
+		t.Fatal("a refused keystore was saved")
+	}
+	ks := w.Operator
+	a, err := env.Setup(ctx, Setup{Name: "vault", Profile: keystore.Profile{Safe: &ks}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if a.Me.UserID != w.OperatorUser.UserID || a.AsksPIN() {
+		t.Fatalf("opened %+v", a.Me)
+	}
+	p, err := env.Store.Load(ctx, "vault")
+	if err != nil || p.Kind() != "safe" || p.Safe.SpendPrivateKey != ks.SpendPrivateKey || p.PIN != "" {
+		t.Fatalf("saved %v, %v", p, err)
+	}
+	if def, _ := env.Store.Default(ctx); def != "vault" {
+		t.Fatalf("default %q", def)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"mixdesk/mixin"
 	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
+	"mixdesk/payout/saferail"
+	"mixdesk/safe"
 )
 
 // ErrNoProfile: the keyring holds no profile to open.
@@ -80,6 +82,12 @@ type Setup struct {
 // without Overwrite is one whose Err is keystore.ErrExists.
 func (e Env) Setup(ctx context.Context, s Setup) (*Account, error) {
 	p := s.Profile
+	if p.Kind() == "safe" {
+		if err := e.checkSafe(ctx, p); err != nil {
+			return nil, err
+		}
+		return e.save(ctx, s, p)
+	}
 	sess, err := mixin.NewSession(p.Credentials)
 	if err != nil {
 		var fe *mixin.FieldError
@@ -104,16 +112,23 @@ func (e Env) Setup(ctx context.Context, s Setup) (*Account, error) {
 			return nil, &SetupError{Field: FieldPIN, Err: err}
 		}
 	}
+	stored := p
+	if !p.KeepPIN {
+		stored.PIN = ""
+	}
+	return e.save(ctx, s, stored)
+}
+
+// save saves a checked profile to the keyring (refusing to replace one of
+// that name without Overwrite), makes it the default one when there is
+// none, and opens it.
+func (e Env) save(ctx context.Context, s Setup, stored keystore.Profile) (*Account, error) {
 	if !s.Overwrite {
 		if exists, err := e.Store.Exists(ctx, s.Name); err != nil {
 			return nil, err
 		} else if exists {
 			return nil, &SetupError{Field: FieldProfile, Err: keystore.ErrExists}
 		}
-	}
-	stored := p
-	if !p.KeepPIN {
-		stored.PIN = ""
 	}
 	if err := e.Store.Save(ctx, s.Name, stored, s.Overwrite); err != nil {
 		return nil, err
@@ -122,4 +137,28 @@ func (e Env) Setup(ctx context.Context, s Setup) (*Account, error) {
 		_ = e.Store.SetDefault(ctx, s.Name)
 	}
 	return e.Open(ctx, s.Name, stored, s.Reuse)
+}
+
+// checkSafe checks a Safe keystore field by field and then with the API
+// (GET /safe/me: the session is the app's, its wallet registered with the
+// pasted spend key). A refusal tied to the keystore is a *SetupError on
+// FieldPrivateKey, the field it is pasted into, naming the keystore's field.
+func (e Env) checkSafe(ctx context.Context, p keystore.Profile) error {
+	r, err := saferail.Dial(e.APIURL, *p.Safe, e.SafeOptions...)
+	if err == nil {
+		var me *safe.User
+		if me, err = r.Client().CheckRegistered(ctx); err == nil && me.UserID != r.Self() {
+			return &SetupError{Field: FieldPrivateKey, Err: errors.New("the API says this session belongs to another app")}
+		}
+	}
+	var fe *mixin.FieldError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, safe.ErrNotRegistered):
+		return &SetupError{Field: FieldPrivateKey, Err: errNotRegistered{}}
+	case errors.As(err, &fe):
+		return &SetupError{Field: FieldPrivateKey, Err: errors.New(fe.Field + ": " + fe.Reason)}
+	}
+	return err
 }
