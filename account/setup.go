@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"mixdesk/journal"
 	"mixdesk/keystore"
@@ -161,4 +162,35 @@ func (e Env) checkSafe(ctx context.Context, p keystore.Profile) error {
 		return &SetupError{Field: FieldPrivateKey, Err: errors.New(fe.Field + ": " + fe.Reason)}
 	}
 	return err
+}
+
+// Pasted is what a pasted session looks like, told before anything is
+// checked or sent: Safe when it is a Safe keystore with its spend key (the
+// whole profile: no other field and no PIN is needed), Line one line naming
+// its kind ("" for empty text). Nothing of the text is kept or quoted.
+type Pasted struct {
+	Safe bool
+	Line string
+}
+
+// RecognisePasted tells what kind of session text is: a legacy RSA or
+// Ed25519 key (or legacy keystore), a Safe keystore with or without its
+// spend key, a bare seed, or none.
+func RecognisePasted(text string) Pasted {
+	if strings.TrimSpace(text) == "" {
+		return Pasted{}
+	}
+	k := safe.DetectSessionKind(text)
+	return Pasted{Safe: k == safe.KindSafe, Line: k.String()}
+}
+
+// SafeProfile is the profile of a pasted Safe keystore (the dashboard's
+// JSON). A keystore that cannot be read is a *SetupError on FieldPrivateKey,
+// the field it is pasted into; its fields are checked by Setup.
+func SafeProfile(text string) (keystore.Profile, error) {
+	ks, err := safe.ParseKeystore(text)
+	if err != nil {
+		return keystore.Profile{}, &SetupError{Field: FieldPrivateKey, Err: err}
+	}
+	return keystore.Profile{Safe: &ks}, nil
 }

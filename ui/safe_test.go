@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -21,27 +22,36 @@ import (
 // recipient is the sandbox's first user (on Safe).
 func safeRig(t *testing.T) (*rig, *safesandbox.Server, safesandbox.World) {
 	t.Helper()
+	return safeRigWith(t, true)
+}
+
+// safeRigWith is safeRig, with the Safe profile in the keyring or none.
+func safeRigWith(t *testing.T, withProfile bool) (*rig, *safesandbox.Server, safesandbox.World) {
+	t.Helper()
 	srv, w, err := safesandbox.NewWorld(safesandbox.Options{Seed: testSeed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	store, err := keystore.New(keystore.NewMemory(), keystore.Options{})
+	mem := keystore.NewMemory()
+	store, err := keystore.New(mem, keystore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	ks := w.Operator
-	if err := store.Save(ctx, profileName, keystore.Profile{Safe: &ks}, false); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.SetDefault(ctx, profileName); err != nil {
-		t.Fatal(err)
+	if withProfile {
+		if err := store.Save(ctx, profileName, keystore.Profile{Safe: &ks}, false); err != nil {
+			t.Fatal(err)
+		}
+		if err := store.SetDefault(ctx, profileName); err != nil {
+			t.Fatal(err)
+		}
 	}
 	u := w.Users[0]
-	r := &rig{t: t, store: store, op: w.OperatorUser.UserID,
+	r := &rig{t: t, store: store, mem: mem, op: w.OperatorUser.UserID,
 		rcpt: mixin.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}}
 	r.deps = Deps{Env: account.Env{Store: store, APIURL: hs.URL, DataDir: t.TempDir(),
 		SafeOptions: []saferail.Option{saferail.WithTimeout(8 * time.Second),
@@ -102,4 +112,54 @@ func TestSafeProfileNotIdleLocked(t *testing.T) {
 	if a.lock != nil {
 		t.Fatal("a Safe profile locked")
 	}
+}
+
+// TestSetupSafeKeystore: the keystore JSON pasted into Private key is
+// recognised as a Safe keystore, the ids, PIN token and PIN are then not
+// asked, and Check and save saves the Safe profile and opens it.
+func TestSetupSafeKeystore(t *testing.T) {
+	t.Parallel()
+	r, _, w := safeRigWith(t, false)
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+	js, err := json.MarshalIndent(w.Operator, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.press(tea.KeyTab, tea.KeyTab) // Client id → Session id → Private key
+	f.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(string(js)), Paste: true})
+	f.waitFor("recognised: Safe keystore")
+	v := f.view()
+	mustContain(t, flat(v), "not needed: read from the Safe keystore", "no PIN: a Safe payout is signed with the keystore's spend key")
+	mustNotContain(t, v, w.Operator.SpendPrivateKey, w.Operator.SessionPrivateKey)
+	f.press(tea.KeyTab) // the fields not needed are skipped: Check and save
+	f.probe(func(a *App) {
+		if a.setup.focus != sfSubmit {
+			t.Errorf("focus on %d after the key, want Check and save", a.setup.focus)
+		}
+	})
+	f.press(tea.KeyEnter)
+	f.waitHome()
+	a := f.final()
+	if a.acct == nil || a.acct.Me.UserID != w.OperatorUser.UserID || a.acct.AsksPIN() {
+		t.Fatalf("opened %+v", a.acct)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := r.store.Load(ctx, "treasury")
+	if err != nil || p.Kind() != "safe" || p.Safe.AppID != w.Operator.AppID {
+		t.Fatalf("saved %v, %v", p, err)
+	}
+}
+
+// TestSetupNamesALegacyKey: a legacy Ed25519 key pasted is named as one.
+func TestSetupNamesALegacyKey(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+	f.press(tea.KeyTab, tea.KeyTab)
+	f.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(r.world.Operator.PrivateKey), Paste: true})
+	f.waitFor("recognised: legacy Ed25519 session")
+	mustNotContain(t, f.view(), "read from the Safe keystore")
 }

@@ -46,6 +46,9 @@ type setupScreen struct {
 	busy      string // what is being checked
 	gen       int
 	canCancel bool
+	// pasted is what the key field holds (a legacy key, a Safe keystore…),
+	// read again only when the field changes.
+	pasted account.Pasted
 
 	km setupKeys
 }
@@ -82,7 +85,7 @@ func newSetupScreen(ctx *shared, env account.Env, name string) *setupScreen {
 		keep: true,
 		km:   newSetupKeys(),
 	}
-	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "paste the whole key", "paste the PIN token", "6 digits", "6 digits again"}
+	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "the whole key, or the Safe keystore JSON", "paste the PIN token", "6 digits", "6 digits again"}
 	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
 	for i := range s.inputs {
 		in := textInput(ph[i], limits[i], 40)
@@ -112,7 +115,7 @@ func (s *setupScreen) syncKeys() {
 	k := &s.km
 	k.Toggle.SetEnabled(s.focus == sfKeep || s.focus == sfOverwrite)
 	k.Submit.SetEnabled(s.focus == sfSubmit)
-	k.PEMBreak.SetEnabled(s.focus == sfKey && openPEM(s.value(sfKey)))
+	k.PEMBreak.SetEnabled(s.focus == sfKey && (openPEM(s.value(sfKey)) || openJSON(s.value(sfKey))))
 	if k.PEMBreak.Enabled() {
 		k.Next.SetHelp("tab", "next field")
 	} else {
@@ -154,7 +157,7 @@ func (s *setupScreen) move(delta int) tea.Cmd {
 	f := int(s.focus)
 	for {
 		f = (f + delta + int(sfCount)) % int(sfCount)
-		if sField(f) != sfOverwrite || s.exists {
+		if (sField(f) != sfOverwrite || s.exists) && !s.notNeeded(sField(f)) {
 			break
 		}
 	}
@@ -162,6 +165,20 @@ func (s *setupScreen) move(delta int) tea.Cmd {
 }
 
 func (s *setupScreen) value(f sField) string { return s.inputs[f].Value() }
+
+// notNeeded reports whether field f is not part of the profile being set
+// up: with a Safe keystore pasted, the ids, PIN token and PIN are in the
+// keystore or not needed (a Safe payout is signed with its spend key).
+func (s *setupScreen) notNeeded(f sField) bool {
+	if !s.pasted.Safe {
+		return false
+	}
+	switch f {
+	case sfClient, sfSession, sfToken, sfPIN, sfPIN2, sfKeep:
+		return true
+	}
+	return false
+}
 
 // profile collects the form; the PIN is stored only when kept.
 func (s *setupScreen) profile() keystore.Profile {
@@ -179,6 +196,10 @@ func (s *setupScreen) check() bool {
 	if err := keystore.ValidateName(strings.TrimSpace(s.value(sfName))); err != nil {
 		s.errs[sfName] = errReason(err)
 		ok = false
+	}
+	if s.pasted.Safe {
+		// The keystore's fields are checked in the command, as a key is.
+		return ok
 	}
 	p := s.profile()
 	if err := account.CheckPIN(p.PIN); err != nil {
@@ -335,6 +356,9 @@ func (s *setupScreen) edit(msg tea.KeyMsg) tea.Cmd {
 	}
 	if in.Value() != before {
 		s.errs[s.focus] = ""
+		if s.focus == sfKey {
+			s.pasted = account.RecognisePasted(in.Value())
+		}
 		if s.focus == sfName {
 			s.exists, s.overwrite = false, false
 		}
@@ -354,6 +378,14 @@ func openPEM(v string) bool {
 	return j < 0 || !strings.Contains(v[i+j+len(end):], dashes)
 }
 
+// openJSON reports whether v is the start of a JSON object not yet closed
+// (a keystore pasted by a terminal without bracketed paste: its line breaks
+// arrive as Enter).
+func openJSON(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.HasPrefix(v, "{") && strings.Count(v, "{") > strings.Count(v, "}")
+}
+
 // submit checks the credentials against the API (the session, then the
 // PIN) and only then saves the profile and opens it: the account layer
 // does it in a command.
@@ -365,6 +397,15 @@ func (s *setupScreen) submit() tea.Cmd {
 	s.gen = s.ctx.nextGen()
 	gen, env := s.gen, s.env
 	setup := account.Setup{Name: strings.TrimSpace(s.value(sfName)), Profile: s.profile(), Overwrite: s.overwrite && s.exists}
+	if s.pasted.Safe {
+		p, err := account.SafeProfile(s.value(sfKey))
+		if err != nil {
+			s.busy = ""
+			s.errs[sfKey] = errReason(err)
+			return nil
+		}
+		setup.Profile = p
+	}
 	// Setting up the open profile again (a new session) keeps its journal
 	// open: the journal is locked while open and cannot be opened twice.
 	var reuse *journal.Journal
@@ -384,7 +425,7 @@ func (s *setupScreen) view(height int) string {
 	st := s.ctx.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Set up an app session") + "\n")
-	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. Secrets go to the OS keyring only.") + "\n\n")
+	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. For a Safe app, paste its keystore JSON (spend key included) into Private key: the other fields are then not needed. Secrets go to the OS keyring only.") + "\n\n")
 	for f := sfName; f < sfSubmit; f++ {
 		if f == sfOverwrite && !s.exists {
 			continue
@@ -396,12 +437,16 @@ func (s *setupScreen) view(height int) string {
 			l = st.Label.Render(l)
 		}
 		var v string
-		switch f {
-		case sfKeep:
+		switch {
+		case s.notNeeded(f) && (f == sfPIN || f == sfPIN2 || f == sfKeep):
+			v = st.Subtle.Render("no PIN: a Safe payout is signed with the keystore's spend key")
+		case s.notNeeded(f):
+			v = st.Subtle.Render("not needed: read from the Safe keystore")
+		case f == sfKeep:
 			v = checkbox(s.keep) + " keep the PIN in the keyring (off: asked at every transfer)"
-		case sfOverwrite:
+		case f == sfOverwrite:
 			v = checkbox(s.overwrite) + " replace the existing profile " + strings.TrimSpace(s.value(sfName))
-		case sfKey, sfToken:
+		case f == sfKey || f == sfToken:
 			v = s.inputs[f].View()
 			if n := len(s.value(f)); n > 0 {
 				v += st.Subtle.Render(" " + itoa(n) + " chars")
@@ -410,6 +455,9 @@ func (s *setupScreen) view(height int) string {
 			v = s.inputs[f].View()
 		}
 		b.WriteString(l + v + "\n")
+		if f == sfKey && s.pasted.Line != "" && s.errs[f] == "" {
+			b.WriteString("               " + st.Subtle.Render("recognised: "+s.pasted.Line) + "\n")
+		}
 		if s.errs[f] != "" {
 			b.WriteString("               " + st.Error.Render("✗ "+s.errs[f]) + "\n")
 		}
