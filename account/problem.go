@@ -86,7 +86,13 @@ func Diagnose(err error) Diagnosis {
 	)
 	switch {
 	case errors.As(err, &me):
-		return answered(me, err)
+		d := answered(me, err)
+		if d.Problem == Answered && errors.As(err, &re) && re.Description != "" {
+			// An answer no class above covers, which the rail put in its
+			// own words (a Safe recipient not on Safe): the rail's words.
+			d.Description = mixin.DisplayText(re.Description)
+		}
+		return d
 	case errors.As(err, &se):
 		return Diagnosis{Problem: ServerFailed, Status: se.StatusCode}
 	case errors.As(err, &te) && errors.Is(err, context.DeadlineExceeded):

@@ -61,7 +61,7 @@ func explainRaw(err error) string {
 	case account.AmountTooSmall:
 		return "Amount too small for this asset: nothing was sent."
 	case account.Answered:
-		return fmt.Sprintf("The API answered %d %s.", d.Code, d.Description)
+		return fmt.Sprintf("The API answered %d %s.", d.Code, strings.TrimRight(d.Description, ". "))
 	}
 	var ke *keystore.Error
 	if errors.As(err, &ke) {
