@@ -59,7 +59,8 @@ func TestExplainWordsEachError(t *testing.T) {
 		if got := explain(c.err); !strings.HasPrefix(got, c.want) {
 			t.Errorf("%s: explain = %q, want %q", c.name, got, c.want)
 		}
-	} // A description ending in a period gets no second one.
+	}
+	// A description ending in a period gets no second one.
 	if got := explain(&mixin.Error{Code: 10404, Description: "The user has not registered to the latest API."}); got != "The API answered 10404 The user has not registered to the latest API." {
 		t.Errorf("explain = %q", got)
 	}
