@@ -260,6 +260,14 @@ func (a *Account) AsksPIN() bool {
 	return !a.KeepsPIN()
 }
 
+// IsSafe reports whether the profile is a Safe one (its payouts go through
+// the Safe API, signed with its keystore's spend key).
+func (a *Account) IsSafe() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.profile.Kind() == "safe"
+}
+
 // Lockable reports whether the console can lock this profile when idle: its
 // rail has a PIN to type to unlock. A Safe profile has none (its payouts are
 // signed with the keystore's spend key), so an idle lock could only be

@@ -181,7 +181,11 @@ func (h *homeScreen) view(height int) string {
 		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", h.ctx.width-2, "")) + "\n\n")
 	}
 	// The ids stay on the line whatever the name's length.
-	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  client id " + clean(me.UserID)
+	idName := "client id "
+	if h.ctx.acct.IsSafe() {
+		idName = "app id " // the Safe keystore's name for it
+	}
+	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  " + idName + clean(me.UserID)
 	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(h.ctx.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
 	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+pinNote(h.ctx.acct)) + "\n\n")
 

@@ -72,7 +72,7 @@ func TestSafePayoutWithoutPIN(t *testing.T) {
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
 	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
-	mustContain(t, flat(a.View()), w.OperatorUser.FullName, "USDT", "no PIN: signed with the keystore's spend key", "no idle lock")
+	mustContain(t, flat(a.View()), w.OperatorUser.FullName, "USDT", "no PIN: signed with the keystore's spend key", "no idle lock", "app id "+w.OperatorUser.UserID)
 	p.toConfirm(r, "12.5")
 	v := flat(a.View())
 	mustContain(t, v, "Confirm payout", r.rcpt.FullName)
