@@ -87,6 +87,8 @@ func TestSafePayoutWithoutPIN(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].State != "spent" {
 		t.Fatalf("requests %+v", reqs)
 	}
+	// The network transaction's hash beside the snapshot.
+	mustContain(t, flat(a.View()), "Transaction "+reqs[0].TransactionHash)
 	es := a.acct.Journal().Entries()
 	if len(es) != 1 || es[0].State != journal.StateDone || es[0].Intent.Amount != "12.5" {
 		t.Fatalf("journal %+v", es)

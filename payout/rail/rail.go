@@ -204,6 +204,10 @@ type Movement struct {
 	// strings, when the rail tells them; "" otherwise.
 	OpeningBalance string
 	ClosingBalance string
+
+	// TxHash is the network transaction's hash, when the rail has one (the
+	// Safe rail's kernel transaction); "" otherwise.
+	TxHash string
 }
 
 // Query selects movements.

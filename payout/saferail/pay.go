@@ -321,7 +321,7 @@ func (r *Rail) movementOf(req *safe.TransactionRequest) (*rail.Movement, error) 
 		at = req.UpdatedAt
 	}
 	return &rail.Movement{SnapshotID: snapshot, Key: req.RequestID, AssetID: asset, OpponentID: opponent,
-		Amount: paid.Neg().String(), Memo: mixin.DisplayText(string(ver.Extra)), CreatedAt: at}, nil
+		Amount: paid.Neg().String(), Memo: mixin.DisplayText(string(ver.Extra)), CreatedAt: at, TxHash: hash.String()}, nil
 }
 
 // keptUnsigned is the "unsigned" state: the transaction as sent to verify
