@@ -170,6 +170,12 @@ func (e Env) checkSafe(ctx context.Context, p keystore.Profile) error {
 // its kind ("" for empty text). Nothing of the text is kept or quoted.
 type Pasted struct {
 	Safe bool
+	// Legacy is set for a legacy RSA or Ed25519 key: no spend key goes
+	// with it.
+	Legacy bool
+	// Seed is set for a bare hex seed: a legacy Ed25519 key, or the session
+	// private key of a Safe keystore typed field by field.
+	Seed bool
 	Line string
 }
 
@@ -181,7 +187,8 @@ func RecognisePasted(text string) Pasted {
 		return Pasted{}
 	}
 	k := safe.DetectSessionKind(text)
-	return Pasted{Safe: k == safe.KindSafe, Line: k.String()}
+	return Pasted{Safe: k == safe.KindSafe, Legacy: k == safe.KindLegacyRSA || k == safe.KindLegacyEd25519,
+		Seed: k == safe.KindEd25519Seed, Line: k.String()}
 }
 
 // SafeProfile is the profile of a pasted Safe keystore (the dashboard's

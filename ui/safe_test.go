@@ -165,3 +165,36 @@ func TestSetupNamesALegacyKey(t *testing.T) {
 	f.waitFor("recognised: legacy Ed25519 session")
 	mustNotContain(t, f.view(), "read from the Safe keystore")
 }
+
+// TestSetupSafeFieldByField: a Safe keystore typed field by field (app id,
+// session id, session private key, server public key, spend key) is
+// recognised by its spend key, needs no PIN, and is saved as a Safe
+// profile.
+func TestSetupSafeFieldByField(t *testing.T) {
+	t.Parallel()
+	r, _, w := safeRigWith(t, false)
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+	k := w.Operator
+	for _, v := range []string{k.AppID, k.SessionID, k.SessionPrivateKey, k.ServerPublicKey, k.SpendPrivateKey} {
+		f.tm.Send(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(v), Paste: true})
+		f.press(tea.KeyTab)
+	}
+	f.waitFor("Safe session typed field by field")
+	v := f.view()
+	mustContain(t, flat(v), "no PIN: a Safe payout is signed with the keystore's spend key")
+	mustNotContain(t, v, k.SpendPrivateKey, k.SessionPrivateKey)
+	f.probe(func(a *App) {
+		if a.setup.focus != sfSubmit {
+			t.Errorf("focus on %d after the spend key, want Check and save", a.setup.focus)
+		}
+	})
+	f.press(tea.KeyEnter)
+	f.waitHome()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := r.store.Load(ctx, "treasury")
+	if err != nil || p.Kind() != "safe" || *p.Safe != k {
+		t.Fatalf("saved %v, %v", p, err)
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 
@@ -22,6 +23,7 @@ const (
 	sfSession
 	sfKey
 	sfToken
+	sfSpend
 	sfPIN
 	sfPIN2
 	sfKeep
@@ -30,13 +32,13 @@ const (
 	sfCount
 )
 
-var setupLabels = [...]string{"Profile", "Client id", "Session id", "Private key", "PIN token", "PIN", "PIN again", "Keep PIN", "Overwrite", ""}
+var setupLabels = [...]string{"Profile", "Client id", "Session id", "Private key", "PIN token", "Spend key", "PIN", "PIN again", "Keep PIN", "Overwrite", ""}
 
 // It is a component: a profile set up is handed to the root to open.
 type setupScreen struct {
 	ctx       *shared
-	env       account.Env        // the keyring and API the profile is checked with and saved to
-	inputs    [7]textinput.Model // name … PIN again
+	env       account.Env             // the keyring and API the profile is checked with and saved to
+	inputs    [sfKeep]textinput.Model // name … PIN again
 	keep      bool
 	overwrite bool
 	exists    bool // the last save found a profile of that name
@@ -85,8 +87,9 @@ func newSetupScreen(ctx *shared, env account.Env, name string) *setupScreen {
 		keep: true,
 		km:   newSetupKeys(),
 	}
-	ph := [7]string{"treasury", "app UUID from the dashboard", "session UUID", "the whole key, or the Safe keystore JSON", "paste the PIN token", "6 digits", "6 digits again"}
-	limits := [7]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 6, 6}
+	ph := [8]string{"treasury", "app UUID from the dashboard", "session UUID", "the whole key, or the Safe keystore JSON",
+		"paste the PIN token", "Safe: the spend private key", "6 digits", "6 digits again"}
+	limits := [8]int{keystore.MaxNameLen, 36, 36, 8192, 1024, 1024, 6, 6}
 	for i := range s.inputs {
 		in := textInput(ph[i], limits[i], 40)
 		switch f := sField(i); {
@@ -170,14 +173,43 @@ func (s *setupScreen) value(f sField) string { return s.inputs[f].Value() }
 // up: with a Safe keystore pasted, the ids, PIN token and PIN are in the
 // keystore or not needed (a Safe payout is signed with its spend key).
 func (s *setupScreen) notNeeded(f sField) bool {
-	if !s.pasted.Safe {
-		return false
-	}
-	switch f {
-	case sfClient, sfSession, sfToken, sfPIN, sfPIN2, sfKeep:
-		return true
+	switch {
+	case s.pasted.Safe:
+		switch f {
+		case sfClient, sfSession, sfToken, sfSpend, sfPIN, sfPIN2, sfKeep:
+			return true
+		}
+	case s.safeByFields():
+		// A Safe keystore typed field by field: no PIN.
+		switch f {
+		case sfPIN, sfPIN2, sfKeep:
+			return true
+		}
+	default:
+		// The spend key is asked only after a bare hex seed (a Safe
+		// session private key typed field by field, or a legacy Ed25519
+		// seed, for which it stays empty).
+		return f == sfSpend && !s.pasted.Seed
 	}
 	return false
+}
+
+// safeByFields reports whether the form holds a Safe keystore typed field
+// by field: a spend key was given (app id in Client id, the session
+// private key in Private key, the server public key in PIN token).
+func (s *setupScreen) safeByFields() bool {
+	return !s.pasted.Safe && strings.TrimSpace(s.value(sfSpend)) != ""
+}
+
+// keystoreJSON is the Safe keystore typed field by field, in the
+// dashboard's JSON form.
+func (s *setupScreen) keystoreJSON() string {
+	js, _ := json.Marshal(map[string]string{
+		"app_id": strings.TrimSpace(s.value(sfClient)), "session_id": strings.TrimSpace(s.value(sfSession)),
+		"server_public_key": strings.TrimSpace(s.value(sfToken)), "session_private_key": strings.TrimSpace(s.value(sfKey)),
+		"spend_private_key": strings.TrimSpace(s.value(sfSpend)),
+	})
+	return string(js)
 }
 
 // profile collects the form; the PIN is stored only when kept.
@@ -199,6 +231,15 @@ func (s *setupScreen) check() bool {
 	}
 	if s.pasted.Safe {
 		// The keystore's fields are checked in the command, as a key is.
+		return ok
+	}
+	if s.safeByFields() {
+		for _, f := range []sField{sfClient, sfSession, sfKey, sfToken} {
+			if strings.TrimSpace(s.value(f)) == "" {
+				s.errs[f] = "empty (a Safe session needs it)"
+				ok = false
+			}
+		}
 		return ok
 	}
 	p := s.profile()
@@ -397,11 +438,15 @@ func (s *setupScreen) submit() tea.Cmd {
 	s.gen = s.ctx.nextGen()
 	gen, env := s.gen, s.env
 	setup := account.Setup{Name: strings.TrimSpace(s.value(sfName)), Profile: s.profile(), Overwrite: s.overwrite && s.exists}
-	if s.pasted.Safe {
-		p, err := account.SafeProfile(s.value(sfKey))
+	if s.pasted.Safe || s.safeByFields() {
+		text, at := s.value(sfKey), sfKey
+		if s.safeByFields() {
+			text, at = s.keystoreJSON(), sfSpend
+		}
+		p, err := account.SafeProfile(text)
 		if err != nil {
 			s.busy = ""
-			s.errs[sfKey] = errReason(err)
+			s.errs[at] = errReason(err)
 			return nil
 		}
 		setup.Profile = p
@@ -425,7 +470,7 @@ func (s *setupScreen) view(height int) string {
 	st := s.ctx.st
 	var b strings.Builder
 	b.WriteString(st.Title.Render("Set up an app session") + "\n")
-	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. For a Safe app, paste its keystore JSON (spend key included) into Private key: the other fields are then not needed. Secrets go to the OS keyring only.") + "\n\n")
+	b.WriteString(st.Subtle.Render("Paste the session from the Mixin dashboard. A new session made in the dashboard expires the app's earlier sessions: set up the newest one. For a Safe app, paste its keystore JSON (spend key included) into Private key: the other fields are then not needed; or type it field by field (app id, session id, session private key, server public key as PIN token, then the spend key). Secrets go to the OS keyring only.") + "\n\n")
 	for f := sfName; f < sfSubmit; f++ {
 		if f == sfOverwrite && !s.exists {
 			continue
@@ -440,13 +485,17 @@ func (s *setupScreen) view(height int) string {
 		switch {
 		case s.notNeeded(f) && (f == sfPIN || f == sfPIN2 || f == sfKeep):
 			v = st.Subtle.Render("no PIN: a Safe payout is signed with the keystore's spend key")
+		case f == sfSpend && !s.pasted.Seed && !s.pasted.Safe:
+			v = st.Subtle.Render("Safe only, after a hex session key; not needed here")
+		case f == sfSpend && s.safeByFields():
+			v = s.inputs[f].View() + st.Subtle.Render(" Safe session typed field by field")
 		case s.notNeeded(f):
 			v = st.Subtle.Render("not needed: read from the Safe keystore")
 		case f == sfKeep:
 			v = checkbox(s.keep) + " keep the PIN in the keyring (off: asked at every transfer)"
 		case f == sfOverwrite:
 			v = checkbox(s.overwrite) + " replace the existing profile " + strings.TrimSpace(s.value(sfName))
-		case f == sfKey || f == sfToken:
+		case f == sfKey || f == sfToken || f == sfSpend:
 			v = s.inputs[f].View()
 			if n := len(s.value(f)); n > 0 {
 				v += st.Subtle.Render(" " + itoa(n) + " chars")
