@@ -186,7 +186,14 @@ func (h *homeScreen) view(height int) string {
 		idName = "app id " // the Safe keystore's name for it
 	}
 	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  " + idName + clean(me.UserID)
-	b.WriteString(st.Title.Render(truncate(nameText(me.FullName), max(h.ctx.width-2-lipgloss.Width(ids), 12))) + st.Subtle.Render(ids) + "\n")
+	name := nameText(me.FullName)
+	if room := h.ctx.width - 2 - lipgloss.Width(ids); lipgloss.Width(name) <= room || room >= 32 {
+		b.WriteString(st.Title.Render(truncate(name, max(room, 12))) + st.Subtle.Render(ids) + "\n")
+	} else {
+		// A narrow terminal: the name on its own line, the ids under it,
+		// rather than a name cut to a few letters.
+		b.WriteString(st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n")
+	}
 	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+pinNote(h.ctx.acct)) + "\n\n")
 
 	w := h.ctx.width - 2

@@ -177,3 +177,20 @@ func TestLooseDataDirWarned(t *testing.T) {
 	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
 	mustContain(t, flat(a.View()), "open to other users (mode 0777)", "chmod 700")
 }
+
+// TestHomeKeepsTheAppNameWhole: on an 80-column terminal the app's name is
+// not cut to a few letters to make room for its ids: they go on the line
+// under it.
+func TestHomeKeepsTheAppNameWhole(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: 80, Height: 24})
+	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	v := a.View()
+	mustContain(t, v, r.world.OperatorUser.FullName, "Mixin ID "+r.world.OperatorUser.IdentityNumber, r.world.OperatorUser.UserID)
+	fitsWidth(t, v, 80)
+}
