@@ -98,3 +98,20 @@ func TestSafeProfileChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestRealSafeProfileRoundTrip: a Safe profile goes through the system
+// keyring (the Secret Service in CI, Wine's Credential Manager for the
+// Windows build) and comes back whole.
+func TestRealSafeProfileRoundTrip(t *testing.T) {
+	s, svc := realStore(t)
+	ctx := ctxT(t)
+	k := safeKeystore(t)
+	if err := s.Save(ctx, "safe", Profile{Safe: &k}, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load(ctx, "safe")
+	if err != nil || got.Safe == nil || *got.Safe != k {
+		t.Fatalf("Load = %v, %v", got, err)
+	}
+	wantRealEntries(t, svc, "safe")
+}
