@@ -454,33 +454,16 @@ func (b *AddressBook) write(entries []BookEntry) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("address book: create directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".addressbook-*.tmp") // mode 0600
-	if err != nil {
-		return fmt.Errorf("address book: %w", err)
-	}
-	fail := func(op string, err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("address book: %s: %w; nothing was changed", op, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fail("write", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail("fsync", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail("close", err)
-	}
-	if err := os.Rename(tmp.Name(), b.path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("address book: replace %s: %w; nothing was changed", b.path, err)
-	}
-	b.entries = entries
-	if err := durable.SyncDir(dir); err != nil {
+	if err := durable.WriteFile(b.path, data); err != nil {
+		var ds *durable.DirSyncError
+		if !errors.As(err, &ds) {
+			return fmt.Errorf("address book: %w; nothing was changed", err)
+		}
 		// The new book is in place and in use; only its directory entry
 		// may not be durable yet.
-		return fmt.Errorf("address book: saved, but syncing the folder %s failed: %w", dir, err)
+		b.entries = entries
+		return fmt.Errorf("address book: saved, but %w", err)
 	}
+	b.entries = entries
 	return nil
 }

@@ -502,34 +502,14 @@ func (b *Requests) writeLocked(reqs []Request) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("payment requests: creating %s: %w", dir, err)
 	}
-	tmp, err := os.CreateTemp(dir, filepath.Base(b.path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
-	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = tmp.Close()
-			_ = os.Remove(name)
+	if err := durable.WriteFile(b.path, data); err != nil {
+		var ds *durable.DirSyncError
+		if !errors.As(err, &ds) {
+			return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
 		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
+		b.reqs = reqs // renamed: the new book stands
 		return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
 	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
-	}
-	if err := os.Rename(name, b.path); err != nil {
-		return fmt.Errorf("payment requests: saving %s: %w", b.path, err)
-	}
-	ok = true
 	b.reqs = reqs
-	if err := durable.SyncDir(dir); err != nil {
-		return fmt.Errorf("payment requests: saving %s: sync directory: %w", b.path, err)
-	}
 	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"maps"
 	mrand "math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +20,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
+
+	"mixdesk/internal/durable"
 )
 
 // stateVersion is the version of the saved state's layout.
@@ -370,32 +371,12 @@ func (s *Server) SaveFile(path string) error {
 	if err := s.Save(&buf); err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+	if err := durable.WriteFile(path, buf.Bytes()); err != nil {
+		var ds *durable.DirSyncError
+		if errors.As(err, &ds) {
+			return nil // the world is in place; only its directory entry may not be durable yet
+		}
 		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(buf.Bytes())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // the rename is durable with its directory
-		_ = d.Close()
 	}
 	return nil
 }
@@ -403,20 +384,12 @@ func (s *Server) SaveFile(path string) error {
 // LoadFile reads a state SaveFile wrote (see Load). A path that is not a
 // regular file, a symbolic link included, is refused.
 func LoadFile(path string, opts Options) (*Server, error) {
-	fi, err := os.Lstat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("sandbox: %s is not a regular file (a link?); move it away", path)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	f, err := durable.OpenRegular(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err // as it is: no world there yet
+	} else if err != nil {
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
 	defer f.Close()
-	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
-		return nil, fmt.Errorf("sandbox: %s changed while it was opened", path)
-	}
 	return Load(f, opts)
 }
