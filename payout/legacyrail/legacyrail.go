@@ -69,27 +69,49 @@ func (l looker) PaymentByKey(ctx context.Context, key string) (*rail.Movement, e
 
 // User reads GET /users/:id.
 func (r *Rail) User(ctx context.Context, userID string) (*rail.User, error) {
-	u, err := r.c.User(ctx, userID)
-	if err != nil {
-		return nil, lookupErr(err)
-	}
-	return userOf(u)
+	return Users{C: r.c}.User(ctx, userID)
 }
 
 // UserByMixinID reads GET /search/:number.
 func (r *Rail) UserByMixinID(ctx context.Context, mixinID string) (*rail.User, error) {
-	u, err := r.c.Search(ctx, mixinID)
+	return Users{C: r.c}.UserByMixinID(ctx, mixinID)
+}
+
+// UserClient reads users by id and by Mixin ID number (GET /users/:id,
+// GET /search/:q); *mixin.Client is one, on a legacy session or on a Safe
+// account's session (the Safe API keeps these calls).
+type UserClient interface {
+	User(ctx context.Context, userID string) (*mixin.User, error)
+	Search(ctx context.Context, q string) (*mixin.User, error)
+}
+
+// Users is a rail's user look-ups on a UserClient, for every rail whose API
+// keeps the messenger's user calls.
+type Users struct{ C UserClient }
+
+// User reads GET /users/:id.
+func (u Users) User(ctx context.Context, userID string) (*rail.User, error) {
+	got, err := u.C.User(ctx, userID)
 	if err != nil {
-		return nil, lookupErr(err)
+		return nil, MarkLookup(err)
 	}
-	return userOf(u)
+	return userOf(got)
+}
+
+// UserByMixinID reads GET /search/:number.
+func (u Users) UserByMixinID(ctx context.Context, mixinID string) (*rail.User, error) {
+	got, err := u.C.Search(ctx, mixinID)
+	if err != nil {
+		return nil, MarkLookup(err)
+	}
+	return userOf(got)
 }
 
 // Asset reads GET /assets/:id, with the balance.
 func (r *Rail) Asset(ctx context.Context, assetID string) (*rail.Asset, error) {
 	a, err := r.c.Asset(ctx, assetID)
 	if err != nil {
-		return nil, lookupErr(err)
+		return nil, MarkLookup(err)
 	}
 	if a == nil {
 		return nil, &mixin.ProtocolError{Op: "GET /assets", Reason: "the answer carried no asset"}
@@ -105,8 +127,9 @@ func userOf(u *mixin.User) (*rail.User, error) {
 	return &rail.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, nil
 }
 
-// lookupErr marks the definite answers of a read.
-func lookupErr(err error) error {
+// MarkLookup marks the definite answers of a read (404 not found, 10002
+// invalid) with the rail's markers; any other error is left as it is.
+func MarkLookup(err error) error {
 	switch {
 	case mixin.IsNotFound(err):
 		return rail.Mark(err, rail.ErrNotFound)

@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"mixdesk/mixin"
+	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
 	"mixdesk/safe"
 )
@@ -52,10 +53,7 @@ const CodeInsufficient = mixin.CodeInsufficientBalance
 
 // UserClient reads users with the messenger calls; *mixin.Client made
 // with the Safe account's session (safe.Account.Session) is one.
-type UserClient interface {
-	User(ctx context.Context, userID string) (*mixin.User, error)
-	Search(ctx context.Context, q string) (*mixin.User, error)
-}
+type UserClient = legacyrail.UserClient
 
 // Rail is the Safe API as a rail.Resumer. Safe for concurrent use.
 type Rail struct {
@@ -195,38 +193,12 @@ func (r *Rail) Holdings(ctx context.Context) ([]rail.Asset, error) {
 
 // User reads GET /users/:id.
 func (r *Rail) User(ctx context.Context, userID string) (*rail.User, error) {
-	u, err := r.users.User(ctx, userID)
-	if err != nil {
-		return nil, lookupErr(err)
-	}
-	return userOf(u)
+	return legacyrail.Users{C: r.users}.User(ctx, userID)
 }
 
 // UserByMixinID reads GET /search/:number.
 func (r *Rail) UserByMixinID(ctx context.Context, mixinID string) (*rail.User, error) {
-	u, err := r.users.Search(ctx, mixinID)
-	if err != nil {
-		return nil, lookupErr(err)
-	}
-	return userOf(u)
-}
-
-func userOf(u *mixin.User) (*rail.User, error) {
-	if u == nil {
-		return nil, &mixin.ProtocolError{Op: "GET /users", Reason: "the answer carried no user"}
-	}
-	return &rail.User{UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, nil
-}
-
-// lookupErr marks the definite answers of a read.
-func lookupErr(err error) error {
-	switch {
-	case mixin.IsNotFound(err):
-		return rail.Mark(err, rail.ErrNotFound)
-	case mixin.IsInvalidField(err):
-		return rail.Mark(err, rail.ErrInvalid)
-	}
-	return err
+	return legacyrail.Users{C: r.users}.UserByMixinID(ctx, mixinID)
 }
 
 // Asset reads GET /safe/assets/:id, with the balance: the sum of the
@@ -236,7 +208,7 @@ func lookupErr(err error) error {
 func (r *Rail) Asset(ctx context.Context, assetID string) (*rail.Asset, error) {
 	a, err := r.c.Asset(ctx, assetID)
 	if err != nil {
-		return nil, lookupErr(err)
+		return nil, legacyrail.MarkLookup(err)
 	}
 	outs, err := r.c.UnspentOutputs(ctx, a.AssetID)
 	if err != nil {
