@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"mixdesk/account"
@@ -25,20 +21,17 @@ import (
 // The world file holds the sandbox's own generated session (fake money only)
 // and is written with mode 0600.
 type sandboxHost struct {
+	worldHost
 	srv   *sandbox.Server
 	world sandbox.World
-	url   string
-	path  string
-	http  *http.Server
-
-	saveMu sync.Mutex
 }
 
 func startSandbox(dir string) (*sandboxHost, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
+	path, err := worldPath(dir)
+	if err != nil {
+		return nil, err
 	}
-	h := &sandboxHost{path: filepath.Join(dir, "world.json")}
+	h := &sandboxHost{worldHost: worldHost{path: path}}
 	srv, err := sandbox.LoadFile(h.path, sandbox.Options{})
 	switch {
 	case err == nil:
@@ -52,49 +45,17 @@ func startSandbox(dir string) (*sandboxHost, error) {
 		if nerr != nil {
 			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
 		}
-		h.srv, h.world = srv, w
+		h.srv, h.world, h.worldHost.world = srv, w, srv
 		if err := h.save(); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	if err := h.serve(h.srv); err != nil {
+		return nil, err
 	}
-	h.url = "http://" + ln.Addr().String()
-	h.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go h.http.Serve(ln)
 	return h, nil
-}
-
-// ServeHTTP serves the sandbox and saves its state after every call that
-// may change it.
-func (h *sandboxHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		defer func() {
-			// Saved even when the handler aborts the connection on purpose.
-			_ = h.save()
-		}()
-	}
-	h.srv.ServeHTTP(w, r)
-}
-
-func (h *sandboxHost) save() error {
-	h.saveMu.Lock()
-	defer h.saveMu.Unlock()
-	// A fresh randomly named file (O_EXCL, mode 0600) renamed over the
-	// world, which must not be a link: a file or link planted beside it is
-	// never opened, followed or overwritten.
-	return h.srv.SaveFile(h.path)
-}
-
-func (h *sandboxHost) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = h.http.Shutdown(ctx)
-	return h.save()
 }
 
 // sandboxProfile is the name of the sandbox's profile (and of its journal).

@@ -1,18 +1,13 @@
 package main
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"time"
 
 	mixsandbox "mixdesk/mixin/sandbox"
 	safesandbox "mixdesk/safe/sandbox"
@@ -67,20 +62,17 @@ func sandboxDir(dataDir, kind string) string {
 // world file holds the sandbox's own generated keystore (fake money only)
 // and is written with mode 0600.
 type safeSandboxHost struct {
+	worldHost
 	srv   *safesandbox.Server
 	world safesandbox.World
-	url   string
-	path  string
-	http  *http.Server
-
-	saveMu sync.Mutex
 }
 
 func startSafeSandbox(dir string) (*safeSandboxHost, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
+	path, err := worldPath(dir)
+	if err != nil {
+		return nil, err
 	}
-	h := &safeSandboxHost{path: filepath.Join(dir, "world.json")}
+	h := &safeSandboxHost{worldHost: worldHost{path: path}}
 	srv, err := safesandbox.LoadFile(h.path, safesandbox.Options{})
 	switch {
 	case err == nil:
@@ -98,46 +90,17 @@ func startSafeSandbox(dir string) (*safeSandboxHost, error) {
 		if nerr != nil {
 			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
 		}
-		h.srv, h.world = srv, w
+		h.srv, h.world, h.worldHost.world = srv, w, srv
 		if err := h.save(); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: cannot listen on loopback: %w", err)
+	if err := h.serve(h.srv); err != nil {
+		return nil, err
 	}
-	h.url = "http://" + ln.Addr().String()
-	h.http = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	go h.http.Serve(ln)
 	return h, nil
-}
-
-// ServeHTTP serves the sandbox and saves its state after every call that
-// may change it.
-func (h *safeSandboxHost) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet {
-		defer func() {
-			// Saved even when the handler aborts the connection on purpose.
-			_ = h.save()
-		}()
-	}
-	h.srv.ServeHTTP(w, r)
-}
-
-func (h *safeSandboxHost) save() error {
-	h.saveMu.Lock()
-	defer h.saveMu.Unlock()
-	return h.srv.SaveFile(h.path)
-}
-
-func (h *safeSandboxHost) Close() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_ = h.http.Shutdown(ctx)
-	return h.save()
 }
 
 // inject applies the faults of MIXDESK_SANDBOX_FAULTS to the Safe sandbox.
