@@ -420,7 +420,8 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 	return stop, nil
 }
 
-// doneRecord is the done outcome of a posted transfer, as Send records it.
+// doneRecord is the done outcome of a posted transfer (via send): the
+// closing balance kept only when the movement says it and it reads as one.
 func doneRecord(trace string, snap *rail.Movement) journal.Done {
 	closing := ""
 	if snap.ClosingBalance != "" && snap.OpponentID != "" {

@@ -215,13 +215,9 @@ func (d *Desk) postedUntil(trace string) time.Time {
 
 func (d *Desk) recordDone(res Result, snap *rail.Movement, via journal.Via) (Result, error) {
 	res.State, res.Snap = journal.StateDone, snap
-	closing := ""
-	if snap.ClosingBalance != "" && snap.OpponentID != "" {
-		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
-			closing = c.String()
-		}
-	}
-	if _, err := d.journal.AppendDone(journal.Done{Trace: res.TraceID, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: via}); err != nil {
+	done := doneRecord(res.TraceID, snap)
+	done.Via = via
+	if _, err := d.journal.AppendDone(done); err != nil {
 		// The money moved; only the record is missing. The entry stays in
 		// doubt in the journal and the next settlement finds the snapshot.
 		return res, fmt.Errorf("payout: the transfer was made (snapshot %s) but recording it failed: %w", snap.SnapshotID, err)
