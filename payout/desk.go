@@ -35,6 +35,9 @@ type Config struct {
 	// Book is the profile's address book; nil means none: no book warnings
 	// in reviews.
 	Book *AddressBook
+	// Clock is the desk's clock; nil means time.Now. Tests that cross
+	// windows of hours share one settable clock with the rail and journal.
+	Clock func() time.Time
 }
 
 // DefaultLargeUSD is the large-amount threshold when none is configured.
@@ -94,7 +97,11 @@ func NewDeskOn(r rail.Rail, j *journal.Journal, cfg Config) (*Desk, error) {
 		return nil, err
 	}
 	cfg.Limits = limits
-	return &Desk{rail: r, journal: j, cfg: cfg, caps: caps, now: time.Now}, nil
+	now := cfg.Clock
+	if now == nil {
+		now = time.Now
+	}
+	return &Desk{rail: r, journal: j, cfg: cfg, caps: caps, now: now}, nil
 }
 
 // Rail is the rail the desk pays through.
