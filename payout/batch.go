@@ -10,12 +10,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"mixdesk/mixin"
 	"mixdesk/payout/rail"
 )
 
 // A batch is a CSV file of payouts (ParseBatch) that is checked as a whole
-// (PrepareBatch), shown, confirmed once, and paid row by row (RunBatch)
+// (PrepareBatchWith), shown, confirmed once, and paid row by row (RunBatch)
 // through the journal, under the rules of a single payout: an intent on
 // disk before every post, one trace per payment for ever, in-doubt
 // transfers settled by trace before anything new is sent, the caps of the
@@ -48,7 +47,7 @@ func BatchTrace(batchID, key string, attempt int) string {
 	return uuid.NewSHA1(BatchNamespace, []byte(name)).String()
 }
 
-// maxBatchAttempts bounds the refused tries of one row that PrepareBatch
+// maxBatchAttempts bounds the refused tries of one row that PrepareBatchWith
 // looks through in the journal.
 const maxBatchAttempts = 1000
 
@@ -82,8 +81,8 @@ type BatchItem struct {
 	Attempt int    // 0, or the number of earlier refused tries of this key
 	Trace   string // "" for an invalid row
 
-	User       mixin.User  // the recipient as resolved (zero when it could not be)
-	Asset      mixin.Asset // the asset as read now, with balance and price
+	User       rail.User  // the recipient as resolved (zero when it could not be)
+	Asset      rail.Asset // the asset as read now, with balance and price
 	Amount     decimal.Decimal
 	AmountText string // canonical amount, what is posted; "" when invalid
 	Memo       string
@@ -169,7 +168,7 @@ type DupGroup struct {
 // AssetTotal is what a batch pays in one asset, beside the balance and the
 // daily cap.
 type AssetTotal struct {
-	Asset mixin.Asset
+	Asset rail.Asset
 	Rows  int             // valid rows in this asset
 	Total decimal.Decimal // all valid rows
 	// ToPay is what is left to pay: new rows and rows in doubt (which may

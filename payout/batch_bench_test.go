@@ -67,7 +67,7 @@ func (bw *benchWorld) csv() string {
 
 // runConsole prepares and runs the batch in a fresh world through a desk
 // on a fresh journal in dir, and returns the time of RunBatch and of
-// parsing and PrepareBatch.
+// parsing and PrepareBatchWith.
 func runConsole(b *testing.B, dir string) (run, prep time.Duration) {
 	b.Helper()
 	cw := newBenchWorld(b)
@@ -87,7 +87,7 @@ func runConsole(b *testing.B, dir string) (run, prep time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	batch, err := d.PrepareBatch(context.Background(), f, cw.world.Assets)
+	batch, err := d.PrepareBatchWith(context.Background(), f, railAssets(cw.world.Assets))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -134,7 +134,7 @@ const benchPairs = 3
 // (console first, then bare first), so that a burst of other work on the
 // machine falls on both sides; it reports the median console and bare
 // times, the median of the pairs' ratios (budget: 1.3), and prepare-ms:
-// parsing and PrepareBatch (100 recipients and one asset looked up), which
+// parsing and PrepareBatchWith (100 recipients and one asset looked up), which
 // the bare loop has no counterpart for. Run it with -benchtime 1x -count 3.
 func BenchmarkBatchVsBareLoop(b *testing.B) {
 	var consoles, bares, preps []time.Duration

@@ -84,7 +84,7 @@ func (e *BatchFileError) Error() string {
 }
 
 // BatchRow is one row of a batch file as written, each cell without its
-// surrounding spaces. Nothing in it is checked yet: PrepareBatch does that.
+// surrounding spaces. Nothing in it is checked yet: PrepareBatchWith does that.
 type BatchRow struct {
 	Line      int // 1-based line of the file where the row starts
 	Recipient string
@@ -107,7 +107,7 @@ type BatchFile struct {
 	Rows    []BatchRow
 	HasKeys bool // the file has a key column
 	// Problems are rows whose shape is wrong (a cell too many or too few).
-	// Such a row is in Rows too, with the cells it has; PrepareBatch
+	// Such a row is in Rows too, with the cells it has; PrepareBatchWith
 	// reports it with the other row errors, and a batch with any cannot be
 	// sent.
 	Problems []RowError
@@ -120,7 +120,7 @@ type BatchFile struct {
 // the end), are skipped. A row with the wrong number of cells is recorded
 // in Problems (and kept in Rows) and parsing goes on; a broken header, a broken quote, more
 // than MaxBatchRows rows or more than 8 MiB is a *BatchFileError and
-// nothing is returned. Cells are not checked here (PrepareBatch collects
+// nothing is returned. Cells are not checked here (PrepareBatchWith collects
 // every row error); the only thing derived is each row's key and the batch
 // id. name is only used in messages and to place the report.
 func ParseBatch(r io.Reader, name string) (*BatchFile, error) {

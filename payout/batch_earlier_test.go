@@ -80,7 +80,7 @@ func prepareFile(t *testing.T, r *rig, body string) *Batch {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := r.desk.PrepareBatch(context.Background(), f, nil)
+	b, err := r.desk.PrepareBatchWith(context.Background(), f, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

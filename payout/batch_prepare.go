@@ -205,7 +205,7 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []rail
 			items[i].Errors = append(items[i].Errors, RowError{Line: items[i].Row.Line, Field: BatchColAsset, Reason: "no such asset"})
 			continue
 		}
-		items[i].Asset = legacyAsset(*a)
+		items[i].Asset = *a
 	}
 	return nil
 }
@@ -289,7 +289,7 @@ feed:
 			items[i].Errors = append(items[i].Errors, RowError{Line: items[i].Row.Line, Field: BatchColRecipient, Reason: r.reason})
 			continue
 		}
-		items[i].User = legacyUser(*r.user)
+		items[i].User = *r.user
 		if r.saved != nil && r.saved.FullName != "" && r.saved.FullName != r.user.FullName {
 			items[i].Notes = append(items[i].Notes, fmt.Sprintf("saved as %s; the server now says %s", r.saved.FullName, r.user.FullName))
 		}

@@ -23,6 +23,7 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/rail"
 )
 
 // ---- parsing ----
@@ -200,7 +201,18 @@ func (r *rig) prepare(text string) (*Batch, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.desk.PrepareBatch(context.Background(), f, r.world.Assets)
+	return r.desk.PrepareBatchWith(context.Background(), f, railAssets(r.world.Assets))
+}
+
+// railAssets are the world's assets as the console holds them: the rail's
+// shape, as the account reads its balances.
+func railAssets(as []mixin.Asset) []rail.Asset {
+	out := make([]rail.Asset, len(as))
+	for i, a := range as {
+		out[i] = rail.Asset{AssetID: a.AssetID, ChainID: a.ChainID, Symbol: a.Symbol, Name: a.Name, IconURL: a.IconURL,
+			Balance: a.Balance, PriceUSD: a.PriceUSD, ChangeUSD: a.ChangeUSD}
+	}
+	return out
 }
 
 func (r *rig) mustPrepare(text string) *Batch {
@@ -376,9 +388,9 @@ func TestBatchTotalsAndCaps(t *testing.T) {
 
 func TestBatchLargestTotal(t *testing.T) {
 	b := &Batch{totals: []AssetTotal{
-		{Asset: mixin.Asset{Symbol: "USDT"}, ToPay: decimal.RequireFromString("5000"), ValueUSD: decimal.RequireFromString("5001")},
-		{Asset: mixin.Asset{Symbol: "BTC"}, ToPay: decimal.RequireFromString("0.1"), ValueUSD: decimal.RequireFromString("6425.037")},
-		{Asset: mixin.Asset{Symbol: "ETH"}, ToPay: decimal.Zero},
+		{Asset: rail.Asset{Symbol: "USDT"}, ToPay: decimal.RequireFromString("5000"), ValueUSD: decimal.RequireFromString("5001")},
+		{Asset: rail.Asset{Symbol: "BTC"}, ToPay: decimal.RequireFromString("0.1"), ValueUSD: decimal.RequireFromString("6425.037")},
+		{Asset: rail.Asset{Symbol: "ETH"}, ToPay: decimal.Zero},
 	}}
 	if s, text := b.LargestTotal(); s != "BTC" || text != "0.1" {
 		t.Errorf("LargestTotal = %s %s, want BTC 0.1 (largest in USD)", s, text)
@@ -389,7 +401,7 @@ func TestBatchLargestTotal(t *testing.T) {
 	// An asset without a USD price cannot be weighed against the others:
 	// the typed total stays the largest priced one, and the unpriced
 	// total must be acknowledged on its own before the batch is ready.
-	b.totals = append(b.totals, AssetTotal{Asset: mixin.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12000")})
+	b.totals = append(b.totals, AssetTotal{Asset: rail.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12000")})
 	if s, text := b.LargestTotal(); s != "BTC" || text != "0.1" {
 		t.Errorf("LargestTotal = %s %s, want BTC 0.1 (the largest priced)", s, text)
 	}
@@ -406,8 +418,8 @@ func TestBatchLargestTotal(t *testing.T) {
 	// Only unpriced assets: the typed total is the largest amount; the
 	// other totals are still acknowledged apart.
 	only := &Batch{totals: []AssetTotal{
-		{Asset: mixin.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12")},
-		{Asset: mixin.Asset{Symbol: "FOO"}, ToPay: decimal.RequireFromString("5000")},
+		{Asset: rail.Asset{Symbol: "XIN"}, ToPay: decimal.RequireFromString("12")},
+		{Asset: rail.Asset{Symbol: "FOO"}, ToPay: decimal.RequireFromString("5000")},
 	}}
 	if s, text := only.LargestTotal(); s != "FOO" || text != "5000" || !only.Confirms("5,000") {
 		t.Errorf("LargestTotal = %s %s, want FOO 5000", s, text)

@@ -10,9 +10,11 @@ import (
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
+	"mixdesk/payout/legacyrail"
+	"mixdesk/payout/rail"
 )
 
-func TestNewDesk(t *testing.T) {
+func TestNewDeskOn(t *testing.T) {
 	_, w, err := sandbox.NewWorld(sandbox.Options{Seed: 51, Operator: sandbox.SessionOptions{Kind: mixin.KeyEd25519}})
 	if err != nil {
 		t.Fatal(err)
@@ -25,6 +27,7 @@ func TestNewDesk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rl := legacyrail.New(client)
 	j, _, err := journal.Open(filepath.Join(t.TempDir(), "j.jsonl"), journal.WithOperator("tester"), journal.WithHost("h"))
 	if err != nil {
 		t.Fatal(err)
@@ -34,25 +37,25 @@ func TestNewDesk(t *testing.T) {
 
 	bad := []struct {
 		name string
-		api  API
+		rail rail.Rail
 		j    *journal.Journal
 		cfg  Config
 	}{
-		{"no API", nil, j, Config{Self: self}},
-		{"no journal", client, nil, Config{Self: self}},
-		{"no self", client, j, Config{}},
-		{"self not a UUID", client, j, Config{Self: "treasury"}},
-		{"threshold not a number", client, j, Config{Self: self, LargeUSD: "lots"}},
-		{"negative threshold", client, j, Config{Self: self, LargeUSD: "-5"}},
-		{"threshold with exponent", client, j, Config{Self: self, LargeUSD: "1e3"}},
+		{"no rail", nil, j, Config{Self: self}},
+		{"no journal", rl, nil, Config{Self: self}},
+		{"no self", rl, j, Config{}},
+		{"self not a UUID", rl, j, Config{Self: "treasury"}},
+		{"threshold not a number", rl, j, Config{Self: self, LargeUSD: "lots"}},
+		{"negative threshold", rl, j, Config{Self: self, LargeUSD: "-5"}},
+		{"threshold with exponent", rl, j, Config{Self: self, LargeUSD: "1e3"}},
 	}
 	for _, c := range bad {
-		if d, err := NewDesk(c.api, c.j, c.cfg); err == nil || d != nil {
-			t.Errorf("%s: NewDesk = %v, %v; want an error", c.name, d, err)
+		if d, err := NewDeskOn(c.rail, c.j, c.cfg); err == nil || d != nil {
+			t.Errorf("%s: NewDeskOn = %v, %v; want an error", c.name, d, err)
 		}
 	}
 
-	d, err := NewDesk(client, j, Config{Self: " " + strings.ToUpper(self) + " "})
+	d, err := NewDeskOn(rl, j, Config{Self: " " + strings.ToUpper(self) + " "})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func TestNewDesk(t *testing.T) {
 		t.Error("Journal() is not the journal given")
 	}
 	for _, th := range []string{"0", "2500", "0.5"} {
-		if _, err := NewDesk(client, j, Config{Self: self, LargeUSD: th, DuplicateWindow: time.Hour}); err != nil {
+		if _, err := NewDeskOn(rl, j, Config{Self: self, LargeUSD: th, DuplicateWindow: time.Hour}); err != nil {
 			t.Errorf("threshold %q refused: %v", th, err)
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"mixdesk/journal"
-	"mixdesk/mixin"
+	"mixdesk/payout/rail"
 )
 
 // dupDesk is a desk over an empty journal, for findDuplicates.
@@ -38,8 +38,8 @@ func alikeItems(rnd *rand.Rand, n, people, amounts, keys int) []BatchItem {
 		}
 		u := rnd.IntN(people)
 		items[i] = BatchItem{Row: BatchRow{Line: i + 2}, Key: key, State: ItemNew,
-			User:       mixin.User{UserID: fakeID(3, u), FullName: fmt.Sprintf("Person %d", u)},
-			Asset:      mixin.Asset{AssetID: usdtID, Symbol: "USDT"},
+			User:       rail.User{UserID: fakeID(3, u), FullName: fmt.Sprintf("Person %d", u)},
+			Asset:      rail.Asset{AssetID: usdtID, Symbol: "USDT"},
 			AmountText: fmt.Sprintf("1.%d", rnd.IntN(amounts))}
 		if rnd.IntN(20) == 0 {
 			items[i].State = ItemInvalid

@@ -461,14 +461,14 @@ func TestRequestsCheckOnSandbox(t *testing.T) {
 	if e := r.ledger(req.TraceID); len(e) != 1 || got.SnapshotID != e[0].SnapshotID {
 		t.Fatalf("snapshot %s, ledger %+v", got.SnapshotID, e)
 	}
-	u, err := r.desk.LookupUser(ctx, got.PayerID)
+	u, err := r.desk.Rail().User(ctx, got.PayerID)
 	if err != nil || u.FullName != payer.FullName {
 		t.Fatalf("payer: %+v %v", u, err)
 	}
-	if as, err := r.desk.LookupAsset(ctx, usdtID); err != nil || as.Symbol != "USDT" {
+	if as, err := r.desk.Rail().Asset(ctx, usdtID); err != nil || as.Symbol != "USDT" {
 		t.Fatalf("asset: %+v %v", as, err)
 	}
-	if _, err := r.desk.LookupUser(ctx, "x"); err == nil {
+	if _, err := r.desk.Rail().User(ctx, "x"); err == nil {
 		t.Fatal("looked up a malformed user id")
 	}
 

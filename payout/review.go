@@ -56,10 +56,10 @@ type Warning struct {
 
 // Review is a draft checked against the rail and the journal: everything
 // the confirmation shows, and exactly what Send will pay. Recipient and
-// Asset are in the console's shape (see rail_compat.go).
+// Asset are as the rail read them (display-safe text).
 type Review struct {
-	Recipient  mixin.User
-	Asset      mixin.Asset
+	Recipient  rail.User
+	Asset      rail.Asset
 	Amount     decimal.Decimal
 	AmountText string // canonical decimal string; what is posted and typed to confirm
 	Memo       string
@@ -165,7 +165,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		price = decimal.Zero
 	}
 	r := &Review{
-		Recipient: legacyUser(*rcpt), Asset: legacyAsset(*asset), Amount: amount, AmountText: amountText, Memo: dr.Memo,
+		Recipient: *rcpt, Asset: *asset, Amount: amount, AmountText: amountText, Memo: dr.Memo,
 		Balance: balance, BalanceAfter: balance.Sub(amount), PriceUSD: price, ValueUSD: amount.Mul(price),
 		BookEntry: saved, Caps: caps, ReviewedAt: now,
 	}

@@ -11,6 +11,7 @@ import (
 
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/payout/rail"
 )
 
 // confirmApp is an App showing the confirmation of rv on a w×h terminal,
@@ -23,20 +24,20 @@ func confirmApp(rv *payout.Review, w, h int) *App {
 	return a
 }
 
-func reviewOf(amount string, rcpt mixin.User) *payout.Review {
+func reviewOf(amount string, rcpt rail.User) *payout.Review {
 	d, text, err := mixin.ParseAmount(amount)
 	if err != nil {
 		panic(err)
 	}
 	return &payout.Review{
 		Recipient: rcpt,
-		Asset:     mixin.Asset{AssetID: usdtID, Symbol: "USDT", Name: "Tether USD", Balance: "50000"},
+		Asset:     rail.Asset{AssetID: usdtID, Symbol: "USDT", Name: "Tether USD", Balance: "50000"},
 		Amount:    d, AmountText: text, Balance: decimal.RequireFromString("50000"), BalanceAfter: decimal.RequireFromString("50000").Sub(d),
 		TraceID: "6292bbc0-cd80-588f-b7c0-2975234d2aef",
 	}
 }
 
-var alice = mixin.User{UserID: "a742a0cd-a04f-4266-b400-592a6e702fee", IdentityNumber: "37169012", FullName: "Alice Ng"}
+var alice = rail.User{UserID: "a742a0cd-a04f-4266-b400-592a6e702fee", IdentityNumber: "37169012", FullName: "Alice Ng"}
 
 // TestConfirmComparesAmountsAsNumbers: the amount typed to confirm is
 // compared as a number: 1.10 is 1.1, spaces around it do not count, right

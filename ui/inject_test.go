@@ -395,8 +395,8 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			view("the transfer form")
 
 			rv := &payout.Review{
-				Recipient: mixin.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text},
-				Asset:     raw[0], Amount: decimal.RequireFromString("1"), AmountText: "1", Memo: in.text, TraceID: payout.NewTraceID(),
+				Recipient: rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text},
+				Asset:     rail.Asset(raw[0]), Amount: decimal.RequireFromString("1"), AmountText: "1", Memo: in.text, TraceID: payout.NewTraceID(),
 				Warnings: []payout.Warning{{Kind: payout.WarnFirstTime, Text: "First payout to " + in.text}},
 			}
 			a.confirm = newConfirmScreen(&a.shared, rv, false)

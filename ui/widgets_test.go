@@ -71,7 +71,7 @@ func (f fakeResolver) Recipient(_ context.Context, q string) (*rail.User, error)
 // in the field, is dropped; the field is ready only while its text is the
 // one that resolved.
 func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
-	ra := railUser(alice)
+	ra := alice
 	res := fakeResolver{"37169012": &ra}
 	f := newRecipientField()
 	f.input.SetValue("37169012")
