@@ -35,6 +35,7 @@ const (
 	screenRequest
 	screenBook
 	screenBatch
+	screenCount // the number of screens, not one of them
 )
 
 // App is the root model.
@@ -48,15 +49,9 @@ type App struct {
 	loading  string // what the loading screen is waiting for
 	fatal    string // a start-up failure that leaves nothing to do but quit
 
-	setup    *setupScreen
-	home     *homeScreen
-	transfer *transferScreen
-	confirm  *confirmScreen
-	result   *resultScreen
-	history  *historyScreen
-	request  *requestScreen
-	book     *bookScreen
-	batch    *batchScreen
+	// pages are the screens built, by screen: nil for one not built yet
+	// (and always for the loading screen, which the root draws itself).
+	pages [screenCount]component
 
 	lock        *lockScreen // the console is locked (idle time ran out)
 	lockPending bool        // the idle time ran out during a send
@@ -84,8 +79,10 @@ func (a *App) Init() tea.Cmd {
 
 // Close releases the open profile's journal. Call it after the program ends.
 func (a *App) Close() {
-	if a.batch != nil {
-		a.batch.shutdown(5 * time.Second)
+	for _, p := range a.pages {
+		if s, ok := p.(stopper); ok {
+			s.shutdown(5 * time.Second)
+		}
 	}
 	if l, ok := a.current().(leaver); ok {
 		l.left()
@@ -97,8 +94,23 @@ func (a *App) Close() {
 
 // sending reports whether a transfer is on its way.
 func (a *App) sending() bool {
-	return a.recovering || a.screen == screenResult && a.result != nil && a.result.busy() ||
-		a.batch != nil && a.batch.busy()
+	return a.recovering || a.screen == screenResult && a.busy(screenResult) || a.busy(screenBatch)
+}
+
+// busy reports whether the page of s has a payout on its way.
+func (a *App) busy(s screen) bool {
+	p, ok := a.pages[s].(sender)
+	return ok && p.busy()
+}
+
+// deliver hands msg to the page of s, shown or not (nothing when it is not
+// built), and does what it asks.
+func (a *App) deliver(s screen, msg tea.Msg) tea.Cmd {
+	p := a.pages[s]
+	if p == nil {
+		return nil
+	}
+	return tea.Batch(p.update(msg), a.takeAsks())
 }
 
 // Update routes messages: size first, then results of commands, then keys
@@ -166,79 +178,29 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // check, a running batch's reports, the address book's writes, and the
 // balances, which are read behind other screens too (after a payout).
 func (a *App) addressed(msg tea.Msg) (cmd tea.Cmd, ok bool) {
-	var to component
 	switch msg.(type) {
 	case unlockMsg:
 		if a.lock != nil {
-			to = a.lock
+			return tea.Batch(a.lock.update(msg), a.takeAsks()), true
 		}
+		return nil, true
 	case batchProgressMsg, batchDoneMsg:
-		if a.batch != nil {
-			cmd = tea.Batch(a.batch.update(msg), a.takeAsks())
+		cmd = a.deliver(screenBatch, msg)
+		if a.pages[screenBatch] != nil {
 			a.afterSend()
 		}
 		return cmd, true
 	case bookSavedMsg, bookRemovedMsg:
-		if a.book != nil {
-			to = a.book
-		}
+		return a.deliver(screenBook, msg), true
 	case assetsMsg:
-		if a.home != nil {
-			to = a.home
-		}
-	default:
-		return nil, false
+		return a.deliver(screenHome, msg), true
 	}
-	if to == nil {
-		return nil, true
-	}
-	return tea.Batch(to.update(msg), a.takeAsks()), true
+	return nil, false
 }
 
 // current is the screen shown, or nil on the loading screen (or for a
 // screen not built yet).
-func (a *App) current() component {
-	var m component
-	switch a.screen {
-	case screenSetup:
-		if a.setup != nil {
-			m = a.setup
-		}
-	case screenHome:
-		if a.home != nil {
-			m = a.home
-		}
-	case screenTransfer:
-		if a.transfer != nil {
-			m = a.transfer
-		}
-	case screenConfirm:
-		if a.confirm != nil {
-			m = a.confirm
-		}
-	case screenResult:
-		if a.result != nil {
-			m = a.result
-		}
-	case screenHistory:
-		if a.history != nil {
-			m = a.history
-		}
-	case screenRequest:
-		if a.request != nil {
-			m = a.request
-		}
-	case screenBook:
-		if a.book != nil {
-			m = a.book
-		}
-	case screenBatch:
-		if a.batch != nil {
-			m = a.batch
-		}
-	}
-	return m
-}
+func (a *App) current() component { return a.pages[a.screen] }
 
 // setScreen shows the screen to; the screen left ends its asynchronous
 // work (its lifetime).
@@ -284,13 +246,13 @@ func (a *App) onStart(msg startMsg) tea.Cmd {
 	switch {
 	case msg.err != nil:
 		if msg.name != "" {
-			a.goSetup(msg.name, explain(msg.err))
+			a.goSetup(msg.name, explain(msg.err), false)
 			return nil
 		}
 		a.fatal = explain(msg.err)
 		return nil
 	case msg.none:
-		a.goSetup("", "")
+		a.goSetup("", "", false)
 		return nil
 	}
 	a.loading = "Connecting profile " + msg.name + "…"
@@ -315,7 +277,7 @@ func (a *App) onOpened(msg openedMsg) tea.Cmd {
 		_ = a.acct.Close()
 	}
 	a.acct = msg.acct
-	a.home = newHomeScreen(&a.shared)
+	a.pages[screenHome] = newHomeScreen(&a.shared)
 	a.balances = nil // the balances of the profile opened are read anew
 	a.setScreen(screenHome)
 	if rep := msg.acct.Report; rep != nil && !rep.Intact() {
@@ -326,7 +288,7 @@ func (a *App) onOpened(msg openedMsg) tea.Cmd {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}
 	a.lastInput = a.now()
-	return tea.Batch(a.home.refresh(), a.recoverCmd(), a.startLockTicks())
+	return tea.Batch(a.deliver(screenHome, refreshMsg{}), a.recoverCmd(), a.startLockTicks())
 }
 
 // recoverCmd settles the profile's in-doubt payouts by trace.
@@ -350,9 +312,6 @@ func (a *App) recoverCmd() tea.Cmd {
 
 func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	a.recovering = false
-	if a.home != nil {
-		a.home.countDoubt()
-	}
 	var done, failed, doubt int
 	var pending time.Time
 	errs := []error{msg.err}
@@ -370,12 +329,9 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 			}
 		}
 	}
-	// Settling may have moved money (a payout found paid, or posted again):
-	// the balances on screen are read again.
-	var refresh tea.Cmd
-	if done > 0 && a.home != nil {
-		refresh = a.home.refresh()
-	}
+	// The payouts in doubt are counted again; settling may have moved money
+	// (a payout found paid, or posted again): the balances are read again.
+	refresh := a.deliver(screenHome, journalMovedMsg{moneyMoved: done > 0})
 	forget := a.keptPINRefused(msg.pin, errs...)
 	if forget != nil {
 		return tea.Batch(refresh, forget) // its status line says what happened
@@ -395,11 +351,16 @@ func (a *App) onRecovered(msg recoveredMsg) tea.Cmd {
 	return refresh
 }
 
-func (a *App) goSetup(name, problem string) {
-	a.setup = newSetupScreen(&a.shared, a.deps.Env, name)
+// goSetup shows a new setup form for the profile name ("" for a new one),
+// with the problem that brought the operator there; canCancel: it was
+// opened from the balances, which esc goes back to.
+func (a *App) goSetup(name, problem string, canCancel bool) {
+	s := newSetupScreen(&a.shared, a.deps.Env, name)
 	if problem != "" {
-		a.setup.formErr = problem
+		s.formErr = problem
 	}
+	s.canCancel = canCancel
+	a.pages[screenSetup] = s
 	a.setScreen(screenSetup)
 }
 

@@ -57,7 +57,7 @@ func TestHelpOpensAndClosesButQuestionMarkTypesIntoFields(t *testing.T) {
 	if a.showHelp {
 		t.Error("? typed into the asset field opened the help")
 	}
-	if got := a.transfer.field(tfAsset).Value(); got != "?" {
+	if got := a.transfer().field(tfAsset).Value(); got != "?" {
 		t.Errorf("asset field = %q, want %q", got, "?")
 	}
 	mustContain(t, a.View(), "no asset matches")
@@ -73,7 +73,7 @@ func TestHelpQuestionMarkTypesIntoSetupField(t *testing.T) {
 	if a.showHelp {
 		t.Error("? typed into the client id field opened the help")
 	}
-	if got := a.setup.value(sfClient); got != "a?b" {
+	if got := a.setup().value(sfClient); got != "a?b" {
 		t.Errorf("client id field = %q, want %q", got, "a?b")
 	}
 }
@@ -93,7 +93,7 @@ func TestTooSmallTerminalShowsNotice(t *testing.T) {
 
 	// Grown to the minimum, the console is back, with what it loaded meanwhile.
 	f.tm.Send(tea.WindowSizeMsg{Width: 72, Height: 22})
-	f.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	f.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	a := f.final()
 	v = a.View()
 	mustNotContain(t, v, "Terminal too small")
@@ -130,7 +130,7 @@ func TestScreensFitMinimumSize(t *testing.T) {
 	f.confirm("10", r.wrongPIN())
 	f.waitFor("Not paid")
 	var trace string
-	f.probe(func(a *App) { v, trace = a.View(), a.result.r.TraceID })
+	f.probe(func(a *App) { v, trace = a.View(), a.result().r.TraceID })
 	fitsWidth(t, v, w)
 	mustContain(t, flat(v), "Five wrong PINs in 24 hours lock it.", "Trace id "+trace)
 

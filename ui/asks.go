@@ -39,23 +39,23 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		a.quitting = true
 		return tea.Quit
 	case refreshMsg:
-		return a.home.refresh()
+		return a.deliver(screenHome, msg)
 	case editDraftMsg:
-		if msg.renew {
-			a.transfer.renew()
-		}
+		cmd := a.deliver(screenTransfer, msg)
 		a.setScreen(screenTransfer)
+		return cmd
 	case saveRecipientMsg:
 		a.openBook()
-		return a.book.startEdit(nil, &msg.user)
+		return a.deliver(screenBook, msg)
 	case sentEndedMsg:
 		return a.onSentEnded(msg)
 	case openedMsg:
 		return a.onOpened(msg)
 	case confirmMsg:
-		a.confirm = newConfirmScreen(&a.shared, msg.review, a.acct.AsksPIN())
+		c := newConfirmScreen(&a.shared, msg.review, a.acct.AsksPIN())
+		a.pages[screenConfirm] = c
 		a.setScreen(screenConfirm)
-		return a.confirm.init()
+		return c.init()
 	case sendPayoutMsg:
 		pin := msg.pin
 		if !msg.asked {
@@ -64,9 +64,8 @@ func (a *App) onAsk(msg tea.Msg) tea.Cmd {
 		return a.startSend(msg.review, pin)
 	case batchEndedMsg:
 		a.quitArmed = false
-		a.home.countDoubt()
 		// A kept PIN the server refused is never sent again.
-		return tea.Batch(a.home.refresh(), a.keptPINRefused(msg.pin, msg.err))
+		return tea.Batch(a.deliver(screenHome, journalMovedMsg{moneyMoved: true}), a.keptPINRefused(msg.pin, msg.err))
 	}
 	return nil
 }
@@ -77,21 +76,18 @@ func (a *App) onSentEnded(msg sentEndedMsg) tea.Cmd {
 	if strings.HasPrefix(a.status, "A transfer is being sent") {
 		a.setStatus("", true)
 	}
-	a.home.countDoubt()
 	forget := a.keptPINRefused(msg.pin, msg.errs...)
-	if msg.moved {
-		return tea.Batch(forget, a.home.refresh())
-	}
-	return forget
+	return tea.Batch(forget, a.deliver(screenHome, journalMovedMsg{moneyMoved: msg.moved}))
 }
 
 // open opens a screen for the operator.
 func (a *App) open(to screen) tea.Cmd {
 	switch to {
 	case screenTransfer:
-		a.transfer = newTransferScreen(&a.shared, a.balances)
+		t := newTransferScreen(&a.shared, a.balances)
+		a.pages[screenTransfer] = t
 		a.setScreen(screenTransfer)
-		return a.transfer.init()
+		return t.init()
 	case screenHistory:
 		return a.openHistory()
 	case screenRequest:
@@ -101,8 +97,7 @@ func (a *App) open(to screen) tea.Cmd {
 	case screenBatch:
 		return a.openBatch()
 	case screenSetup:
-		a.goSetup("", "")
-		a.setup.canCancel = true
+		a.goSetup("", "", true)
 	}
 	return nil
 }

@@ -122,13 +122,14 @@ type (
 )
 
 func (a *App) openBatch() tea.Cmd {
-	if a.batch != nil && a.batch.mode == bmRunning {
+	if a.busy(screenBatch) { // a running batch is shown again
 		a.setScreen(screenBatch)
 		return nil
 	}
-	a.batch = newBatchScreen(&a.shared, a.acct.AsksPIN())
+	s := newBatchScreen(&a.shared, a.acct.AsksPIN())
+	a.pages[screenBatch] = s
 	a.setScreen(screenBatch)
-	return a.batch.init()
+	return s.init()
 }
 
 func newBatchScreen(ctx *shared, askPIN bool) *batchScreen {

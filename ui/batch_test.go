@@ -49,7 +49,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	f.until("the batch screen", func(a *App) bool { return a.screen == screenBatch })
 	f.typ(path)
 	f.press(tea.KeyEnter)
-	f.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	f.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	v := f.view()
 	checkGolden(t, "review", v, termW)
 	mustContain(t, v, "3 rows: 3 to pay", "USDT   pay 1,012.5 of 50,000", r.world.Users[0].FullName, "1,000", "Gas refund",
@@ -60,7 +60,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	f.typ("1012.4")
 	f.press(tea.KeyTab, tea.KeyEnter)
 	var mode batchMode
-	f.probe(func(a *App) { mode = a.batch.mode })
+	f.probe(func(a *App) { mode = a.batch().mode })
 	if mode != bmReview || r.calls.count("POST /transfers") != 0 {
 		t.Fatal("a batch was sent with a total that does not match")
 	}
@@ -70,7 +70,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 	}
 	f.typ("1,012.5")
 	f.press(tea.KeyTab, tea.KeyEnter)
-	f.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
+	f.until("the end of the run", func(a *App) bool { return a.batch().mode == bmDone })
 	v = f.view()
 	mustContain(t, v, "paid 3 now · refused 0 · in doubt 0", "✓ Every row was sent.", "Report: ")
 	if n := r.calls.count("POST /transfers"); n != 3 {
@@ -86,7 +86,7 @@ func TestBatchConfirmRunAndRerun(t *testing.T) {
 
 	// The same file again: every row is done before; nothing to pay.
 	f.typ("r")
-	f.until("the review again", func(a *App) bool { return a.batch.mode == bmReview })
+	f.until("the review again", func(a *App) bool { return a.batch().mode == bmReview })
 	mustContain(t, f.view(), "0 to pay, 3 done before", "Every row is done already: nothing to pay.")
 	if n := r.calls.count("POST /transfers"); n != 3 {
 		t.Fatalf("the re-run posted: %d transfers", n)
@@ -103,14 +103,14 @@ func TestBatchInvalidRowsBlockSending(t *testing.T) {
 	p.typ("f")
 	p.typ(path)
 	p.press(tea.KeyEnter)
-	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	v := a.View()
 	mustContain(t, v, "3 problems: the batch cannot be sent", "line 2: amount:", "line 3: recipient:", "Fix the file")
-	if a.batch.canSend() {
+	if a.batch().canSend() {
 		t.Fatal("an invalid batch can be sent")
 	}
 	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	if a.batch.mode != bmReview || r.calls.count("POST /transfers") != 0 {
+	if a.batch().mode != bmReview || r.calls.count("POST /transfers") != 0 {
 		t.Fatal("an invalid batch was sent")
 	}
 }
@@ -125,25 +125,25 @@ func TestBatchWrongPINStops(t *testing.T) {
 	p.typ("f")
 	p.typ(path)
 	p.press(tea.KeyEnter)
-	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	p.press(tea.KeyTab)
 	p.typ("1012.5")
 	p.press(tea.KeyTab)
 	p.typ(r.wrongPIN())
 	p.press(tea.KeyTab)
-	if !a.batch.canSend() {
+	if !a.batch().canSend() {
 		t.Fatalf("cannot send:\n%s", a.View())
 	}
 	p.press(tea.KeyEnter)
-	p.until("the end", func(a *App) bool { return a.batch.mode == bmDone })
+	p.until("the end", func(a *App) bool { return a.batch().mode == bmDone })
 	mustContain(t, a.View(), "The batch stopped", "PIN incorrect")
 	if n := r.calls.count("POST /transfers"); n != 1 {
 		t.Fatalf("%d posts after a wrong PIN, want 1", n)
 	}
-	if a.batch.prog.Done != 0 {
-		t.Fatalf("progress %+v", a.batch.prog)
+	if a.batch().prog.Done != 0 {
+		t.Fatalf("progress %+v", a.batch().prog)
 	}
-	if a.batch.pin.Value() != "" {
+	if a.batch().pin.Value() != "" {
 		t.Fatal("the PIN stayed in the form")
 	}
 	_ = payout.ItemDone
@@ -168,16 +168,16 @@ func TestBatchUnpricedTotalsAcknowledged(t *testing.T) {
 	p.typ("f")
 	p.typ(path)
 	p.press(tea.KeyEnter)
-	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	mustContain(t, a.View(), "No USD price for 90,000 NOPX", "press U", "acknowledge what is flagged above")
-	if a.batch.b.Ready() {
+	if a.batch().b.Ready() {
 		t.Fatal("ready before the unpriced total was acknowledged")
 	}
 	p.typ("U")
 	mustContain(t, a.View(), "Type the total of USDT to confirm (10)")
 	p.press(tea.KeyTab)
 	p.typ("10")
-	if !a.batch.canSend() {
+	if !a.batch().canSend() {
 		t.Fatalf("not sendable after U:\n%s", a.View())
 	}
 }
@@ -190,7 +190,7 @@ func reviewBatch(t *testing.T, r *rig, path string) (*pump, *App) {
 	p.typ("f")
 	p.typ(path)
 	p.press(tea.KeyEnter)
-	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	return p, a
 }
 
@@ -210,12 +210,12 @@ func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
 
 	p.press(tea.KeyTab)
 	p.typ("0.024")
-	if a.batch.focus != bcTable || a.batch.total.Value() != "" {
-		t.Fatalf("keys went to the hidden total field: focus %d, total %q", a.batch.focus, a.batch.total.Value())
+	if a.batch().focus != bcTable || a.batch().total.Value() != "" {
+		t.Fatalf("keys went to the hidden total field: focus %d, total %q", a.batch().focus, a.batch().total.Value())
 	}
 	p.typ("A")
-	if !a.batch.b.Acked() || a.batch.total.Value() != "" {
-		t.Fatalf("A did not acknowledge the duplicates (total field %q):\n%s", a.batch.total.Value(), a.View())
+	if !a.batch().b.Acked() || a.batch().total.Value() != "" {
+		t.Fatalf("A did not acknowledge the duplicates (total field %q):\n%s", a.batch().total.Value(), a.View())
 	}
 	// Now the confirmation is drawn, and tab goes to it.
 	v = a.View()
@@ -223,13 +223,13 @@ func TestBatchReviewKeysNeverGoToHiddenField(t *testing.T) {
 	mustNotContain(t, v, "A acknowledge")
 	p.press(tea.KeyTab)
 	p.typ("0.024")
-	if a.batch.focus != bcTotal || !a.batch.canSend() {
-		t.Fatalf("focus %d, total %q; want the total typed in its field", a.batch.focus, a.batch.total.Value())
+	if a.batch().focus != bcTotal || !a.batch().canSend() {
+		t.Fatalf("focus %d, total %q; want the total typed in its field", a.batch().focus, a.batch().total.Value())
 	}
 	// ↑/↓ scroll the table, as the help says, wherever the focus is.
 	p.press(tea.KeyDown)
-	if a.batch.top != 1 {
-		t.Fatalf("↓ in the total field did not scroll: top %d", a.batch.top)
+	if a.batch().top != 1 {
+		t.Fatalf("↓ in the total field did not scroll: top %d", a.batch().top)
 	}
 }
 
@@ -253,7 +253,7 @@ func TestBatchReviewShowsMixinID(t *testing.T) {
 // err, on a reviewed batch.
 func batchEndView(t *testing.T, a *App, p payout.BatchProgress, err error) string {
 	t.Helper()
-	a.batch.mode, a.batch.prog, a.batch.runErr, a.batch.report = bmDone, p, err, ""
+	a.batch().mode, a.batch().prog, a.batch().runErr, a.batch().report = bmDone, p, err, ""
 	return flat(a.View())
 }
 
@@ -329,21 +329,21 @@ func TestBatchShowsPostWindowWait(t *testing.T) {
 	r := newRig(t, rigOpts{})
 	_, a := reviewBatch(t, r, writeBatch(t, r, batchBody(r)))
 	until := time.Date(2026, 3, 2, 12, 4, 31, 0, time.Local)
-	a.batch.mode, a.batch.ctl = bmRunning, &payout.BatchControl{}
-	a.batch.prog = payout.BatchProgress{Total: 30, Done: 25, InDoubt: 1, WaitUntil: until, WaitLine: 26, Rate: 2, Remaining: 2 * time.Second}
+	a.batch().mode, a.batch().ctl = bmRunning, &payout.BatchControl{}
+	a.batch().prog = payout.BatchProgress{Total: 30, Done: 25, InDoubt: 1, WaitUntil: until, WaitLine: 26, Rate: 2, Remaining: 2 * time.Second}
 	v := flat(a.View())
 	mustContain(t, v, "Waiting until 12:04:31: line 26's post may still reach the server; nothing is sent before then (x stops).")
 	mustNotContain(t, v, "time left")
 
-	a.batch.prog.WaitLine = 0
+	a.batch().prog.WaitLine = 0
 	mustContain(t, flat(a.View()), "Waiting until 12:04:31: a post of an earlier payout may still reach the server")
 
 	// Paused with rows left: no "time left 0s".
-	a.batch.prog = payout.BatchProgress{Total: 30, Done: 19, Rate: 120, Remaining: 90 * time.Millisecond, Paused: true}
+	a.batch().prog = payout.BatchProgress{Total: 30, Done: 19, Rate: 120, Remaining: 90 * time.Millisecond, Paused: true}
 	v = flat(a.View())
 	mustContain(t, v, "Paused (p resumes)", "left 11")
 	mustNotContain(t, v, "time left", "Waiting")
-	a.batch.prog.Paused = false
+	a.batch().prog.Paused = false
 	mustContain(t, flat(a.View()), "time left under 1s")
 }
 
@@ -395,14 +395,14 @@ func TestBatchRerunOfPaidFileSaysNothingWasPaid(t *testing.T) {
 	p.press(tea.KeyTab)
 	p.typ("19.5")
 	p.press(tea.KeyTab, tea.KeyEnter)
-	p.until("the end of the run", func(a *App) bool { return a.batch.mode == bmDone })
+	p.until("the end of the run", func(a *App) bool { return a.batch().mode == bmDone })
 	v := flat(a.View())
 	mustContain(t, v, "paid 0 now · already paid, found on the server 2", "✓ Nothing was paid now: every row was paid before (2 found on the server).")
 	mustNotContain(t, v, "Every row was sent")
 	if n := len(srv.Ledger()); n != ledger {
 		t.Fatalf("the re-run moved money: %d transfers, %d before", n, ledger)
 	}
-	report, err := os.ReadFile(a.batch.report)
+	report, err := os.ReadFile(a.batch().report)
 	if err != nil {
 		t.Fatal(err)
 	}

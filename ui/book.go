@@ -97,8 +97,9 @@ type (
 )
 
 func (a *App) openBook() tea.Cmd {
-	a.book = newBookScreen(&a.shared)
-	a.book.reload()
+	s := newBookScreen(&a.shared)
+	s.reload()
+	a.pages[screenBook] = s
 	a.setScreen(screenBook)
 	return nil
 }
@@ -204,6 +205,8 @@ func (s *bookScreen) update(msg tea.Msg) tea.Cmd {
 		return s.onSaved(msg)
 	case bookRemovedMsg:
 		return s.onRemoved(msg)
+	case saveRecipientMsg:
+		return s.startEdit(nil, &msg.user)
 	case tea.KeyMsg:
 		if s.busy {
 			return nil // one write at a time; the screen waits for it

@@ -30,7 +30,7 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	f.press(tea.KeyTab)
 	f.typ("monthly salary")
 	f.press(tea.KeyTab, tea.KeyEnter)
-	f.until("the list", func(a *App) bool { return a.screen == screenBook && !a.book.editing })
+	f.until("the list", func(a *App) bool { return a.screen == screenBook && !a.book().editing })
 	v := f.view()
 	checkGolden(t, "list", v, termW)
 	mustContain(t, v, "payroll-amara", r.rcpt.FullName, r.rcpt.IdentityNumber, "monthly salary", "Saved payroll-amara")
@@ -56,7 +56,7 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	f.press(tea.KeyEnter)
 	f.waitFor("✓ "+r.rcpt.FullName, "from the address book: payroll-amara")
 	var picked string
-	f.probe(func(a *App) { picked = a.transfer.rcpt.user.UserID })
+	f.probe(func(a *App) { picked = a.transfer().rcpt.user.UserID })
 	if picked != r.rcpt.UserID {
 		t.Fatalf("picked %s, want %s", picked, r.rcpt.UserID)
 	}
@@ -67,9 +67,9 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	v = f.view()
 	mustNotContain(t, v, "not in the address book")
 	f.confirm("5", "")
-	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result.res != nil && !a.result.busy() })
+	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result().res != nil && !a.result().busy() })
 	f.probe(func(a *App) {
-		if a.result.offerSave {
+		if a.result().offerSave {
 			t.Error("saving offered for a recipient already in the book")
 		}
 	})
@@ -90,9 +90,9 @@ func TestPayoutToNewRecipientOffersSaving(t *testing.T) {
 	f.confirm("3", "")
 	f.waitFor("✓ Paid", "b save recipient to the address book")
 	f.typ("b")
-	f.until("the book form", func(a *App) bool { return a.screen == screenBook && a.book.editing })
+	f.until("the book form", func(a *App) bool { return a.screen == screenBook && a.book().editing })
 	f.press(tea.KeyTab, tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	f.until("saved", func(a *App) bool { return !a.book.editing })
+	f.until("saved", func(a *App) bool { return !a.book().editing })
 	var e payout.BookEntry
 	var ok bool
 	f.probe(func(a *App) { e, ok = a.acct.Book.ByUser(r.rcpt.UserID) })
@@ -145,7 +145,7 @@ func TestAddressBookDelete(t *testing.T) {
 	p.typ("D")
 	p.typ("y")
 	// The file is written in a command: the screen waits for its answer.
-	p.until("deleted with y", func(a *App) bool { return len(a.acct.Book.List()) == 0 && !a.book.busy })
+	p.until("deleted with y", func(a *App) bool { return len(a.acct.Book.List()) == 0 && !a.book().busy })
 	mustContain(t, a.View(), "Deleted keep-me from the address book.")
 }
 
@@ -171,30 +171,30 @@ func TestAddressBookWritesOffTheUIGoroutine(t *testing.T) {
 	book := a.acct.Book
 	key("b")
 	u := railUser(r.rcpt)
-	a.book.startEdit(nil, &u)
-	a.book.setFocus(bfSave)
+	a.book().startEdit(nil, &u)
+	a.book().setFocus(bfSave)
 	save := key("enter")
-	if book.Len() != 0 || !a.book.editing || !a.book.busy {
-		t.Fatalf("Update saved the entry itself (%d entries, editing %v)", book.Len(), a.book.editing)
+	if book.Len() != 0 || !a.book().editing || !a.book().busy {
+		t.Fatalf("Update saved the entry itself (%d entries, editing %v)", book.Len(), a.book().editing)
 	}
 	mustContain(t, a.View(), "Saving…")
 	key("esc") // no key while the book is written
-	if !a.book.editing {
+	if !a.book().editing {
 		t.Fatal("the form took a key while it was being saved")
 	}
 	run(save)
-	if _, ok := book.ByUser(r.rcpt.UserID); !ok || a.book.editing || a.book.busy {
-		t.Fatalf("after the save: %d entries, editing %v", book.Len(), a.book.editing)
+	if _, ok := book.ByUser(r.rcpt.UserID); !ok || a.book().editing || a.book().busy {
+		t.Fatalf("after the save: %d entries, editing %v", book.Len(), a.book().editing)
 	}
 	mustContain(t, a.View(), "Saved "+labelFor(r.rcpt.FullName))
 
 	key("D")
 	remove := key("y")
-	if book.Len() != 1 || !a.book.busy {
+	if book.Len() != 1 || !a.book().busy {
 		t.Fatal("Update removed the entry itself")
 	}
 	run(remove)
-	if book.Len() != 0 || a.book.busy {
+	if book.Len() != 0 || a.book().busy {
 		t.Fatalf("%d entries after the removal", book.Len())
 	}
 	mustContain(t, a.View(), "Deleted "+labelFor(r.rcpt.FullName)+" from the address book.")
@@ -203,7 +203,7 @@ func TestAddressBookWritesOffTheUIGoroutine(t *testing.T) {
 // traceOfResult is the trace of the payout on the result screen.
 func (f *flow) traceOfResult() string {
 	var tr string
-	f.probe(func(a *App) { tr = a.result.r.TraceID })
+	f.probe(func(a *App) { tr = a.result().r.TraceID })
 	return tr
 }
 
@@ -215,6 +215,6 @@ func pumpHome(t *testing.T, r *rig) (*pump, *App) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	return p, a
 }

@@ -79,7 +79,21 @@ type component interface {
 	typing() bool // the focused element takes free text
 }
 
-// Requests a screen makes of the root.
+// What a page may do besides being a component; the root looks for it on
+// every page built.
+type (
+	// sender has a payout on its way (busy).
+	sender interface{ busy() bool }
+	// secretKeeper drops the secrets typed into it when the console locks.
+	secretKeeper interface{ forgetSecrets() }
+	// stopper ends its work when the console quits, waiting at most limit
+	// for what is on its way.
+	stopper interface{ shutdown(limit time.Duration) }
+)
+
+// Requests a screen makes of the root. The root hands refreshMsg,
+// editDraftMsg and saveRecipientMsg on to the page that does them (the
+// balances, the transfer form, the address book).
 type (
 	// showMsg shows a screen already built (the form a confirmation came
 	// from, the balances).

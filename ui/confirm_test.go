@@ -19,7 +19,7 @@ import (
 func confirmApp(rv *payout.Review, w, h int) *App {
 	a := New(Deps{})
 	a.width, a.height = w, h
-	a.confirm = newConfirmScreen(&a.shared, rv, false)
+	a.pages[screenConfirm] = newConfirmScreen(&a.shared, rv, false)
 	a.screen = screenConfirm
 	return a
 }
@@ -63,11 +63,11 @@ func TestConfirmComparesAmountsAsNumbers(t *testing.T) {
 		{"1.1", "", false, ""},
 	} {
 		a := confirmApp(reviewOf(c.shown, alice), termW, termH)
-		a.confirm.amount.SetValue(c.typed)
-		if got := a.confirm.amountMatches(); got != c.ok {
+		a.confirm().amount.SetValue(c.typed)
+		if got := a.confirm().amountMatches(); got != c.ok {
 			t.Errorf("shown %s, typed %q: matches %v, want %v", c.shown, c.typed, got, c.ok)
 		}
-		if got := a.confirm.canConfirm(); got != c.ok {
+		if got := a.confirm().canConfirm(); got != c.ok {
 			t.Errorf("shown %s, typed %q: Confirm enabled %v, want %v", c.shown, c.typed, got, c.ok)
 		}
 		lines := strings.Split(a.View(), "\n")
@@ -134,7 +134,7 @@ func TestConfirmWarnsOfNamesLikeIDs(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.toConfirm(r, "10")
 	v := a.View()
 	mustContain(t, v, "To            Bob (37160001)", "Mixin ID      "+r.rcpt.IdentityNumber)
@@ -178,7 +178,7 @@ func TestEveryScreenHasAFullKeyMap(t *testing.T) {
 		keys() []key.Binding
 		fullKeys() []key.Binding
 	}{
-		"home": h, "confirmation": a.confirm, "book": b, "requests": newRequestScreen(&a.shared, "x"),
+		"home": h, "confirmation": a.confirm(), "book": b, "requests": newRequestScreen(&a.shared, "x"),
 		"history": &historyScreen{km: newHistoryKeys()},
 	} {
 		fullSet := map[string]bool{}

@@ -26,7 +26,7 @@ func TestCapsShownAndEnforced(t *testing.T) {
 	f.review()
 	mustContain(t, f.view(), "Caps          per payout 80 · daily 100: used 0, left after this 70 USDT")
 	f.confirm("30", "")
-	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result.res != nil && !a.result.busy() })
+	f.until("paid", func(a *App) bool { return a.screen == screenResult && a.result().res != nil && !a.result().busy() })
 
 	// 30 used: 80 more is within the per-payout cap but over the daily one.
 	f.typ("t")
@@ -64,9 +64,9 @@ func TestConfirmFitsTheMinimumTerminal(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: minWidth, Height: minHeight})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.toConfirm(r, "1500")
-	if n := len(a.confirm.r.Warnings); n != 3 {
+	if n := len(a.confirm().r.Warnings); n != 3 {
 		t.Fatalf("%d warnings, want 3", n)
 	}
 	v := a.View()

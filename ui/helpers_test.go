@@ -564,9 +564,9 @@ func (f *flow) fillTransfer(filter, amount, memo string) {
 func (f *flow) review() {
 	f.t.Helper()
 	var before *confirmScreen
-	f.probe(func(a *App) { before = a.confirm })
+	f.probe(func(a *App) { before = a.confirm() })
 	f.press(tea.KeyEnter)
-	f.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm && a.confirm != before })
+	f.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm && a.confirm() != before })
 }
 
 // confirm acknowledges every warning, types the amount (and the PIN when
@@ -575,7 +575,7 @@ func (f *flow) confirm(amount, pin string) {
 	f.t.Helper()
 	f.press(tea.KeyTab, tea.KeyTab) // Cancel → Confirm → first warning (or the amount)
 	var n int
-	f.probe(func(a *App) { n = len(a.confirm.r.Warnings) })
+	f.probe(func(a *App) { n = len(a.confirm().r.Warnings) })
 	for range n {
 		f.press(tea.KeySpace)
 	}
@@ -586,7 +586,7 @@ func (f *flow) confirm(amount, pin string) {
 	}
 	f.press(tea.KeyTab, tea.KeyTab) // → Cancel → Confirm
 	f.until("Confirm to be enabled", func(a *App) bool {
-		return a.screen == screenConfirm && a.confirm.on(cfConfirm) && a.confirm.canConfirm()
+		return a.screen == screenConfirm && a.confirm().on(cfConfirm) && a.confirm().canConfirm()
 	})
 	f.press(tea.KeyEnter)
 }
@@ -611,7 +611,7 @@ func (p *pump) toConfirm(r *rig, amount string) {
 	p.typ("usdt")
 	p.press(tea.KeyEnter)
 	p.typ(r.rcpt.IdentityNumber)
-	p.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil })
+	p.until("the recipient", func(a *App) bool { return a.transfer().rcpt.user != nil })
 	p.press(tea.KeyTab)
 	p.typ(amount)
 	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
@@ -623,7 +623,7 @@ func (p *pump) toConfirm(r *rig, amount string) {
 func (p *pump) confirmKept(amount string) {
 	p.t.Helper()
 	p.press(tea.KeyTab, tea.KeyTab)
-	for range p.app.confirm.r.Warnings {
+	for range p.app.confirm().r.Warnings {
 		p.press(tea.KeySpace)
 	}
 	p.typ(amount)

@@ -124,10 +124,11 @@ type (
 // profile is open.
 func (a *App) openHistory() tea.Cmd {
 	// The history is of one profile: another one opened since gets its own.
-	if a.history == nil || a.history.h == nil || a.history.desk != a.acct.Desk {
-		a.history = newHistoryScreen(&a.shared, a.acct.DataDir())
+	s, _ := a.pages[screenHistory].(*historyScreen)
+	if s == nil || s.h == nil || s.desk != a.acct.Desk {
+		s = newHistoryScreen(&a.shared, a.acct.DataDir())
+		a.pages[screenHistory] = s
 	}
-	s := a.history
 	a.setScreen(screenHistory)
 	// An answer that arrived while the operator was away was dropped: the
 	// page is asked for again (one still on its way is told by its gen).

@@ -133,7 +133,7 @@ func benchApp(b *testing.B) *App {
 	a := New(Deps{Env: account.Env{DataDir: b.TempDir()}})
 	a.Update(tea.WindowSizeMsg{Width: benchW, Height: benchH})
 	a.acct = account.New("treasury", keystore.Profile{}, rail.User{UserID: benchSelfID, FullName: "Treasury Desk"}, desk)
-	a.home = newHomeScreen(&a.shared)
+	a.pages[screenHome] = newHomeScreen(&a.shared)
 	a.balances = []rail.Asset{
 		{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "2.5"},
 		{AssetID: ethID, Symbol: "ETH", Name: "Ether", Balance: "40"},
@@ -141,7 +141,7 @@ func benchApp(b *testing.B) *App {
 	}
 	a.screen = screenHome
 	_ = a.openHistory() // the first page is loaded below, with the others
-	s := a.history
+	s := a.history()
 	ctx := context.Background()
 	for !s.h.Done() {
 		if _, err := s.h.LoadMore(ctx); err != nil {
@@ -173,13 +173,13 @@ func BenchmarkHistoryView(b *testing.B) {
 		at   int
 	}{{"top", 0}, {"middle", benchRows / 2}} {
 		b.Run(c.name, func(b *testing.B) {
-			a.history.cursor, a.history.top = 0, 0
-			a.history.move(c.at)
+			a.history().cursor, a.history().top = 0, 0
+			a.history().move(c.at)
 			var v string
 			for b.Loop() {
 				v = a.View()
 			}
-			if len(tableLines(v)) != a.history.visibleRows(a.bodyHeight()) {
+			if len(tableLines(v)) != a.history().visibleRows(a.bodyHeight()) {
 				b.Fatalf("the view shows %d rows:\n%s", len(tableLines(v)), v)
 			}
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/view")
@@ -210,7 +210,7 @@ func BenchmarkHistoryFilterChange(b *testing.B) {
 			}
 			i++
 		}
-		if got := a.history.filter.Text; got != "invoice 4" && got != "invoice 42" {
+		if got := a.history().filter.Text; got != "invoice 4" && got != "invoice 42" {
 			b.Fatalf("the search is %q", got)
 		}
 		b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/filter")

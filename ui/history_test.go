@@ -237,7 +237,7 @@ func (w *histWorld) startHistory() *flow {
 	f.until("the start-up settlement", func(a *App) bool { return !a.recovering })
 	f.typ("h")
 	f.until("the first page", func(a *App) bool {
-		return a.screen == screenHistory && a.history.h.Len() >= min(payout.HistoryPageSize, len(w.events)) && !a.history.loading
+		return a.screen == screenHistory && a.history().h.Len() >= min(payout.HistoryPageSize, len(w.events)) && !a.history().loading
 	})
 	return f
 }
@@ -248,12 +248,12 @@ func (f *flow) loadAll() {
 	f.t.Helper()
 	for {
 		var done bool
-		f.probe(func(a *App) { done = a.history.h.Done() && !a.history.loading })
+		f.probe(func(a *App) { done = a.history().h.Done() && !a.history().loading })
 		if done {
 			break
 		}
 		f.press(tea.KeyEnd)
-		f.until("a page", func(a *App) bool { return !a.history.loading })
+		f.until("a page", func(a *App) bool { return !a.history().loading })
 	}
 	f.press(tea.KeyHome)
 }
@@ -263,7 +263,7 @@ func (f *flow) loadAll() {
 func (f *flow) namesShown() {
 	f.t.Helper()
 	f.until("the names", func(a *App) bool {
-		s := a.history
+		s := a.history()
 		vis := s.visibleRows(a.bodyHeight())
 		for i := s.top; i < len(s.idx) && i < s.top+vis; i++ {
 			if _, ok := s.names.Get(s.rows[s.idx[i]].OpponentID); !ok {
@@ -345,7 +345,7 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	// The first page: 100 snapshots, the payout in doubt among them and the
 	// refused one (older than all of them) waiting at the end.
 	var loaded, shown int
-	f.probe(func(a *App) { loaded, shown = a.history.h.Len(), len(a.history.idx) })
+	f.probe(func(a *App) { loaded, shown = a.history().h.Len(), len(a.history().idx) })
 	if loaded != 102 || shown != 102 {
 		t.Fatalf("after the first page: %d rows loaded, %d shown; want 102 and 102", loaded, shown)
 	}
@@ -370,9 +370,9 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	for range 90 {
 		f.press(tea.KeyDown)
 	}
-	f.until("the second page", func(a *App) bool { return a.history.h.Done() && !a.history.loading })
+	f.until("the second page", func(a *App) bool { return a.history().h.Done() && !a.history().loading })
 	var cursorMemo string
-	f.probe(func(a *App) { s := a.history; cursorMemo = s.rows[s.idx[s.cursor]].Memo })
+	f.probe(func(a *App) { s := a.history(); cursorMemo = s.rows[s.idx[s.cursor]].Memo })
 	if want := w.events[151-90].memo; cursorMemo != want {
 		t.Errorf("after the second page the cursor is on %q, want it kept on %q", cursorMemo, want)
 	}
@@ -397,7 +397,7 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	a := f.final()
 
 	// Every snapshot once, the journal-only rows once, newest first.
-	s := a.history
+	s := a.history()
 	seen := map[string]int{}
 	var journalOnly []payout.Row
 	for i, r := range s.rows {
@@ -446,7 +446,7 @@ func TestHistoryPagesShowEveryRowOnce(t *testing.T) {
 		var top, vis, n int
 		var done bool
 		f.probe(func(a *App) {
-			top, vis, n, done = a.history.top, a.history.visibleRows(a.bodyHeight()), len(a.history.idx), a.history.h.Done()
+			top, vis, n, done = a.history().top, a.history().visibleRows(a.bodyHeight()), len(a.history().idx), a.history().h.Done()
 		})
 		memos := memosShown(t, v)
 		if len(memos) != min(vis, n-top) {
@@ -463,7 +463,7 @@ func TestHistoryPagesShowEveryRowOnce(t *testing.T) {
 			t.Fatal("the table does not end")
 		}
 		f.press(tea.KeyPgDown)
-		f.until("the page", func(a *App) bool { return !a.history.loading })
+		f.until("the page", func(a *App) bool { return !a.history().loading })
 	}
 	f.final()
 	want := make([]string, 0, len(w.events))
@@ -486,7 +486,7 @@ func TestHistoryFitsNarrowTerminals(t *testing.T) {
 		f.waitHome()
 		f.until("the start-up settlement", func(a *App) bool { return !a.recovering })
 		f.typ("h")
-		f.until("the history", func(a *App) bool { return a.history != nil && a.history.h.Done() && !a.history.loading })
+		f.until("the history", func(a *App) bool { return a.history() != nil && a.history().h.Done() && !a.history().loading })
 		f.namesShown()
 		v := f.view()
 		fitsWidth(t, v, sz[0])
@@ -509,7 +509,7 @@ func TestHistoryFitsNarrowTerminals(t *testing.T) {
 func (f *flow) shownCount() int {
 	f.t.Helper()
 	var n int
-	f.probe(func(a *App) { n = len(a.history.idx) })
+	f.probe(func(a *App) { n = len(a.history().idx) })
 	return n
 }
 
@@ -542,7 +542,7 @@ func TestHistoryFilters(t *testing.T) {
 	f.typ("f")
 	f.typ("2000-01-01..2000-01-31")
 	f.press(tea.KeyEnter)
-	f.until("the whole history", func(a *App) bool { return a.history.h.Done() && !a.history.loading })
+	f.until("the whole history", func(a *App) bool { return a.history().h.Done() && !a.history().loading })
 	v := f.view()
 	mustContain(t, v, "Nothing matches.", "History  0 shown of 152 loaded", "dates: 2000-01-01..2000-01-31")
 	if n := f.shownCount(); n != 0 || len(tableLines(v)) != 0 {
@@ -587,7 +587,7 @@ func TestHistoryFilters(t *testing.T) {
 	peer := w.world.Users[1]
 	f.until("the names", func(a *App) bool {
 		for _, u := range w.world.Users {
-			if _, ok := a.history.names.Get(u.UserID); !ok {
+			if _, ok := a.history().names.Get(u.UserID); !ok {
 				return false
 			}
 		}
@@ -658,8 +658,8 @@ func TestHistoryFilters(t *testing.T) {
 	mustContain(t, v, "asset: BTC · direction: out only", "Nothing matches.")
 	f.typ("x")
 	a := f.final()
-	if len(a.history.idx) != 152 || a.history.filter != (payout.Filter{}) {
-		t.Errorf("x left %d rows and the filter %+v", len(a.history.idx), a.history.filter)
+	if len(a.history().idx) != 152 || a.history().filter != (payout.Filter{}) {
+		t.Errorf("x left %d rows and the filter %+v", len(a.history().idx), a.history().filter)
 	}
 }
 
@@ -671,8 +671,8 @@ func TestHistoryExportCSV(t *testing.T) {
 	f.typ("d") // out only: the desk's payouts, refused, in doubt, other tools
 	var shown []payout.Row
 	f.probe(func(a *App) {
-		for _, ix := range a.history.idx {
-			shown = append(shown, a.history.rows[ix])
+		for _, ix := range a.history().idx {
+			shown = append(shown, a.history().rows[ix])
 		}
 	})
 	out := w.count(func(e histEvent) bool { return e.kind != evReceived })
@@ -682,7 +682,7 @@ func TestHistoryExportCSV(t *testing.T) {
 
 	f.typ("e")
 	var path string
-	f.probe(func(a *App) { path = a.history.input.Value() })
+	f.probe(func(a *App) { path = a.history().input.Value() })
 	dir := filepath.Join(w.deps.Env.DataDir, "exports")
 	if filepath.Dir(path) != dir || !regexp.MustCompile(`^history-\d{8}-\d{6}\.csv$`).MatchString(filepath.Base(path)) {
 		t.Fatalf("the export path offered is %q, want %s/history-YYYYMMDD-HHMMSS.csv", path, dir)
@@ -757,14 +757,14 @@ func TestHistoryDetailAndCopy(t *testing.T) {
 
 	w := newHistoryWorld(t, rigOpts{askPIN: true}, "rodoFrD")
 	f := w.startHistory()
-	f.until("every row", func(a *App) bool { return a.history.h.Done() && !a.history.loading })
+	f.until("every row", func(a *App) bool { return a.history().h.Done() && !a.history().loading })
 	f.namesShown()
 	// Rows, newest first: D6 r5 F4 o3 d2 o1 r0.
 	f.press(tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyDown)
 	f.press(tea.KeyEnter)
-	f.until("the details", func(a *App) bool { return a.history.detail })
+	f.until("the details", func(a *App) bool { return a.history().detail })
 	var row payout.Row
-	f.probe(func(a *App) { row = a.history.rows[a.history.idx[a.history.cursor]] })
+	f.probe(func(a *App) { row = a.history().rows[a.history().idx[a.history().cursor]] })
 	e := w.byMemo["Invoice 2"]
 	if row.Memo != e.memo || row.Closing == "" {
 		t.Fatalf("the details are of %+v, want %s with a closing balance", row, e.memo)
@@ -845,7 +845,7 @@ func TestHistoryDetailAndCopy(t *testing.T) {
 	}
 	f.press(tea.KeyEsc)
 	a := f.final()
-	if a.history.detail || a.screen != screenHistory {
+	if a.history().detail || a.screen != screenHistory {
 		t.Error("esc did not go back from the details to the list")
 	}
 }
@@ -870,7 +870,9 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	w, f := settleWorld(t, "dC"+strings.Repeat("ro", 52))
 	e := w.byMemo["Invoice 1"]
 	f.typ("h")
-	f.until("the first page", func(a *App) bool { return a.screen == screenHistory && a.history.h.Len() == 101 && !a.history.loading })
+	f.until("the first page", func(a *App) bool {
+		return a.screen == screenHistory && a.history().h.Len() == 101 && !a.history().loading
+	})
 
 	// Its snapshot is not loaded yet: the journal's entry is the row (seen
 	// with the search as it is typed, which loads nothing more).
@@ -896,7 +898,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	}
 	mustContain(t, flat(v), "A transfer is being sent or settled.", "Press ctrl+c again to quit.")
 	f.until("the settlement", func(a *App) bool { return strings.Contains(a.status, "1 paid") })
-	f.until("the rows again", func(a *App) bool { return !a.history.stale && a.history.h.Len() > 0 && !a.history.loading })
+	f.until("the rows again", func(a *App) bool { return !a.history().stale && a.history().h.Len() > 0 && !a.history().loading })
 	mustContain(t, f.view(), "In-doubt payouts settled: 1 paid, 0 refused, 0 still in doubt.")
 
 	// Read again to its beginning, the payout is one row: done.
@@ -911,7 +913,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 		t.Errorf("the settled payout is not shown done:\n%s", v)
 	}
 	var mine []payout.Row
-	for _, r := range a.history.rows {
+	for _, r := range a.history().rows {
 		if r.TraceID == e.trace {
 			mine = append(mine, r)
 		}
@@ -931,8 +933,8 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	if n := w.calls.count("POST /transfers"); n != 2 {
 		t.Errorf("POST /transfers made %d times, want the setup's 2: settling found the trace", n)
 	}
-	if a.home.doubt != 0 {
-		t.Errorf("home still counts %d payouts in doubt", a.home.doubt)
+	if a.home().doubt != 0 {
+		t.Errorf("home still counts %d payouts in doubt", a.home().doubt)
 	}
 }
 
@@ -947,12 +949,12 @@ func TestHistoryAnswersWhileAway(t *testing.T) {
 		f := w.start(termW, termH)
 		f.waitHome()
 		f.typ("h")
-		f.until("the load", func(a *App) bool { return a.history.loading })
+		f.until("the load", func(a *App) bool { return a.history().loading })
 		f.press(tea.KeyEsc)
-		f.until("the rows", func(a *App) bool { return a.history.h.Len() == 6 })
+		f.until("the rows", func(a *App) bool { return a.history().h.Len() == 6 })
 		time.Sleep(100 * time.Millisecond) // the answer reaches home
 		f.typ("h")
-		f.until("the history", func(a *App) bool { return a.screen == screenHistory && !a.history.loading })
+		f.until("the history", func(a *App) bool { return a.screen == screenHistory && !a.history().loading })
 		v := f.view()
 		mustContain(t, v, "History  6 shown of 6 loaded", "— the beginning of the history —")
 		mustNotContain(t, v, "Loading…")
@@ -962,9 +964,9 @@ func TestHistoryAnswersWhileAway(t *testing.T) {
 		t.Parallel()
 		w, f := settleWorld(t, "dCro")
 		f.typ("h")
-		f.until("the history", func(a *App) bool { return a.screen == screenHistory && a.history.h.Done() && !a.history.loading })
+		f.until("the history", func(a *App) bool { return a.screen == screenHistory && a.history().h.Done() && !a.history().loading })
 		var before *payout.History
-		f.probe(func(a *App) { before = a.history.h })
+		f.probe(func(a *App) { before = a.history().h })
 		w.srv.InjectFault(http.MethodGet, "/transfers/trace/", sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond})
 		f.typ("s")
 		f.press(tea.KeyEsc)
@@ -974,13 +976,13 @@ func TestHistoryAnswersWhileAway(t *testing.T) {
 		mustNotContain(t, v, "in doubt:")
 		f.typ("h")
 		f.until("the history again", func(a *App) bool {
-			return a.screen == screenHistory && a.history.h != before && a.history.h.Done() && !a.history.loading
+			return a.screen == screenHistory && a.history().h != before && a.history().h.Done() && !a.history().loading
 		})
 		a := f.final()
-		if len(a.history.rows) != 4 || a.history.stale {
-			t.Errorf("the history after the settlement: %d rows (want 4), stale %v", len(a.history.rows), a.history.stale)
+		if len(a.history().rows) != 4 || a.history().stale {
+			t.Errorf("the history after the settlement: %d rows (want 4), stale %v", len(a.history().rows), a.history().stale)
 		}
-		for _, r := range a.history.rows {
+		for _, r := range a.history().rows {
 			if r.Memo == "Invoice 1" && r.State != payout.RowDone {
 				t.Errorf("the settled payout is %s", r.State)
 			}
@@ -996,7 +998,7 @@ func TestHistoryIsOfTheOpenProfile(t *testing.T) {
 	f := w.start(termW, termH)
 	f.waitHome()
 	f.typ("h")
-	f.until("the history", func(a *App) bool { return a.screen == screenHistory && a.history.h.Done() && !a.history.loading })
+	f.until("the history", func(a *App) bool { return a.screen == screenHistory && a.history().h.Done() && !a.history().loading })
 	mustContain(t, f.view(), "Payroll 3", "Deposit 0")
 	f.press(tea.KeyEsc)
 
@@ -1016,7 +1018,7 @@ func TestHistoryIsOfTheOpenProfile(t *testing.T) {
 	f.tm.Send(openedMsg{acct: acct})
 	f.until("the second profile", func(a *App) bool { return a.acct == acct && a.screen == screenHome })
 	f.typ("h")
-	f.until("its history", func(a *App) bool { return a.screen == screenHistory && a.history.h.Done() && !a.history.loading })
+	f.until("its history", func(a *App) bool { return a.screen == screenHistory && a.history().h.Done() && !a.history().loading })
 	a := f.final()
 	v := a.View()
 	mustContain(t, v, "mixdesk · second · Second Desk", "History  1 shown of 1 loaded", "Welcome", "received")

@@ -55,6 +55,10 @@ type assetsMsg struct {
 	err    error
 }
 
+// journalMovedMsg: payouts were recorded or settled. The home screen counts
+// those in doubt again, and reads the balances again when money moved.
+type journalMovedMsg struct{ moneyMoved bool }
+
 func newHomeScreen(ctx *shared) *homeScreen {
 	return &homeScreen{ctx: ctx, km: newHomeKeys()}
 }
@@ -103,6 +107,14 @@ func (h *homeScreen) refresh() tea.Cmd {
 
 func (h *homeScreen) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
+	case refreshMsg:
+		return h.refresh()
+	case journalMovedMsg:
+		if msg.moneyMoved {
+			return h.refresh() // which counts them too
+		}
+		h.countDoubt()
+		return nil
 	case assetsMsg:
 		if msg.gen != h.gen {
 			return nil // an older refresh

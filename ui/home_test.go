@@ -18,7 +18,7 @@ func startHome(t *testing.T, r *rig, w, h int) (*App, *pump) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: w, Height: h})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	return a, p
 }
 
@@ -76,7 +76,7 @@ func TestTwinAssetsToldApart(t *testing.T) {
 
 	p.press(tea.KeyEsc)
 	p.typ("p")
-	p.until("the book", func(a *App) bool { return a.request != nil && a.request.book != nil })
+	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	p.typ("n")
 	p.typ("usdt")
 	v = a.View()

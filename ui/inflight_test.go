@@ -110,21 +110,21 @@ func TestHeldPostShowsUntilWhen(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.toConfirm(r, "10")
 	p.confirmKept("10")
-	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
+	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result().busy() })
 
 	v := flat(a.View())
 	mustContain(t, v, "? In doubt: 10 USDT", "In doubt until", "may still reach the server", "No other payout or PIN check is sent before")
 	mustNotContain(t, v, "Nothing was sent", "nothing was sent", "Not paid")
 	p.typ("s") // look the trace up now: nothing is posted
-	p.until("the look-up", func(a *App) bool { return !a.result.busy() })
+	p.until("the look-up", func(a *App) bool { return !a.result().busy() })
 	if n := r.calls.count("POST /transfers"); n != 1 {
 		t.Fatalf("%d posts, want only the held one", n)
 	}
-	if a.result.res.State != journal.StateInDoubt {
-		t.Fatalf("state %v after the look-up", a.result.res.State)
+	if a.result().res.State != journal.StateInDoubt {
+		t.Fatalf("state %v after the look-up", a.result().res.State)
 	}
 }
 
@@ -139,7 +139,7 @@ func TestBatchWithRefusedKeptPINDropsIt(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.run(a.openBatch())
 	p.feed(batchDoneMsg{err: &payout.BatchStopError{Line: 2, Err: &mixin.Error{Code: mixin.CodePINIncorrect}}, pin: r.wrongPIN()})
 	time.Sleep(50 * time.Millisecond)
@@ -174,7 +174,7 @@ func TestLooseDataDirWarned(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	mustContain(t, flat(a.View()), "open to other users (mode 0777)", "chmod 700")
 }
 
@@ -189,7 +189,7 @@ func TestHomeKeepsTheAppNameWhole(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: 80, Height: 24})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	v := a.View()
 	mustContain(t, v, r.world.OperatorUser.FullName, "Mixin ID "+r.world.OperatorUser.IdentityNumber, r.world.OperatorUser.UserID)
 	fitsWidth(t, v, 80)

@@ -199,7 +199,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: tallH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	view := func(where string) string {
 		t.Helper()
 		v := a.View()
@@ -213,7 +213,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 
 	// The transfer picker, through every asset.
 	p.typ("t")
-	for i := range a.transfer.picker.matches {
+	for i := range a.transfer().picker.matches {
 		view("the transfer picker at " + itoa(i))
 		p.press(tea.KeyDown)
 	}
@@ -221,7 +221,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	for i, as := range w.hostil {
 		p.press(tea.KeyEsc)
 		p.typ("t")
-		for hl, _ := a.transfer.picker.highlighted(); hl.AssetID != as.AssetID; hl, _ = a.transfer.picker.highlighted() {
+		for hl, _ := a.transfer().picker.highlighted(); hl.AssetID != as.AssetID; hl, _ = a.transfer().picker.highlighted() {
 			p.press(tea.KeyDown)
 		}
 		p.press(tea.KeyEnter, tea.KeyTab)
@@ -237,12 +237,12 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 		p.typ("usdt")
 		p.press(tea.KeyEnter)
 		p.typ(u.IdentityNumber)
-		p.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil || a.transfer.rcpt.err != "" })
+		p.until("the recipient", func(a *App) bool { return a.transfer().rcpt.user != nil || a.transfer().rcpt.err != "" })
 		view("the transfer form with " + injections[i].name)
 		p.press(tea.KeyTab)
 		p.typ("1")
 		p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-		p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm || a.transfer.formErr != "" })
+		p.until("the confirmation", func(a *App) bool { return a.screen == screenConfirm || a.transfer().formErr != "" })
 		v := view("the confirmation to " + injections[i].name)
 		// The verified ids keep their rows whatever the name.
 		mustContain(t, v, "Mixin ID      "+u.IdentityNumber, "User id       "+u.UserID)
@@ -257,7 +257,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	w.proxy.armRefusal("no\x1b]52;c;SGVsbG8=\x07 money\u202e\u2028\x1b[2J")
 	p.toConfirm(w.rig, "2")
 	p.confirmKept("2")
-	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
+	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result().busy() })
 	view("the refusal")
 	p.press(tea.KeyEsc)
 	p.until("home", func(a *App) bool { return a.screen == screenHome })
@@ -266,18 +266,18 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	// the asset filter through every asset.
 	p.typ("h")
 	p.until("the history", func(a *App) bool {
-		if a.history == nil || !a.history.h.Done() || a.history.loading {
+		if a.history() == nil || !a.history().h.Done() || a.history().loading {
 			return false
 		}
 		for _, u := range w.people {
-			if _, ok := a.history.names.Get(u.UserID); !ok {
+			if _, ok := a.history().names.Get(u.UserID); !ok {
 				return false
 			}
 		}
 		return true
 	})
 	view("the history")
-	for i := range a.history.idx {
+	for i := range a.history().idx {
 		p.press(tea.KeyEnter)
 		view("the history entry " + itoa(i))
 		p.press(tea.KeyEsc, tea.KeyDown)
@@ -305,10 +305,10 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 	// Payment requests: the picker through every asset, a request of a
 	// hostile asset, paid by each of three hostile users in turn.
 	p.typ("p")
-	p.until("the book", func(a *App) bool { return a.request != nil && a.request.book != nil })
+	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	for k, payer := range []int{0, 6, 14} {
 		p.typ("n")
-		f := a.request.form
+		f := a.request().form
 		for i := range f.picker.matches {
 			view("the request picker at " + itoa(i))
 			p.press(tea.KeyDown)
@@ -320,9 +320,9 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 		p.press(tea.KeyEnter)
 		p.typ("2")
 		p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-		p.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+		p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 		view("the request of " + injections[payer].name)
-		trace, u := a.request.cur.TraceID, w.people[payer]
+		trace, u := a.request().cur.TraceID, w.people[payer]
 		if err := w.srv.Credit(u.UserID, as.AssetID, "2"); err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +330,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.typ("r")
-		p.until("the payer", func(a *App) bool { return a.request.payers[u.UserID] != nil || a.request.payerErr != "" })
+		p.until("the payer", func(a *App) bool { return a.request().payers[u.UserID] != nil || a.request().payerErr != "" })
 		v := view("the request paid by " + injections[payer].name)
 		mustContain(t, v, "· Mixin ID "+u.IdentityNumber)
 		p.press(tea.KeyEsc)
@@ -364,7 +364,7 @@ func TestInjectionsPastTheClient(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: tallH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 
 	var raw []mixin.Asset
 	for i, in := range injections {
@@ -383,15 +383,15 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			a.screen = screenHome
 			view("home")
 
-			a.transfer = newTransferScreen(&a.shared, a.balances)
+			a.pages[screenTransfer] = newTransferScreen(&a.shared, a.balances)
 			a.screen = screenTransfer
-			a.transfer.setFocus(tfAsset)
+			a.transfer().setFocus(tfAsset)
 			view("the transfer picker")
-			a.transfer.choose()
-			a.transfer.field(tfAmount).SetValue("1000")
-			a.transfer.rcpt.user = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
-			a.transfer.rcpt.resolved = ""
-			a.transfer.setFocus(tfAmount)
+			a.transfer().choose()
+			a.transfer().field(tfAmount).SetValue("1000")
+			a.transfer().rcpt.user = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
+			a.transfer().rcpt.resolved = ""
+			a.transfer().setFocus(tfAmount)
 			view("the transfer form")
 
 			rv := &payout.Review{
@@ -399,15 +399,15 @@ func TestInjectionsPastTheClient(t *testing.T) {
 				Asset:     rail.Asset(raw[0]), Amount: decimal.RequireFromString("1"), AmountText: "1", Memo: in.text, TraceID: payout.NewTraceID(),
 				Warnings: []payout.Warning{{Kind: payout.WarnFirstTime, Text: "First payout to " + in.text}},
 			}
-			a.confirm = newConfirmScreen(&a.shared, rv, false)
+			a.pages[screenConfirm] = newConfirmScreen(&a.shared, rv, false)
 			a.screen = screenConfirm
 			v := view("the confirmation")
 			mustContain(t, v, "Mixin ID      37160002", "User id       "+r.rcpt.UserID)
 
 			cmd := a.openRequests()
 			p.run(cmd)
-			p.until("the book", func(a *App) bool { return a.request.book != nil })
-			s := a.request
+			p.until("the book", func(a *App) bool { return a.request().book != nil })
+			s := a.request()
 			s.learnAssets(railAssets(raw))
 			p.run(s.openForm())
 			for range s.form.picker.matches {
@@ -426,9 +426,9 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			view("the request list")
 
 			p.run(a.openHistory())
-			a.history.filter.AssetID = raw[0].AssetID
+			a.history().filter.AssetID = raw[0].AssetID
 			view("the history filter line")
-			a.history.filter.AssetID = ""
+			a.history().filter.AssetID = ""
 			a.screen = screenHome
 		})
 	}

@@ -82,7 +82,7 @@ func (a *App) onLockTick() tea.Cmd {
 	if a.lock == nil && a.acct != nil && a.now().Sub(a.lastInput) >= a.idleLock() {
 		// A running batch goes on behind the lock (its keys are behind it
 		// too); a single payout being sent is waited for.
-		batchOnly := a.batch != nil && a.batch.busy() && !a.recovering && !(a.screen == screenResult && a.result != nil && a.result.busy())
+		batchOnly := a.busy(screenBatch) && !a.recovering && !(a.screen == screenResult && a.busy(screenResult))
 		if a.sending() && !batchOnly {
 			a.lockPending = true
 		} else {
@@ -98,11 +98,10 @@ func (a *App) engageLock() {
 	a.showHelp = false
 	a.status = ""
 	// Secrets typed into a form are not left behind a locked screen.
-	if a.confirm != nil {
-		a.confirm.forgetSecrets()
-	}
-	if a.batch != nil {
-		a.batch.forgetSecrets()
+	for _, p := range a.pages {
+		if s, ok := p.(secretKeeper); ok {
+			s.forgetSecrets()
+		}
 	}
 }
 

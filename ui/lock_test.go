@@ -40,7 +40,7 @@ func lockedApp(t *testing.T, o rigOpts) (*rig, *App, *pump, *fakeClock) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	return r, a, p, clk
 }
 
@@ -64,7 +64,7 @@ func TestIdleLockHidesTheProfileUntilThePIN(t *testing.T) {
 
 	// Keys go to the lock only: "t" does not open a transfer behind it.
 	p.typ("t")
-	if a.screen != screenHome || a.transfer != nil {
+	if a.screen != screenHome || a.transfer() != nil {
 		t.Fatal("a key reached the screen behind the lock")
 	}
 
@@ -128,10 +128,10 @@ func TestIdleLockWaitsForASend(t *testing.T) {
 		t.Fatal("the lock was not kept for after the send")
 	}
 	p.until("the result, then the lock", func(a *App) bool { return !a.sending() && a.lock != nil })
-	if a.result.res == nil || a.result.res.State.String() != "done" {
-		t.Fatalf("result %+v", a.result.res)
+	if a.result().res == nil || a.result().res.State.String() != "done" {
+		t.Fatalf("result %+v", a.result().res)
 	}
-	if n := len(r.ledgerFor(a.result.r.TraceID)); n != 1 {
+	if n := len(r.ledgerFor(a.result().r.TraceID)); n != 1 {
 		t.Fatalf("%d debits", n)
 	}
 	if strings.Contains(a.View(), "Paid") {
@@ -165,7 +165,7 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 	p, a := pumpHome(t, r)
 	p.toConfirm(r, "7")
 	p.confirmKept("7")
-	p.until("the result", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
+	p.until("the result", func(a *App) bool { return a.screen == screenResult && !a.result().busy() })
 	a.Close()
 	path := filepath.Join(r.deps.Env.DataDir, "journal-"+profileName+".jsonl")
 	raw, err := os.ReadFile(path)
@@ -181,13 +181,13 @@ func TestBrokenJournalWarnedOnHome(t *testing.T) {
 	p2.typ("usdt")
 	p2.press(tea.KeyEnter)
 	p2.typ(r.rcpt.IdentityNumber)
-	p2.until("the recipient", func(a *App) bool { return a.transfer.rcpt.user != nil })
+	p2.until("the recipient", func(a *App) bool { return a.transfer().rcpt.user != nil })
 	p2.press(tea.KeyTab)
 	p2.typ("1")
 	p2.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p2.until("the refusal", func(a *App) bool { return a.transfer.formErr != "" })
-	if a2.screen != screenTransfer || !strings.Contains(a2.transfer.formErr, "cannot be trusted") {
-		t.Fatalf("review on a broken journal: screen %v, %q", a2.screen, a2.transfer.formErr)
+	p2.until("the refusal", func(a *App) bool { return a.transfer().formErr != "" })
+	if a2.screen != screenTransfer || !strings.Contains(a2.transfer().formErr, "cannot be trusted") {
+		t.Fatalf("review on a broken journal: screen %v, %q", a2.screen, a2.transfer().formErr)
 	}
 }
 
@@ -202,11 +202,11 @@ func TestIdleLockShowsOverARunningBatch(t *testing.T) {
 	p.typ("f")
 	p.typ(path)
 	p.press(tea.KeyEnter)
-	p.until("the review", func(a *App) bool { return a.batch.mode == bmReview })
+	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
 	p.press(tea.KeyTab)
 	p.typ("1012.5")
 	p.press(tea.KeyTab, tea.KeyEnter)
-	if !a.batch.busy() {
+	if !a.batch().busy() {
 		t.Fatalf("the batch is not running:\n%s", a.View())
 	}
 	clk.add(10 * time.Minute)
@@ -214,11 +214,11 @@ func TestIdleLockShowsOverARunningBatch(t *testing.T) {
 	if a.lock == nil {
 		t.Fatal("no lock over a running batch")
 	}
-	if a.batch.total.Value() != "" {
+	if a.batch().total.Value() != "" {
 		t.Fatal("the typed total stayed behind the lock")
 	}
 	mustNotContain(t, a.View(), "Sending batch", r.world.Users[0].FullName)
-	p.until("the batch to finish behind the lock", func(a *App) bool { return a.batch.mode == bmDone })
+	p.until("the batch to finish behind the lock", func(a *App) bool { return a.batch().mode == bmDone })
 	if n := r.calls.count("POST /transfers"); n != 3 {
 		t.Fatalf("%d posts, want 3", n)
 	}

@@ -186,10 +186,11 @@ func (a *App) openRequests() tea.Cmd {
 		return nil
 	}
 	path := a.acct.RequestsPath()
-	if a.request == nil || a.request.path != path {
-		a.request = newRequestScreen(&a.shared, path)
+	s, _ := a.pages[screenRequest].(*requestScreen)
+	if s == nil || s.path != path {
+		s = newRequestScreen(&a.shared, path)
+		a.pages[screenRequest] = s
 	}
-	s := a.request
 	a.setScreen(screenRequest)
 	s.mode = reqList
 	// Leaving gave up the look-ups on their way: they are asked again (and
@@ -200,7 +201,7 @@ func (a *App) openRequests() tea.Cmd {
 	if f := s.form; f != nil && f.lookup != "" {
 		again = s.assetCmd(f.lookup)
 	}
-	if a.home != nil {
+	if a.pages[screenHome] != nil {
 		s.learnAssets(a.balances)
 	}
 	if s.book == nil {

@@ -96,9 +96,9 @@ func qrInView(t *testing.T, view string) string {
 func (f *flow) newRequest(filter, amount, memo string) string {
 	f.t.Helper()
 	f.typ("p")
-	f.until("the request book", func(a *App) bool { return a.screen == screenRequest && a.request.book != nil })
+	f.until("the request book", func(a *App) bool { return a.screen == screenRequest && a.request().book != nil })
 	f.typ("n")
-	f.until("the form", func(a *App) bool { return a.request.mode == reqForm })
+	f.until("the form", func(a *App) bool { return a.request().mode == reqForm })
 	trace := traceOnForm(f.t, f.view())
 	f.typ(filter)
 	f.press(tea.KeyEnter)
@@ -120,7 +120,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	const memo = "invoice 42 · café"
 	trace := f.newRequest("usdt", "1234.5", memo)
 	var ready bool
-	f.probe(func(a *App) { ready = a.request.formReady() })
+	f.probe(func(a *App) { ready = a.request().formReady() })
 	if !ready {
 		t.Fatalf("Create is not enabled on a valid form:\n%s", f.view())
 	}
@@ -129,10 +129,10 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	mustContain(t, v, "> Create <", "Trace id   "+trace)
 
 	f.press(tea.KeyEnter)
-	f.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+	f.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	var link string
 	var req payout.Request
-	f.probe(func(a *App) { link, req = a.request.link, a.request.cur })
+	f.probe(func(a *App) { link, req = a.request().link, a.request().cur })
 	p, err := mixin.ParsePayURL(link)
 	if err != nil {
 		t.Fatal(err)
@@ -153,10 +153,10 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	requestGolden(t, "shown", v, termW)
 
 	// Watch; another user pays the link; the screen says who paid.
-	f.probe(func(a *App) { a.request.every = 100 * time.Millisecond })
+	f.probe(func(a *App) { a.request().every = 100 * time.Millisecond })
 	f.typ("w")
 	f.until("the watch", func(a *App) bool {
-		return a.request.watching && !a.request.checking && !a.request.checked.IsZero()
+		return a.request().watching && !a.request().checking && !a.request().checked.IsZero()
 	})
 	mustContain(t, flat(f.view()), "◌ Watching for the payment", "not paid yet", "w stop watching")
 	payer := r.world.Users[1]
@@ -170,7 +170,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	mustNotContain(t, v, "Watching", "w stop watching")
 	requestGolden(t, "paid", v, termW)
 	var paid payout.Request
-	f.probe(func(a *App) { paid = a.request.cur })
+	f.probe(func(a *App) { paid = a.request().cur })
 	if !paid.Paid() || paid.PayerID != payer.UserID || paid.SnapshotID == "" || snap.TraceID != trace {
 		t.Fatalf("request after payment: %+v", paid)
 	}
@@ -185,7 +185,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	}
 
 	f.press(tea.KeyEsc)
-	f.until("the list", func(a *App) bool { return a.request.mode == reqList })
+	f.until("the list", func(a *App) bool { return a.request().mode == reqList })
 	v = f.view()
 	mustContain(t, v, "✓ paid", "USDT", "1,234.5", memo, "0 open · 1 paid")
 	requestGolden(t, "list", v, termW)
@@ -195,7 +195,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	g := r.start(termW, termH)
 	g.waitHome()
 	g.typ("p")
-	g.until("the request book", func(a *App) bool { return a.request != nil && a.request.book != nil })
+	g.until("the request book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	v = g.view()
 	mustContain(t, v, "✓ paid", "1,234.5", memo)
 	g.press(tea.KeyEnter)
@@ -215,10 +215,10 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.typ("p")
-	p.until("the book", func(a *App) bool { return a.request != nil && a.request.book != nil })
-	s := a.request
+	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
+	s := a.request()
 	if got, want := filepath.Base(s.path), "requests-"+profileName+".json"; got != want {
 		t.Errorf("book file %s, want %s", got, want)
 	}
@@ -258,7 +258,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	}
 	p.typ("n")
 	p.press(tea.KeyTab, tea.KeyEnter)
-	p.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+	p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	if s.cur.TraceID != trace || s.cur.Amount != "0.05" || s.cur.AssetID != btcID {
 		t.Fatalf("created %+v", s.cur)
 	}
@@ -273,7 +273,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	if !s.watching || !s.checking {
 		t.Fatal("w did not start watching with a look-up")
 	}
-	p.until("the first look-up", func(a *App) bool { return !a.request.checking })
+	p.until("the first look-up", func(a *App) bool { return !a.request().checking })
 	p.send(reqTickMsg{gen: gen - 1}) // a tick of an earlier watch
 	if s.checking {
 		t.Fatal("a stale tick started a look-up")
@@ -282,7 +282,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	if !s.checking {
 		t.Fatal("the watch's tick did not look the trace up")
 	}
-	p.until("the look-up", func(a *App) bool { return !a.request.checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().checking })
 
 	// w again stops; a tick of that watch does nothing.
 	p.typ("w")
@@ -297,7 +297,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 
 	// The time limit.
 	p.typ("w")
-	p.until("the look-up", func(a *App) bool { return !a.request.checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().checking })
 	s.until = time.Now().Add(-time.Second)
 	p.send(reqTickMsg{gen: s.watchGen})
 	if s.watching || s.checking {
@@ -311,7 +311,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	if s.watching || s.mode != reqShow {
 		t.Fatalf("esc while watching: watching %v, mode %v", s.watching, s.mode)
 	}
-	p.until("the look-up", func(a *App) bool { return !a.request.checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().checking })
 
 	// Paid with another amount: said, not marked paid, closed (the trace
 	// can never pay it now), the watch stops.
@@ -320,7 +320,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.typ("w")
-	p.until("the look-up", func(a *App) bool { return !a.request.checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().checking })
 	v = flat(a.View())
 	mustContain(t, v, "amount 0.04 instead of 0.05", "not marked paid", "✗ Closed, not paid", "can never be paid now", "QR code is no longer shown", "Stopped watching: the check cannot go on by itself.")
 	mustNotContain(t, v, "w watch")
@@ -340,7 +340,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	// Back again: the same book, not read again.
 	book := s.book
 	p.typ("p")
-	if a.request != s || s.book != book || s.opening {
+	if a.request() != s || s.book != book || s.opening {
 		t.Fatal("the book was opened again")
 	}
 }
@@ -359,9 +359,9 @@ func TestPaymentRequestAssetByID(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.typ("p")
-	p.until("the book", func(a *App) bool { return a.request != nil && a.request.book != nil })
+	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	p.typ("n")
 	p.typ("doge")
 	mustContain(t, a.View(), "no asset matches; type an asset id")
@@ -369,22 +369,22 @@ func TestPaymentRequestAssetByID(t *testing.T) {
 		p.press(tea.KeyBackspace)
 	}
 	p.typ(doge.AssetID)
-	p.until("the asset", func(a *App) bool { return a.request.form.lookup == "" && len(a.request.form.picker.matches) == 1 })
+	p.until("the asset", func(a *App) bool { return a.request().form.lookup == "" && len(a.request().form.picker.matches) == 1 })
 	p.press(tea.KeyEnter)
-	if f := a.request.form; f.picker.chosen == nil || f.picker.chosen.Symbol != "DOGE" {
+	if f := a.request().form; f.picker.chosen == nil || f.picker.chosen.Symbol != "DOGE" {
 		t.Fatalf("asset %+v", f.picker.chosen)
 	}
 	p.typ("100")
 	mustContain(t, a.View(), "100 DOGE · ≈ 12.00 USD")
 	p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
-	p.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+	p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	mustContain(t, a.View(), "100 DOGE (Dogecoin)")
 
 	// An id of no asset says so.
 	p.press(tea.KeyEsc)
 	p.typ("n")
 	p.typ("00000000-0000-4000-8000-000000000000")
-	p.until("the look-up", func(a *App) bool { return a.request.form.lookup == "" })
+	p.until("the look-up", func(a *App) bool { return a.request().form.lookup == "" })
 	mustContain(t, a.View(), "✗ no asset with this id")
 }
 
@@ -401,9 +401,9 @@ func TestPaymentRequestCopiesLink(t *testing.T) {
 	f.waitHome()
 	f.newRequest("eth", "2", "")
 	f.press(tea.KeyEnter)
-	f.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+	f.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	var link string
-	f.probe(func(a *App) { link = a.request.link })
+	f.probe(func(a *App) { link = a.request().link })
 	f.typ("c")
 	f.until("the copy", func(a *App) bool { return strings.Contains(a.status, "Copied the payment link") })
 	a := f.final()
@@ -430,7 +430,7 @@ func TestPaymentRequestDamagedBook(t *testing.T) {
 	f := r.start(termW, termH)
 	f.waitHome()
 	f.typ("p")
-	f.until("the error", func(a *App) bool { return a.request != nil && a.request.openErr != "" })
+	f.until("the error", func(a *App) bool { return a.request() != nil && a.request().openErr != "" })
 	v := flat(f.view())
 	mustContain(t, v, "The request book cannot be used", path, "request 1", "nothing was changed", "esc goes back")
 	f.typ("n") // nothing to make a request in
@@ -452,9 +452,9 @@ func TestPaymentRequestLayouts(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	p.typ("p")
-	p.until("the book", func(a *App) bool { return a.request != nil && a.request.book != nil })
+	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	p.typ("n")
 	p.typ("usdt")
 	p.press(tea.KeyEnter)
@@ -462,13 +462,13 @@ func TestPaymentRequestLayouts(t *testing.T) {
 	p.press(tea.KeyTab)
 	p.typ("rent · März")
 	p.press(tea.KeyTab, tea.KeyEnter)
-	p.until("the request", func(a *App) bool { return a.request.mode == reqShow })
+	p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 
 	p.send(tea.WindowSizeMsg{Width: 160, Height: 40})
 	v := a.View()
 	fitsWidth(t, v, 160)
-	if got := qrInView(t, v); got != a.request.link {
-		t.Fatalf("the QR code beside the details reads %q, want %q", got, a.request.link)
+	if got := qrInView(t, v); got != a.request().link {
+		t.Fatalf("the QR code beside the details reads %q, want %q", got, a.request().link)
 	}
 	if l := lineWith(v, "Amount"); !strings.Contains(l, "█") {
 		t.Errorf("the QR code is not beside the details: %q", l)

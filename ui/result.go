@@ -97,10 +97,11 @@ func (s *resultScreen) keys() []key.Binding {
 
 // startSend shows the sending screen and posts the reviewed payout.
 func (a *App) startSend(r *payout.Review, pin string) tea.Cmd {
-	a.result = newResultScreen(&a.shared, r, pin)
+	s := newResultScreen(&a.shared, r, pin)
+	a.pages[screenResult] = s
 	a.setScreen(screenResult)
 	a.setStatus("", true)
-	return a.result.send()
+	return s.send()
 }
 
 // send posts the reviewed payout.

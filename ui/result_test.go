@@ -40,11 +40,11 @@ func TestAskedPINWrongIsNotPaidAndNotRetried(t *testing.T) {
 	if len(r.srv.Ledger()) != 0 || r.balance(usdtID) != "50000" {
 		t.Errorf("money moved: ledger %v, balance %s", r.srv.Ledger(), r.balance(usdtID))
 	}
-	if a.result.pin != "" || a.confirm.pin.Value() != "" {
+	if a.result().pin != "" || a.confirm().pin.Value() != "" {
 		t.Error("the PIN typed for the transfer is still held after it failed")
 	}
-	if a.result.res == nil || a.result.res.State != journal.StateFailed {
-		t.Errorf("result = %+v, want failed", a.result.res)
+	if a.result().res == nil || a.result().res.State != journal.StateFailed {
+		t.Errorf("result = %+v, want failed", a.result().res)
 	}
 }
 
@@ -92,21 +92,21 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 
 	p.toConfirm(r, "10")
 	p.confirmKept("10")
-	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result.busy() })
-	trace := a.result.r.TraceID
+	p.until("the outcome", func(a *App) bool { return a.screen == screenResult && !a.result().busy() })
+	trace := a.result().r.TraceID
 
 	v := a.View()
 	checkGolden(t, "in_doubt", v, termW)
 	mustContain(t, v, "? In doubt: 10 USDT to "+r.rcpt.FullName, "mixdesk settles it by its trace "+trace,
 		"Next automatic settlement in 1s (s to settle now).", "s settle now")
-	if a.result.res.State != journal.StateInDoubt {
-		t.Fatalf("state = %v, want in doubt", a.result.res.State)
+	if a.result().res.State != journal.StateInDoubt {
+		t.Fatalf("state = %v, want in doubt", a.result().res.State)
 	}
-	if a.result.pin == "" {
+	if a.result().pin == "" {
 		t.Error("the PIN was dropped while the payout is in doubt; a re-post would need it")
 	}
 	// The money moved on the server, once; the console does not know yet.
@@ -121,26 +121,26 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	}
 
 	tick := p.waitHeld() // the automatic settlement fires after 1 s
-	if a.result.busy() {
+	if a.result().busy() {
 		t.Fatal("a held tick started a settlement")
 	}
 	p.send(settleTickMsg{gen: tick.gen - 1}) // a stale tick does nothing
-	if a.result.busy() {
+	if a.result().busy() {
 		t.Fatal("a stale settlement tick started a settlement")
 	}
 	p.send(tick)
-	if !a.result.busy() {
+	if !a.result().busy() {
 		t.Fatal("the settlement tick did not start a settlement")
 	}
 	mustContain(t, a.View(), "Settling by trace: 10 USDT")
-	p.until("the settlement", func(a *App) bool { return !a.result.busy() })
+	p.until("the settlement", func(a *App) bool { return !a.result().busy() })
 
 	v = a.View()
 	mustContain(t, v, "✓ Paid 10 USDT to "+r.rcpt.FullName)
 	time.Sleep(50 * time.Millisecond)
 	p.drain()
-	if a.result.res.State != journal.StateDone || a.result.res.Reposted {
-		t.Errorf("result = %+v, want done without a re-post", a.result.res)
+	if a.result().res.State != journal.StateDone || a.result().res.Reposted {
+		t.Errorf("result = %+v, want done without a re-post", a.result().res)
 	}
 	if n := len(r.ledgerFor(trace)); n != 1 || r.balance(usdtID) != "49990" {
 		t.Errorf("ledger holds %d transfers with the trace and the balance is %s; want 1 and 49990", n, r.balance(usdtID))
@@ -151,7 +151,7 @@ func TestInDoubtSettlementUpdateLevel(t *testing.T) {
 	if len(p.held) != 0 {
 		t.Error("another settlement was scheduled after the payout was settled")
 	}
-	if a.result.pin != "" {
+	if a.result().pin != "" {
 		t.Error("the PIN is still held after the payout was settled")
 	}
 }
@@ -176,7 +176,7 @@ func TestBalanceChangedAfterReviewIsRefused(t *testing.T) {
 	checkGolden(t, "failed", v, termW)
 	mustContain(t, v, "✗ Not paid: 1,250.5 USDT to "+r.rcpt.FullName,
 		"Insufficient balance: nothing was sent. Refresh the balances and review again.", "e edit and review again")
-	trace := a.result.r.TraceID
+	trace := a.result().r.TraceID
 	if n := len(r.ledgerFor(trace)); n != 0 {
 		t.Errorf("ledger holds %d transfers with the trace, want 0", n)
 	}
@@ -202,7 +202,7 @@ func TestCtrlCDuringSendWarnsThenQuits(t *testing.T) {
 	f.press(tea.KeyCtrlC)
 	var quitting, sending bool
 	var trace string
-	f.probe(func(a *App) { quitting, sending, trace = a.quitting, a.sending(), a.result.r.TraceID })
+	f.probe(func(a *App) { quitting, sending, trace = a.quitting, a.sending(), a.result().r.TraceID })
 	if quitting || !sending {
 		t.Fatalf("the first ctrl+c during a send: quitting=%v sending=%v", quitting, sending)
 	}

@@ -71,17 +71,17 @@ func TestSafePayoutWithoutPIN(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	mustContain(t, flat(a.View()), w.OperatorUser.FullName, "USDT", "no PIN: signed with the keystore's spend key", "no idle lock", "app id "+w.OperatorUser.UserID)
 	p.toConfirm(r, "12.5")
 	v := flat(a.View())
 	mustContain(t, v, "Confirm payout", r.rcpt.FullName)
 	mustNotContain(t, v, "PIN")
-	if a.confirm.askPIN {
+	if a.confirm().askPIN {
 		t.Fatal("the confirmation asks a PIN")
 	}
 	p.confirmKept("12.5")
-	p.until("paid", func(a *App) bool { return a.screen == screenResult && a.result.res != nil && !a.result.busy() })
+	p.until("paid", func(a *App) bool { return a.screen == screenResult && a.result().res != nil && !a.result().busy() })
 	mustContain(t, flat(a.View()), "Paid 12.5 USDT")
 	reqs := srv.Requests()
 	if len(reqs) != 1 || reqs[0].State != "spent" {
@@ -108,7 +108,7 @@ func TestSafeProfileNotIdleLocked(t *testing.T) {
 	p := newPump(t, a)
 	p.run(a.Init())
 	p.send(tea.WindowSizeMsg{Width: termW, Height: termH})
-	p.until("balances", func(a *App) bool { return a.home != nil && !a.home.loaded.IsZero() })
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
 	clk.add(time.Hour)
 	p.send(lockTickMsg{})
 	if a.lock != nil {
@@ -136,8 +136,8 @@ func TestSetupSafeKeystore(t *testing.T) {
 	mustNotContain(t, v, w.Operator.SpendPrivateKey, w.Operator.SessionPrivateKey)
 	f.press(tea.KeyTab) // the fields not needed are skipped: Check and save
 	f.probe(func(a *App) {
-		if a.setup.focus != sfSubmit {
-			t.Errorf("focus on %d after the key, want Check and save", a.setup.focus)
+		if a.setup().focus != sfSubmit {
+			t.Errorf("focus on %d after the key, want Check and save", a.setup().focus)
 		}
 	})
 	f.press(tea.KeyEnter)
@@ -185,8 +185,8 @@ func TestSetupSafeFieldByField(t *testing.T) {
 	mustContain(t, flat(v), "no PIN: a Safe payout is signed with the keystore's spend key")
 	mustNotContain(t, v, k.SpendPrivateKey, k.SessionPrivateKey)
 	f.probe(func(a *App) {
-		if a.setup.focus != sfSubmit {
-			t.Errorf("focus on %d after the spend key, want Check and save", a.setup.focus)
+		if a.setup().focus != sfSubmit {
+			t.Errorf("focus on %d after the spend key, want Check and save", a.setup().focus)
 		}
 	})
 	f.press(tea.KeyEnter)

@@ -107,7 +107,7 @@ func TestSetupFirstStartSavesProfileAndOpensHome(t *testing.T) {
 		t.Errorf("stored profile %v does not hold the session typed in", p)
 	}
 	for _, fld := range []sField{sfClient, sfSession, sfKey, sfToken, sfPIN, sfPIN2} {
-		if got := a.setup.value(fld); got != "" {
+		if got := a.setup().value(fld); got != "" {
 			t.Errorf("setup field %s still holds %d characters after saving", setupLabels[fld], len(got))
 		}
 	}
@@ -145,7 +145,7 @@ func TestSetupWrongPINShowsErrorUnderPINAndSavesNothing(t *testing.T) {
 		t.Errorf("POST /pin/verify made %d times, want 1 (a wrong PIN counts toward the lock)", n)
 	}
 	// The form keeps what was typed, so that the operator can fix the PIN.
-	if a.setup.value(sfKey) != c.PrivateKey {
+	if a.setup().value(sfKey) != c.PrivateKey {
 		t.Error("the private key was cleared after a wrong PIN")
 	}
 }
@@ -235,7 +235,7 @@ func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
 	f.press(tea.KeyEnter)
 	var focus sField
 	var help string
-	f.probe(func(a *App) { focus, help = a.setup.focus, a.View() })
+	f.probe(func(a *App) { focus, help = a.setup().focus, a.View() })
 	if focus != sfKey {
 		t.Fatalf("Enter after the BEGIN line moved the focus to %s", setupLabels[focus])
 	}
@@ -243,7 +243,7 @@ func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
 	// The rest of the key, as the terminal sends it; the paste ends with a
 	// line break, which moves on to the PIN token.
 	pasteRaw(f, strings.TrimPrefix(strings.TrimRight(c.PrivateKey, "\n"), "-----BEGIN RSA PRIVATE KEY-----\n")+"\n")
-	f.probe(func(a *App) { focus = a.setup.focus })
+	f.probe(func(a *App) { focus = a.setup().focus })
 	if focus != sfToken {
 		t.Fatalf("after the key the focus is on %s, want %s", setupLabels[focus], setupLabels[sfToken])
 	}
@@ -255,7 +255,7 @@ func TestSetupPEMPastedWithoutBracketedPaste(t *testing.T) {
 	var fields [sfCount]string
 	f.probe(func(a *App) {
 		for i := sfName; i <= sfPIN2; i++ {
-			fields[i] = a.setup.value(i)
+			fields[i] = a.setup().value(i)
 		}
 	})
 	if fields[sfClient] != c.ClientID || fields[sfSession] != c.SessionID || fields[sfToken] != c.PINToken || fields[sfPIN] != c.PIN {

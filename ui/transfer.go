@@ -230,6 +230,11 @@ func (t *transferScreen) update(msg tea.Msg) tea.Cmd {
 		t.ctx.setStatus("", true)
 		t.ctx.ask(confirmMsg{msg.review})
 		return nil
+	case editDraftMsg:
+		if msg.renew {
+			t.renew()
+		}
+		return nil
 	case tea.KeyMsg:
 		return t.onKey(msg)
 	}

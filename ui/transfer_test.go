@@ -53,7 +53,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 		"is not in the address book",
 		"> Cancel <", "(Confirm and send)")
 	var focusOnCancel bool
-	f.probe(func(a *App) { focusOnCancel = a.confirm.on(cfCancel) })
+	f.probe(func(a *App) { focusOnCancel = a.confirm().on(cfCancel) })
 	if !focusOnCancel {
 		t.Error("the confirmation does not open with the focus on Cancel")
 	}
@@ -72,7 +72,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 	f.review()
 	f.press(tea.KeyTab, tea.KeyTab) // Cancel → Confirm → the first warning
 	var nWarn int
-	f.probe(func(a *App) { nWarn = len(a.confirm.r.Warnings) })
+	f.probe(func(a *App) { nWarn = len(a.confirm().r.Warnings) })
 	if nWarn != 3 {
 		t.Fatalf("%d warnings, want first payout, large amount and not in the address book", nWarn)
 	}
@@ -128,7 +128,7 @@ func TestTransferReviewConfirmPays(t *testing.T) {
 	}
 	mustContain(t, v, "✓ Paid 1,250.5 USDT to "+r.rcpt.FullName+" (Mixin ID "+r.rcpt.IdentityNumber+")",
 		"Snapshot        "+e.SnapshotID, "Closing balance 48,749.5 USDT", "Trace id        "+formTrace)
-	if a.result.pin != "" {
+	if a.result().pin != "" {
 		t.Error("the result screen still holds the PIN after the payout was done")
 	}
 }

@@ -138,13 +138,13 @@ func TestLeavingTheFormEndsItsLookUp(t *testing.T) {
 	a := New(Deps{})
 	a.Update(tea.WindowSizeMsg{Width: termW, Height: termH})
 	a.acct = account.New(profileName, keystore.Profile{}, rail.User{}, nil)
-	a.transfer = newTransferScreen(&a.shared, pickerAssets)
+	a.pages[screenTransfer] = newTransferScreen(&a.shared, pickerAssets)
 	a.screen = screenTransfer
-	f := &a.transfer.rcpt
+	f := &a.transfer().rcpt
 	f.input.SetValue("37169012")
 	f.edited(a.nextGen())
 	res := blockingResolver{started: make(chan struct{})}
-	cmd, _ := f.update(resolveTickMsg{gen: f.gen}, res, &a.transfer.life)
+	cmd, _ := f.update(resolveTickMsg{gen: f.gen}, res, &a.transfer().life)
 	answer := make(chan tea.Msg, 1)
 	go func() { answer <- cmd() }()
 	<-res.started
