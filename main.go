@@ -24,6 +24,7 @@ import (
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/payout"
+	"mixdesk/policy"
 	"mixdesk/ui"
 )
 
@@ -140,7 +141,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // configPathFor is where the policy file is looked for; tests put theirs
 // in its place.
-var configPathFor = payout.DefaultConfigPath
+var configPathFor = policy.DefaultPath
 
 // checkConfig reads the policy file before anything starts, so that a
 // mistake in it stops mixdesk with the line and the reason instead of
@@ -155,7 +156,7 @@ func checkConfig(given, profile string, stderr io.Writer) (string, bool) {
 		fmt.Fprintf(stderr, "mixdesk: the policy file cannot be found: %v; set XDG_CONFIG_HOME or HOME\n", err)
 		return "", false
 	}
-	if _, err := payout.LoadPolicy(path, profile); err != nil {
+	if _, err := policy.Load(path, profile); err != nil {
 		fmt.Fprintf(stderr, "mixdesk: config: %v\nmixdesk: fix the policy file (see mixdesk --help and the README); nothing was started\n", err)
 		return "", false
 	}

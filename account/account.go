@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"sync"
 
+	"mixdesk/addressbook"
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
@@ -31,6 +32,7 @@ import (
 	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
 	"mixdesk/payout/saferail"
+	"mixdesk/policy"
 )
 
 // Env is where profiles are opened: the keyring they are kept in, the API
@@ -58,13 +60,13 @@ type Env struct {
 // address book and policy. Its exported fields are read by the console and
 // never change while it is open.
 type Account struct {
-	Name    string              // the profile's name in the keyring
-	Me      rail.User           // the app the session belongs to, as its server answered
-	Desk    *payout.Desk        // pays through the profile's rail, into its journal
-	Book    *payout.AddressBook // the profile's address book
-	Policy  payout.Policy       // the profile's policy as read at open
-	Report  *journal.Report     // what opening the journal found (nil when an open journal was kept)
-	Warning string              // a problem to say at once (a data directory others can write to)
+	Name    string            // the profile's name in the keyring
+	Me      rail.User         // the app the session belongs to, as its server answered
+	Desk    *payout.Desk      // pays through the profile's rail, into its journal
+	Book    *addressbook.Book // the profile's address book
+	Policy  policy.Policy     // the profile's policy as read at open
+	Report  *journal.Report   // what opening the journal found (nil when an open journal was kept)
+	Warning string            // a problem to say at once (a data directory others can write to)
 
 	dataDir  string
 	store    *keystore.Store
@@ -133,14 +135,14 @@ func (e Env) assemble(name string, p keystore.Profile, self string, r rail.Rail,
 		return nil, fmt.Errorf("creating the data directory: %w", err)
 	}
 	warn := looseDir(e.DataDir)
-	pol := payout.DefaultPolicy()
+	pol := policy.Default()
 	if e.ConfigPath != "" {
 		var err error
-		if pol, err = payout.LoadPolicy(e.ConfigPath, name); err != nil {
+		if pol, err = policy.Load(e.ConfigPath, name); err != nil {
 			return nil, err
 		}
 	}
-	book, err := payout.OpenAddressBook(payout.AddressBookPath(e.DataDir, name))
+	book, err := addressbook.Open(addressbook.Path(e.DataDir, name))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/addressbook"
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
@@ -73,7 +74,7 @@ func TestOpenChecksTheSessionAndOpensTheFiles(t *testing.T) {
 	if a.Me.UserID != w.w.OperatorUser.UserID || a.Me.FullName != w.w.OperatorUser.FullName || a.Name != "treasury" {
 		t.Fatalf("opened %q as %+v", a.Name, a.Me)
 	}
-	if a.Journal().Path() != journal.Path(w.env.DataDir, "treasury") || a.Book.Path() != payout.AddressBookPath(w.env.DataDir, "treasury") {
+	if a.Journal().Path() != journal.Path(w.env.DataDir, "treasury") || a.Book.Path() != addressbook.Path(w.env.DataDir, "treasury") {
 		t.Fatalf("journal %s, book %s", a.Journal().Path(), a.Book.Path())
 	}
 	if a.RequestsPath() != filepath.Join(w.env.DataDir, "requests-treasury.json") || a.DataDir() != w.env.DataDir {

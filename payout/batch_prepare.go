@@ -11,6 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/addressbook"
 	"mixdesk/mixin"
 	"mixdesk/payout/rail"
 )
@@ -220,7 +221,7 @@ const maxResolvers = 8
 func (d *Desk) resolveRecipients(ctx context.Context, items []BatchItem) error {
 	type result struct {
 		user   *rail.User
-		saved  *BookEntry
+		saved  *addressbook.Entry
 		reason string
 	}
 	var order []string // the first spelling of each distinct recipient
@@ -310,7 +311,7 @@ func recipientKey(w string) string {
 // resolveBatchRecipient resolves one recipient. A recipient the operator
 // must fix comes back as reason; err is for a server that could not be
 // asked.
-func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *rail.User, saved *BookEntry, reason string, err error) {
+func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *rail.User, saved *addressbook.Entry, reason string, err error) {
 	target := w
 	_, uerr := mixin.ParseUUID(mixin.FieldRecipient, w)
 	if uerr != nil && !isDigits(w) {

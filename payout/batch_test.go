@@ -19,6 +19,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/addressbook"
 	"mixdesk/internal/csvcell"
 	"mixdesk/journal"
 	"mixdesk/mixin"
@@ -179,7 +180,7 @@ func TestBatchTrace(t *testing.T) {
 // (label → index in r.users) and the configuration cfg.
 func newBookRig(t *testing.T, seed int64, labels map[string]int, cfg Config) *rig {
 	t.Helper()
-	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "book.json"))
+	book, err := addressbook.Open(filepath.Join(t.TempDir(), "book.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +188,7 @@ func newBookRig(t *testing.T, seed int64, labels map[string]int, cfg Config) *ri
 	r := newRig(t, seed, withConfig(cfg))
 	for label, i := range labels {
 		u := r.users[i]
-		if err := book.Save(BookEntry{Label: label, UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, ""); err != nil {
+		if err := book.Save(addressbook.Entry{Label: label, UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

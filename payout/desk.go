@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"mixdesk/addressbook"
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/payout/rail"
@@ -34,7 +35,7 @@ type Config struct {
 	PostWindow time.Duration
 	// Book is the profile's address book; nil means none: no book warnings
 	// in reviews.
-	Book *AddressBook
+	Book *addressbook.Book
 	// Clock is the desk's clock; nil means time.Now. Tests that cross
 	// windows of hours share one settable clock with the rail and journal.
 	Clock func() time.Time

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -172,22 +171,5 @@ func TestNamesKeepTheMixinID(t *testing.T) {
 	var nilNames *Names
 	if nilNames.MixinID(u.UserID) != "" {
 		t.Error("a nil cache knows a Mixin ID")
-	}
-}
-
-// TestAddressBookNamesAreDisplaySafe: a saved name (the server's) loses
-// invisible and direction-changing characters, when saved and when an
-// older book holding them is read.
-func TestAddressBookNamesAreDisplaySafe(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "book.json")
-	b := openAddrBook(t, path)
-	mustSaveEntry(t, b, BookEntry{Label: "bob", UserID: rcp(1), FullName: "Bob \u200b(3716)\u202e\u2060\ufeff\u00ad"}, "")
-	e, ok := b.ByLabel("bob")
-	if !ok || e.FullName != "Bob (3716)" {
-		t.Fatalf("saved name %q, want %q", e.FullName, "Bob (3716)")
-	}
-	b = openAddrBook(t, path)
-	if e, _ := b.ByLabel("bob"); e.FullName != "Bob (3716)" {
-		t.Fatalf("name read back %q", e.FullName)
 	}
 }

@@ -15,6 +15,16 @@ import (
 // hours up to now (one recorded exactly 24 hours ago included).
 const DailyWindow = 24 * time.Hour
 
+// AssetLimit is the caps of one asset, as decimal strings in the asset's
+// unit; "" means no cap.
+type AssetLimit struct {
+	// PerTransfer is the most one payout may move.
+	PerTransfer string
+	// Daily is the most the payouts of a rolling 24 hours may move
+	// together, counting those done and those still in doubt.
+	Daily string
+}
+
 // CapKind names a cap of the policy.
 type CapKind string
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/addressbook"
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/payout/legacyrail"
@@ -205,7 +206,7 @@ func TestSendRechecksThePerTransferCap(t *testing.T) {
 
 func TestNewDeskChecksTheLimits(t *testing.T) {
 	r := newRig(t, 206)
-	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "ab.json"))
+	book, err := addressbook.Open(filepath.Join(t.TempDir(), "ab.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,38 +243,17 @@ func TestNewDeskChecksTheLimits(t *testing.T) {
 	}
 }
 
-func TestPolicyApply(t *testing.T) {
-	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "ab.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := Policy{LargeUSD: "250", DuplicateWindow: time.Hour, IdleLock: time.Minute, AddressBookOnly: true,
-		Limits: map[string]AssetLimit{usdtID: {Daily: "5"}}}
-	c := p.Apply(Config{Self: "me", Book: book, LargeUSD: "9", Limits: map[string]AssetLimit{btcID: {Daily: "1"}}})
-	if c.Self != "me" || c.Book != book || c.LargeUSD != "250" || c.DuplicateWindow != time.Hour || !c.AddressBookOnly ||
-		len(c.Limits) != 1 || c.Limits[usdtID].Daily != "5" {
-		t.Fatalf("Apply = %+v", c)
-	}
-	c.Limits[usdtID] = AssetLimit{}
-	if p.Limits[usdtID].Daily != "5" {
-		t.Fatal("Apply shares the policy's map")
-	}
-	if d := DefaultPolicy().Apply(Config{Limits: map[string]AssetLimit{btcID: {}}}); d.Limits != nil || d.LargeUSD != "1000" || d.DuplicateWindow != 6*time.Hour || d.AddressBookOnly {
-		t.Fatalf("default policy applied: %+v", d)
-	}
-}
-
 // bookRig is a rig whose desk has an address book holding user 0 under
 // the name saved, and the given mode.
-func addrBookRig(t *testing.T, seed int64, saved string, only bool) (*rig, *AddressBook) {
+func addrBookRig(t *testing.T, seed int64, saved string, only bool) (*rig, *addressbook.Book) {
 	t.Helper()
-	book, err := OpenAddressBook(filepath.Join(t.TempDir(), "addressbook-test.json"))
+	book, err := addressbook.Open(filepath.Join(t.TempDir(), "addressbook-test.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := newRig(t, seed, withConfig(Config{Book: book, AddressBookOnly: only}))
 	u := r.users[0]
-	if err := book.Save(BookEntry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: saved}, ""); err != nil {
+	if err := book.Save(addressbook.Entry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: saved}, ""); err != nil {
 		t.Fatal(err)
 	}
 	return r, book
@@ -324,7 +304,7 @@ func TestAddressBookWarnings(t *testing.T) {
 	t.Run("same name", func(t *testing.T) {
 		r, book := addrBookRig(t, 210, "", false)
 		u := r.users[0]
-		if err := book.Save(BookEntry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, "supplier"); err != nil {
+		if err := book.Save(addressbook.Entry{Label: "Supplier", UserID: u.UserID, IdentityNumber: u.IdentityNumber, FullName: u.FullName}, "supplier"); err != nil {
 			t.Fatal(err)
 		}
 		rv := r.review(r.draft(0, "1", ""), nil)

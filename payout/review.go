@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/addressbook"
 	"mixdesk/journal"
 	"mixdesk/mixin"
 	"mixdesk/payout/rail"
@@ -72,7 +73,7 @@ type Review struct {
 
 	// BookEntry is the recipient's entry in the address book; nil when the
 	// recipient is not saved or the desk has no book.
-	BookEntry *BookEntry
+	BookEntry *addressbook.Entry
 	// Caps is where the payout stands against its asset's caps; nil when
 	// the asset has none.
 	Caps *CapStatus
@@ -121,7 +122,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 	if err != nil {
 		return nil, err
 	}
-	var saved *BookEntry
+	var saved *addressbook.Entry
 	if d.cfg.Book != nil {
 		if e, ok := d.cfg.Book.ByUser(rcpt.UserID); ok {
 			saved = &e

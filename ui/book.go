@@ -9,7 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/account"
-	"mixdesk/payout"
+	"mixdesk/addressbook"
 	"mixdesk/payout/rail"
 )
 
@@ -30,7 +30,7 @@ type bookScreen struct {
 	ctx     *shared
 	filter  textinput.Model
 	cursor  int
-	entries []payout.BookEntry // the list after the filter
+	entries []addressbook.Entry // the list after the filter
 
 	editing  bool
 	editOf   string // label of the entry being edited; "" = new
@@ -86,7 +86,7 @@ func newBookKeys() bookKeys {
 type (
 	bookSavedMsg struct {
 		gen   int
-		entry payout.BookEntry
+		entry addressbook.Entry
 		err   error
 	}
 	bookRemovedMsg struct {
@@ -161,7 +161,7 @@ func (s *bookScreen) reload() {
 }
 
 // startEdit opens the form, for a new entry (e nil) or an existing one.
-func (s *bookScreen) startEdit(e *payout.BookEntry, prefill *rail.User) tea.Cmd {
+func (s *bookScreen) startEdit(e *addressbook.Entry, prefill *rail.User) tea.Cmd {
 	s.editing, s.errs, s.formErr = true, [bfCount]string{}, ""
 	s.editOf = ""
 	s.label.SetValue("")
@@ -340,7 +340,7 @@ func (s *bookScreen) save() tea.Cmd {
 		s.formErr = "A label and a recipient that resolves are needed."
 		return nil
 	}
-	e := payout.BookEntry{
+	e := addressbook.Entry{
 		Label: strings.TrimSpace(s.label.Value()), UserID: s.rcpt.user.UserID,
 		IdentityNumber: s.rcpt.user.IdentityNumber, FullName: s.rcpt.user.FullName,
 		Note: strings.TrimSpace(s.note.Value()), SavedAt: s.ctx.now(),
@@ -363,11 +363,11 @@ func (s *bookScreen) onSaved(msg bookSavedMsg) tea.Cmd {
 		var fe *account.FieldError
 		if errors.As(err, &fe) {
 			switch fe.Field {
-			case payout.FieldLabel:
+			case addressbook.FieldLabel:
 				s.errs[bfLabel] = fe.Reason
-			case payout.FieldUserID:
+			case addressbook.FieldUserID:
 				s.errs[bfRecipient] = fe.Reason
-			case payout.FieldNote:
+			case addressbook.FieldNote:
 				s.errs[bfNote] = fe.Reason
 			default:
 				s.formErr = explain(err)

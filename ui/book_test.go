@@ -8,7 +8,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/payout"
+	"mixdesk/addressbook"
 )
 
 // TestAddressBookAddPickAndPay: a recipient saved on the address book
@@ -93,7 +93,7 @@ func TestPayoutToNewRecipientOffersSaving(t *testing.T) {
 	f.until("the book form", func(a *App) bool { return a.screen == screenBook && a.book().editing })
 	f.press(tea.KeyTab, tea.KeyTab, tea.KeyTab, tea.KeyEnter)
 	f.until("saved", func(a *App) bool { return !a.book().editing })
-	var e payout.BookEntry
+	var e addressbook.Entry
 	var ok bool
 	f.probe(func(a *App) { e, ok = a.acct.Book.ByUser(r.rcpt.UserID) })
 	if !ok || e.FullName != r.rcpt.FullName || e.IdentityNumber != r.rcpt.IdentityNumber || e.Label != labelFor(r.rcpt.FullName) {
@@ -132,7 +132,7 @@ func TestAddressBookDelete(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, rigOpts{})
 	p, a := pumpHome(t, r)
-	if err := a.acct.Book.Save(payout.BookEntry{Label: "keep-me", UserID: r.rcpt.UserID, IdentityNumber: r.rcpt.IdentityNumber, FullName: r.rcpt.FullName}, ""); err != nil {
+	if err := a.acct.Book.Save(addressbook.Entry{Label: "keep-me", UserID: r.rcpt.UserID, IdentityNumber: r.rcpt.IdentityNumber, FullName: r.rcpt.FullName}, ""); err != nil {
 		t.Fatal(err)
 	}
 	p.typ("b")

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/account"
+	"mixdesk/addressbook"
 	"mixdesk/payout"
 	"mixdesk/payout/rail"
 )
@@ -46,8 +47,8 @@ type transferScreen struct {
 	desk      *payout.Desk
 	renewed   bool // the trace was replaced after a refused payout
 
-	book      *payout.AddressBook
-	bookHits  []payout.BookEntry // saved recipients matching the recipient text
+	book      *addressbook.Book
+	bookHits  []addressbook.Entry // saved recipients matching the recipient text
 	bookPick  int
 	rcptLabel string // the address-book label the recipient was picked by
 

@@ -1,4 +1,4 @@
-package payout
+package policy
 
 import (
 	"cmp"
@@ -12,6 +12,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"mixdesk/mixin"
+	"mixdesk/payout"
 )
 
 // configFile is a parsed and checked config file.
@@ -180,12 +181,12 @@ func (r *configReader) settings(at toml.Key, table map[string]toml.Primitive, to
 }
 
 // limits reads a limits table: one table of caps per asset UUID.
-func (r *configReader) limits(at toml.Key, prim toml.Primitive) (map[string]AssetLimit, error) {
+func (r *configReader) limits(at toml.Key, prim toml.Primitive) (map[string]payout.AssetLimit, error) {
 	assets, err := r.table(at, prim)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]AssetLimit, len(assets))
+	out := make(map[string]payout.AssetLimit, len(assets))
 	seen := map[string]string{}
 	for _, k := range r.fileOrder(at, assets) {
 		key := append(slices.Clone(at), k)
@@ -201,7 +202,7 @@ func (r *configReader) limits(at toml.Key, prim toml.Primitive) (map[string]Asse
 		if err != nil {
 			return nil, err
 		}
-		var lim AssetLimit
+		var lim payout.AssetLimit
 		for _, c := range r.fileOrder(key, caps) {
 			ckey := append(slices.Clone(key), c)
 			if c != keyPerTransfer && c != keyDaily {

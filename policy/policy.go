@@ -1,6 +1,7 @@
-package payout
+package policy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,20 +16,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
+	"mixdesk/payout"
 )
 
-// AssetLimit is the caps of one asset, as decimal strings in the asset's
-// unit; "" means no cap.
-type AssetLimit struct {
-	// PerTransfer is the most one payout may move.
-	PerTransfer string
-	// Daily is the most the payouts of a rolling 24 hours may move
-	// together, counting those done and those still in doubt.
-	Daily string
-}
-
 // Policy is the treasury policy of one profile: the review thresholds, the
-// caps and the idle lock, read from the config file by LoadPolicy.
+// caps and the idle lock, read from the config file by Load.
 type Policy struct {
 	// LargeUSD is the large-amount threshold in USD; "0" turns the warning
 	// off.
@@ -43,7 +35,7 @@ type Policy struct {
 	AddressBookOnly bool
 	// Limits holds the caps per asset, keyed by canonical asset UUID; an
 	// asset without an entry has no cap.
-	Limits map[string]AssetLimit
+	Limits map[string]payout.AssetLimit
 }
 
 // DefaultIdleLock is the idle lock when none is configured.
@@ -56,23 +48,23 @@ const MinIdleLock = 30 * time.Second
 // maxConfigBytes bounds the size of a config file.
 const maxConfigBytes = 1 << 20
 
-// DefaultPolicy is the policy of a profile when the config file does not
-// exist: large-amount warning at 1000 USD, duplicate window 6 h, idle lock
-// 5 min, any recipient, no caps.
-func DefaultPolicy() Policy {
-	return Policy{LargeUSD: DefaultLargeUSD, DuplicateWindow: DefaultDuplicateWindow, IdleLock: DefaultIdleLock}
+// Default is the policy of a profile when the config file does not exist:
+// large-amount warning at 1000 USD, duplicate window 6 h, idle lock 5 min,
+// any recipient, no caps.
+func Default() Policy {
+	return Policy{LargeUSD: payout.DefaultLargeUSD, DuplicateWindow: payout.DefaultDuplicateWindow, IdleLock: DefaultIdleLock}
 }
 
 // Apply returns c with the policy's review rules in it: LargeUSD,
 // DuplicateWindow, Limits (a copy) and AddressBookOnly. Self and Book are
 // kept as they are.
-func (p Policy) Apply(c Config) Config {
+func (p Policy) Apply(c payout.Config) payout.Config {
 	c.LargeUSD = p.LargeUSD
 	c.DuplicateWindow = p.DuplicateWindow
 	c.AddressBookOnly = p.AddressBookOnly
 	c.Limits = nil
 	if len(p.Limits) > 0 {
-		c.Limits = make(map[string]AssetLimit, len(p.Limits))
+		c.Limits = make(map[string]payout.AssetLimit, len(p.Limits))
 		for k, v := range p.Limits {
 			c.Limits[k] = v
 		}
@@ -80,11 +72,11 @@ func (p Policy) Apply(c Config) Config {
 	return c
 }
 
-// DefaultConfigPath is the config file in the OS config directory:
+// DefaultPath is the config file in the OS config directory:
 // $XDG_CONFIG_HOME/mixdesk/config.toml (~/.config/mixdesk/config.toml) on
 // Linux, ~/Library/Application Support/mixdesk/config.toml on macOS,
 // %AppData%\mixdesk\config.toml on Windows.
-func DefaultConfigPath() (string, error) {
+func DefaultPath() (string, error) {
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("no config directory: %w", err)
@@ -105,11 +97,11 @@ func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s:%d: %s", e.Path, e.Line, e.Reason)
 }
 
-// LoadPolicy reads the policy of profile from the config file at path. A
-// missing file gives DefaultPolicy(). Anything else that is not a valid
-// config file, in any of its profiles' tables, is a *ConfigError with the
-// line and the reason: nothing falls back to a default silently. With
-// profile "" the file is checked and its top level returned.
+// Load reads the policy of profile from the config file at path. A missing
+// file gives Default(). Anything else that is not a valid config file, in
+// any of its profiles' tables, is a *ConfigError with the line and the
+// reason: nothing falls back to a default silently. With profile "" the
+// file is checked and its top level returned.
 //
 // # Config file
 //
@@ -151,13 +143,13 @@ func (e *ConfigError) Error() string {
 // duration, a duplicate_window of zero, an idle_lock under 30s (other than
 // "0"), asset keys that are not UUIDs (or name one asset twice) and profile
 // names mixdesk cannot have are all errors.
-func LoadPolicy(path, profile string) (Policy, error) {
+func Load(path, profile string) (Policy, error) {
 	cfgErr := func(line int, format string, a ...any) error {
 		return &ConfigError{Path: path, Line: line, Reason: fmt.Sprintf(format, a...)}
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return DefaultPolicy(), nil
+		return Default(), nil
 	}
 	if err != nil {
 		return Policy{}, cfgErr(0, "cannot be read: %v", unwrapPath(err))
@@ -192,7 +184,7 @@ func LoadPolicy(path, profile string) (Policy, error) {
 	if pe := capsProblem(string(data), cf); pe != nil {
 		return Policy{}, cfgErr(pe.line, "%s", pe.reason)
 	}
-	pol := cf.top.apply(DefaultPolicy())
+	pol := cf.top.apply(Default())
 	if profile != "" {
 		if s, ok := cf.profiles[profile]; ok {
 			pol = s.apply(pol)
@@ -247,6 +239,20 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// lineAt is the 1-based line of byte offset off.
+func lineAt(data []byte, off int64) int {
+	off = max(0, min(off, int64(len(data))))
+	return bytes.Count(data[:off], []byte{'\n'}) + 1
+}
+
+// shortCell cuts a text quoted by an error message to 40 characters.
+func shortCell(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
 func invalidUTF8At(data []byte) int {
 	for i := 0; i < len(data); {
 		r, n := utf8.DecodeRune(data[i:])
@@ -265,7 +271,7 @@ type settings struct {
 	duplicateWindow *time.Duration
 	idleLock        *time.Duration
 	addressBookOnly *bool
-	limits          map[string]AssetLimit
+	limits          map[string]payout.AssetLimit
 }
 
 // apply overrides p with what s gives.
@@ -283,7 +289,7 @@ func (s settings) apply(p Policy) Policy {
 		p.AddressBookOnly = *s.addressBookOnly
 	}
 	if len(s.limits) > 0 {
-		merged := make(map[string]AssetLimit, len(p.Limits)+len(s.limits))
+		merged := make(map[string]payout.AssetLimit, len(p.Limits)+len(s.limits))
 		for k, v := range p.Limits {
 			merged[k] = v
 		}
@@ -302,7 +308,7 @@ func (s settings) apply(p Policy) Policy {
 // one payout could move more than a whole day may. The problem is placed
 // at the daily key's line.
 func capsProblem(data string, cf *configFile) *posError {
-	check := func(at toml.Key, limits map[string]AssetLimit) *posError {
+	check := func(at toml.Key, limits map[string]payout.AssetLimit) *posError {
 		for _, id := range sortedKeys(limits) {
 			lim := limits[id]
 			if lim.Daily == "" || lim.PerTransfer == "" {
@@ -315,7 +321,7 @@ func capsProblem(data string, cf *configFile) *posError {
 			}
 			return &posError{line: capLine(data, at, id), reason: fmt.Sprintf(
 				"%s: asset %s has a daily cap of %s, lower than its per-transfer cap of %s (one payout could move more than a day may); make %s at least %s",
-				append(slices.Clone(at), keyLimits), id, GroupDigits(lim.Daily), GroupDigits(lim.PerTransfer), keyDaily, keyPerTransfer)}
+				append(slices.Clone(at), keyLimits), id, payout.GroupDigits(lim.Daily), payout.GroupDigits(lim.PerTransfer), keyDaily, keyPerTransfer)}
 		}
 		return nil
 	}

@@ -1,4 +1,4 @@
-package payout
+package policy
 
 import (
 	"errors"
@@ -33,7 +33,7 @@ func BenchmarkLoadPolicyProfiles(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				p, err := LoadPolicy(path, "last")
+				p, err := Load(path, "last")
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -57,7 +57,7 @@ func loadBytesPerProfile(t *testing.T, n int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	p, err := LoadPolicy(path, "last")
+	p, err := Load(path, "last")
 	runtime.ReadMemStats(&after)
 	if err != nil || p.IdleLock.Minutes() != 3 {
 		t.Fatalf("%v, idle lock %s", err, p.IdleLock)
@@ -89,7 +89,7 @@ func TestLoadPolicyFirstProblemInBigFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadPolicy(path, "last")
+	_, err := Load(path, "last")
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Line != 2+2*n || !strings.Contains(ce.Reason, "profiles.last.idle_lock") {
 		t.Fatalf("%v", err)

@@ -1,4 +1,4 @@
-package payout
+package addressbook
 
 import (
 	"bytes"
@@ -21,18 +21,18 @@ import (
 
 // Limits of an address-book entry.
 const (
-	// MaxBookLabel is the longest label, in characters.
-	MaxBookLabel = 40
-	// MaxBookNote is the longest note, in characters.
-	MaxBookNote = 140
-	// MaxBookEntries is how many recipients one book holds.
-	MaxBookEntries = 10000
-	// maxBookName bounds a saved full name, in bytes.
-	maxBookName = 512
-	// maxBookIdentity bounds a saved Mixin ID number, in digits.
-	maxBookIdentity = 32
-	// maxBookBytes bounds the size of a book file OpenAddressBook reads.
-	maxBookBytes = 16 << 20
+	// MaxLabel is the longest label, in characters.
+	MaxLabel = 40
+	// MaxNote is the longest note, in characters.
+	MaxNote = 140
+	// MaxEntries is how many recipients one book holds.
+	MaxEntries = 10000
+	// maxName bounds a saved full name, in bytes.
+	maxName = 512
+	// maxIdentity bounds a saved Mixin ID number, in digits.
+	maxIdentity = 32
+	// maxBytes bounds the size of a book file Open reads.
+	maxBytes = 16 << 20
 )
 
 // Field names of the address book's validation errors (*mixin.FieldError).
@@ -45,10 +45,10 @@ const (
 // bookVersion is the format version written in the file.
 const bookVersion = 1
 
-// BookEntry is one saved recipient. IdentityNumber and FullName are what
-// the server said when the entry was saved (SavedAt), so that a review can
-// tell when the name it resolves now is another one.
-type BookEntry struct {
+// Entry is one saved recipient. IdentityNumber and FullName are what the
+// server said when the entry was saved (SavedAt), so that a review can tell
+// when the name it resolves now is another one.
+type Entry struct {
 	Label          string    // 1 to 40 printable characters, unique in the book (case-insensitively)
 	UserID         string    // canonical lowercase UUID, unique in the book
 	IdentityNumber string    // Mixin ID number as resolved when saved; may be empty
@@ -57,9 +57,9 @@ type BookEntry struct {
 	SavedAt        time.Time // when the name was resolved and saved (UTC)
 }
 
-// AddressBook is the saved recipients of one profile, kept in a JSON file in
-// the data directory (AddressBookPath): labels, user ids, names and notes,
-// never a secret. Every change is written to a temporary file, fsynced and
+// Book is the saved recipients of one profile, kept in a JSON file in the
+// data directory (Path): labels, user ids, names and notes, never a
+// secret. Every change is written to a temporary file, fsynced and
 // renamed over the book, so that the file on disk is always either the old
 // book or the new one. It is safe for concurrent use; one console writes a
 // profile's book at a time (the journal lock keeps a second one out).
@@ -76,18 +76,18 @@ type BookEntry struct {
 //
 // Unknown fields, a second entry with the same label (case-insensitively)
 // or user id, and any field that Save would refuse make the file malformed:
-// OpenAddressBook reports it and leaves the file as it is.
-type AddressBook struct {
+// Open reports it and leaves the file as it is.
+type Book struct {
 	path string
 	now  func() time.Time
 
 	mu      sync.RWMutex
-	entries []BookEntry // sorted by label, case-insensitively
+	entries []Entry // sorted by label, case-insensitively
 }
 
-// AddressBookPath is the address book file of a profile:
+// Path is the address book file of a profile:
 // DATA/addressbook-PROFILE.json.
-func AddressBookPath(dataDir, profile string) string {
+func Path(dataDir, profile string) string {
 	return filepath.Join(dataDir, "addressbook-"+profile+".json")
 }
 
@@ -106,15 +106,15 @@ type bookFileItem struct {
 	SavedAt        time.Time `json:"saved_at"`
 }
 
-// OpenAddressBook reads the address book at path. A missing file is an
-// empty book (the file is made on the first Save). A file that cannot be
-// read, or is not a valid book, is one error naming the file and what is
-// wrong; the file is not changed.
-func OpenAddressBook(path string) (*AddressBook, error) {
+// Open reads the address book at path. A missing file is an empty book
+// (the file is made on the first Save). A file that cannot be read, or is
+// not a valid book, is one error naming the file and what is wrong; the
+// file is not changed.
+func Open(path string) (*Book, error) {
 	if path == "" {
 		return nil, errors.New("address book: no path given")
 	}
-	b := &AddressBook{path: path, now: time.Now}
+	b := &Book{path: path, now: time.Now}
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return b, nil
@@ -130,10 +130,10 @@ func OpenAddressBook(path string) (*AddressBook, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("address book %s: not a regular file", path)
 	}
-	if fi.Size() > maxBookBytes {
-		return nil, fmt.Errorf("address book %s: %d bytes is more than an address book can be (%d)", path, fi.Size(), maxBookBytes)
+	if fi.Size() > maxBytes {
+		return nil, fmt.Errorf("address book %s: %d bytes is more than an address book can be (%d)", path, fi.Size(), maxBytes)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBookBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("address book %s: read: %w", path, err)
 	}
@@ -146,7 +146,7 @@ func OpenAddressBook(path string) (*AddressBook, error) {
 }
 
 // decodeBook parses and checks the bytes of a book file.
-func decodeBook(data []byte) ([]BookEntry, error) {
+func decodeBook(data []byte) ([]Entry, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("the file is empty")
 	}
@@ -165,12 +165,12 @@ func decodeBook(data []byte) ([]BookEntry, error) {
 	if bf.Version != bookVersion {
 		return nil, fmt.Errorf("version is %d; this mixdesk reads version %d", bf.Version, bookVersion)
 	}
-	if len(bf.Entries) > MaxBookEntries {
-		return nil, fmt.Errorf("%d entries; a book holds at most %d", len(bf.Entries), MaxBookEntries)
+	if len(bf.Entries) > MaxEntries {
+		return nil, fmt.Errorf("%d entries; a book holds at most %d", len(bf.Entries), MaxEntries)
 	}
-	out := make([]BookEntry, 0, len(bf.Entries))
+	out := make([]Entry, 0, len(bf.Entries))
 	for i, it := range bf.Entries {
-		e := BookEntry{Label: it.Label, UserID: it.UserID, IdentityNumber: it.IdentityNumber,
+		e := Entry{Label: it.Label, UserID: it.UserID, IdentityNumber: it.IdentityNumber,
 			FullName: it.FullName, Note: it.Note, SavedAt: it.SavedAt.UTC()}
 		checked, err := checkEntry(e)
 		if err == nil {
@@ -226,18 +226,36 @@ func lineAt(data []byte, off int64) int {
 	return bytes.Count(data[:off], []byte{'\n'}) + 1
 }
 
+// shortCell cuts a text quoted by an error message to 40 characters.
+func shortCell(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:40]) + "…"
+	}
+	return s
+}
+
+// isDigits reports whether s is one or more ASCII digits.
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 // checkEntry validates an entry and returns it in its stored form: label
 // without surrounding spaces, user id in canonical form, SavedAt in UTC.
 // Its errors are *mixin.FieldError.
-func checkEntry(e BookEntry) (BookEntry, error) {
+func checkEntry(e Entry) (Entry, error) {
 	e.Label = strings.TrimSpace(e.Label)
 	switch n := utf8.RuneCountInString(e.Label); {
 	case !utf8.ValidString(e.Label):
 		return e, &mixin.FieldError{Field: FieldLabel, Reason: "not valid UTF-8 text"}
 	case n == 0:
 		return e, &mixin.FieldError{Field: FieldLabel, Reason: "empty; give the recipient a name to pick it by"}
-	case n > MaxBookLabel:
-		return e, &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("%d characters; at most %d", n, MaxBookLabel)}
+	case n > MaxLabel:
+		return e, &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("%d characters; at most %d", n, MaxLabel)}
 	}
 	for _, r := range e.Label {
 		if !unicode.IsPrint(r) {
@@ -258,10 +276,10 @@ func checkEntry(e BookEntry) (BookEntry, error) {
 		return e, err
 	}
 	e.UserID = id
-	if e.IdentityNumber != "" && (len(e.IdentityNumber) > maxBookIdentity || !isDigits(e.IdentityNumber)) {
+	if e.IdentityNumber != "" && (len(e.IdentityNumber) > maxIdentity || !isDigits(e.IdentityNumber)) {
 		return e, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "the Mixin ID number must be digits only (at most 32)"}
 	}
-	if len(e.FullName) > maxBookName || !utf8.ValidString(e.FullName) || strings.IndexFunc(e.FullName, unicode.IsControl) >= 0 {
+	if len(e.FullName) > maxName || !utf8.ValidString(e.FullName) || strings.IndexFunc(e.FullName, unicode.IsControl) >= 0 {
 		return e, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "the name must be UTF-8 text without control characters, at most 512 bytes"}
 	}
 	// The name is the server's, kept to be shown: invisible and
@@ -271,8 +289,8 @@ func checkEntry(e BookEntry) (BookEntry, error) {
 	switch n := utf8.RuneCountInString(e.Note); {
 	case !utf8.ValidString(e.Note):
 		return e, &mixin.FieldError{Field: FieldNote, Reason: "not valid UTF-8 text"}
-	case n > MaxBookNote:
-		return e, &mixin.FieldError{Field: FieldNote, Reason: fmt.Sprintf("%d characters; at most %d", n, MaxBookNote)}
+	case n > MaxNote:
+		return e, &mixin.FieldError{Field: FieldNote, Reason: fmt.Sprintf("%d characters; at most %d", n, MaxNote)}
 	case strings.IndexFunc(e.Note, unicode.IsControl) >= 0:
 		return e, &mixin.FieldError{Field: FieldNote, Reason: "contains a control character (tab, newline...); use plain text"}
 	}
@@ -282,7 +300,7 @@ func checkEntry(e BookEntry) (BookEntry, error) {
 
 // conflict reports whether e's label or user id is taken by an entry of
 // entries other than the one at skip.
-func conflict(entries []BookEntry, e BookEntry, skip int) error {
+func conflict(entries []Entry, e Entry, skip int) error {
 	for i, o := range entries {
 		if i == skip {
 			continue
@@ -297,8 +315,8 @@ func conflict(entries []BookEntry, e BookEntry, skip int) error {
 	return nil
 }
 
-func sortEntries(es []BookEntry) {
-	slices.SortStableFunc(es, func(a, b BookEntry) int {
+func sortEntries(es []Entry) {
+	slices.SortStableFunc(es, func(a, b Entry) int {
 		if c := strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)); c != 0 {
 			return c
 		}
@@ -307,27 +325,27 @@ func sortEntries(es []BookEntry) {
 }
 
 // Path is the book's file.
-func (b *AddressBook) Path() string { return b.path }
+func (b *Book) Path() string { return b.path }
 
 // List returns every entry, sorted by label (case-insensitively).
-func (b *AddressBook) List() []BookEntry {
+func (b *Book) List() []Entry {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return slices.Clone(b.entries)
 }
 
 // Len is the number of saved recipients.
-func (b *AddressBook) Len() int {
+func (b *Book) Len() int {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	return len(b.entries)
 }
 
 // ByUser returns the entry of a user id (any case of the UUID).
-func (b *AddressBook) ByUser(userID string) (BookEntry, bool) {
+func (b *Book) ByUser(userID string) (Entry, bool) {
 	id, err := mixin.ParseUUID(FieldUserID, userID)
 	if err != nil {
-		return BookEntry{}, false
+		return Entry{}, false
 	}
 	b.mu.RLock()
 	defer b.mu.RUnlock()
@@ -336,23 +354,23 @@ func (b *AddressBook) ByUser(userID string) (BookEntry, bool) {
 			return e, true
 		}
 	}
-	return BookEntry{}, false
+	return Entry{}, false
 }
 
 // ByLabel returns the entry with a label, compared case-insensitively and
 // without surrounding spaces.
-func (b *AddressBook) ByLabel(label string) (BookEntry, bool) {
+func (b *Book) ByLabel(label string) (Entry, bool) {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if i := b.indexOf(label); i >= 0 {
 		return b.entries[i], true
 	}
-	return BookEntry{}, false
+	return Entry{}, false
 }
 
 // indexOf is the position of the entry labelled label, or -1. The caller
 // holds mu.
-func (b *AddressBook) indexOf(label string) int {
+func (b *Book) indexOf(label string) int {
 	label = strings.TrimSpace(label)
 	for i, e := range b.entries {
 		if strings.EqualFold(e.Label, label) {
@@ -366,14 +384,14 @@ func (b *AddressBook) indexOf(label string) int {
 // contains query (case-insensitively), then those whose saved name contains
 // it, each group sorted by label. An empty query (or only spaces) matches
 // every entry.
-func (b *AddressBook) Match(query string) []BookEntry {
+func (b *Book) Match(query string) []Entry {
 	q := strings.ToLower(strings.TrimSpace(query))
 	b.mu.RLock()
 	defer b.mu.RUnlock()
 	if q == "" {
 		return slices.Clone(b.entries)
 	}
-	var byLabel, byName []BookEntry
+	var byLabel, byName []Entry
 	for _, e := range b.entries {
 		switch {
 		case strings.Contains(strings.ToLower(e.Label), q):
@@ -393,7 +411,7 @@ func (b *AddressBook) Match(query string) []BookEntry {
 // the old SavedAt on. A bad field is a *mixin.FieldError naming it
 // ("label", "user id", "note"; "recipient" for a bad name or Mixin ID
 // number). The book changes only when the new file is on disk.
-func (b *AddressBook) Save(e BookEntry, replaceLabel string) error {
+func (b *Book) Save(e Entry, replaceLabel string) error {
 	e, err := checkEntry(e)
 	if err != nil {
 		return err
@@ -416,7 +434,7 @@ func (b *AddressBook) Save(e BookEntry, replaceLabel string) error {
 	if skip >= 0 {
 		next[skip] = e
 	} else {
-		if len(next) >= MaxBookEntries {
+		if len(next) >= MaxEntries {
 			return fmt.Errorf("address book: it holds %d recipients, the most it can; remove one first", len(next))
 		}
 		next = append(next, e)
@@ -426,7 +444,7 @@ func (b *AddressBook) Save(e BookEntry, replaceLabel string) error {
 }
 
 // Remove deletes the entry labelled label (case-insensitively).
-func (b *AddressBook) Remove(label string) error {
+func (b *Book) Remove(label string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	i := b.indexOf(label)
@@ -439,7 +457,7 @@ func (b *AddressBook) Remove(label string) error {
 // write replaces the file with entries (a temporary file in the same
 // folder, fsynced, renamed over the book, then the folder synced) and, once
 // the new file is in place, the book in memory. The caller holds mu.
-func (b *AddressBook) write(entries []BookEntry) error {
+func (b *Book) write(entries []Entry) error {
 	bf := bookFile{Version: bookVersion, Entries: make([]bookFileItem, len(entries))}
 	for i, e := range entries {
 		bf.Entries[i] = bookFileItem(e) // the same fields, with the file's JSON names

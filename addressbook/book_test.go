@@ -1,4 +1,4 @@
-package payout
+package addressbook
 
 import (
 	"bytes"
@@ -17,25 +17,34 @@ import (
 
 var bookTime = time.Date(2025, 11, 26, 9, 0, 0, 0, time.UTC)
 
+// fieldErr returns the *mixin.FieldError in err, or nil.
+func fieldErr(err error) *mixin.FieldError {
+	var fe *mixin.FieldError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
+}
+
 // openBook opens the book at path with a fixed clock.
-func openAddrBook(t *testing.T, path string) *AddressBook {
+func openAddrBook(t *testing.T, path string) *Book {
 	t.Helper()
-	b, err := OpenAddressBook(path)
+	b, err := Open(path)
 	if err != nil {
-		t.Fatalf("OpenAddressBook: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	b.now = func() time.Time { return bookTime }
 	return b
 }
 
-func mustSaveEntry(t *testing.T, b *AddressBook, e BookEntry, replace string) {
+func mustSaveEntry(t *testing.T, b *Book, e Entry, replace string) {
 	t.Helper()
 	if err := b.Save(e, replace); err != nil {
 		t.Fatalf("Save(%+v, %q): %v", e, replace, err)
 	}
 }
 
-func entryLabels(es []BookEntry) string {
+func entryLabels(es []Entry) string {
 	var ls []string
 	for _, e := range es {
 		ls = append(ls, e.Label)
@@ -45,9 +54,9 @@ func entryLabels(es []BookEntry) string {
 
 func TestAddressBookSaveAndReopen(t *testing.T) {
 	dir := t.TempDir()
-	path := AddressBookPath(filepath.Join(dir, "data"), "main")
+	path := Path(filepath.Join(dir, "data"), "main")
 	if want := filepath.Join(dir, "data", "addressbook-main.json"); path != want {
-		t.Fatalf("AddressBookPath = %s, want %s", path, want)
+		t.Fatalf("Path = %s, want %s", path, want)
 	}
 	b := openAddrBook(t, path)
 	if b.Len() != 0 || b.Path() != path {
@@ -56,9 +65,9 @@ func TestAddressBookSaveAndReopen(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatal("opening made the file")
 	}
-	mustSaveEntry(t, b, BookEntry{Label: "  zeta corp ", UserID: strings.ToUpper(rcp(1)), IdentityNumber: "7000101", FullName: "Zeta", Note: "net 30"}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "Alpha", UserID: rcp(2), SavedAt: bookTime.Add(-time.Hour).In(time.FixedZone("X", 3600))}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "beta", UserID: rcp(3), FullName: "Bêta Café"}, "")
+	mustSaveEntry(t, b, Entry{Label: "  zeta corp ", UserID: strings.ToUpper(rcp(1)), IdentityNumber: "7000101", FullName: "Zeta", Note: "net 30"}, "")
+	mustSaveEntry(t, b, Entry{Label: "Alpha", UserID: rcp(2), SavedAt: bookTime.Add(-time.Hour).In(time.FixedZone("X", 3600))}, "")
+	mustSaveEntry(t, b, Entry{Label: "beta", UserID: rcp(3), FullName: "Bêta Café"}, "")
 
 	if got := entryLabels(b.List()); got != "Alpha,beta,zeta corp" {
 		t.Fatalf("List order %s", got)
@@ -95,10 +104,10 @@ func TestAddressBookSaveAndReopen(t *testing.T) {
 
 func TestAddressBookMatch(t *testing.T) {
 	b := openAddrBook(t, filepath.Join(t.TempDir(), "ab.json"))
-	mustSaveEntry(t, b, BookEntry{Label: "Payroll Ann", UserID: rcp(1), FullName: "Ann Lee"}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "Landlord", UserID: rcp(2), FullName: "Annex Holdings"}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "annual audit", UserID: rcp(3), FullName: "KPMG"}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "Cloud", UserID: rcp(4), FullName: "Hosting"}, "")
+	mustSaveEntry(t, b, Entry{Label: "Payroll Ann", UserID: rcp(1), FullName: "Ann Lee"}, "")
+	mustSaveEntry(t, b, Entry{Label: "Landlord", UserID: rcp(2), FullName: "Annex Holdings"}, "")
+	mustSaveEntry(t, b, Entry{Label: "annual audit", UserID: rcp(3), FullName: "KPMG"}, "")
+	mustSaveEntry(t, b, Entry{Label: "Cloud", UserID: rcp(4), FullName: "Hosting"}, "")
 	cases := map[string]string{
 		"ann":   "annual audit,Payroll Ann,Landlord", // labels first, then names
 		"  ":    "annual audit,Cloud,Landlord,Payroll Ann",
@@ -116,17 +125,17 @@ func TestAddressBookMatch(t *testing.T) {
 func TestAddressBookEditAndRemove(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ab.json")
 	b := openAddrBook(t, path)
-	mustSaveEntry(t, b, BookEntry{Label: "Supplier", UserID: rcp(1), FullName: "S"}, "")
-	mustSaveEntry(t, b, BookEntry{Label: "Other", UserID: rcp(2)}, "")
+	mustSaveEntry(t, b, Entry{Label: "Supplier", UserID: rcp(1), FullName: "S"}, "")
+	mustSaveEntry(t, b, Entry{Label: "Other", UserID: rcp(2)}, "")
 
 	// Rename, and a change of case only.
-	mustSaveEntry(t, b, BookEntry{Label: "Main supplier", UserID: rcp(1), FullName: "S", Note: "edited"}, "supplier")
-	mustSaveEntry(t, b, BookEntry{Label: "MAIN SUPPLIER", UserID: rcp(1), FullName: "S"}, "Main supplier")
+	mustSaveEntry(t, b, Entry{Label: "Main supplier", UserID: rcp(1), FullName: "S", Note: "edited"}, "supplier")
+	mustSaveEntry(t, b, Entry{Label: "MAIN SUPPLIER", UserID: rcp(1), FullName: "S"}, "Main supplier")
 	if got := entryLabels(b.List()); got != "MAIN SUPPLIER,Other" {
 		t.Fatalf("after edits: %s", got)
 	}
 	// A new recipient under an existing entry's label is an edit of it.
-	mustSaveEntry(t, b, BookEntry{Label: "Other", UserID: rcp(3)}, "other")
+	mustSaveEntry(t, b, Entry{Label: "Other", UserID: rcp(3)}, "other")
 	if e, _ := b.ByLabel("other"); e.UserID != rcp(3) {
 		t.Fatalf("edited user id: %+v", e)
 	}
@@ -136,15 +145,15 @@ func TestAddressBookEditAndRemove(t *testing.T) {
 
 	before, _ := os.ReadFile(path)
 	for _, c := range []struct {
-		e       BookEntry
+		e       Entry
 		replace string
 		field   string
 	}{
-		{BookEntry{Label: "Other", UserID: rcp(1)}, "main supplier", FieldLabel},    // label of another entry
-		{BookEntry{Label: "Third", UserID: rcp(3)}, "main supplier", FieldUserID},   // user id of another entry
-		{BookEntry{Label: "Gone", UserID: rcp(9)}, "no such label", FieldLabel},     // nothing to edit
-		{BookEntry{Label: "other", UserID: rcp(9)}, "", FieldLabel},                 // add under a taken label
-		{BookEntry{Label: "New", UserID: strings.ToUpper(rcp(3))}, "", FieldUserID}, // add a saved user
+		{Entry{Label: "Other", UserID: rcp(1)}, "main supplier", FieldLabel},    // label of another entry
+		{Entry{Label: "Third", UserID: rcp(3)}, "main supplier", FieldUserID},   // user id of another entry
+		{Entry{Label: "Gone", UserID: rcp(9)}, "no such label", FieldLabel},     // nothing to edit
+		{Entry{Label: "other", UserID: rcp(9)}, "", FieldLabel},                 // add under a taken label
+		{Entry{Label: "New", UserID: strings.ToUpper(rcp(3))}, "", FieldUserID}, // add a saved user
 	} {
 		err := b.Save(c.e, c.replace)
 		if fe := fieldErr(err); fe == nil || fe.Field != c.field {
@@ -169,30 +178,30 @@ func TestAddressBookEditAndRemove(t *testing.T) {
 func TestAddressBookValidation(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ab.json")
 	b := openAddrBook(t, path)
-	mustSaveEntry(t, b, BookEntry{Label: "Kept", UserID: rcp(1)}, "")
+	mustSaveEntry(t, b, Entry{Label: "Kept", UserID: rcp(1)}, "")
 	before, _ := os.ReadFile(path)
-	ok := BookEntry{Label: "New", UserID: rcp(2), IdentityNumber: "123", FullName: "N", Note: "n"}
-	with := func(f func(*BookEntry)) BookEntry { e := ok; f(&e); return e }
+	ok := Entry{Label: "New", UserID: rcp(2), IdentityNumber: "123", FullName: "N", Note: "n"}
+	with := func(f func(*Entry)) Entry { e := ok; f(&e); return e }
 	cases := []struct {
 		name  string
-		e     BookEntry
+		e     Entry
 		field string
 	}{
-		{"empty label", with(func(e *BookEntry) { e.Label = "  " }), FieldLabel},
-		{"label too long", with(func(e *BookEntry) { e.Label = strings.Repeat("é", 41) }), FieldLabel},
-		{"label with a tab", with(func(e *BookEntry) { e.Label = "a\tb" }), FieldLabel},
-		{"label with an escape", with(func(e *BookEntry) { e.Label = "a\x1b[31m" }), FieldLabel},
-		{"label with a bidi override", with(func(e *BookEntry) { e.Label = "pay\u202eevil" }), FieldLabel},
-		{"label not UTF-8", with(func(e *BookEntry) { e.Label = "a\xff" }), FieldLabel},
-		{"same label in another case", with(func(e *BookEntry) { e.Label = "KEPT" }), FieldLabel},
-		{"no user id", with(func(e *BookEntry) { e.UserID = "" }), FieldUserID},
-		{"user id not a UUID", with(func(e *BookEntry) { e.UserID = "7000101" }), FieldUserID},
-		{"user id saved already", with(func(e *BookEntry) { e.UserID = rcp(1) }), FieldUserID},
-		{"note too long", with(func(e *BookEntry) { e.Note = strings.Repeat("é", 141) }), FieldNote},
-		{"note with a newline", with(func(e *BookEntry) { e.Note = "a\nb" }), FieldNote},
-		{"note not UTF-8", with(func(e *BookEntry) { e.Note = "\xff" }), FieldNote},
-		{"identity number with letters", with(func(e *BookEntry) { e.IdentityNumber = "12a" }), mixin.FieldRecipient},
-		{"name with a control character", with(func(e *BookEntry) { e.FullName = "a\x00b" }), mixin.FieldRecipient},
+		{"empty label", with(func(e *Entry) { e.Label = "  " }), FieldLabel},
+		{"label too long", with(func(e *Entry) { e.Label = strings.Repeat("é", 41) }), FieldLabel},
+		{"label with a tab", with(func(e *Entry) { e.Label = "a\tb" }), FieldLabel},
+		{"label with an escape", with(func(e *Entry) { e.Label = "a\x1b[31m" }), FieldLabel},
+		{"label with a bidi override", with(func(e *Entry) { e.Label = "pay\u202eevil" }), FieldLabel},
+		{"label not UTF-8", with(func(e *Entry) { e.Label = "a\xff" }), FieldLabel},
+		{"same label in another case", with(func(e *Entry) { e.Label = "KEPT" }), FieldLabel},
+		{"no user id", with(func(e *Entry) { e.UserID = "" }), FieldUserID},
+		{"user id not a UUID", with(func(e *Entry) { e.UserID = "7000101" }), FieldUserID},
+		{"user id saved already", with(func(e *Entry) { e.UserID = rcp(1) }), FieldUserID},
+		{"note too long", with(func(e *Entry) { e.Note = strings.Repeat("é", 141) }), FieldNote},
+		{"note with a newline", with(func(e *Entry) { e.Note = "a\nb" }), FieldNote},
+		{"note not UTF-8", with(func(e *Entry) { e.Note = "\xff" }), FieldNote},
+		{"identity number with letters", with(func(e *Entry) { e.IdentityNumber = "12a" }), mixin.FieldRecipient},
+		{"name with a control character", with(func(e *Entry) { e.FullName = "a\x00b" }), mixin.FieldRecipient},
 	}
 	for _, c := range cases {
 		err := b.Save(c.e, "")
@@ -204,8 +213,8 @@ func TestAddressBookValidation(t *testing.T) {
 		t.Fatal("a refused save changed the book")
 	}
 	// The edges are allowed.
-	mustSaveEntry(t, b, with(func(e *BookEntry) { e.Label = strings.Repeat("é", 40); e.Note = strings.Repeat("é", 140) }), "")
-	mustSaveEntry(t, b, BookEntry{Label: "x", UserID: rcp(3)}, "") // name, number and note may be empty
+	mustSaveEntry(t, b, with(func(e *Entry) { e.Label = strings.Repeat("é", 40); e.Note = strings.Repeat("é", 140) }), "")
+	mustSaveEntry(t, b, Entry{Label: "x", UserID: rcp(3)}, "") // name, number and note may be empty
 }
 
 func TestAddressBookMalformedFile(t *testing.T) {
@@ -235,9 +244,9 @@ func TestAddressBookMalformedFile(t *testing.T) {
 			if err := os.WriteFile(path, []byte(c.data), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			b, err := OpenAddressBook(path)
+			b, err := Open(path)
 			if err == nil || b != nil {
-				t.Fatalf("OpenAddressBook = %v, %v; want an error", b, err)
+				t.Fatalf("Open = %v, %v; want an error", b, err)
 			}
 			msg := err.Error()
 			if !strings.Contains(msg, path) {
@@ -259,12 +268,12 @@ func TestAddressBookMalformedFile(t *testing.T) {
 	t.Run("good", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "ab.json")
 		os.WriteFile(path, []byte(good), 0o600)
-		if b, err := OpenAddressBook(path); err != nil || b.Len() != 1 {
+		if b, err := Open(path); err != nil || b.Len() != 1 {
 			t.Fatalf("%v", err)
 		}
 	})
 	t.Run("a directory", func(t *testing.T) {
-		if _, err := OpenAddressBook(t.TempDir()); err == nil {
+		if _, err := Open(t.TempDir()); err == nil {
 			t.Fatal("a directory opened as a book")
 		}
 	})
@@ -276,13 +285,13 @@ func TestAddressBookFailedWrite(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ab.json")
 	b := openAddrBook(t, path)
-	mustSaveEntry(t, b, BookEntry{Label: "A", UserID: rcp(1)}, "")
+	mustSaveEntry(t, b, Entry{Label: "A", UserID: rcp(1)}, "")
 	// A directory where the file should be: the rename fails.
 	os.Remove(path)
 	if err := os.MkdirAll(filepath.Join(path, "x"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Save(BookEntry{Label: "B", UserID: rcp(2)}, ""); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
+	if err := b.Save(Entry{Label: "B", UserID: rcp(2)}, ""); err == nil || !strings.Contains(err.Error(), "nothing was changed") {
 		t.Fatalf("Save = %v, want a failure", err)
 	}
 	if got := entryLabels(b.List()); got != "A" {
@@ -301,7 +310,7 @@ func TestAddressBookConcurrentUse(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			if err := b.Save(BookEntry{Label: fmt.Sprintf("r%02d", i), UserID: rcp(i)}, ""); err != nil {
+			if err := b.Save(Entry{Label: fmt.Sprintf("r%02d", i), UserID: rcp(i)}, ""); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -322,12 +331,12 @@ func TestAddressBookConcurrentUse(t *testing.T) {
 // as a Mixin ID number where recipients are typed, and a UUID label as a
 // user id: either could pay a stranger, so neither is saved.
 func TestAddressBookRefusesLabelsThatReadAsIDs(t *testing.T) {
-	b, err := OpenAddressBook(filepath.Join(t.TempDir(), "book.json"))
+	b, err := Open(filepath.Join(t.TempDir(), "book.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, label := range []string{"67757111", "8dcf823d-9eb3-4da2-8734-f0aad50c0da6"} {
-		err := b.Save(BookEntry{Label: label, UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, "")
+		err := b.Save(Entry{Label: label, UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, "")
 		var fe *mixin.FieldError
 		if !errors.As(err, &fe) || fe.Field != FieldLabel {
 			t.Errorf("label %q: %v", label, err)
@@ -336,7 +345,24 @@ func TestAddressBookRefusesLabelsThatReadAsIDs(t *testing.T) {
 	if b.Len() != 0 {
 		t.Fatal("a label that reads as an id was saved")
 	}
-	if err := b.Save(BookEntry{Label: "team-7", UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, ""); err != nil {
+	if err := b.Save(Entry{Label: "team-7", UserID: "3f77d5bb-cd70-43e5-8139-7cad0b426619"}, ""); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAddressBookNamesAreDisplaySafe: a saved name (the server's) loses
+// invisible and direction-changing characters, when saved and when an
+// older book holding them is read.
+func TestAddressBookNamesAreDisplaySafe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "book.json")
+	b := openAddrBook(t, path)
+	mustSaveEntry(t, b, Entry{Label: "bob", UserID: rcp(1), FullName: "Bob \u200b(3716)\u202e\u2060\ufeff\u00ad"}, "")
+	e, ok := b.ByLabel("bob")
+	if !ok || e.FullName != "Bob (3716)" {
+		t.Fatalf("saved name %q, want %q", e.FullName, "Bob (3716)")
+	}
+	b = openAddrBook(t, path)
+	if e, _ := b.ByLabel("bob"); e.FullName != "Bob (3716)" {
+		t.Fatalf("name read back %q", e.FullName)
 	}
 }

@@ -1,4 +1,4 @@
-package payout
+package policy
 
 import (
 	"errors"
@@ -10,7 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"mixdesk/addressbook"
 	"mixdesk/keystore"
+	"mixdesk/payout"
+	"mixdesk/payout/payouttest"
+)
+
+// Asset ids of the sandbox's default world.
+const (
+	btcID  = payouttest.BTC
+	ethID  = payouttest.ETH
+	usdtID = payouttest.USDT
 )
 
 // writeConfig writes a config file in a fresh directory and returns its path.
@@ -23,7 +33,7 @@ func writeConfig(t *testing.T, text string) string {
 	return path
 }
 
-// policyDoc is the example of LoadPolicy's documentation.
+// policyDoc is the example of Load's documentation.
 const policyDoc = `# Large-amount warning at or above this USD value; "0" turns it off.
 large_usd = "1000"
 # Look-back of the "same amount to the same recipient" warning.
@@ -48,37 +58,37 @@ daily = "10000"
 `
 
 func TestLoadPolicyMissingFile(t *testing.T) {
-	p, err := LoadPolicy(filepath.Join(t.TempDir(), "none", "config.toml"), "main")
-	if err != nil || !reflect.DeepEqual(p, DefaultPolicy()) {
-		t.Fatalf("LoadPolicy of a missing file = %+v, %v; want the default", p, err)
+	p, err := Load(filepath.Join(t.TempDir(), "none", "config.toml"), "main")
+	if err != nil || !reflect.DeepEqual(p, Default()) {
+		t.Fatalf("Load of a missing file = %+v, %v; want the default", p, err)
 	}
-	d := DefaultPolicy()
+	d := Default()
 	if d.LargeUSD != "1000" || d.DuplicateWindow != 6*time.Hour || d.IdleLock != 5*time.Minute || d.AddressBookOnly || d.Limits != nil {
-		t.Fatalf("DefaultPolicy = %+v", d)
+		t.Fatalf("Default = %+v", d)
 	}
 }
 
 func TestLoadPolicyExample(t *testing.T) {
 	path := writeConfig(t, policyDoc)
-	top, err := LoadPolicy(path, "")
+	top, err := Load(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Policy{LargeUSD: "1000", DuplicateWindow: 6 * time.Hour, IdleLock: 5 * time.Minute,
-		Limits: map[string]AssetLimit{usdtID: {PerTransfer: "5000", Daily: "20000"}}}
+		Limits: map[string]payout.AssetLimit{usdtID: {PerTransfer: "5000", Daily: "20000"}}}
 	if !reflect.DeepEqual(top, want) {
 		t.Fatalf("top level = %+v, want %+v", top, want)
 	}
-	other, err := LoadPolicy(path, "treasury") // no table of its own
+	other, err := Load(path, "treasury") // no table of its own
 	if err != nil || !reflect.DeepEqual(other, want) {
 		t.Fatalf("profile without a table = %+v, %v", other, err)
 	}
-	payroll, err := LoadPolicy(path, "payroll")
+	payroll, err := Load(path, "payroll")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.AddressBookOnly, want.IdleLock = true, 2*time.Minute
-	want.Limits = map[string]AssetLimit{usdtID: {PerTransfer: "2000", Daily: "10000"}}
+	want.Limits = map[string]payout.AssetLimit{usdtID: {PerTransfer: "2000", Daily: "10000"}}
 	if !reflect.DeepEqual(payroll, want) {
 		t.Fatalf("payroll = %+v, want %+v", payroll, want)
 	}
@@ -107,28 +117,28 @@ daily = "300"
 [profiles.ops.limits."`+ethID+`"]
 per_transfer = "2"
 `)
-	top, err := LoadPolicy(path, "")
+	top, err := Load(path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if top.LargeUSD != "500.5" || top.IdleLock != 0 || top.DuplicateWindow != 6*time.Hour ||
-		!reflect.DeepEqual(top.Limits, map[string]AssetLimit{usdtID: {PerTransfer: "100", Daily: "1000"}, btcID: {Daily: "0.5"}}) {
+		!reflect.DeepEqual(top.Limits, map[string]payout.AssetLimit{usdtID: {PerTransfer: "100", Daily: "1000"}, btcID: {Daily: "0.5"}}) {
 		t.Fatalf("top = %+v", top)
 	}
-	ops, err := LoadPolicy(path, "ops")
+	ops, err := Load(path, "ops")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Key by key over the top level; limits merged per asset (the profile's
 	// USDT table replaces the top level's: no per-transfer cap).
 	want := Policy{LargeUSD: "0", DuplicateWindow: 90 * time.Minute, IdleLock: 10 * time.Minute,
-		Limits: map[string]AssetLimit{usdtID: {Daily: "300"}, btcID: {Daily: "0.5"}, ethID: {PerTransfer: "2"}}}
+		Limits: map[string]payout.AssetLimit{usdtID: {Daily: "300"}, btcID: {Daily: "0.5"}, ethID: {PerTransfer: "2"}}}
 	if !reflect.DeepEqual(ops, want) {
 		t.Fatalf("ops = %+v, want %+v", ops, want)
 	}
-	// What LoadPolicy gives, a desk takes.
-	r := newRig(t, 220, withConfig(ops.Apply(Config{})))
-	if got := r.desk.Config(); got.LargeUSD != "0" || got.Limits[usdtID].Daily != "300" {
+	// What Load gives, a desk takes.
+	r := payouttest.New(t, payouttest.Options{Seed: 220, Config: ops.Apply(payout.Config{})})
+	if got := r.Desk.Config(); got.LargeUSD != "0" || got.Limits[usdtID].Daily != "300" {
 		t.Fatalf("desk config %+v", got)
 	}
 }
@@ -186,10 +196,10 @@ func TestLoadPolicyErrors(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			path := writeConfig(t, c.text)
-			p, err := LoadPolicy(path, "a")
+			p, err := Load(path, "a")
 			var ce *ConfigError
 			if !errors.As(err, &ce) {
-				t.Fatalf("LoadPolicy = %+v, %v; want a *ConfigError", p, err)
+				t.Fatalf("Load = %+v, %v; want a *ConfigError", p, err)
 			}
 			if ce.Path != path || ce.Line != c.line || !strings.Contains(ce.Reason, c.want) {
 				t.Fatalf("error %q (line %d), want line %d saying %q", err, ce.Line, c.line, c.want)
@@ -206,19 +216,19 @@ func TestLoadPolicyErrors(t *testing.T) {
 
 func TestLoadPolicyUnreadable(t *testing.T) {
 	dir := t.TempDir()
-	_, err := LoadPolicy(dir, "") // a directory
+	_, err := Load(dir, "") // a directory
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Line != 0 || ce.Path != dir {
-		t.Fatalf("LoadPolicy(dir) = %v", err)
+		t.Fatalf("Load(dir) = %v", err)
 	}
 	big := writeConfig(t, "# "+strings.Repeat("x", maxConfigBytes)+"\n")
-	if _, err := LoadPolicy(big, ""); !errors.As(err, &ce) || !strings.Contains(ce.Reason, "larger") {
+	if _, err := Load(big, ""); !errors.As(err, &ce) || !strings.Contains(ce.Reason, "larger") {
 		t.Fatalf("a huge file: %v", err)
 	}
 	// An empty file and comments only are the defaults; so is a BOM.
 	for _, text := range []string{"", "# nothing yet\n", "\ufefflarge_usd = \"1000\"\n"} {
-		if p, err := LoadPolicy(writeConfig(t, text), ""); err != nil || !reflect.DeepEqual(p, DefaultPolicy()) {
-			t.Fatalf("LoadPolicy(%q) = %+v, %v", text, p, err)
+		if p, err := Load(writeConfig(t, text), ""); err != nil || !reflect.DeepEqual(p, Default()) {
+			t.Fatalf("Load(%q) = %+v, %v", text, p, err)
 		}
 	}
 }
@@ -228,9 +238,9 @@ func TestDefaultConfigPath(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", dir)
 	t.Setenv("HOME", dir)
 	t.Setenv("AppData", dir)
-	p, err := DefaultConfigPath()
+	p, err := DefaultPath()
 	if err != nil || filepath.Base(p) != "config.toml" || filepath.Base(filepath.Dir(p)) != "mixdesk" || !strings.HasPrefix(p, dir) {
-		t.Fatalf("DefaultConfigPath = %q, %v", p, err)
+		t.Fatalf("DefaultPath = %q, %v", p, err)
 	}
 }
 
@@ -246,7 +256,7 @@ func TestProfileNameRuleMatchesTheKeyring(t *testing.T) {
 	}
 }
 
-// FuzzLoadPolicy: no input makes LoadPolicy panic, and every error is a
+// FuzzLoadPolicy: no input makes Load panic, and every error is a
 // *ConfigError with a line inside the file.
 func FuzzLoadPolicy(f *testing.F) {
 	f.Add(policyDoc)
@@ -259,7 +269,7 @@ func FuzzLoadPolicy(f *testing.F) {
 		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		_, err := LoadPolicy(path, "payroll")
+		_, err := Load(path, "payroll")
 		if err == nil {
 			return
 		}
@@ -279,7 +289,7 @@ func TestLoadPolicyRefusesDeepNesting(t *testing.T) {
 	if err := os.WriteFile(path, []byte("idle_lock = \"5m\"\n"+deep), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := LoadPolicy(path, "")
+	_, err := Load(path, "")
 	var ce *ConfigError
 	if !errors.As(err, &ce) || ce.Line != 2 || !strings.Contains(ce.Reason, "nest deeper") {
 		t.Fatalf("got %v", err)
@@ -289,7 +299,7 @@ func TestLoadPolicyRefusesDeepNesting(t *testing.T) {
 	if err := os.WriteFile(path, []byte(ok), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadPolicy(path, "payroll"); err != nil {
+	if _, err := Load(path, "payroll"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -300,8 +310,29 @@ func TestLoadPolicyRefusesDeepNesting(t *testing.T) {
 func TestLoadPolicyDailyCapEqualToPerTransfer(t *testing.T) {
 	const u = "4d8c508b-91c5-375b-92b0-ee702ed2dac5"
 	path := writeConfig(t, "[limits.\""+u+"\"]\nper_transfer = \"500\"\ndaily = \"500.0\"\n")
-	p, err := LoadPolicy(path, "")
+	p, err := Load(path, "")
 	if err != nil || p.Limits[u].Daily != "500" || p.Limits[u].PerTransfer != "500" {
-		t.Fatalf("LoadPolicy = %+v, %v", p, err)
+		t.Fatalf("Load = %+v, %v", p, err)
+	}
+}
+
+func TestPolicyApply(t *testing.T) {
+	book, err := addressbook.Open(filepath.Join(t.TempDir(), "ab.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{LargeUSD: "250", DuplicateWindow: time.Hour, IdleLock: time.Minute, AddressBookOnly: true,
+		Limits: map[string]payout.AssetLimit{usdtID: {Daily: "5"}}}
+	c := p.Apply(payout.Config{Self: "me", Book: book, LargeUSD: "9", Limits: map[string]payout.AssetLimit{btcID: {Daily: "1"}}})
+	if c.Self != "me" || c.Book != book || c.LargeUSD != "250" || c.DuplicateWindow != time.Hour || !c.AddressBookOnly ||
+		len(c.Limits) != 1 || c.Limits[usdtID].Daily != "5" {
+		t.Fatalf("Apply = %+v", c)
+	}
+	c.Limits[usdtID] = payout.AssetLimit{}
+	if p.Limits[usdtID].Daily != "5" {
+		t.Fatal("Apply shares the policy's map")
+	}
+	if d := Default().Apply(payout.Config{Limits: map[string]payout.AssetLimit{btcID: {}}}); d.Limits != nil || d.LargeUSD != "1000" || d.DuplicateWindow != 6*time.Hour || d.AddressBookOnly {
+		t.Fatalf("default policy applied: %+v", d)
 	}
 }
