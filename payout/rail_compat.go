@@ -12,7 +12,7 @@ import (
 
 // The desk pays through a rail.Rail (NewDeskOn). The names below are the
 // legacy shapes the console held before it spoke the rail's types; the
-// console uses none of them any more. NewDesk, Check, LookupUser,
+// console uses none of them any more. NewDesk, LookupUser,
 // LookupAsset and PrepareBatch are still called by this package's tests;
 // legacyUser and legacyAsset fill Review and BatchItem, which still hold
 // mixin.User and mixin.Asset.
@@ -28,20 +28,6 @@ func NewDesk(api API, j *journal.Journal, cfg Config) (*Desk, error) {
 		return nil, errors.New("payout: a desk needs an API client and an open journal")
 	}
 	return NewDeskOn(legacyrail.New(api), j, cfg)
-}
-
-// TraceLooker is the legacy client's trace look-up, as Requests.Check takes
-// it; *mixin.Client is one. Kept for the console until it checks requests
-// with the desk's rail (CheckOn).
-type TraceLooker = legacyrail.TraceClient
-
-// Check is CheckOn with the legacy client's look-up. Kept for the console
-// until it checks requests with the desk's rail.
-func (b *Requests) Check(ctx context.Context, api TraceLooker, trace string) (Request, error) {
-	if api == nil {
-		return b.CheckOn(ctx, nil, trace)
-	}
-	return b.CheckOn(ctx, legacyrail.NewLooker(api), trace)
 }
 
 // LookupUser reads a user by id, for example the payer of a request, in the
