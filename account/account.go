@@ -197,8 +197,8 @@ func (a *Account) Close() error {
 // account made with New).
 func (a *Account) DataDir() string { return a.dataDir }
 
-// RequestsPath is the profile's book of payment requests:
-// DATA/requests-PROFILE.json.
+// RequestsPath is the file of the profile's book of payment requests (a
+// payreq.Book): DATA/requests-PROFILE.json.
 func (a *Account) RequestsPath() string {
 	return filepath.Join(a.dataDir, "requests-"+a.Name+".json")
 }

@@ -13,7 +13,7 @@ import (
 
 // FieldError is a field that is not valid: which one, and why. The errors
 // of these checks, of the rails' validation and of the domain packages'
-// (payout's address book, batches, requests) are of this type.
+// (payout's address book and batches, payreq's requests) are of this type.
 type FieldError = mixin.FieldError
 
 // Names of the fields a *FieldError of a payment names.

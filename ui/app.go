@@ -1,6 +1,6 @@
-// Package ui is the console: Bubble Tea screens that ask payout and keystore
-// for everything. Every call that can wait runs in a tea.Cmd; Update never
-// blocks.
+// Package ui is the console: Bubble Tea screens that ask payout, payreq and
+// keystore for everything. Every call that can wait runs in a tea.Cmd;
+// Update never blocks.
 package ui
 
 import (

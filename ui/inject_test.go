@@ -25,6 +25,7 @@ import (
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout"
 	"mixdesk/payout/rail"
+	"mixdesk/payreq"
 )
 
 // injections are texts a hostile server, or a file written by one, may hand
@@ -322,7 +323,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 		p.press(tea.KeyTab, tea.KeyTab, tea.KeyEnter)
 		p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 		view("the request of " + injections[payer].name)
-		trace, u := a.request().cur.TraceID, w.people[payer]
+		trace, u := a.request().detail.cur.TraceID, w.people[payer]
 		if err := w.srv.Credit(u.UserID, as.AssetID, "2"); err != nil {
 			t.Fatal(err)
 		}
@@ -330,7 +331,7 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.typ("r")
-		p.until("the payer", func(a *App) bool { return a.request().payers[u.UserID] != nil || a.request().payerErr != "" })
+		p.until("the payer", func(a *App) bool { return a.request().detail.payers[u.UserID] != nil || a.request().detail.payerErr != "" })
 		v := view("the request paid by " + injections[payer].name)
 		mustContain(t, v, "· Mixin ID "+u.IdentityNumber)
 		p.press(tea.KeyEsc)
@@ -408,21 +409,22 @@ func TestInjectionsPastTheClient(t *testing.T) {
 			p.run(cmd)
 			p.until("the book", func(a *App) bool { return a.request().book != nil })
 			s := a.request()
-			s.learnAssets(railAssets(raw))
+			s.assets.learn(railAssets(raw))
 			p.run(s.openForm())
 			for range s.form.picker.matches {
 				view("the request picker")
 				p.press(tea.KeyDown)
 			}
 			s.mode = reqShow
-			s.cur = payout.Request{TraceID: payout.NewTraceID(), AssetID: raw[0].AssetID, Amount: "1", Memo: in.text,
-				Recipient: a.acct.Me.UserID, State: payout.RequestPaid, PayerID: r.rcpt.UserID, SnapshotID: in.text, PaidAt: time.Now()}
-			s.payers[r.rcpt.UserID] = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
+			d := s.detail
+			d.cur = payreq.Request{TraceID: payout.NewTraceID(), AssetID: raw[0].AssetID, Amount: "1", Memo: in.text,
+				Recipient: a.acct.Me.UserID, State: payreq.StatePaid, PayerID: r.rcpt.UserID, SnapshotID: in.text, PaidAt: time.Now()}
+			d.payers[r.rcpt.UserID] = &rail.User{UserID: r.rcpt.UserID, IdentityNumber: "37160002", FullName: in.text}
 			view("the paid request")
-			s.cur.State, s.cur.SnapshotID, s.cur.PaidAt = payout.RequestOpen, "", time.Time{}
+			d.cur.State, d.cur.SnapshotID, d.cur.PaidAt = payreq.StateOpen, "", time.Time{}
 			view("the open request")
 			s.mode = reqList
-			s.list = []payout.Request{s.cur}
+			s.list.reqs = []payreq.Request{d.cur}
 			view("the request list")
 
 			p.run(a.openHistory())

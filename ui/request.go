@@ -1,24 +1,13 @@
 package ui
 
 import (
-	"errors"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/key"
-	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/account"
-	"mixdesk/payout"
 	"mixdesk/payout/rail"
-)
-
-// Watching a payment request: how often its trace is looked up, and for how
-// long before the console stops asking.
-const (
-	requestWatchEvery = 2 * time.Second
-	requestWatchFor   = 10 * time.Minute
+	"mixdesk/payreq"
 )
 
 // The payment-request screen's modes.
@@ -30,118 +19,45 @@ const (
 	reqShow                // one request: link, QR code, watch
 )
 
-// The new-request form's focus order.
-type reqField int
-
-const (
-	rfAsset reqField = iota
-	rfAmount
-	rfMemo
-	rfCreate
-	rfCount
-)
-
-// requestScreen lists the profile's payment requests, makes new ones and
-// shows one with its link and QR code, watching its trace until it is paid.
-// It is kept in App.request across visits, so that the book is opened once
-// per profile. It is a component.
+// requestScreen is the payment-request screen: the profile's book of
+// payment requests in three modes, each a component of its own: the list
+// (requestList), the form of a new request (requestForm), and one request
+// with its link and QR code, watched until it is paid (requestDetail). The
+// screen opens the book, hands each message to the mode it is for and
+// moves between the modes when one asks (requestShared.move). It is kept
+// in App.request across visits, so that the book is opened once per
+// profile. It is a component.
 type requestScreen struct {
-	ctx     *shared
-	path    string // the book's file
-	book    *payout.Requests
-	opening bool
-	openErr string
+	*requestShared // the book, the assets known, the look-ups' lifetime
+	opening        bool
+	openErr        string
 
-	mode reqMode
-	list []payout.Request // the book as last read, newest first
-	sel  int              // selected row of list
-	form *requestForm     // an unfinished form is kept until it is created
-
-	// Assets known by id (balances and look-ups), in the order learnt.
-	assets   map[string]rail.Asset
-	order    []string
-	fetching map[string]bool
-	payers   map[string]*rail.User // payer names looked up, by user id
-
-	// The request shown.
-	cur      payout.Request
-	link     string
-	linkErr  string
-	qr       string
-	qrErr    string
-	checking bool
-	checked  time.Time // the last look-up that answered
-	checkErr string
-	payerErr string
-
-	// Watching: a look-up every `every` until paid or until `until`.
-	watching bool
-	watchGen int // ticks and answers of an earlier watch carry an older gen
-	until    time.Time
-	stopNote string
-	every    time.Duration
-	limit    time.Duration
-	now      func() time.Time
-
-	km   requestKeys
-	life lifetime // the look-ups of assets and payers, ended when the screen is left
+	mode   reqMode
+	list   *requestList
+	form   *requestForm // an unfinished form is kept until it is created
+	detail *requestDetail
 }
 
-// requestKeys is the payment-request screen's key map, by mode.
-type requestKeys struct {
-	// The list.
-	Up, Down, Show, New, Home keyDef
-	// The form.
-	Next, Prev, PickUp, PickDown, Create, ToList keyDef
-	// One request.
-	Copy, Watch, Check, ShowBack keyDef
-}
-
-func newRequestKeys() requestKeys {
-	return requestKeys{
-		Up:   newKey([]string{"up", "k"}, "↑/↓", "select").long("↑/↓ k/j", "select a request"),
-		Down: newKey([]string{"down", "j"}, "", ""),
-		Show: newKey([]string{"enter"}, "enter", "show").long("enter", "show it: link, QR code, watch"),
-		New:  newKey([]string{"n"}, "n", "new request"),
-		Home: newKey([]string{"esc"}, "esc", "back to balances").long("esc", "back to the balances"),
-
-		Next:     newKey([]string{"tab", "enter"}, "tab/enter", "next field").long("tab/enter", "next field (on the asset: take the highlighted one)"),
-		Prev:     newKey([]string{"shift+tab"}, "shift+tab", "previous field"),
-		PickUp:   newKey([]string{"up"}, "↑/↓", "choose asset").long("↑/↓", "choose the asset in the list, else move between fields"),
-		PickDown: newKey([]string{"down"}, "", ""),
-		Create:   newKey([]string{"enter"}, "enter", "create").long("enter", "on Create: write the request to the book and show its link"),
-		ToList:   newKey([]string{"esc"}, "esc", "back to the list").long("esc", "back to the list (the form is kept)"),
-
-		Copy:     newKey([]string{"c"}, "c", "copy link").long("c", "copy the payment link (OSC 52)"),
-		Watch:    newKey([]string{"w"}, "w", "watch until paid").long("w", "watch until paid (again: stop watching)"),
-		Check:    newKey([]string{"r"}, "r", "check now").long("r", "check once now"),
-		ShowBack: newKey([]string{"esc"}, "esc", "back to the list").long("esc", "stop watching, or back to the list"),
-	}
-}
-
-// requestForm is a new payment request being typed.
-type requestForm struct {
-	trace    string // made once when the form opens
-	picker   assetPicker
-	amount   textinput.Model
-	memo     textinput.Model
-	focus    reqField
-	fieldErr [3]string
-	formErr  string
-	lookup   string // an asset id being looked up
-	creating bool
-}
+// The screen and each of its modes are components; leaving the screen
+// ends the look-ups of all three.
+var (
+	_ component = (*requestScreen)(nil)
+	_ leaver    = (*requestScreen)(nil)
+	_ component = (*requestList)(nil)
+	_ component = (*requestForm)(nil)
+	_ component = (*requestDetail)(nil)
+)
 
 // Messages of the payment-request screen.
 type (
 	reqBookMsg struct {
 		path string
-		book *payout.Requests
+		book *payreq.Book
 		err  error
 	}
 	reqCreatedMsg struct {
 		trace string
-		req   payout.Request
+		req   payreq.Request
 		err   error
 	}
 	reqTickMsg    struct{ gen int }
@@ -149,7 +65,7 @@ type (
 		gen   int
 		watch bool // a look-up of the watch (not a one-off check)
 		trace string
-		req   payout.Request
+		req   payreq.Request
 		err   error
 	}
 	reqPayerMsg struct {
@@ -164,18 +80,23 @@ type (
 	}
 )
 
-func newRequestScreen(ctx *shared, path string) *requestScreen {
-	return &requestScreen{
-		ctx:      ctx,
-		path:     path,
-		assets:   map[string]rail.Asset{},
-		fetching: map[string]bool{},
-		payers:   map[string]*rail.User{},
-		every:    requestWatchEvery,
-		limit:    requestWatchFor,
-		now:      time.Now,
+// Moves a mode asks of the payment-request screen.
+type (
+	// reqToListMsg goes back to the list; reread reads the book into it
+	// first.
+	reqToListMsg struct{ reread bool }
+	// reqToFormMsg opens the new-request form, or the unfinished one.
+	reqToFormMsg struct{}
+	// reqToShowMsg shows one request.
+	reqToShowMsg struct{ req payreq.Request }
+)
 
-		km: newRequestKeys(),
+func newRequestScreen(ctx *shared, path string) *requestScreen {
+	rq := newRequestShared(ctx, path)
+	return &requestScreen{
+		requestShared: rq,
+		list:          newRequestList(ctx, rq),
+		detail:        newRequestDetail(ctx, rq),
 	}
 }
 
@@ -195,14 +116,14 @@ func (a *App) openRequests() tea.Cmd {
 	s.mode = reqList
 	// Leaving gave up the look-ups on their way: they are asked again (and
 	// the answer of a check that arrived meanwhile was dropped).
-	s.checking = false
-	s.fetching = map[string]bool{}
+	s.detail.checking = false
+	s.assets.fetching = map[string]bool{}
 	var again tea.Cmd
 	if f := s.form; f != nil && f.lookup != "" {
 		again = s.assetCmd(f.lookup)
 	}
 	if a.pages[screenHome] != nil {
-		s.learnAssets(a.balances)
+		s.assets.learn(a.balances)
 	}
 	if s.book == nil {
 		if s.opening {
@@ -210,383 +131,157 @@ func (a *App) openRequests() tea.Cmd {
 		}
 		s.opening, s.openErr = true, ""
 		return func() tea.Msg {
-			b, err := payout.OpenRequests(path)
+			b, err := payreq.Open(path)
 			return reqBookMsg{path: path, book: b, err: err}
 		}
 	}
-	s.reload()
-	return tea.Batch(again, s.fetchAssets())
+	s.list.reload()
+	return tea.Batch(again, s.fetchAssets(s.list.reqs))
 }
 
-// left ends the look-ups of assets and payers on their way (a check of a
-// request's payment goes on: what it finds is written to the book).
-func (s *requestScreen) left() { s.life.end() }
-
-func (s *requestScreen) typing() bool {
-	return s.mode == reqForm && s.form != nil && s.form.focus < rfCreate
+// current is the mode shown.
+func (s *requestScreen) current() component {
+	switch {
+	case s.mode == reqForm && s.form != nil:
+		return s.form
+	case s.mode == reqShow:
+		return s.detail
+	}
+	return s.list
 }
 
-// syncKeys enables the keys that act in the mode shown (Create is only
-// shown when the form is ready: pressed before, it says what is missing),
-// and words the watch key for what it does now.
-func (s *requestScreen) syncKeys() {
-	k := &s.km
-	switch s.mode {
-	case reqForm:
-		return
-	case reqShow:
-		closed := s.cur.Closed()
-		k.Copy.SetEnabled(s.link != "" && !s.cur.Spent())
-		k.Watch.SetEnabled(!closed)
-		if s.watching {
-			k.Watch.SetHelp("w", "stop watching")
-			k.ShowBack.SetHelp("esc", "stop watching")
-		} else {
-			k.Watch.SetHelp("w", "watch until paid")
-			k.ShowBack.SetHelp("esc", "back to the list")
-		}
-		k.Check.SetEnabled(!closed && !s.checking)
-	default:
-		k.Up.SetEnabled(len(s.list) > 1)
-		k.Show.SetEnabled(len(s.list) > 0)
-		k.New.SetEnabled(s.book != nil)
+func (s *requestScreen) typing() bool            { return s.current().typing() }
+func (s *requestScreen) keys() []key.Binding     { return s.current().keys() }
+func (s *requestScreen) fullKeys() []key.Binding { return s.current().fullKeys() }
+
+func (s *requestScreen) view(height int) string { return safeView(s.viewRaw(height)) }
+
+func (s *requestScreen) viewRaw(height int) string {
+	st := s.ctx.st
+	switch {
+	case s.openErr != "":
+		return st.Title.Render("Payment requests") + "\n\n" +
+			st.Error.Render(para("The request book cannot be used: "+s.openErr, s.ctx.width-2, "")) + "\n\n" +
+			st.Subtle.Render("esc goes back; p on the balances tries again.")
+	case s.book == nil:
+		return st.Title.Render("Payment requests") + "\n\n" + st.Subtle.Render("Opening the request book…")
 	}
+	return s.current().view(height)
 }
 
-func (s *requestScreen) keys() []key.Binding {
-	s.syncKeys()
-	k := s.km
-	switch s.mode {
-	case reqForm:
-		f := s.form
-		switch {
-		case f == nil:
-			return []key.Binding{k.ToList.Binding}
-		case f.focus == rfCreate && s.formReady():
-			return []key.Binding{k.Create.Binding, k.Prev.Binding, k.ToList.Binding}
-		case f.focus == rfCreate:
-			return []key.Binding{k.Prev.Binding, k.ToList.Binding}
-		case f.focus == rfAsset:
-			return []key.Binding{k.Next.Binding, k.Prev.Binding, k.PickUp.Binding, k.ToList.Binding}
-		}
-		return []key.Binding{k.Next.Binding, k.Prev.Binding, k.ToList.Binding}
-	case reqShow:
-		return []key.Binding{k.Copy.Binding, k.Watch.Binding, k.Check.Binding, k.ShowBack.Binding}
-	}
-	return []key.Binding{k.Up.Binding, k.Show.Binding, k.New.Binding, k.Home.Binding}
-}
-
-// reload reads the book into the list, keeping the selected request.
-func (s *requestScreen) reload() {
-	if s.book == nil {
-		return
-	}
-	keep := ""
-	if s.sel < len(s.list) {
-		keep = s.list[s.sel].TraceID
-	}
-	s.list = s.book.List()
-	s.sel = 0
-	for i, r := range s.list {
-		if r.TraceID == keep {
-			s.sel = i
-		}
-	}
-}
-
-// knownAssets lists the assets known, in the order learnt.
-func (s *requestScreen) knownAssets() []rail.Asset {
-	out := make([]rail.Asset, 0, len(s.order))
-	for _, id := range s.order {
-		out = append(out, s.assets[id])
-	}
-	return out
-}
-
-// learnAssets remembers assets (from the balances or a look-up).
-func (s *requestScreen) learnAssets(as []rail.Asset) {
-	for _, x := range as {
-		if _, ok := s.assets[x.AssetID]; !ok {
-			s.order = append(s.order, x.AssetID)
-		}
-		s.assets[x.AssetID] = x
-	}
-}
-
-// fetchAssets looks up the assets of listed requests that the balances do
-// not name, so that every row shows a symbol.
-func (s *requestScreen) fetchAssets() tea.Cmd {
-	var cmds []tea.Cmd
-	for _, r := range s.list {
-		if _, ok := s.assets[r.AssetID]; ok || s.fetching[r.AssetID] {
-			continue
-		}
-		cmds = append(cmds, s.assetCmd(r.AssetID))
-	}
-	return tea.Batch(cmds...)
-}
-
-func (s *requestScreen) assetCmd(id string) tea.Cmd {
-	s.fetching[id] = true
-	acct := s.ctx.acct
-	ctx, cancel := s.life.within(timeoutLookup)
-	return func() tea.Msg {
-		defer cancel()
-		as, err := acct.Asset(ctx, id)
-		return reqAssetMsg{id: id, asset: as, err: err}
-	}
-}
-
-// symbol is an asset's symbol, display-safe and at most 16 cells, or the
-// start of its id while unknown.
-func (s *requestScreen) symbol(id string) string {
-	if as, ok := s.assets[id]; ok && clean(as.Symbol) != "" {
-		return truncate(as.Symbol, 16)
-	}
-	return shortID(clean(id))
-}
-
+// update hands a message to the mode it is for, then makes the moves the
+// mode asked for.
 func (s *requestScreen) update(msg tea.Msg) tea.Cmd {
+	cmd := s.route(msg)
+	var cmds []tea.Cmd
+	for moves := s.takeMoves(); len(moves) > 0; moves = s.takeMoves() {
+		for _, m := range moves {
+			cmds = append(cmds, s.onMove(m))
+		}
+	}
+	return tea.Batch(append([]tea.Cmd{cmd}, cmds...)...)
+}
+
+func (s *requestScreen) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case reqBookMsg:
-		if msg.path != s.path {
-			return nil // the book of another profile
-		}
-		s.opening = false
-		if msg.err != nil {
-			// Whole: it names the file and what is wrong with it.
-			s.openErr = capitalize(strings.Join(strings.Fields(msg.err.Error()), " "))
-			return nil
-		}
-		s.book = msg.book
-		s.reload()
-		return s.fetchAssets()
+		return s.onBook(msg)
 	case reqAssetMsg:
-		if leftBehind(msg.err) {
-			return nil // given up when the screen was left; asked again on return
-		}
-		delete(s.fetching, msg.id)
-		if msg.err == nil && msg.asset != nil {
-			s.learnAssets([]rail.Asset{*msg.asset})
-		}
-		if f := s.form; f != nil && f.lookup == msg.id {
-			f.lookup = ""
-			if msg.err != nil {
-				if errors.Is(msg.err, rail.ErrNotFound) {
-					f.fieldErr[rfAsset] = "no asset with this id"
-				} else {
-					f.fieldErr[rfAsset] = "looking the asset up failed: " + explain(msg.err)
-				}
-			}
-			s.filter()
-		}
-		return nil
+		return s.onAsset(msg)
 	case reqCreatedMsg:
 		return s.onCreated(msg)
 	case reqTickMsg:
-		return s.onTick(msg)
+		if s.mode != reqShow {
+			return nil // a tick of a watch that ended
+		}
+		return s.detail.onTick(msg)
 	case reqCheckedMsg:
-		return s.onChecked(msg)
+		s.list.reload()
+		return s.detail.onChecked(msg, s.mode == reqShow)
 	case reqPayerMsg:
-		if leftBehind(msg.err) {
-			return nil
-		}
-		if msg.err != nil {
-			if msg.id == s.cur.PayerID {
-				s.payerErr = explain(msg.err)
-			}
-			return nil
-		}
-		s.payers[msg.id] = msg.user
+		s.detail.onPayer(msg)
 		return nil
-	case tea.KeyMsg:
-		switch s.mode {
-		case reqForm:
-			return s.formKey(msg)
-		case reqShow:
-			return s.showKey(msg)
-		}
-		return s.listKey(msg)
 	}
-	// Cursor blinks and the like go to the focused field.
-	if f := s.form; s.mode == reqForm && f != nil && f.field(f.focus) != nil {
-		in := f.field(f.focus)
-		var cmd tea.Cmd
-		*in, cmd = in.Update(msg)
-		return cmd
+	// Keys, and cursor blinks and the like, go to the mode shown.
+	return s.current().update(msg)
+}
+
+func (s *requestScreen) onMove(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case reqToListMsg:
+		s.mode = reqList // a form left is kept for the next n
+		if msg.reread {
+			s.list.reload()
+		}
+	case reqToFormMsg:
+		return s.openForm()
+	case reqToShowMsg:
+		return s.show(msg.req)
 	}
 	return nil
 }
 
-func (s *requestScreen) listKey(k tea.KeyMsg) tea.Cmd {
-	s.syncKeys()
-	km := s.km
-	switch {
-	case km.Home.matches(k):
-		s.ctx.ask(showMsg{screenHome})
+func (s *requestScreen) onBook(msg reqBookMsg) tea.Cmd {
+	if msg.path != s.path {
+		return nil // the book of another profile
+	}
+	s.opening = false
+	if msg.err != nil {
+		// Whole: it names the file and what is wrong with it.
+		s.openErr = capitalize(strings.Join(strings.Fields(msg.err.Error()), " "))
 		return nil
-	case s.book == nil:
-		return nil
-	case km.Up.matches(k) && len(s.list) > 0:
-		s.sel = (s.sel + len(s.list) - 1) % len(s.list)
-	case km.Down.matches(k) && len(s.list) > 0:
-		s.sel = (s.sel + 1) % len(s.list)
-	case km.Show.matches(k) && s.sel < len(s.list):
-		return s.show(s.list[s.sel])
-	case km.New.matches(k):
-		return s.openForm()
+	}
+	s.book = msg.book
+	s.list.reload()
+	return s.fetchAssets(s.list.reqs)
+}
+
+// onAsset learns an asset looked up; the form hears of the one it asked
+// for.
+func (s *requestScreen) onAsset(msg reqAssetMsg) tea.Cmd {
+	if leftBehind(msg.err) {
+		return nil // given up when the screen was left; asked again on return
+	}
+	delete(s.assets.fetching, msg.id)
+	if msg.err == nil && msg.asset != nil {
+		s.assets.learn([]rail.Asset{*msg.asset})
+	}
+	if f := s.form; f != nil && f.lookup == msg.id {
+		f.onAsset(msg)
 	}
 	return nil
+}
+
+// onCreated follows the writing of a request: the list reads the book
+// again, and the form, if still shown, gives way to the request created.
+func (s *requestScreen) onCreated(msg reqCreatedMsg) tea.Cmd {
+	s.list.reload()
+	f := s.form
+	if f == nil || f.trace != msg.trace || !f.created(msg) {
+		return nil
+	}
+	s.form = nil
+	if s.mode != reqForm {
+		return nil // the operator left the form meanwhile; the request is in the list
+	}
+	s.list.pick(msg.req.TraceID)
+	s.ctx.setStatus("Payment request created: share the link (c copies it) or the QR code.", true)
+	return s.show(msg.req)
+}
+
+// openForm opens the new-request form, or the unfinished one.
+func (s *requestScreen) openForm() tea.Cmd {
+	s.mode = reqForm
+	if s.form == nil {
+		s.form = newRequestForm(s.ctx, s.requestShared)
+	}
+	s.assets.learn(s.ctx.balances)
+	s.form.filter()
+	return s.form.setFocus(s.form.focus)
 }
 
 // show opens one request.
-func (s *requestScreen) show(r payout.Request) tea.Cmd {
+func (s *requestScreen) show(r payreq.Request) tea.Cmd {
 	s.mode = reqShow
-	s.cur = r
-	s.checkErr, s.payerErr, s.stopNote = "", "", ""
-	s.checked = time.Time{}
-	s.stopWatch()
-	s.link, s.linkErr, s.qr, s.qrErr = "", "", "", ""
-	link, err := r.Link()
-	if err != nil {
-		s.linkErr = explain(err)
-	} else {
-		s.link = link
-		if s.qr, err = QRText(link); err != nil {
-			s.qrErr = explain(err)
-		}
-	}
-	return s.payerCmd()
-}
-
-// payerCmd looks the payer's name up once the request is paid.
-func (s *requestScreen) payerCmd() tea.Cmd {
-	id := s.cur.PayerID
-	if !s.cur.Paid() || id == "" || s.payers[id] != nil {
-		return nil
-	}
-	acct := s.ctx.acct
-	ctx, cancel := s.life.within(timeoutLookup)
-	return func() tea.Msg {
-		defer cancel()
-		u, err := acct.User(ctx, id)
-		return reqPayerMsg{id: id, user: u, err: err}
-	}
-}
-
-func (s *requestScreen) showKey(k tea.KeyMsg) tea.Cmd {
-	s.syncKeys()
-	km := s.km
-	switch {
-	case km.ShowBack.matches(k):
-		if s.watching {
-			s.stopWatch()
-			s.stopNote = "Stopped watching; the request stays open (w watches again)."
-			return nil
-		}
-		s.mode = reqList
-		s.reload()
-		return nil
-	case km.Copy.matches(k):
-		return copyCmd("payment link", s.link)
-	case km.Watch.matches(k):
-		if s.watching {
-			s.stopWatch()
-			s.stopNote = "Stopped watching; the request stays open (w watches again)."
-			return nil
-		}
-		return s.watch()
-	case km.Check.matches(k):
-		return s.checkCmd(false)
-	}
-	return nil
-}
-
-// watch starts watching the shown request until it is paid.
-func (s *requestScreen) watch() tea.Cmd {
-	s.watching = true
-	s.watchGen++
-	s.until = s.now().Add(s.limit)
-	s.stopNote, s.checkErr = "", ""
-	if s.checking {
-		return s.tick() // a look-up is on its way; the watch follows it
-	}
-	return s.checkCmd(true)
-}
-
-// stopWatch ends the watch; its pending tick and answer are then ignored.
-func (s *requestScreen) stopWatch() {
-	if s.watching {
-		s.watching = false
-		s.watchGen++
-	}
-}
-
-func (s *requestScreen) tick() tea.Cmd {
-	gen := s.watchGen
-	return tea.Tick(s.every, func(time.Time) tea.Msg { return reqTickMsg{gen: gen} })
-}
-
-// checkCmd looks the shown request's trace up once.
-func (s *requestScreen) checkCmd(watch bool) tea.Cmd {
-	s.checking = true
-	book, looker, trace, gen := s.book, s.ctx.acct.Desk.Rail(), s.cur.TraceID, s.watchGen
-	return func() tea.Msg {
-		// Not in the screen's lifetime: a payment found is written to the
-		// book, which the list shows when the operator comes back.
-		ctx, cancel := within(timeoutRead)
-		defer cancel()
-		r, err := book.CheckOn(ctx, looker, trace)
-		return reqCheckedMsg{gen: gen, watch: watch, trace: trace, req: r, err: err}
-	}
-}
-
-func (s *requestScreen) onTick(msg reqTickMsg) tea.Cmd {
-	if !s.watching || msg.gen != s.watchGen || s.mode != reqShow {
-		return nil // a tick of a watch that ended
-	}
-	if !s.now().Before(s.until) {
-		s.stopWatch()
-		s.stopNote = "Stopped watching after " + spellDuration(s.limit) + ": not paid yet. The link stays valid; w watches again."
-		return nil
-	}
-	if s.checking {
-		return s.tick()
-	}
-	return s.checkCmd(true)
-}
-
-func (s *requestScreen) onChecked(msg reqCheckedMsg) tea.Cmd {
-	s.checking = false
-	s.reload()
-	if s.mode != reqShow || msg.trace != s.cur.TraceID {
-		return nil
-	}
-	if msg.req.TraceID == s.cur.TraceID {
-		s.cur = msg.req
-	}
-	if msg.err != nil {
-		s.checkErr = explain(msg.err)
-		var mismatch *payout.PaymentMismatchError
-		if errors.As(msg.err, &mismatch) || !account.Diagnose(msg.err).Transient() {
-			if s.watching {
-				s.stopWatch()
-				s.stopNote = "Stopped watching: the check cannot go on by itself."
-			}
-			return nil
-		}
-	} else {
-		s.checkErr = ""
-		s.checked = s.now()
-	}
-	if s.cur.Paid() {
-		s.stopWatch()
-		s.stopNote = ""
-		s.ctx.setStatus("Payment request paid: "+payout.GroupDigits(clean(s.cur.Amount))+" "+s.symbol(s.cur.AssetID)+".", true)
-		return s.payerCmd()
-	}
-	if msg.watch && s.watching && msg.gen == s.watchGen {
-		return s.tick()
-	}
-	return nil
+	return s.detail.open(r)
 }

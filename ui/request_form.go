@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
@@ -12,21 +13,92 @@ import (
 	"mixdesk/payout/rail"
 )
 
-// openForm opens the new-request form, or the unfinished one.
-func (s *requestScreen) openForm() tea.Cmd {
-	s.mode = reqForm
-	if s.form == nil {
-		s.form = &requestForm{
-			trace:  payout.NewTraceID(),
-			picker: newAssetPicker("type to filter: BTC, USDT… or an asset id", nil),
-			amount: textInput("0.00", 29, 44),
-			memo:   textInput("optional, up to 140 characters", 140, 44),
-		}
-		s.filter()
+// The new-request form's focus order.
+type reqField int
+
+const (
+	rfAsset reqField = iota
+	rfAmount
+	rfMemo
+	rfCreate
+	rfCount
+)
+
+// requestForm is a new payment request being typed: asset, amount and
+// memo, under a trace made once when the form opens. It is a component:
+// esc asks the screen for the list (the form is kept until it is
+// created); Create writes the request to the book, and the screen shows it
+// once written.
+type requestForm struct {
+	ctx      *shared
+	rq       *requestShared
+	trace    string // made once when the form opens
+	picker   assetPicker
+	amount   textinput.Model
+	memo     textinput.Model
+	focus    reqField
+	fieldErr [3]string
+	formErr  string
+	lookup   string // an asset id being looked up
+	creating bool
+	km       requestFormKeys
+}
+
+// requestFormKeys is the form's key map.
+type requestFormKeys struct {
+	Next, Prev, PickUp, PickDown, Create, ToList keyDef
+}
+
+func newRequestFormKeys() requestFormKeys {
+	return requestFormKeys{
+		Next:     newKey([]string{"tab", "enter"}, "tab/enter", "next field").long("tab/enter", "next field (on the asset: take the highlighted one)"),
+		Prev:     newKey([]string{"shift+tab"}, "shift+tab", "previous field"),
+		PickUp:   newKey([]string{"up"}, "↑/↓", "choose asset").long("↑/↓", "choose the asset in the list, else move between fields"),
+		PickDown: newKey([]string{"down"}, "", ""),
+		Create:   newKey([]string{"enter"}, "enter", "create").long("enter", "on Create: write the request to the book and show its link"),
+		ToList:   newKey([]string{"esc"}, "esc", "back to the list").long("esc", "back to the list (the form is kept)"),
 	}
-	s.learnAssets(s.ctx.balances)
-	s.filter()
-	return s.setFocus(s.form.focus)
+}
+
+func newRequestForm(ctx *shared, rq *requestShared) *requestForm {
+	f := &requestForm{
+		ctx:    ctx,
+		rq:     rq,
+		trace:  payout.NewTraceID(),
+		picker: newAssetPicker("type to filter: BTC, USDT… or an asset id", nil),
+		amount: textInput("0.00", 29, 44),
+		memo:   textInput("optional, up to 140 characters", 140, 44),
+		km:     newRequestFormKeys(),
+	}
+	f.filter()
+	return f
+}
+
+func (f *requestForm) typing() bool { return f.focus < rfCreate }
+
+// keys are the form's help line: Create only when the form is ready
+// (pressed before, it says what is missing).
+func (f *requestForm) keys() []key.Binding {
+	k := f.km
+	switch {
+	case f.focus == rfCreate && f.ready():
+		return []key.Binding{k.Create.Binding, k.Prev.Binding, k.ToList.Binding}
+	case f.focus == rfCreate:
+		return []key.Binding{k.Prev.Binding, k.ToList.Binding}
+	case f.focus == rfAsset:
+		return []key.Binding{k.Next.Binding, k.Prev.Binding, k.PickUp.Binding, k.ToList.Binding}
+	}
+	return []key.Binding{k.Next.Binding, k.Prev.Binding, k.ToList.Binding}
+}
+
+// fullKeys is the form's whole key map, for ?.
+func (f *requestForm) fullKeys() []key.Binding {
+	k := f.km
+	return append(fullOf(k.Next, k.Prev, k.PickUp),
+		helpRow("asset", "type to filter by symbol or name; an asset id finds any asset"),
+		helpRow("amount", "a plain decimal, at most 8 digits after the point"),
+		helpRow("memo", "optional, up to 140 characters"),
+		k.Create.full(), k.ToList.full())
 }
 
 // fields are the form's text fields, in focus order.
@@ -42,22 +114,16 @@ func (f *requestForm) field(at reqField) *textinput.Model {
 	return f.fields()[at]
 }
 
-func (s *requestScreen) setFocus(to reqField) tea.Cmd {
-	f := s.form
+func (f *requestForm) setFocus(to reqField) tea.Cmd {
 	f.focus = to
 	return focusField(int(to), f.fields()...)
 }
 
 // filter gives the picker the assets known now and filters them again.
-func (s *requestScreen) filter() {
-	if s.form != nil {
-		s.form.picker.setAssets(s.knownAssets())
-	}
-}
+func (f *requestForm) filter() { f.picker.setAssets(f.rq.assets.known()) }
 
 // choose takes the highlighted asset.
-func (s *requestScreen) choose() {
-	f := s.form
+func (f *requestForm) choose() {
 	if !f.picker.choose() {
 		if f.lookup == "" && f.fieldErr[rfAsset] == "" {
 			f.fieldErr[rfAsset] = "no asset matches (an asset id finds any asset)"
@@ -67,8 +133,8 @@ func (s *requestScreen) choose() {
 	f.fieldErr[rfAsset] = ""
 }
 
-func (s *requestScreen) amountErr() string {
-	v := strings.TrimSpace(s.form.amount.Value())
+func (f *requestForm) amountErr() string {
+	v := strings.TrimSpace(f.amount.Value())
 	if v == "" {
 		return ""
 	}
@@ -78,69 +144,74 @@ func (s *requestScreen) amountErr() string {
 	return ""
 }
 
-func (s *requestScreen) memoErr() string {
-	if err := account.CheckMemo(s.form.memo.Value()); err != nil {
+func (f *requestForm) memoErr() string {
+	if err := account.CheckMemo(f.memo.Value()); err != nil {
 		return fieldReason(err)
 	}
 	return ""
 }
 
-// formReady: an asset is chosen, the amount and memo are valid, and the
+// ready: an asset is chosen, the amount and memo are valid, and the
 // request is not being created already; Create is enabled.
-func (s *requestScreen) formReady() bool {
-	f := s.form
-	if f == nil || f.picker.chosen == nil || f.creating {
+func (f *requestForm) ready() bool {
+	if f.picker.chosen == nil || f.creating {
 		return false
 	}
-	if strings.TrimSpace(f.amount.Value()) == "" || s.amountErr() != "" {
+	if strings.TrimSpace(f.amount.Value()) == "" || f.amountErr() != "" {
 		return false
 	}
-	return s.memoErr() == ""
+	return f.memoErr() == ""
 }
 
-func (s *requestScreen) formKey(k tea.KeyMsg) tea.Cmd {
-	f := s.form
-	if f == nil {
-		s.mode = reqList
-		return nil
+func (f *requestForm) update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyMsg); ok {
+		return f.onKey(k)
 	}
-	km := s.km
+	// Cursor blinks and the like go to the focused field.
+	if in := f.field(f.focus); in != nil {
+		var cmd tea.Cmd
+		*in, cmd = in.Update(msg)
+		return cmd
+	}
+	return nil
+}
+
+func (f *requestForm) onKey(k tea.KeyMsg) tea.Cmd {
+	km := f.km
 	switch {
 	case km.ToList.matches(k):
-		s.mode = reqList // the form is kept for the next n
+		f.rq.move(reqToListMsg{}) // the form is kept for the next n
 		return nil
 	case km.PickUp.matches(k):
-		return s.formArrow(-1)
+		return f.arrow(-1)
 	case km.PickDown.matches(k):
-		return s.formArrow(1)
+		return f.arrow(1)
 	case km.Prev.matches(k):
-		return s.setFocus(reqField(step(int(f.focus), int(rfCount), -1)))
+		return f.setFocus(reqField(step(int(f.focus), int(rfCount), -1)))
 	case km.Next.matches(k):
 		if f.focus == rfAsset {
-			s.choose()
+			f.choose()
 		}
 		if f.focus == rfCreate && km.Create.matches(k) {
-			return s.create()
+			return f.create()
 		}
-		return s.setFocus((f.focus + 1) % rfCount)
+		return f.setFocus((f.focus + 1) % rfCount)
 	}
-	return s.formEdit(k)
+	return f.edit(k)
 }
 
-// formArrow is ↑ (-1) or ↓ (1): it moves in the asset list under the
-// field, else between the fields.
-func (s *requestScreen) formArrow(delta int) tea.Cmd {
-	f := s.form
+// arrow is ↑ (-1) or ↓ (1): it moves in the asset list under the field,
+// else between the fields.
+func (f *requestForm) arrow(delta int) tea.Cmd {
 	if f.focus == rfAsset && f.picker.move(delta) {
 		return nil
 	}
-	return s.setFocus(reqField(step(int(f.focus), int(rfCount), delta)))
+	return f.setFocus(reqField(step(int(f.focus), int(rfCount), delta)))
 }
 
-// formEdit hands a key to the field with the focus; a change clears the
+// edit hands a key to the field with the focus; a change clears the
 // field's error, and an asset id no known asset has is looked up.
-func (s *requestScreen) formEdit(k tea.KeyMsg) tea.Cmd {
-	f := s.form
+func (f *requestForm) edit(k tea.KeyMsg) tea.Cmd {
 	in := f.field(f.focus)
 	if in == nil {
 		return nil
@@ -155,23 +226,36 @@ func (s *requestScreen) formEdit(k tea.KeyMsg) tea.Cmd {
 	f.fieldErr[f.focus] = ""
 	if f.focus == rfAsset {
 		f.picker.edited()
-		s.filter()
-		if id, err := account.ParseID(account.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !s.fetching[id] {
+		f.filter()
+		if id, err := account.ParseID(account.FieldAsset, f.picker.input.Value()); err == nil && len(f.picker.matches) == 0 && !f.rq.assets.fetching[id] {
 			f.lookup = id
-			return tea.Batch(cmd, s.assetCmd(id))
+			return tea.Batch(cmd, f.rq.assetCmd(id))
 		}
 	}
 	return cmd
 }
 
+// onAsset follows the look-up of the asset id typed (the screen has
+// learnt the asset when it was found).
+func (f *requestForm) onAsset(msg reqAssetMsg) {
+	f.lookup = ""
+	if msg.err != nil {
+		if errors.Is(msg.err, rail.ErrNotFound) {
+			f.fieldErr[rfAsset] = "no asset with this id"
+		} else {
+			f.fieldErr[rfAsset] = "looking the asset up failed: " + explain(msg.err)
+		}
+	}
+	f.filter()
+}
+
 // create writes the request to the book under the form's trace.
-func (s *requestScreen) create() tea.Cmd {
-	f := s.form
-	if !s.formReady() {
+func (f *requestForm) create() tea.Cmd {
+	if !f.ready() {
 		switch {
 		case f.picker.chosen == nil:
 			f.formErr = "Choose an asset first."
-		case strings.TrimSpace(f.amount.Value()) == "" || s.amountErr() != "":
+		case strings.TrimSpace(f.amount.Value()) == "" || f.amountErr() != "":
 			f.formErr = "Type a valid amount first."
 		default:
 			f.formErr = "Make the memo valid first."
@@ -179,7 +263,7 @@ func (s *requestScreen) create() tea.Cmd {
 		return nil
 	}
 	f.creating = true
-	book, trace, self := s.book, f.trace, s.ctx.acct.Me.UserID
+	book, trace, self := f.rq.book, f.trace, f.ctx.acct.Me.UserID
 	asset, amount, memo := f.picker.chosen.AssetID, strings.TrimSpace(f.amount.Value()), f.memo.Value()
 	return func() tea.Msg {
 		r, err := book.CreateWithTrace(trace, self, asset, amount, memo)
@@ -187,52 +271,39 @@ func (s *requestScreen) create() tea.Cmd {
 	}
 }
 
-func (s *requestScreen) onCreated(msg reqCreatedMsg) tea.Cmd {
-	s.reload()
-	f := s.form
-	if f == nil || f.trace != msg.trace {
-		return nil
-	}
+// created follows the writing of the form's request: false when it was
+// not written, with what is wrong said on the form.
+func (f *requestForm) created(msg reqCreatedMsg) bool {
 	f.creating = false
-	if msg.err != nil {
-		var fe *account.FieldError
-		if errors.As(msg.err, &fe) {
-			switch fe.Field {
-			case account.FieldAsset:
-				f.fieldErr[rfAsset] = fe.Reason
-				return nil
-			case account.FieldAmount:
-				f.fieldErr[rfAmount] = fe.Reason
-				return nil
-			case account.FieldMemo:
-				f.fieldErr[rfMemo] = fe.Reason
-				return nil
-			}
-		}
-		f.formErr = "Not created: " + explain(msg.err)
-		return nil
+	if msg.err == nil {
+		return true
 	}
-	s.form = nil
-	if s.mode != reqForm {
-		return nil // the operator left the form meanwhile; the request is in the list
-	}
-	for i, r := range s.list {
-		if r.TraceID == msg.req.TraceID {
-			s.sel = i
+	var fe *account.FieldError
+	if errors.As(msg.err, &fe) {
+		switch fe.Field {
+		case account.FieldAsset:
+			f.fieldErr[rfAsset] = fe.Reason
+			return false
+		case account.FieldAmount:
+			f.fieldErr[rfAmount] = fe.Reason
+			return false
+		case account.FieldMemo:
+			f.fieldErr[rfMemo] = fe.Reason
+			return false
 		}
 	}
-	s.ctx.setStatus("Payment request created: share the link (c copies it) or the QR code.", true)
-	return s.show(msg.req)
+	f.formErr = "Not created: " + explain(msg.err)
+	return false
 }
 
-func (s *requestScreen) formView() string {
-	st := s.ctx.st
-	f := s.form
+func (f *requestForm) view(int) string {
+	st := f.ctx.st
+	me := f.ctx.acct.Me
 	var b strings.Builder
-	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(s.ctx.acct.Me.FullName), 32)+" ("+clean(s.ctx.acct.Me.UserID)+")") + "\n\n")
-	b.WriteString(s.formAssetView(st))
+	b.WriteString(st.Title.Render("New payment request") + st.Subtle.Render("  paid into "+truncate(nameText(me.FullName), 32)+" ("+clean(me.UserID)+")") + "\n\n")
+	b.WriteString(f.assetView(st))
 	b.WriteString(fieldLabel(st, "Amount", f.focus == rfAmount) + f.amount.View() + "\n")
-	if e := s.amountErr(); e != "" {
+	if e := f.amountErr(); e != "" {
 		b.WriteString(errLine(st, e))
 	} else if f.fieldErr[rfAmount] != "" {
 		b.WriteString(errLine(st, f.fieldErr[rfAmount]))
@@ -243,7 +314,7 @@ func (s *requestScreen) formView() string {
 		}
 		b.WriteString(fieldIndent + st.Subtle.Render(note) + "\n")
 	}
-	memoErr := s.memoErr()
+	memoErr := f.memoErr()
 	if memoErr == "" {
 		memoErr = f.fieldErr[rfMemo]
 	}
@@ -253,17 +324,16 @@ func (s *requestScreen) formView() string {
 	if f.creating {
 		lbl = "Creating…"
 	}
-	b.WriteString("  " + st.button(lbl, f.focus == rfCreate, s.formReady()) + "\n")
+	b.WriteString("  " + st.button(lbl, f.focus == rfCreate, f.ready()) + "\n")
 	if f.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(clean(f.formErr)) + "\n")
 	}
 	return b.String()
 }
 
-// formAssetView is the asset field, with the filtered list while it has
-// the focus and the chosen asset under it after.
-func (s *requestScreen) formAssetView(st Styles) string {
-	f := s.form
+// assetView is the asset field, with the filtered list while it has the
+// focus and the chosen asset under it after.
+func (f *requestForm) assetView(st Styles) string {
 	p := &f.picker
 	var b strings.Builder
 	b.WriteString(fieldLabel(st, "Asset", f.focus == rfAsset) + p.input.View() + "\n")

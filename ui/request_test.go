@@ -14,7 +14,7 @@ import (
 
 	"mixdesk/internal/qrscan"
 	"mixdesk/mixin"
-	"mixdesk/payout"
+	"mixdesk/payreq"
 )
 
 // tallH is a terminal tall enough for the QR code of a payment link.
@@ -120,7 +120,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	const memo = "invoice 42 · café"
 	trace := f.newRequest("usdt", "1234.5", memo)
 	var ready bool
-	f.probe(func(a *App) { ready = a.request().formReady() })
+	f.probe(func(a *App) { ready = a.request().form.ready() })
 	if !ready {
 		t.Fatalf("Create is not enabled on a valid form:\n%s", f.view())
 	}
@@ -131,8 +131,8 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	f.press(tea.KeyEnter)
 	f.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	var link string
-	var req payout.Request
-	f.probe(func(a *App) { link, req = a.request().link, a.request().cur })
+	var req payreq.Request
+	f.probe(func(a *App) { link, req = a.request().detail.link, a.request().detail.cur })
 	p, err := mixin.ParsePayURL(link)
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	if p != want {
 		t.Fatalf("link %s asks for %+v, want %+v", link, p, want)
 	}
-	if req.TraceID != trace || req.State != payout.RequestOpen {
+	if req.TraceID != trace || req.State != payreq.StateOpen {
 		t.Fatalf("request %+v", req)
 	}
 	v = f.view()
@@ -153,10 +153,10 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	requestGolden(t, "shown", v, termW)
 
 	// Watch; another user pays the link; the screen says who paid.
-	f.probe(func(a *App) { a.request().every = 100 * time.Millisecond })
+	f.probe(func(a *App) { a.request().detail.every = 100 * time.Millisecond })
 	f.typ("w")
 	f.until("the watch", func(a *App) bool {
-		return a.request().watching && !a.request().checking && !a.request().checked.IsZero()
+		return a.request().detail.watching && !a.request().detail.checking && !a.request().detail.checked.IsZero()
 	})
 	mustContain(t, flat(f.view()), "◌ Watching for the payment", "not paid yet", "w stop watching")
 	payer := r.world.Users[1]
@@ -169,8 +169,8 @@ func TestPaymentRequestCreateWatchPaid(t *testing.T) {
 	mustContain(t, v, payer.FullName+" · Mixin ID "+payer.IdentityNumber, "snapshot ", "payer "+payer.UserID, "Payment request paid: 1,234.5 USDT.")
 	mustNotContain(t, v, "Watching", "w stop watching")
 	requestGolden(t, "paid", v, termW)
-	var paid payout.Request
-	f.probe(func(a *App) { paid = a.request().cur })
+	var paid payreq.Request
+	f.probe(func(a *App) { paid = a.request().detail.cur })
 	if !paid.Paid() || paid.PayerID != payer.UserID || paid.SnapshotID == "" || snap.TraceID != trace {
 		t.Fatalf("request after payment: %+v", paid)
 	}
@@ -222,8 +222,8 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	if got, want := filepath.Base(s.path), "requests-"+profileName+".json"; got != want {
 		t.Errorf("book file %s, want %s", got, want)
 	}
-	if s.every != 2*time.Second || s.limit != 10*time.Minute {
-		t.Errorf("watch every %v for %v; want 2s for 10m", s.every, s.limit)
+	if s.detail.every != 2*time.Second || s.detail.limit != 10*time.Minute {
+		t.Errorf("watch every %v for %v; want 2s for 10m", s.detail.every, s.detail.limit)
 	}
 	p.typ("n")
 	trace := s.form.trace
@@ -232,7 +232,7 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	p.typ("btc")
 	p.press(tea.KeyEnter)
 	p.typ("1.2.3")
-	if s.formReady() {
+	if s.form.ready() {
 		t.Fatal("Create enabled with a bad amount")
 	}
 	mustContain(t, a.View(), "only one decimal point allowed", "(Create)")
@@ -248,8 +248,8 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	p.typ("0.05")
 	p.press(tea.KeyTab)
 	p.typ("march payroll")
-	if !s.formReady() || s.form.trace != trace {
-		t.Fatalf("ready %v, trace %s (was %s)", s.formReady(), s.form.trace, trace)
+	if !s.form.ready() || s.form.trace != trace {
+		t.Fatalf("ready %v, trace %s (was %s)", s.form.ready(), s.form.trace, trace)
 	}
 	// esc keeps the form; n comes back to it.
 	p.press(tea.KeyEsc)
@@ -259,48 +259,48 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	p.typ("n")
 	p.press(tea.KeyTab, tea.KeyEnter)
 	p.until("the request", func(a *App) bool { return a.request().mode == reqShow })
-	if s.cur.TraceID != trace || s.cur.Amount != "0.05" || s.cur.AssetID != btcID {
-		t.Fatalf("created %+v", s.cur)
+	if s.detail.cur.TraceID != trace || s.detail.cur.Amount != "0.05" || s.detail.cur.AssetID != btcID {
+		t.Fatalf("created %+v", s.detail.cur)
 	}
 	v := a.View()
 	mustContain(t, flat(v), "Enlarge the terminal to see the QR code", "or copy the link with c")
 	requestGolden(t, "small", v, termW)
 
 	// The watch: the first look-up at once, then ticks.
-	s.every = time.Hour // ticks are sent by hand below
+	s.detail.every = time.Hour // ticks are sent by hand below
 	p.typ("w")
-	gen := s.watchGen
-	if !s.watching || !s.checking {
+	gen := s.detail.watchGen
+	if !s.detail.watching || !s.detail.checking {
 		t.Fatal("w did not start watching with a look-up")
 	}
-	p.until("the first look-up", func(a *App) bool { return !a.request().checking })
+	p.until("the first look-up", func(a *App) bool { return !a.request().detail.checking })
 	p.send(reqTickMsg{gen: gen - 1}) // a tick of an earlier watch
-	if s.checking {
+	if s.detail.checking {
 		t.Fatal("a stale tick started a look-up")
 	}
 	p.send(reqTickMsg{gen: gen})
-	if !s.checking {
+	if !s.detail.checking {
 		t.Fatal("the watch's tick did not look the trace up")
 	}
-	p.until("the look-up", func(a *App) bool { return !a.request().checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().detail.checking })
 
 	// w again stops; a tick of that watch does nothing.
 	p.typ("w")
-	if s.watching {
+	if s.detail.watching {
 		t.Fatal("w did not stop the watch")
 	}
 	mustContain(t, a.View(), "Stopped watching; the request stays open")
 	p.send(reqTickMsg{gen: gen})
-	if s.checking {
+	if s.detail.checking {
 		t.Fatal("a tick after stopping looked the trace up")
 	}
 
 	// The time limit.
 	p.typ("w")
-	p.until("the look-up", func(a *App) bool { return !a.request().checking })
-	s.until = time.Now().Add(-time.Second)
-	p.send(reqTickMsg{gen: s.watchGen})
-	if s.watching || s.checking {
+	p.until("the look-up", func(a *App) bool { return !a.request().detail.checking })
+	s.detail.until = time.Now().Add(-time.Second)
+	p.send(reqTickMsg{gen: s.detail.watchGen})
+	if s.detail.watching || s.detail.checking {
 		t.Fatal("the watch went on past its time limit")
 	}
 	mustContain(t, flat(a.View()), "Stopped watching after 10 minutes: not paid yet")
@@ -308,10 +308,10 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 	// esc while watching stops the watch and stays; esc again goes back.
 	p.typ("w")
 	p.press(tea.KeyEsc)
-	if s.watching || s.mode != reqShow {
-		t.Fatalf("esc while watching: watching %v, mode %v", s.watching, s.mode)
+	if s.detail.watching || s.mode != reqShow {
+		t.Fatalf("esc while watching: watching %v, mode %v", s.detail.watching, s.mode)
 	}
-	p.until("the look-up", func(a *App) bool { return !a.request().checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().detail.checking })
 
 	// Paid with another amount: said, not marked paid, closed (the trace
 	// can never pay it now), the watch stops.
@@ -320,12 +320,12 @@ func TestPaymentRequestUpdateLevel(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.typ("w")
-	p.until("the look-up", func(a *App) bool { return !a.request().checking })
+	p.until("the look-up", func(a *App) bool { return !a.request().detail.checking })
 	v = flat(a.View())
 	mustContain(t, v, "amount 0.04 instead of 0.05", "not marked paid", "✗ Closed, not paid", "can never be paid now", "QR code is no longer shown", "Stopped watching: the check cannot go on by itself.")
 	mustNotContain(t, v, "w watch")
-	if s.watching || s.cur.Paid() || !s.cur.Spent() {
-		t.Fatalf("after a mismatching payment: watching %v, %+v", s.watching, s.cur)
+	if s.detail.watching || s.detail.cur.Paid() || !s.detail.cur.Spent() {
+		t.Fatalf("after a mismatching payment: watching %v, %+v", s.detail.watching, s.detail.cur)
 	}
 
 	p.press(tea.KeyEsc)
@@ -403,7 +403,7 @@ func TestPaymentRequestCopiesLink(t *testing.T) {
 	f.press(tea.KeyEnter)
 	f.until("the request", func(a *App) bool { return a.request().mode == reqShow })
 	var link string
-	f.probe(func(a *App) { link = a.request().link })
+	f.probe(func(a *App) { link = a.request().detail.link })
 	f.typ("c")
 	f.until("the copy", func(a *App) bool { return strings.Contains(a.status, "Copied the payment link") })
 	a := f.final()
@@ -467,8 +467,8 @@ func TestPaymentRequestLayouts(t *testing.T) {
 	p.send(tea.WindowSizeMsg{Width: 160, Height: 40})
 	v := a.View()
 	fitsWidth(t, v, 160)
-	if got := qrInView(t, v); got != a.request().link {
-		t.Fatalf("the QR code beside the details reads %q, want %q", got, a.request().link)
+	if got := qrInView(t, v); got != a.request().detail.link {
+		t.Fatalf("the QR code beside the details reads %q, want %q", got, a.request().detail.link)
 	}
 	if l := lineWith(v, "Amount"); !strings.Contains(l, "█") {
 		t.Errorf("the QR code is not beside the details: %q", l)

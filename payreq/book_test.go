@@ -1,4 +1,4 @@
-package payout
+package payreq_test
 
 import (
 	"context"
@@ -15,10 +15,17 @@ import (
 	"github.com/google/uuid"
 
 	"mixdesk/mixin"
+	"mixdesk/payout"
+	"mixdesk/payout/legacyrail"
+	"mixdesk/payout/payouttest"
 	"mixdesk/payout/rail"
+	"mixdesk/payreq"
 )
 
 const (
+	usdtID = payouttest.USDT
+	btcID  = payouttest.BTC
+
 	reqSelf  = "8dcf823d-9eb3-4da2-8734-f0aad50c0da6"
 	reqPayer = "0b4f49dc-8fb4-4539-9a89-fb3afc613747"
 	reqSnap  = "ab56be4c-5b20-41c6-a9c3-244f9a433f35"
@@ -26,22 +33,30 @@ const (
 
 // openBook opens a book in a fresh directory with a clock that steps one
 // second per request, so that the order of creation shows in the times.
-func openBook(t *testing.T) (*Requests, string) {
+func openBook(t *testing.T) (*payreq.Book, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "data", "requests-treasury.json")
-	b, err := OpenRequests(path)
-	if err != nil {
-		t.Fatalf("OpenRequests: %v", err)
-	}
 	var mu sync.Mutex
 	clock := time.Date(2024, 6, 11, 9, 0, 0, 0, time.UTC)
-	b.now = func() time.Time {
+	b, err := payreq.Open(path, payreq.WithClock(func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		clock = clock.Add(time.Second)
 		return clock
+	}))
+	if err != nil {
+		t.Fatalf("payreq.Open: %v", err)
 	}
 	return b, path
+}
+
+// fieldErr returns the *mixin.FieldError in err, or nil.
+func fieldErr(err error) *mixin.FieldError {
+	var fe *mixin.FieldError
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return nil
 }
 
 // fakeTraces answers look-ups by key from a map (a rail.Looker); a
@@ -68,7 +83,7 @@ func (f *fakeTraces) PaymentByKey(_ context.Context, key string) (*rail.Movement
 }
 
 // payment is the recipient's view of a payment of r.
-func payment(r Request) rail.Movement {
+func payment(r payreq.Request) rail.Movement {
 	return rail.Movement{SnapshotID: reqSnap, Key: r.TraceID, AssetID: r.AssetID, OpponentID: reqPayer,
 		Amount: r.Amount, Memo: r.Memo, CreatedAt: time.Date(2024, 6, 11, 10, 30, 0, 0, time.UTC)}
 }
@@ -112,7 +127,7 @@ func TestRequestsCreateValidatesAndPersists(t *testing.T) {
 	if err != nil || u.Version() != 4 || r1.TraceID != u.String() {
 		t.Errorf("trace %q is not a canonical uuid v4", r1.TraceID)
 	}
-	if r1.Amount != "12.5" || r1.Recipient != reqSelf || r1.State != RequestOpen || r1.CreatedAt.IsZero() || r1.Paid() {
+	if r1.Amount != "12.5" || r1.Recipient != reqSelf || r1.State != payreq.StateOpen || r1.CreatedAt.IsZero() || r1.Paid() {
 		t.Errorf("request = %+v", r1)
 	}
 	r2, err := b.Create(reqSelf, btcID, "0.001", "")
@@ -148,7 +163,7 @@ func TestRequestsCreateValidatesAndPersists(t *testing.T) {
 	}
 
 	// A restart reads the same book.
-	b2, err := OpenRequests(path)
+	b2, err := payreq.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +183,7 @@ func TestRequestsCreateValidatesAndPersists(t *testing.T) {
 
 func TestRequestsCreateWithTrace(t *testing.T) {
 	b, _ := openBook(t)
-	trace := NewTraceID()
+	trace := payout.NewTraceID()
 	r, err := b.CreateWithTrace(trace, reqSelf, usdtID, "5", "m")
 	if err != nil || r.TraceID != trace {
 		t.Fatalf("CreateWithTrace: %+v %v", r, err)
@@ -191,9 +206,9 @@ func TestRequestsCreateWithTrace(t *testing.T) {
 }
 
 func TestRequestsMalformedFileIsReportedNotOverwritten(t *testing.T) {
-	good := Request{TraceID: "11111111-2222-4333-8444-555555555555", AssetID: usdtID, Amount: "1.5", Recipient: reqSelf,
-		CreatedAt: time.Date(2024, 6, 11, 9, 0, 0, 0, time.UTC), State: RequestOpen}
-	line := func(r Request, extra string) string {
+	good := payreq.Request{TraceID: "11111111-2222-4333-8444-555555555555", AssetID: usdtID, Amount: "1.5", Recipient: reqSelf,
+		CreatedAt: time.Date(2024, 6, 11, 9, 0, 0, 0, time.UTC), State: payreq.StateOpen}
+	line := func(r payreq.Request, extra string) string {
 		return fmt.Sprintf(`{"trace_id":%q,"asset_id":%q,"amount":%q,"recipient":%q,"created_at":"2024-06-11T09:00:00Z","state":%q%s}`,
 			r.TraceID, r.AssetID, r.Amount, r.Recipient, r.State, extra)
 	}
@@ -211,10 +226,10 @@ func TestRequestsMalformedFileIsReportedNotOverwritten(t *testing.T) {
 		{"unknown field", `{"version":1,"requests":[],"colour":"red"}`, `unknown field "colour"`},
 		{"wrong type", `{"version":"1","requests":[]}`, "line 1, column"},
 		{"trailing data", book() + ` {}`, "after the book"},
-		{"bad amount", book(line(Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "-1", Recipient: reqSelf, State: RequestOpen}, "")), "request 1 (trace \"11111111-2222-4333-8444-555555555555\"): amount"},
-		{"non-canonical amount", book(line(Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1.50", Recipient: reqSelf, State: RequestOpen}, "")), "not written canonically"},
-		{"bad state", book(line(Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1", Recipient: reqSelf, State: "refunded"}, "")), `unknown state "refunded"`},
-		{"paid without snapshot", book(line(Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1", Recipient: reqSelf, State: RequestPaid}, "")), "paid, but with no payment time"},
+		{"bad amount", book(line(payreq.Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "-1", Recipient: reqSelf, State: payreq.StateOpen}, "")), "request 1 (trace \"11111111-2222-4333-8444-555555555555\"): amount"},
+		{"non-canonical amount", book(line(payreq.Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1.50", Recipient: reqSelf, State: payreq.StateOpen}, "")), "not written canonically"},
+		{"bad state", book(line(payreq.Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1", Recipient: reqSelf, State: "refunded"}, "")), `unknown state "refunded"`},
+		{"paid without snapshot", book(line(payreq.Request{TraceID: good.TraceID, AssetID: usdtID, Amount: "1", Recipient: reqSelf, State: payreq.StatePaid}, "")), "paid, but with no payment time"},
 		{"open with payer", book(line(good, `,"payer_id":"`+reqPayer+`"`)), "open, yet it holds payment details"},
 		{"duplicate trace", book(line(good, ""), line(good, "")), "requests 1 and 2 share the trace id"},
 	}
@@ -224,7 +239,7 @@ func TestRequestsMalformedFileIsReportedNotOverwritten(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			b, err := OpenRequests(path)
+			b, err := payreq.Open(path)
 			if err == nil {
 				t.Fatalf("opened a damaged book: %+v", b.List())
 			}
@@ -243,7 +258,7 @@ func TestRequestsMalformedFileIsReportedNotOverwritten(t *testing.T) {
 
 	t.Run("directory", func(t *testing.T) {
 		path := t.TempDir()
-		if _, err := OpenRequests(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		if _, err := payreq.Open(path); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -288,14 +303,14 @@ func TestRequestsCheck(t *testing.T) {
 	ctx := context.Background()
 
 	// Not paid yet: 404.
-	got, err := b.CheckOn(ctx, api, r.TraceID)
+	got, err := b.Check(ctx, api, r.TraceID)
 	if err != nil || got != r {
 		t.Fatalf("unpaid: %+v %v", got, err)
 	}
 
 	// Other errors come back as they are, and change nothing.
 	api.err = &mixin.ServerError{StatusCode: 502}
-	_, err = b.CheckOn(ctx, api, r.TraceID)
+	_, err = b.Check(ctx, api, r.TraceID)
 	var se *mixin.ServerError
 	if !errors.As(err, &se) || se.StatusCode != 502 {
 		t.Fatalf("server error: %v", err)
@@ -323,8 +338,8 @@ func TestRequestsCheck(t *testing.T) {
 		s := payment(rm)
 		m.edit(&s)
 		api.snaps[rm.TraceID] = s
-		got, err := b.CheckOn(ctx, api, rm.TraceID)
-		var pm *PaymentMismatchError
+		got, err := b.Check(ctx, api, rm.TraceID)
+		var pm *payreq.PaymentMismatchError
 		if !errors.As(err, &pm) || !strings.Contains(err.Error(), m.want) || !strings.Contains(err.Error(), "can never be paid now") {
 			t.Errorf("%s: err = %v, want a mismatch saying %q", m.name, err, m.want)
 		}
@@ -333,11 +348,11 @@ func TestRequestsCheck(t *testing.T) {
 		}
 		// Closed: no more look-ups, no QR code to pay.
 		delete(api.snaps, rm.TraceID)
-		if again, err := b.CheckOn(ctx, api, rm.TraceID); err != nil || !again.Spent() {
+		if again, err := b.Check(ctx, api, rm.TraceID); err != nil || !again.Spent() {
 			t.Errorf("%s: second check = %+v, %v", m.name, again, err)
 		}
 	}
-	if reopened, err := OpenRequests(path); err != nil {
+	if reopened, err := payreq.Open(path); err != nil {
 		t.Fatal(err)
 	} else {
 		spent := 0
@@ -356,16 +371,16 @@ func TestRequestsCheck(t *testing.T) {
 
 	// The payment asked for: paid, with payer, snapshot and time, on disk.
 	api.snaps[r.TraceID] = payment(r)
-	got, err = b.CheckOn(ctx, api, r.TraceID)
+	got, err = b.Check(ctx, api, r.TraceID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := r
-	want.State, want.PayerID, want.SnapshotID, want.PaidAt = RequestPaid, reqPayer, reqSnap, payment(r).CreatedAt
+	want.State, want.PayerID, want.SnapshotID, want.PaidAt = payreq.StatePaid, reqPayer, reqSnap, payment(r).CreatedAt
 	if got != want {
 		t.Fatalf("paid request = %+v\nwant %+v", got, want)
 	}
-	reopened, err := OpenRequests(path)
+	reopened, err := payreq.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,10 +390,10 @@ func TestRequestsCheck(t *testing.T) {
 
 	// A paid request is not looked up again.
 	calls := api.calls
-	if g, err := b.CheckOn(ctx, api, r.TraceID); err != nil || g != want || api.calls != calls {
+	if g, err := b.Check(ctx, api, r.TraceID); err != nil || g != want || api.calls != calls {
 		t.Fatalf("checking a paid request: %+v %v (%d look-ups)", g, err, api.calls-calls)
 	}
-	if _, err := b.CheckOn(ctx, api, NewTraceID()); !errors.Is(err, ErrRequestNotFound) {
+	if _, err := b.Check(ctx, api, payout.NewTraceID()); !errors.Is(err, payreq.ErrNotFound) {
 		t.Fatalf("unknown trace: %v", err)
 	}
 }
@@ -407,7 +422,7 @@ func TestRequestsConcurrentUse(t *testing.T) {
 			var inner sync.WaitGroup
 			for range 2 {
 				inner.Go(func() {
-					if _, err := b.CheckOn(context.Background(), api, r.TraceID); err != nil {
+					if _, err := b.Check(context.Background(), api, r.TraceID); err != nil {
 						errs <- err
 					}
 				})
@@ -421,7 +436,7 @@ func TestRequestsConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	reopened, err := OpenRequests(path)
+	reopened, err := payreq.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,48 +455,61 @@ func TestRequestsConcurrentUse(t *testing.T) {
 // TestRequestsCheckOnSandbox pays a request on the sandbox from another
 // user and checks it over HTTP as the recipient.
 func TestRequestsCheckOnSandbox(t *testing.T) {
-	r := newRig(t, 7)
+	r := payouttest.New(t, payouttest.Options{Seed: 7})
 	b, _ := openBook(t)
-	req, err := b.Create(r.self.UserID, usdtID, "3.25", "tea · 茶")
+	req, err := b.Create(r.Self.UserID, usdtID, "3.25", "tea · 茶")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if got, err := b.Check(ctx, r.client, req.TraceID); err != nil || got.Paid() {
+	looker := legacyrail.NewLooker(r.Client)
+	if got, err := b.Check(ctx, looker, req.TraceID); err != nil || got.Paid() {
 		t.Fatalf("before payment: %+v %v", got, err)
 	}
-	payer := r.users[1]
-	if _, err := r.srv.Transfer(payer.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.self.UserID, Amount: "3.25", TraceID: req.TraceID, Memo: "tea · 茶"}); err != nil {
+	payer := r.Users[1]
+	if _, err := r.Srv.Transfer(payer.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.Self.UserID, Amount: "3.25", TraceID: req.TraceID, Memo: "tea · 茶"}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := b.Check(ctx, r.client, req.TraceID)
+	got, err := b.Check(ctx, looker, req.TraceID)
 	if err != nil || !got.Paid() || got.PayerID != payer.UserID {
 		t.Fatalf("after payment: %+v %v", got, err)
 	}
-	if e := r.ledger(req.TraceID); len(e) != 1 || got.SnapshotID != e[0].SnapshotID {
+	if e := r.Ledger(req.TraceID); len(e) != 1 || got.SnapshotID != e[0].SnapshotID {
 		t.Fatalf("snapshot %s, ledger %+v", got.SnapshotID, e)
 	}
-	u, err := r.desk.Rail().User(ctx, got.PayerID)
+	u, err := r.Desk.Rail().User(ctx, got.PayerID)
 	if err != nil || u.FullName != payer.FullName {
 		t.Fatalf("payer: %+v %v", u, err)
 	}
-	if as, err := r.desk.Rail().Asset(ctx, usdtID); err != nil || as.Symbol != "USDT" {
+	if as, err := r.Desk.Rail().Asset(ctx, usdtID); err != nil || as.Symbol != "USDT" {
 		t.Fatalf("asset: %+v %v", as, err)
 	}
-	if _, err := r.desk.Rail().User(ctx, "x"); err == nil {
+	if _, err := r.Desk.Rail().User(ctx, "x"); err == nil {
 		t.Fatal("looked up a malformed user id")
 	}
 
 	// A request whose trace this wallet itself used to pay someone.
-	out, err := b.Create(r.self.UserID, usdtID, "1", "")
+	out, err := b.Create(r.Self.UserID, usdtID, "1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.srv.Transfer(r.self.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: payer.UserID, Amount: "1", TraceID: out.TraceID}); err != nil {
+	if _, err := r.Srv.Transfer(r.Self.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: payer.UserID, Amount: "1", TraceID: out.TraceID}); err != nil {
 		t.Fatal(err)
 	}
-	var pm *PaymentMismatchError
-	if _, err := b.Check(ctx, r.client, out.TraceID); !errors.As(err, &pm) || !strings.Contains(err.Error(), "this wallet sent") {
+	var pm *payreq.PaymentMismatchError
+	if _, err := b.Check(ctx, looker, out.TraceID); !errors.As(err, &pm) || !strings.Contains(err.Error(), "this wallet sent") {
 		t.Fatalf("own transfer under the trace: %v", err)
+	}
+
+	// The desk's own rail checks a request as well (the console's way).
+	again, err := b.Create(r.Self.UserID, usdtID, "2", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Srv.Transfer(payer.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.Self.UserID, Amount: "2", TraceID: again.TraceID}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Check(ctx, r.Desk.Rail(), again.TraceID); err != nil || !got.Paid() || got.PayerID != payer.UserID {
+		t.Fatalf("checked on the desk's rail: %+v %v", got, err)
 	}
 }
