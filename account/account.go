@@ -4,8 +4,9 @@
 // the desk on the profile's rail; Setup checks a new session and its PIN
 // with the server and only then saves it to the keyring; an open Account
 // checks a PIN (through the desk, which sends no PIN check while a payout's
-// post may still arrive), reads the balances, forgets a kept PIN the rail
-// refused, and closes.
+// post may still arrive), reads the balances, makes the profile's history
+// and keeps its counterparty names (package history), forgets a kept PIN
+// the rail refused, and closes.
 //
 // The console asks this package for everything that needs the keyring or a
 // rail's client: it names no rail's client, and reads users, assets and
@@ -25,6 +26,7 @@ import (
 	"sync"
 
 	"mixdesk/addressbook"
+	"mixdesk/history"
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
@@ -74,6 +76,9 @@ type Account struct {
 
 	mu      sync.Mutex
 	profile keystore.Profile // holds the PIN only while the profile keeps it
+
+	namesOnce sync.Once
+	names     *history.Names // counterparty names, made on first use
 }
 
 // New makes an account of a desk built elsewhere, for a profile whose
@@ -183,6 +188,32 @@ func looseDir(dir string) string {
 
 // Journal is the profile's journal (the desk's).
 func (a *Account) Journal() *journal.Journal { return a.Desk.Journal() }
+
+// History is a new history of the profile's movements on its rail, joined
+// with its journal: the journal's payouts in doubt and refused are rows
+// from the start, the rail's snapshots come with LoadMore. Make a new one
+// to see payouts sent since. An account without a desk has a history that
+// cannot load.
+func (a *Account) History() *history.History {
+	if a.Desk == nil {
+		return history.New(nil, nil)
+	}
+	return history.New(a.Desk.Rail(), a.Desk.Journal())
+}
+
+// Names is the profile's cache of counterparty names, read on its rail
+// with the desk's clock: one per account, so that a name is asked for once
+// while the profile is open.
+func (a *Account) Names() *history.Names {
+	a.namesOnce.Do(func() {
+		if a.Desk == nil {
+			a.names = history.NewNames(nil, nil)
+			return
+		}
+		a.names = history.NewNames(a.Desk.Rail(), a.Desk.Config().Clock)
+	})
+	return a.names
+}
 
 // Close releases the journal (its lock). An account whose journal was kept
 // by the account that replaced it is not closed.

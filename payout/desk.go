@@ -64,9 +64,6 @@ type Desk struct {
 	// verifyBusy is the end of the window of a PIN check whose answer was
 	// lost (it may still reach the server).
 	verifyBusy time.Time
-
-	namesOnce sync.Once
-	names     *Names // counterparty names, made on first use
 }
 
 // NewDeskOn builds a desk that pays through r, on an open journal. A

@@ -184,7 +184,7 @@ func (d *Desk) record(ctx context.Context, in rail.Payment, snap *rail.Movement,
 			res.State, res.Err = journal.StateInDoubt, fmt.Errorf("trace already used, and looking it up failed: %w", lerr)
 			return res, nil
 		}
-		if matches(found, in) {
+		if found.Matches(in) {
 			return d.recordDone(res, found, journal.ViaRecovery)
 		}
 		return d.recordFailed(res, d.traceTaken(found))
@@ -251,16 +251,9 @@ func (d *Desk) traceTakenByOthers() *rail.RefusedError {
 	return d.rail.KeyTaken("the trace id already belongs to a transfer this account is not part of; this payout was not made")
 }
 
-// matches reports whether a movement found by trace is the payment in.
-func matches(s *rail.Movement, in rail.Payment) bool {
-	if s == nil || s.Key != in.Key || s.AssetID != in.AssetID || s.OpponentID != in.RecipientID || s.Memo != in.Memo {
-		return false
-	}
-	// The sender sees a negative amount; a positive one is a transfer to
-	// this account under the same trace, not this payout.
-	a, err := decimal.NewFromString(s.Amount)
-	want, err2 := decimal.NewFromString(in.Amount)
-	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
+// paymentOfIntent is the payment an intent stands for.
+func paymentOfIntent(in journal.Intent) rail.Payment {
+	return rail.Payment{Key: in.Trace, AssetID: in.AssetID, RecipientID: in.RecipientID, Amount: in.Amount, Memo: in.Memo}
 }
 
 // failedErr is the error of a failed outcome as recorded: the rail's
@@ -325,7 +318,7 @@ func (d *Desk) settle(ctx context.Context, e journal.Entry, pin string) (Result,
 	found, err := d.rail.PaymentByKey(ctx, it.Trace)
 	switch {
 	case err == nil:
-		if matches(found, in) {
+		if found.Matches(in) {
 			return d.recordDone(res, found, journal.ViaRecovery)
 		}
 		return d.recordFailed(res, d.traceTaken(found))

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 
+	"mixdesk/history"
 	"mixdesk/payout"
 )
 
@@ -24,14 +25,14 @@ const historyPrefetch = 20
 type historyScreen struct {
 	ctx     *shared
 	dataDir string // where an export is offered to go
-	h       *payout.History
+	h       *history.History
 	desk    *payout.Desk // the profile the history is of
-	names   *payout.Names
-	rows    []payout.Row // the History's rows as last read
-	idx     []int        // rows shown: indexes into rows, after the filter
-	cursor  int          // position in idx
-	top     int          // first visible position in idx
-	filter  payout.Filter
+	names   *history.Names
+	rows    []history.Row // the History's rows as last read
+	idx     []int         // rows shown: indexes into rows, after the filter
+	cursor  int           // position in idx
+	top     int           // first visible position in idx
+	filter  history.Filter
 	assetIx int // position in the asset cycle; 0 = all
 
 	loading bool
@@ -146,7 +147,7 @@ func (a *App) openHistory() tea.Cmd {
 
 // rebuild reads the rows again from the journal and the server.
 func (s *historyScreen) rebuild() tea.Cmd {
-	s.h, s.stale, s.loading = s.ctx.acct.Desk.NewHistory(), false, false
+	s.h, s.stale, s.loading = s.ctx.acct.History(), false, false
 	s.journalLen = s.ctx.acct.Journal().Len()
 	s.rows, s.idx, s.cursor, s.top = nil, nil, 0, 0
 	return s.load()
@@ -160,10 +161,10 @@ func newHistoryScreen(ctx *shared, dataDir string) *historyScreen {
 	return &historyScreen{
 		ctx:        ctx,
 		dataDir:    dataDir,
-		h:          ctx.acct.Desk.NewHistory(),
+		h:          ctx.acct.History(),
 		journalLen: ctx.acct.Journal().Len(),
 		desk:       ctx.acct.Desk,
-		names:      ctx.acct.Desk.Names(),
+		names:      ctx.acct.Names(),
 		input:      in,
 		km:         newHistoryKeys(),
 	}
@@ -362,7 +363,7 @@ func (s *historyScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	case km.Dates.matches(k):
 		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
 	case km.Export.matches(k):
-		return s.openPrompt(promptExport, payout.ExportPath(s.dataDir, time.Now()), "")
+		return s.openPrompt(promptExport, history.ExportPath(s.dataDir, time.Now()), "")
 	case km.Asset.matches(k):
 		return s.nextAsset()
 	case km.Dir.matches(k):
@@ -373,7 +374,7 @@ func (s *historyScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	case km.Clear.matches(k):
-		s.filter, s.assetIx = payout.Filter{}, 0
+		s.filter, s.assetIx = history.Filter{}, 0
 		s.refilter()
 		return s.resolveVisible()
 	case km.Settle.matches(k):

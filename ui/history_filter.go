@@ -6,7 +6,7 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 
-	"mixdesk/payout"
+	"mixdesk/history"
 )
 
 // The history's filters (asset, direction, dates, search) and its prompts
@@ -27,12 +27,12 @@ func (s *historyScreen) nextAsset() tea.Cmd {
 // nextDirection steps the direction filter: in and out, out, in.
 func (s *historyScreen) nextDirection() tea.Cmd {
 	switch s.filter.Direction {
-	case payout.DirAll:
-		s.filter.Direction = payout.DirOut
-	case payout.DirOut:
-		s.filter.Direction = payout.DirIn
+	case history.DirAll:
+		s.filter.Direction = history.DirOut
+	case history.DirOut:
+		s.filter.Direction = history.DirIn
 	default:
-		s.filter.Direction = payout.DirAll
+		s.filter.Direction = history.DirAll
 	}
 	s.refilter()
 	return tea.Batch(s.topUp(), s.resolveVisible())
@@ -102,14 +102,14 @@ func (s *historyScreen) applyPrompt(v string) tea.Cmd {
 
 // export writes the rows shown (after the filter) as CSV.
 func (s *historyScreen) export(path string) tea.Cmd {
-	rows := make([]payout.Row, len(s.idx))
+	rows := make([]history.Row, len(s.idx))
 	for i, ix := range s.idx {
 		rows[i] = s.rows[ix]
 	}
 	symbol := s.ctx.symbolFunc()
 	names := s.names
 	return func() tea.Msg {
-		err := payout.SaveCSV(path, rows, symbol, func(id string) string {
+		err := history.SaveCSV(path, rows, symbol, func(id string) string {
 			if v, ok := names.Get(id); ok {
 				return v
 			}
@@ -119,7 +119,7 @@ func (s *historyScreen) export(path string) tea.Cmd {
 	}
 }
 
-func formatRange(f payout.Filter) string {
+func formatRange(f history.Filter) string {
 	if f.From.IsZero() && f.To.IsZero() {
 		return ""
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/history"
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
@@ -237,7 +238,7 @@ func (w *histWorld) startHistory() *flow {
 	f.until("the start-up settlement", func(a *App) bool { return !a.recovering })
 	f.typ("h")
 	f.until("the first page", func(a *App) bool {
-		return a.screen == screenHistory && a.history().h.Len() >= min(payout.HistoryPageSize, len(w.events)) && !a.history().loading
+		return a.screen == screenHistory && a.history().h.Len() >= min(history.PageSize, len(w.events)) && !a.history().loading
 	})
 	return f
 }
@@ -399,7 +400,7 @@ func TestHistoryPagingStatesGolden(t *testing.T) {
 	// Every snapshot once, the journal-only rows once, newest first.
 	s := a.history()
 	seen := map[string]int{}
-	var journalOnly []payout.Row
+	var journalOnly []history.Row
 	for i, r := range s.rows {
 		if r.SnapshotID == "" {
 			journalOnly = append(journalOnly, r)
@@ -658,7 +659,7 @@ func TestHistoryFilters(t *testing.T) {
 	mustContain(t, v, "asset: BTC · direction: out only", "Nothing matches.")
 	f.typ("x")
 	a := f.final()
-	if len(a.history().idx) != 152 || a.history().filter != (payout.Filter{}) {
+	if len(a.history().idx) != 152 || a.history().filter != (history.Filter{}) {
 		t.Errorf("x left %d rows and the filter %+v", len(a.history().idx), a.history().filter)
 	}
 }
@@ -669,7 +670,7 @@ func TestHistoryExportCSV(t *testing.T) {
 	f := w.startHistory()
 	f.loadAll()
 	f.typ("d") // out only: the desk's payouts, refused, in doubt, other tools
-	var shown []payout.Row
+	var shown []history.Row
 	f.probe(func(a *App) {
 		for _, ix := range a.history().idx {
 			shown = append(shown, a.history().rows[ix])
@@ -700,7 +701,7 @@ func TestHistoryExportCSV(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("the export's mode is %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
-	got, err := payout.ReadCSV(bytes.NewReader(raw))
+	got, err := history.ReadCSV(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -715,7 +716,7 @@ func TestHistoryExportCSV(t *testing.T) {
 	for i, c := range got {
 		r := shown[i]
 		e := w.byMemo[r.Memo]
-		want := payout.CSVRow{
+		want := history.CSVRow{
 			Time: r.Time.UTC().Format(time.RFC3339Nano), Direction: "out", Asset: symbols[e.asset], AssetID: e.asset,
 			Amount: "-" + decimal.RequireFromString(e.amount).String(), Counterparty: names[e.peer], CounterpartyID: e.peer,
 			Memo: e.memo, TraceID: e.trace, SnapshotID: e.snap, State: string(r.State), ClosingBalance: r.Closing,
@@ -763,7 +764,7 @@ func TestHistoryDetailAndCopy(t *testing.T) {
 	f.press(tea.KeyDown, tea.KeyDown, tea.KeyDown, tea.KeyDown)
 	f.press(tea.KeyEnter)
 	f.until("the details", func(a *App) bool { return a.history().detail })
-	var row payout.Row
+	var row history.Row
 	f.probe(func(a *App) { row = a.history().rows[a.history().idx[a.history().cursor]] })
 	e := w.byMemo["Invoice 2"]
 	if row.Memo != e.memo || row.Closing == "" {
@@ -912,7 +913,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	if len(rows) != 1 || !strings.Contains(rows[0], "Invoice 1") || !strings.HasSuffix(strings.TrimRight(rows[0], " "), " done") {
 		t.Errorf("the settled payout is not shown done:\n%s", v)
 	}
-	var mine []payout.Row
+	var mine []history.Row
 	for _, r := range a.history().rows {
 		if r.TraceID == e.trace {
 			mine = append(mine, r)
@@ -921,7 +922,7 @@ func TestHistorySettleInDoubt(t *testing.T) {
 	if len(mine) != 1 {
 		t.Fatalf("%d rows with the trace of the settled payout, want 1: %+v", len(mine), mine)
 	}
-	if r := mine[0]; r.SnapshotID != e.snap || r.State != payout.RowDone || r.Operator != histOperator {
+	if r := mine[0]; r.SnapshotID != e.snap || r.State != history.StateDone || r.Operator != histOperator {
 		t.Errorf("the settled row is %+v, want snapshot %s, done, by %s", r, e.snap, histOperator)
 	}
 	if je, ok := a.acct.Journal().Lookup(e.trace); !ok || je.State != journal.StateDone || je.Done.SnapshotID != e.snap {
@@ -965,7 +966,7 @@ func TestHistoryAnswersWhileAway(t *testing.T) {
 		w, f := settleWorld(t, "dCro")
 		f.typ("h")
 		f.until("the history", func(a *App) bool { return a.screen == screenHistory && a.history().h.Done() && !a.history().loading })
-		var before *payout.History
+		var before *history.History
 		f.probe(func(a *App) { before = a.history().h })
 		w.srv.InjectFault(http.MethodGet, "/transfers/trace/", sandbox.Fault{Kind: sandbox.FaultDelay, Delay: 300 * time.Millisecond})
 		f.typ("s")
@@ -983,7 +984,7 @@ func TestHistoryAnswersWhileAway(t *testing.T) {
 			t.Errorf("the history after the settlement: %d rows (want 4), stale %v", len(a.history().rows), a.history().stale)
 		}
 		for _, r := range a.history().rows {
-			if r.Memo == "Invoice 1" && r.State != payout.RowDone {
+			if r.Memo == "Invoice 1" && r.State != history.StateDone {
 				t.Errorf("the settled payout is %s", r.State)
 			}
 		}

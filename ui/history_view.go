@@ -6,17 +6,18 @@ import (
 
 	"github.com/charmbracelet/bubbles/key"
 
+	"mixdesk/history"
 	"mixdesk/payout"
 )
 
 // stateLabel is a row's state as the list shows it. A refused payout moved
 // nothing: it says so, and its amount has no sign (signedAmount).
-var stateLabel = map[payout.RowState]string{
-	payout.RowDone:     "done",
-	payout.RowInDoubt:  "IN DOUBT",
-	payout.RowFailed:   "not moved",
-	payout.RowReceived: "received",
-	payout.RowOther:    "other tool",
+var stateLabel = map[history.State]string{
+	history.StateDone:     "done",
+	history.StateInDoubt:  "IN DOUBT",
+	history.StateFailed:   "not moved",
+	history.StateReceived: "received",
+	history.StateOther:    "other tool",
 }
 
 func (s *historyScreen) view(height int) string {
@@ -51,7 +52,7 @@ func (s *historyScreen) view(height int) string {
 		switch {
 		case i == s.cursor:
 			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
-		case r.State == payout.RowInDoubt || r.State == payout.RowFailed:
+		case r.State == history.StateInDoubt || r.State == history.StateFailed:
 			b.WriteString("  " + st.Warn.Render(line) + "\n")
 		default:
 			b.WriteString("  " + line + "\n")
@@ -114,7 +115,7 @@ func (c historyCols) header() string {
 }
 
 // rowLine is one row of the table, in the columns c.
-func (s *historyScreen) rowLine(c historyCols, r payout.Row, symbol func(string) string) string {
+func (s *historyScreen) rowLine(c historyCols, r history.Row, symbol func(string) string) string {
 	dir := "in"
 	if r.Outgoing() {
 		dir = "out"
@@ -136,7 +137,7 @@ func (s *historyScreen) tableEnd(st Styles, end int) string {
 		return st.Subtle.Render("  Loading…") + "\n"
 	case s.err != "":
 		return st.Error.Render("  "+s.err) + "\n"
-	case len(s.idx) == 0 && s.h.Done() && s.filter == (payout.Filter{}):
+	case len(s.idx) == 0 && s.h.Done() && s.filter == (history.Filter{}):
 		return st.Subtle.Render("  No payouts or receipts yet.") + "\n"
 	case len(s.idx) == 0 && s.h.Done():
 		return st.Subtle.Render("  Nothing matches.") + "\n"
@@ -159,7 +160,7 @@ func (s *historyScreen) filterLine() string {
 		}
 	}
 	parts = append(parts, "asset: "+asset)
-	dir := map[payout.Direction]string{payout.DirAll: "in and out", payout.DirIn: "in only", payout.DirOut: "out only"}[s.filter.Direction]
+	dir := map[history.Direction]string{history.DirAll: "in and out", history.DirIn: "in only", history.DirOut: "out only"}[s.filter.Direction]
 	parts = append(parts, "direction: "+dir)
 	if r := formatRange(s.filter); r != "" {
 		parts = append(parts, "dates: "+r)
@@ -175,7 +176,7 @@ func (s *historyScreen) detailView() string {
 	r := s.rows[s.idx[s.cursor]]
 	var b strings.Builder
 	title := stateLabel[r.State]
-	if r.State == payout.RowFailed {
+	if r.State == history.StateFailed {
 		title = "refused: not moved"
 	}
 	b.WriteString(st.Title.Render("Entry") + st.Subtle.Render("  "+title) + "\n\n")
@@ -187,7 +188,7 @@ func (s *historyScreen) detailView() string {
 	}
 	sym := truncate(s.ctx.symbolFunc()(r.AssetID), 16)
 	amt := signedAmount(r) + " " + sym
-	if r.State == payout.RowFailed {
+	if r.State == history.StateFailed {
 		amt += st.Subtle.Render("  (not moved: the server refused it)")
 	}
 	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
@@ -209,13 +210,13 @@ func (s *historyScreen) detailView() string {
 	}
 	row("Closing balance", closing)
 	row("Confirmed by", clean(r.Operator))
-	if r.State == payout.RowFailed {
+	if r.State == history.StateFailed {
 		row("Refused", fmt.Sprintf("%d %s", r.Code, clean(r.Reason)))
 	}
 	switch r.State {
-	case payout.RowInDoubt:
+	case history.StateInDoubt:
 		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", s.ctx.width-2, "  ") + "\n")
-	case payout.RowOther:
+	case history.StateOther:
 		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", s.ctx.width-2, "  ") + "\n")
 	}
 	return b.String()
@@ -223,8 +224,8 @@ func (s *historyScreen) detailView() string {
 
 // signedAmount is a row's amount with its sign and digit grouping; a
 // refused payout's has no sign, as nothing moved.
-func signedAmount(r payout.Row) string {
-	if r.State == payout.RowFailed {
+func signedAmount(r history.Row) string {
+	if r.State == history.StateFailed {
 		return payout.GroupDigits(r.Amount.Abs().String())
 	}
 	amt := payout.GroupDigits(r.Amount.String())

@@ -20,6 +20,8 @@ package rail
 import (
 	"context"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 // Rail is what the money logic pays through: it resolves a recipient and an
@@ -208,6 +210,19 @@ type Movement struct {
 	// TxHash is the network transaction's hash, when the rail has one (the
 	// Safe rail's kernel transaction); "" otherwise.
 	TxHash string
+}
+
+// Matches reports whether m, found by p's key, is the payment p: out of the
+// account (a negative amount, which the sender sees; a positive one is a
+// payment to the account under the same key), to p's recipient, of p's
+// asset, amount and memo. A nil m matches nothing.
+func (m *Movement) Matches(p Payment) bool {
+	if m == nil || m.Key != p.Key || m.AssetID != p.AssetID || m.OpponentID != p.RecipientID || m.Memo != p.Memo {
+		return false
+	}
+	a, err := decimal.NewFromString(m.Amount)
+	want, err2 := decimal.NewFromString(p.Amount)
+	return err == nil && err2 == nil && a.IsNegative() && a.Neg().Equal(want)
 }
 
 // Query selects movements.

@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"runtime"
@@ -16,7 +16,7 @@ func loadBytesPerRow(t *testing.T, j *journal.Journal, n int) float64 {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	h := newHistory(nil, j)
+	h := New(nil, j)
 	fillHistory(h, snaps, holdRows)
 	runtime.ReadMemStats(&after)
 	if h.Len() != n+len(h.jrows) {

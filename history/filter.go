@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"slices"

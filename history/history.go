@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"context"
@@ -16,19 +16,19 @@ import (
 	"mixdesk/payout/rail"
 )
 
-// HistoryPageSize is how many movements one LoadMore asks the rail for.
-const HistoryPageSize = 100
+// PageSize is how many movements one LoadMore asks the rail for.
+const PageSize = 100
 
-// RowState is what a history row stands for.
-type RowState string
+// State is what a history row stands for.
+type State string
 
 // The states of a history row.
 const (
-	RowDone     RowState = "done"       // sent by this desk and executed (journal done, or snapshot whose trace is a journal intent)
-	RowInDoubt  RowState = "in-doubt"   // journal intent without outcome
-	RowFailed   RowState = "failed"     // refused by the server (journal failed)
-	RowReceived RowState = "received"   // incoming snapshot (amount > 0)
-	RowOther    RowState = "other-tool" // outgoing snapshot with no journal entry: sent by another tool
+	StateDone     State = "done"       // sent by this desk and executed (journal done, or snapshot whose trace is a journal intent)
+	StateInDoubt  State = "in-doubt"   // journal intent without outcome
+	StateFailed   State = "failed"     // refused by the server (journal failed)
+	StateReceived State = "received"   // incoming snapshot (amount > 0)
+	StateOther    State = "other-tool" // outgoing snapshot with no journal entry: sent by another tool
 )
 
 // Row is one line of the history: a snapshot of the account, joined with
@@ -42,7 +42,7 @@ type Row struct {
 	OpponentID string
 	Memo       string
 	Time       time.Time // snapshot created_at, or the journal intent time (UTC)
-	State      RowState
+	State      State
 	Closing    string // closing balance when known
 	Code       int    // failed rows: the Mixin error code
 	Reason     string // failed rows: the description; in-doubt rows: ""
@@ -61,10 +61,11 @@ func (r Row) JournalOnly() bool { return r.SnapshotID == "" }
 // added; these are left out.
 var ErrBadSnapshot = errors.New("the server sent snapshots that cannot be read")
 
-// History is the account's movements, newest first: server snapshots loaded
-// page by page with LoadMore, joined with the desk's journal. Journal entries
-// that have no snapshot (in doubt, failed) are rows from the start; a payout
-// in doubt whose snapshot turns up is shown once, as the snapshot (done).
+// History is the account's movements, newest first: server snapshots
+// loaded page by page with LoadMore, joined with the account's journal.
+// Journal entries that have no snapshot (in doubt, failed) are rows from
+// the start; a payout in doubt whose snapshot turns up is shown once, as
+// the snapshot (done).
 //
 // The journal is read when the History is made; make a new History to see
 // payouts sent since. Rows are ordered by time, newest first; journal-only
@@ -73,7 +74,7 @@ var ErrBadSnapshot = errors.New("the server sent snapshots that cannot be read")
 //
 // A History is safe for concurrent use; LoadMore calls are serialised.
 type History struct {
-	rail   movementLister
+	rail   MovementLister
 	lookup func(trace string) (journal.Entry, bool) // the journal's; nil without one
 
 	load chan struct{} // one token: held by the LoadMore in progress
@@ -127,24 +128,18 @@ type histItem struct {
 	key rowKey
 }
 
-// NewHistory makes an empty history of the desk's account. The journal's
-// payouts in doubt and refused payouts are rows from the start; call
-// LoadMore for the server's snapshots.
-func (d *Desk) NewHistory() *History {
-	if d == nil {
-		return newHistory(nil, nil)
-	}
-	return newHistory(d.rail, d.journal)
-}
-
-// movementLister is the part of a rail a history reads.
-type movementLister interface {
+// MovementLister is the part of a rail a history reads (a rail.Rail is
+// one).
+type MovementLister interface {
 	Movements(ctx context.Context, q rail.Query) ([]rail.Movement, error)
 }
 
-// newHistory makes a history over r and j; either may be nil (a history
-// without a rail cannot load, one without a journal joins nothing).
-func newHistory(r movementLister, j *journal.Journal) *History {
+// New makes an empty history of the account whose movements r lists,
+// joined with its journal j. The journal's payouts in doubt and refused
+// payouts are rows from the start; call LoadMore for the server's
+// snapshots. Either may be nil: a history without a rail cannot load, one
+// without a journal joins nothing.
+func New(r MovementLister, j *journal.Journal) *History {
 	h := &History{
 		rail:      r,
 		load:      make(chan struct{}, 1),
@@ -245,7 +240,7 @@ func (h *History) orderedLocked() bool {
 	return h.settled == nil && isRun(h.pending, h.nsettled)
 }
 
-// LoadMore reads the next page of snapshots (HistoryPageSize, newest first,
+// LoadMore reads the next page of snapshots (PageSize, newest first,
 // older than those loaded) and adds them, joined with the journal. It
 // returns how many rows were added. The server's offset is inclusive, so a
 // page starts with snapshots already loaded; they are dropped. After the
@@ -256,7 +251,7 @@ func (h *History) orderedLocked() bool {
 // page added.
 func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 	if h == nil || h.rail == nil {
-		return 0, errors.New("payout: this history has no connection to the server")
+		return 0, errors.New("history: this history has no connection to the server")
 	}
 	select {
 	case h.load <- struct{}{}:
@@ -269,12 +264,12 @@ func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 	offset, boundary, done := h.offset, h.boundary, h.done
 	h.mu.Unlock()
 	for !done {
-		page, err := h.rail.Movements(ctx, rail.Query{Limit: HistoryPageSize, Before: offset})
+		page, err := h.rail.Movements(ctx, rail.Query{Limit: PageSize, Before: offset})
 		if err != nil {
-			return 0, fmt.Errorf("payout: loading history: %w", err)
+			return 0, fmt.Errorf("history: loading history: %w", err)
 		}
 		fresh, next, nextBoundary := siftPage(page, offset, boundary)
-		done = len(page) < HistoryPageSize
+		done = len(page) < PageSize
 		if len(fresh) == 0 && !done {
 			if next.Equal(offset) {
 				// A whole page at one instant, or nothing older than the
@@ -287,7 +282,7 @@ func (h *History) LoadMore(ctx context.Context) (added int, err error) {
 		}
 		added, bad := h.commitPage(fresh, next, nextBoundary, done)
 		if len(bad) > 0 {
-			return added, fmt.Errorf("payout: history: %w: %d left out (%s)", ErrBadSnapshot, len(bad), strings.Join(bad[:min(len(bad), 3)], "; "))
+			return added, fmt.Errorf("history: %w: %d left out (%s)", ErrBadSnapshot, len(bad), strings.Join(bad[:min(len(bad), 3)], "; "))
 		}
 		return added, nil
 	}
@@ -425,7 +420,7 @@ func (h *History) settleLocked(idx []int32) {
 		}
 		// The rows are no longer kept in the order shown: the order
 		// is listed from now on.
-		h.settled = make([]int32, h.nsettled, h.nsettled+len(idx)+HistoryPageSize)
+		h.settled = make([]int32, h.nsettled, h.nsettled+len(idx)+PageSize)
 		for i := range h.nsettled {
 			h.settled[i] = int32(i)
 		}
@@ -439,8 +434,8 @@ func (h *History) settleLocked(idx []int32) {
 // the old arrays.
 func (h *History) compactLocked(drop map[string]struct{}) {
 	n := len(h.rows)
-	rows := make([]Row, 0, n+HistoryPageSize)
-	keys := make([]rowKey, 0, n+HistoryPageSize)
+	rows := make([]Row, 0, n+PageSize)
+	keys := make([]rowKey, 0, n+PageSize)
 	settled := 0
 	for p := range h.nsettled + len(h.pending) {
 		i := h.indexLocked(p)
@@ -498,17 +493,17 @@ func (h *History) snapshotItemLocked(s *rail.Movement) (it histItem, trace strin
 	k := h.keyLocked(&r, s.AssetID, s.OpponentID)
 	switch {
 	case !amount.IsNegative():
-		r.State = RowReceived
+		r.State = StateReceived
 	default:
-		r.State = RowOther
+		r.State = StateOther
 		if h.lookup == nil || r.TraceID == "" {
 			break
 		}
 		e, ok := h.lookup(r.TraceID)
-		if !ok || !matches(s, paymentOfIntent(e.Intent)) {
+		if !ok || !s.Matches(paymentOfIntent(e.Intent)) {
 			break // another transfer under a trace the journal knows
 		}
-		r.State = RowDone
+		r.State = StateDone
 		r.Operator = h.operatorLocked(e.Intent)
 		if r.Closing == "" && e.State == journal.StateDone {
 			r.Closing = plainBalance(e.Done.ClosingBalance)
@@ -531,11 +526,11 @@ func (h *History) journalItemLocked(e journal.Entry) (histItem, bool) {
 		Amount:   amount.Neg(),
 		Memo:     e.Intent.Memo,
 		Time:     e.Intent.Time.UTC(),
-		State:    RowInDoubt,
+		State:    StateInDoubt,
 		Operator: h.operatorLocked(e.Intent),
 	}
 	if e.State == journal.StateFailed {
-		r.State, r.Code, r.Reason = RowFailed, e.Failed.Code, e.Failed.Description
+		r.State, r.Code, r.Reason = StateFailed, e.Failed.Code, e.Failed.Description
 	}
 	k := h.keyLocked(&r, e.Intent.AssetID, e.Intent.RecipientID)
 	return histItem{r, k}, true

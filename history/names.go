@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"context"
@@ -28,9 +28,10 @@ const (
 )
 
 // Names is a cache of counterparty names (the user's full name), filled by
-// Resolve. It is safe for concurrent use.
+// Resolve. It is safe for concurrent use. An open account keeps one, so
+// that each name is asked for once.
 type Names struct {
-	rail userReader
+	rail UserReader
 	now  func() time.Time
 
 	mu     sync.Mutex
@@ -40,12 +41,15 @@ type Names struct {
 	busy   map[string]chan struct{} // ids being looked up; closed when done
 }
 
-// userReader is the part of a rail that names read.
-type userReader interface {
+// UserReader is the part of a rail that names read (a rail.Rail is one).
+type UserReader interface {
 	User(ctx context.Context, userID string) (*rail.User, error)
 }
 
-func newNames(r userReader, now func() time.Time) *Names {
+// NewNames makes an empty cache of the names r reads; now is its clock
+// (when a failed look-up may be tried again), nil meaning time.Now. A
+// cache without a rail cannot resolve.
+func NewNames(r UserReader, now func() time.Time) *Names {
 	if now == nil {
 		now = time.Now
 	}
@@ -91,7 +95,7 @@ func (n *Names) Name(userID string) string {
 // the names found are cached either way.
 func (n *Names) Resolve(ctx context.Context, ids []string) error {
 	if n == nil || n.rail == nil {
-		return errors.New("payout: names cannot be looked up without a connection to the server")
+		return errors.New("history: names cannot be looked up without a connection to the server")
 	}
 	var mine []string
 	var waits []chan struct{}
@@ -160,7 +164,7 @@ func (n *Names) Resolve(ctx context.Context, ids []string) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case failed > 0:
-		return fmt.Errorf("payout: %d of %d names could not be looked up: %w", failed, len(mine), first)
+		return fmt.Errorf("history: %d of %d names could not be looked up: %w", failed, len(mine), first)
 	}
 	return nil
 }
@@ -219,13 +223,4 @@ func cleanUserName(s string) string {
 	}
 	r := []rune(s)[:maxNameRunes-1]
 	return strings.TrimRight(string(r), " ") + "…"
-}
-
-// Names returns the desk's counterparty name cache (one per desk).
-func (d *Desk) Names() *Names {
-	if d == nil {
-		return newNames(nil, nil)
-	}
-	d.namesOnce.Do(func() { d.names = newNames(d.rail, d.now) })
-	return d.names
 }

@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"fmt"
@@ -12,6 +12,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
+	"mixdesk/payout/payouttest"
 	"mixdesk/payout/rail"
 )
 
@@ -59,7 +60,7 @@ func benchSnapshots(n int) []rail.Movement {
 // after each page (a screen showing each page as it comes).
 func fillHistory(h *History, snaps []rail.Movement, view func(*History)) {
 	for len(snaps) > 0 {
-		n := min(HistoryPageSize, len(snaps))
+		n := min(PageSize, len(snaps))
 		page := snaps[:n]
 		snaps = snaps[n:]
 		h.mu.Lock()
@@ -75,7 +76,7 @@ func fillHistory(h *History, snaps []rail.Movement, view func(*History)) {
 
 // benchHistory builds a history of n rows in memory.
 func benchHistory(n int) *History {
-	h := newHistory(nil, nil)
+	h := New(nil, nil)
 	fillHistory(h, benchSnapshots(n), nil)
 	return h
 }
@@ -146,7 +147,7 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // but the last, which each page puts rows before.
 func oldRefusedJournal(tb testing.TB, dir string, snaps []rail.Movement) *journal.Journal {
 	tb.Helper()
-	clock := &rigClock{t: snaps[len(snaps)-1].CreatedAt.Add(-time.Hour)}
+	clock := payouttest.NewClock(snaps[len(snaps)-1].CreatedAt.Add(-time.Hour))
 	j, _, err := journal.Open(filepath.Join(dir, "journal.jsonl"), journal.WithClock(clock.Now))
 	if err != nil {
 		tb.Fatal(err)
@@ -196,7 +197,7 @@ func BenchmarkHistoryLoad(b *testing.B) {
 					}
 					b.ReportAllocs()
 					for b.Loop() {
-						h := newHistory(nil, j)
+						h := New(nil, j)
 						fillHistory(h, snaps, screen.view)
 						if want := n + len(h.jrows); h.Len() != want {
 							b.Fatalf("%d rows, want %d", h.Len(), want)

@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"bufio"
@@ -51,7 +51,7 @@ type CSVRow struct {
 	Memo           string
 	TraceID        string
 	SnapshotID     string // "" for payouts in doubt or refused
-	State          string // a RowState
+	State          string // a State
 	ClosingBalance string
 }
 
@@ -88,7 +88,7 @@ type CSVRow struct {
 func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name func(userID string) string) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvHeader); err != nil {
-		return fmt.Errorf("payout: writing the export: %w", err)
+		return fmt.Errorf("history: writing the export: %w", err)
 	}
 	rec := make([]string, csvColumns)
 	for i := range rows {
@@ -115,12 +115,12 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 		rec[colState] = csvcell.Text(string(r.State))
 		rec[colClosing] = csvcell.Text(r.Closing)
 		if err := cw.Write(rec); err != nil {
-			return fmt.Errorf("payout: writing the export: %w", err)
+			return fmt.Errorf("history: writing the export: %w", err)
 		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		return fmt.Errorf("payout: writing the export: %w", err)
+		return fmt.Errorf("history: writing the export: %w", err)
 	}
 	return nil
 }
@@ -137,17 +137,17 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 	head, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("payout: the export is empty (no header line)")
+			return nil, errors.New("history: the export is empty (no header line)")
 		}
-		return nil, fmt.Errorf("payout: reading the export: %w", err)
+		return nil, fmt.Errorf("history: reading the export: %w", err)
 	}
 	head[0] = strings.TrimPrefix(head[0], "\ufeff")
 	if len(head) != csvColumns {
-		return nil, fmt.Errorf("payout: not a history export: the header has %d columns, want %d", len(head), csvColumns)
+		return nil, fmt.Errorf("history: not a history export: the header has %d columns, want %d", len(head), csvColumns)
 	}
 	for i, h := range csvHeader {
 		if head[i] != h {
-			return nil, fmt.Errorf("payout: not a history export: column %d of the header is %q, want %q", i+1, shortCell(head[i]), h)
+			return nil, fmt.Errorf("history: not a history export: column %d of the header is %q, want %q", i+1, shortCell(head[i]), h)
 		}
 	}
 	cr.FieldsPerRecord = csvColumns
@@ -158,14 +158,14 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("payout: reading the export: %w", err)
+			return nil, fmt.Errorf("history: reading the export: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
 		if _, err := time.Parse(time.RFC3339Nano, rec[colTime]); err != nil {
-			return nil, fmt.Errorf("payout: export line %d: time %q is not an RFC 3339 time", line, shortCell(rec[colTime]))
+			return nil, fmt.Errorf("history: export line %d: time %q is not an RFC 3339 time", line, shortCell(rec[colTime]))
 		}
 		if !journal.PlainDecimal(strings.TrimPrefix(rec[colAmount], "-")) {
-			return nil, fmt.Errorf("payout: export line %d: amount %q is not a plain decimal number", line, shortCell(rec[colAmount]))
+			return nil, fmt.Errorf("history: export line %d: amount %q is not a plain decimal number", line, shortCell(rec[colAmount]))
 		}
 		out = append(out, CSVRow{
 			Time:           rec[colTime],
@@ -205,15 +205,15 @@ func ExportPath(dataDir string, now time.Time) string {
 // os.ErrExist. A file that could not be written in full is removed.
 func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name func(userID string) string) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return fmt.Errorf("payout: export folder: %w", err)
+		return fmt.Errorf("history: export folder: %w", err)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return fmt.Errorf("payout: export: %w", err)
+		return fmt.Errorf("history: export: %w", err)
 	}
 	defer func() {
 		if cerr := f.Close(); err == nil && cerr != nil {
-			err = fmt.Errorf("payout: export: %w", cerr)
+			err = fmt.Errorf("history: export: %w", cerr)
 		}
 		if err != nil {
 			_ = os.Remove(path)
@@ -224,10 +224,10 @@ func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name f
 		return err
 	}
 	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("payout: export: %w", err)
+		return fmt.Errorf("history: export: %w", err)
 	}
 	if err := f.Sync(); err != nil {
-		return fmt.Errorf("payout: export: %w", err)
+		return fmt.Errorf("history: export: %w", err)
 	}
 	return nil
 }

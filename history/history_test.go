@@ -1,4 +1,4 @@
-package payout
+package history
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
 	"mixdesk/payout/legacyrail"
+	"mixdesk/payout/payouttest"
 	"mixdesk/payout/rail"
 )
 
@@ -72,7 +73,7 @@ func wantUniqueSnapshots(t *testing.T, rows []Row) map[string]bool {
 	}
 	for trace := range journal {
 		for _, r := range rows {
-			if r.SnapshotID != "" && r.TraceID == trace && r.State == RowDone {
+			if r.SnapshotID != "" && r.TraceID == trace && r.State == StateDone {
 				t.Fatalf("trace %s is shown both as a journal-only row and as its snapshot", trace)
 			}
 		}
@@ -82,26 +83,26 @@ func wantUniqueSnapshots(t *testing.T, rows []Row) map[string]bool {
 
 // moveMoney makes n transfers directly in the sandbox, alternating between
 // the operator paying user i%4 and user i%4 paying the operator.
-func moveMoney(t *testing.T, r *rig, n int) {
+func moveMoney(t *testing.T, r *payouttest.Rig, n int) {
 	t.Helper()
 	for i := range n {
-		u := r.users[i%len(r.users)].UserID
-		from, to := r.self.UserID, u
+		u := r.Users[i%len(r.Users)].UserID
+		from, to := r.Self.UserID, u
 		if i%2 == 1 {
-			from, to = u, r.self.UserID
+			from, to = u, r.Self.UserID
 		}
 		in := mixin.TransferInput{AssetID: usdtID, OpponentID: to, Amount: "0.01", TraceID: uuid.NewString(), Memo: fmt.Sprintf("move %d", i)}
-		if _, err := r.srv.Transfer(from, in); err != nil {
+		if _, err := r.Srv.Transfer(from, in); err != nil {
 			t.Fatalf("sandbox transfer %d: %v", i, err)
 		}
 	}
 }
 
 // ledgerIDs returns the snapshot ids of the operator's transfers.
-func ledgerIDs(r *rig) map[string]bool {
+func ledgerIDs(r *payouttest.Rig) map[string]bool {
 	ids := make(map[string]bool)
-	for _, e := range r.srv.Ledger() {
-		if e.From == r.self.UserID || e.To == r.self.UserID {
+	for _, e := range r.Srv.Ledger() {
+		if e.From == r.Self.UserID || e.To == r.Self.UserID {
 			ids[e.SnapshotID] = true
 		}
 	}
@@ -109,9 +110,9 @@ func ledgerIDs(r *rig) map[string]bool {
 }
 
 func TestHistoryPagesAcrossInclusiveOffset(t *testing.T) {
-	r := newRig(t, 41)
+	r := payouttest.New(t, payouttest.Options{Seed: 41})
 	moveMoney(t, r, 260)
-	h := r.desk.NewHistory()
+	h := New(r.Desk.Rail(), r.J)
 	if h.Len() != 0 || h.Done() {
 		t.Fatalf("new history: %d rows, done %v; want empty and not done", h.Len(), h.Done())
 	}
@@ -129,10 +130,7 @@ func TestHistoryPagesAcrossInclusiveOffset(t *testing.T) {
 	if !slices.Equal(added, []int{100, 99, 61}) {
 		t.Errorf("rows added per page = %v, want [100 99 61]", added)
 	}
-	r.count.mu.Lock()
-	pages := r.count.calls["GET /snapshots"]
-	r.count.mu.Unlock()
-	if pages != 3 {
+	if pages := r.Count.N("GET /snapshots"); pages != 3 {
 		t.Errorf("%d GET /snapshots, want 3", pages)
 	}
 
@@ -153,9 +151,7 @@ func TestHistoryPagesAcrossInclusiveOffset(t *testing.T) {
 	if n, err := h.LoadMore(context.Background()); n != 0 || err != nil {
 		t.Fatalf("LoadMore after the end = %d, %v", n, err)
 	}
-	r.count.mu.Lock()
-	defer r.count.mu.Unlock()
-	if r.count.calls["GET /snapshots"] != 3 {
+	if r.Count.N("GET /snapshots") != 3 {
 		t.Fatal("LoadMore after the end asked the server")
 	}
 }
@@ -175,13 +171,9 @@ func (a repeatingRail) Movements(ctx context.Context, q rail.Query) ([]rail.Move
 }
 
 func TestHistoryDropsRepeatedSnapshots(t *testing.T) {
-	r := newRig(t, 42)
+	r := payouttest.New(t, payouttest.Options{Seed: 42})
 	moveMoney(t, r, 230)
-	d, err := NewDeskOn(repeatingRail{legacyrail.New(r.client)}, r.j, r.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := d.NewHistory()
+	h := New(repeatingRail{legacyrail.New(r.Client)}, r.J)
 	loadAll(t, h)
 	rows := h.Rows()
 	wantSorted(t, rows)
@@ -192,9 +184,8 @@ func TestHistoryDropsRepeatedSnapshots(t *testing.T) {
 
 // fakeSnaps is a rail that serves a fixed list of movements as the Mixin
 // API does: newest first, created_at at or before the offset (inclusive),
-// ties broken by snapshot id. Other calls fail.
+// ties broken by snapshot id.
 type fakeSnaps struct {
-	failRail
 	mu    sync.Mutex
 	snaps []rail.Movement
 	calls int
@@ -246,7 +237,7 @@ func TestHistoryEqualTimesAcrossPages(t *testing.T) {
 		// Seven snapshots share each instant, so pages end inside a run.
 		f.snaps = append(f.snaps, fakeSnap(n, base.Add(-time.Duration(n/7)*time.Minute), "-1"))
 	}
-	h := newHistory(f, nil)
+	h := New(f, nil)
 	loadAll(t, h)
 	rows := h.Rows()
 	wantSorted(t, rows)
@@ -261,7 +252,7 @@ func TestHistoryFullPageAtOneInstant(t *testing.T) {
 	for n := range 150 {
 		f.snaps = append(f.snaps, fakeSnap(n, at, "-1"))
 	}
-	h := newHistory(f, nil)
+	h := New(f, nil)
 	if n, err := h.LoadMore(context.Background()); n != 100 || err != nil {
 		t.Fatalf("first page: %d, %v; want 100 rows", n, err)
 	}
@@ -288,7 +279,7 @@ func TestHistoryBadSnapshotsLeftOut(t *testing.T) {
 		{SnapshotID: "", Amount: "1", CreatedAt: at.Add(-4 * time.Second)},
 		{SnapshotID: fakeID(1, 9), Amount: "1"}, // no time
 	}}
-	h := newHistory(f, nil)
+	h := New(f, nil)
 	n, err := h.LoadMore(context.Background())
 	if n != 2 || !errors.Is(err, ErrBadSnapshot) || !strings.Contains(err.Error(), "4 left out") {
 		t.Fatalf("LoadMore = %d, %v; want 2 rows and ErrBadSnapshot for 4", n, err)
@@ -305,54 +296,54 @@ func TestHistoryBadSnapshotsLeftOut(t *testing.T) {
 // TestHistoryJoinsJournal: each kind of journal entry and snapshot shows
 // once, with its state.
 func TestHistoryJoinsJournal(t *testing.T) {
-	r := newRig(t, 43)
+	r := payouttest.New(t, payouttest.Options{Seed: 43})
 	ctx := context.Background()
 
 	// Sent by the desk and done.
-	rvDone := r.review(r.draft(0, "12.5", "invoice 7"), nil)
-	if res := r.send(rvDone); res.State != journal.StateDone {
+	rvDone := r.Review(r.Draft(0, "12.5", "invoice 7"), nil)
+	if res := r.Send(rvDone); res.State != journal.StateDone {
 		t.Fatalf("send: %+v", res)
 	}
 	// Refused by the server.
-	rvFailed := r.review(r.draft(1, "3", "refused"), nil)
-	res, err := r.desk.Send(ctx, rvFailed, wrongPIN(r.pin))
+	rvFailed := r.Review(r.Draft(1, "3", "refused"), nil)
+	res, err := r.Desk.Send(ctx, rvFailed, wrongPIN(r.PIN))
 	if err != nil || res.State != journal.StateFailed {
 		t.Fatalf("send with a wrong PIN: %+v, %v", res, err)
 	}
 	// In doubt, never posted (a crash after the intent).
 	traceLost := uuid.NewString()
-	if _, err := r.j.AppendIntent(journal.Intent{Trace: traceLost, AssetID: usdtID, RecipientID: r.users[2].UserID, Amount: "5", Memo: "crashed"}); err != nil {
+	if _, err := r.J.AppendIntent(journal.Intent{Trace: traceLost, AssetID: usdtID, RecipientID: r.Users[2].UserID, Amount: "5", Memo: "crashed"}); err != nil {
 		t.Fatal(err)
 	}
 	// In doubt, executed (the answer was lost).
 	traceDropped := uuid.NewString()
-	if _, err := r.j.AppendIntent(journal.Intent{Trace: traceDropped, AssetID: usdtID, RecipientID: r.users[1].UserID, Amount: "4", Memo: "answer lost"}); err != nil {
+	if _, err := r.J.AppendIntent(journal.Intent{Trace: traceDropped, AssetID: usdtID, RecipientID: r.Users[1].UserID, Amount: "4", Memo: "answer lost"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.srv.Transfer(r.self.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.users[1].UserID, Amount: "4", TraceID: traceDropped, Memo: "answer lost"}); err != nil {
+	if _, err := r.Srv.Transfer(r.Self.UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.Users[1].UserID, Amount: "4", TraceID: traceDropped, Memo: "answer lost"}); err != nil {
 		t.Fatal(err)
 	}
 	// Sent by another tool, and received.
-	other, err := r.srv.Transfer(r.self.UserID, mixin.TransferInput{AssetID: btcID, OpponentID: r.users[2].UserID, Amount: "0.001", TraceID: uuid.NewString(), Memo: "other tool"})
+	other, err := r.Srv.Transfer(r.Self.UserID, mixin.TransferInput{AssetID: btcID, OpponentID: r.Users[2].UserID, Amount: "0.001", TraceID: uuid.NewString(), Memo: "other tool"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := r.srv.Transfer(r.users[3].UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.self.UserID, Amount: "7.25", TraceID: uuid.NewString(), Memo: "refund"})
+	in, err := r.Srv.Transfer(r.Users[3].UserID, mixin.TransferInput{AssetID: usdtID, OpponentID: r.Self.UserID, Amount: "7.25", TraceID: uuid.NewString(), Memo: "refund"})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	h := r.desk.NewHistory()
+	h := New(r.Desk.Rail(), r.J)
 	before := h.Rows()
 	kept := slices.Clone(before)
-	var states []RowState
+	var states []State
 	for _, row := range before {
 		states = append(states, row.State)
 		if row.SnapshotID != "" {
 			t.Errorf("journal-only row %+v has a snapshot id", row)
 		}
 	}
-	if !slices.Equal(states, []RowState{RowInDoubt, RowInDoubt, RowFailed}) {
+	if !slices.Equal(states, []State{StateInDoubt, StateInDoubt, StateFailed}) {
 		t.Fatalf("rows before loading: %v, want the two in doubt and the failed one", states)
 	}
 
@@ -367,7 +358,7 @@ func TestHistoryJoinsJournal(t *testing.T) {
 	for _, row := range rows {
 		states = append(states, row.State)
 	}
-	want := []RowState{RowReceived, RowOther, RowDone, RowInDoubt, RowFailed, RowDone}
+	want := []State{StateReceived, StateOther, StateDone, StateInDoubt, StateFailed, StateDone}
 	if !slices.Equal(states, want) {
 		t.Fatalf("states %v, want %v", states, want)
 	}
@@ -388,23 +379,23 @@ func TestHistoryJoinsJournal(t *testing.T) {
 		}
 	}
 	check(0, Row{SnapshotID: in.SnapshotID, TraceID: in.TraceID, AssetID: usdtID, Amount: decimal.RequireFromString("7.25"),
-		OpponentID: r.users[3].UserID, Memo: "refund", State: RowReceived, Closing: "49990.75"})
+		OpponentID: r.Users[3].UserID, Memo: "refund", State: StateReceived, Closing: "49990.75"})
 	check(1, Row{SnapshotID: other.SnapshotID, TraceID: other.TraceID, AssetID: btcID, Amount: decimal.RequireFromString("-0.001"),
-		OpponentID: r.users[2].UserID, Memo: "other tool", State: RowOther, Closing: "2.499"})
+		OpponentID: r.Users[2].UserID, Memo: "other tool", State: StateOther, Closing: "2.499"})
 	check(2, Row{SnapshotID: "*", TraceID: traceDropped, AssetID: usdtID, Amount: decimal.RequireFromString("-4"),
-		OpponentID: r.users[1].UserID, Memo: "answer lost", State: RowDone, Closing: "49983.5", Operator: operator})
+		OpponentID: r.Users[1].UserID, Memo: "answer lost", State: StateDone, Closing: "49983.5", Operator: operator})
 	check(3, Row{TraceID: traceLost, AssetID: usdtID, Amount: decimal.RequireFromString("-5"),
-		OpponentID: r.users[2].UserID, Memo: "crashed", State: RowInDoubt, Operator: operator})
-	failed := r.entry(rvFailed.TraceID).Failed
+		OpponentID: r.Users[2].UserID, Memo: "crashed", State: StateInDoubt, Operator: operator})
+	failed := r.Entry(rvFailed.TraceID).Failed
 	check(4, Row{TraceID: rvFailed.TraceID, AssetID: usdtID, Amount: decimal.RequireFromString("-3"),
-		OpponentID: r.users[1].UserID, Memo: "refused", State: RowFailed, Code: mixin.CodePINIncorrect, Reason: failed.Description, Operator: operator})
-	check(5, Row{SnapshotID: r.entry(rvDone.TraceID).Done.SnapshotID, TraceID: rvDone.TraceID, AssetID: usdtID, Amount: decimal.RequireFromString("-12.5"),
-		OpponentID: r.users[0].UserID, Memo: "invoice 7", State: RowDone, Closing: "49987.5", Operator: operator})
+		OpponentID: r.Users[1].UserID, Memo: "refused", State: StateFailed, Code: mixin.CodePINIncorrect, Reason: failed.Description, Operator: operator})
+	check(5, Row{SnapshotID: r.Entry(rvDone.TraceID).Done.SnapshotID, TraceID: rvDone.TraceID, AssetID: usdtID, Amount: decimal.RequireFromString("-12.5"),
+		OpponentID: r.Users[0].UserID, Memo: "invoice 7", State: StateDone, Closing: "49987.5", Operator: operator})
 	if failed.Description == "" {
 		t.Error("the refusal has no description to show")
 	}
-	if !rows[3].Time.Equal(r.entry(traceLost).Intent.Time) {
-		t.Errorf("in-doubt row time %s, want the intent's %s", rows[3].Time, r.entry(traceLost).Intent.Time)
+	if !rows[3].Time.Equal(r.Entry(traceLost).Intent.Time) {
+		t.Errorf("in-doubt row time %s, want the intent's %s", rows[3].Time, r.Entry(traceLost).Intent.Time)
 	}
 	if !rows[0].Time.Equal(in.CreatedAt) {
 		t.Errorf("received row time %s, want created_at %s", rows[0].Time, in.CreatedAt)
@@ -432,7 +423,7 @@ func rowsEqual(a, b Row) bool {
 func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	hours := func(h float64) time.Time { return base.Add(-time.Duration(h * float64(time.Hour))) }
-	clock := &rigClock{}
+	clock := payouttest.NewClock(time.Time{})
 	j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now), journal.WithOperator("ops"), journal.WithHost("desk1"))
 	if err != nil {
 		t.Fatal(err)
@@ -440,7 +431,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	t.Cleanup(func() { j.Close() })
 	intent := func(at time.Time, n int) journal.Intent {
 		t.Helper()
-		clock.t = at
+		clock.Set(at)
 		in := journal.Intent{Trace: fakeID(9, n), AssetID: usdtID, RecipientID: fakeID(3, n), Amount: fmt.Sprint(n), Memo: fmt.Sprintf("payout %d", n)}
 		if _, err := j.AppendIntent(in); err != nil {
 			t.Fatal(err)
@@ -465,7 +456,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	}
 	f.snaps = append(f.snaps, executed(skewed, hours(120.25)), executed(dropped, hours(170.25)))
 
-	h := newHistory(f, j)
+	h := New(f, j)
 	traces := func(rows []Row) (out []string) {
 		for _, r := range rows {
 			if r.SnapshotID == "" {
@@ -508,7 +499,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 				found = append(found, r)
 			}
 		}
-		if len(found) != 1 || found[0].State != RowDone || found[0].SnapshotID == "" || found[0].Operator != "ops@desk1" {
+		if len(found) != 1 || found[0].State != StateDone || found[0].SnapshotID == "" || found[0].Operator != "ops@desk1" {
 			t.Fatalf("trace %s: rows %+v, want one done row with its snapshot", in.Trace, found)
 		}
 	}
@@ -529,13 +520,13 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 // TestHistoryFilter runs filters over a history whose times are known.
 func TestHistoryFilter(t *testing.T) {
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	r := newRig(t, 44, withClock(start))
+	r := payouttest.New(t, payouttest.Options{Seed: 44, Clock: payouttest.NewClock(start)})
 	ctx := context.Background()
-	quentin := r.srv.AddUser("Quentin Zarabi")
-	olga := r.srv.AddUser("Olga =Builder")
+	quentin := r.Srv.AddUser("Quentin Zarabi")
+	olga := r.Srv.AddUser("Olga =Builder")
 	for _, u := range []mixin.User{quentin, olga} {
 		for _, a := range []string{usdtID, btcID} {
-			if err := r.srv.Credit(u.UserID, a, "100"); err != nil {
+			if err := r.Srv.Credit(u.UserID, a, "100"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -543,21 +534,21 @@ func TestHistoryFilter(t *testing.T) {
 	at := func(hour int) time.Time { return time.Date(2026, 11, 20, hour, 0, 0, 0, time.UTC) }
 	move := func(hour int, from, to, asset, amount, memo string) {
 		t.Helper()
-		r.clock.t = at(hour)
-		if _, err := r.srv.Transfer(from, mixin.TransferInput{AssetID: asset, OpponentID: to, Amount: amount, TraceID: uuid.NewString(), Memo: memo}); err != nil {
+		r.Clock.Set(at(hour))
+		if _, err := r.Srv.Transfer(from, mixin.TransferInput{AssetID: asset, OpponentID: to, Amount: amount, TraceID: uuid.NewString(), Memo: memo}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	self := r.self.UserID
+	self := r.Self.UserID
 	move(10, self, quentin.UserID, usdtID, "10", "Invoice 7, March")
 	move(11, olga.UserID, self, btcID, "0.5", "Refund")
-	move(12, self, r.users[2].UserID, ethID, "1.5", "payroll NOV")
+	move(12, self, r.Users[2].UserID, ethID, "1.5", "payroll NOV")
 	move(13, quentin.UserID, self, usdtID, "2", "tip")
-	r.clock.t = at(14)
-	rent := r.review(r.draft(3, "250", "Rent"), nil)
-	r.send(rent)
+	r.Clock.Set(at(14))
+	rent := r.Review(r.Draft(3, "250", "Rent"), nil)
+	r.Send(rent)
 
-	h := r.desk.NewHistory()
+	h := New(r.Desk.Rail(), r.J)
 	loadAll(t, h)
 	rows := h.Rows()
 	if len(rows) != 5 {
@@ -567,7 +558,7 @@ func TestHistoryFilter(t *testing.T) {
 	for _, row := range rows {
 		byMemo[row.Memo] = row
 	}
-	names := r.desk.Names()
+	names := NewNames(r.Desk.Rail(), r.Config.Clock)
 	if err := names.Resolve(ctx, h.Counterparties()); err != nil {
 		t.Fatal(err)
 	}
@@ -620,7 +611,7 @@ func TestHistoryFilter(t *testing.T) {
 			}
 		})
 	}
-	if byMemo["Rent"].State != RowDone || byMemo["Invoice 7, March"].State != RowOther || byMemo["tip"].State != RowReceived {
+	if byMemo["Rent"].State != StateDone || byMemo["Invoice 7, March"].State != StateOther || byMemo["tip"].State != StateReceived {
 		t.Fatalf("states: %+v", byMemo)
 	}
 	if got, ok := names.Get(olga.UserID); !ok || got != "Olga =Builder" {
@@ -631,30 +622,30 @@ func TestHistoryFilter(t *testing.T) {
 // TestHistoryCSVRoundTrip: an export read back gives the rows shown, with
 // exact amounts and memos that a spreadsheet would otherwise run.
 func TestHistoryCSVRoundTrip(t *testing.T) {
-	r := newRig(t, 45)
+	r := payouttest.New(t, payouttest.Options{Seed: 45})
 	memos := []string{
 		"a, b, and c", `say "hi"`, `=SUM(A1:A9)`, "+1 555 0100", "-5 left", "@here", "'quoted", "''twice",
 		"\"=quoted formula\"", "Zahlung für März", "plain", "",
 	}
 	amounts := []string{"0.00000001", "0.30000001", "12345.12345678", "1", "10.5", "9999.99999999", "7", "0.1", "2", "3.3", "4", "5"}
 	for i, memo := range memos {
-		from, to := r.self.UserID, r.users[i%4].UserID
+		from, to := r.Self.UserID, r.Users[i%4].UserID
 		if i%3 == 1 {
 			from, to = to, from
 		}
-		if _, err := r.srv.Transfer(from, mixin.TransferInput{AssetID: usdtID, OpponentID: to, Amount: amounts[i], TraceID: uuid.NewString(), Memo: memo}); err != nil {
+		if _, err := r.Srv.Transfer(from, mixin.TransferInput{AssetID: usdtID, OpponentID: to, Amount: amounts[i], TraceID: uuid.NewString(), Memo: memo}); err != nil {
 			t.Fatalf("transfer %q: %v", memo, err)
 		}
 	}
 	// Refused first: a send settles what is in doubt before it posts.
-	rvFailed := r.review(r.draft(2, "3", "=refused"), nil)
-	if res, err := r.desk.Send(context.Background(), rvFailed, wrongPIN(r.pin)); err != nil || res.State != journal.StateFailed {
+	rvFailed := r.Review(r.Draft(2, "3", "=refused"), nil)
+	if res, err := r.Desk.Send(context.Background(), rvFailed, wrongPIN(r.PIN)); err != nil || res.State != journal.StateFailed {
 		t.Fatalf("failed send: %+v %v", res, err)
 	}
-	if _, err := r.j.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: btcID, RecipientID: r.users[1].UserID, Amount: "0.00012345", Memo: "-in doubt, still"}); err != nil {
+	if _, err := r.J.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: btcID, RecipientID: r.Users[1].UserID, Amount: "0.00012345", Memo: "-in doubt, still"}); err != nil {
 		t.Fatal(err)
 	}
-	h := r.desk.NewHistory()
+	h := New(r.Desk.Rail(), r.J)
 	loadAll(t, h)
 	rows := h.Rows()
 	if len(rows) != len(memos)+2 {
@@ -662,10 +653,10 @@ func TestHistoryCSVRoundTrip(t *testing.T) {
 	}
 
 	symbols := map[string]string{}
-	for _, a := range r.world.Assets {
+	for _, a := range r.World.Assets {
 		symbols[a.AssetID] = a.Symbol
 	}
-	names := map[string]string{r.users[0].UserID: "=cmd|' /C calc'!A0", r.users[1].UserID: "@evil", r.users[2].UserID: "Smith, \"Jo\"", r.users[3].UserID: "\tTabbed"}
+	names := map[string]string{r.Users[0].UserID: "=cmd|' /C calc'!A0", r.Users[1].UserID: "@evil", r.Users[2].UserID: "Smith, \"Jo\"", r.Users[3].UserID: "\tTabbed"}
 	symbol := func(id string) string { return symbols[id] }
 	name := func(id string) string { return names[id] }
 
@@ -810,33 +801,25 @@ func (c *countingRail) calls() (total int, each map[string]int) {
 }
 
 func TestNamesResolveOnce(t *testing.T) {
-	r := newRig(t, 46, withClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)))
+	r := payouttest.New(t, payouttest.Options{Seed: 46, Clock: payouttest.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))})
 	ctx := context.Background()
-	counter := &countingRail{Rail: legacyrail.New(r.client), users: map[string]int{}}
-	d, err := NewDeskOn(counter, r.j, r.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.now = r.clock.Now
-	names := d.Names()
-	if d.Names() != names || r.desk.Names() == names {
-		t.Fatal("Names is not one cache per desk")
-	}
+	counter := &countingRail{Rail: legacyrail.New(r.Client), users: map[string]int{}}
+	names := NewNames(counter, r.Clock.Now)
 
 	var ids []string
-	for _, u := range r.users {
+	for _, u := range r.Users {
 		ids = append(ids, u.UserID)
 	}
 	asked := append(slices.Clone(ids), strings.ToUpper(ids[0]), ids[1], " "+ids[2]+" ", "")
 	if err := names.Resolve(ctx, asked); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range r.users {
+	for _, u := range r.Users {
 		if got, ok := names.Get(u.UserID); !ok || got != u.FullName {
 			t.Errorf("Get(%s) = %q, %v; want %q", u.UserID, got, ok, u.FullName)
 		}
 	}
-	if got, ok := names.Get(strings.ToUpper(ids[3])); !ok || got != r.users[3].FullName {
+	if got, ok := names.Get(strings.ToUpper(ids[3])); !ok || got != r.Users[3].FullName {
 		t.Errorf("Get in capitals = %q, %v", got, ok)
 	}
 	if err := names.Resolve(ctx, ids); err != nil {
@@ -848,15 +831,12 @@ func TestNamesResolveOnce(t *testing.T) {
 	}
 
 	// Many screens at once: still one look-up per id.
-	counter2 := &countingRail{Rail: legacyrail.New(r.client), users: map[string]int{}}
-	d2, err := NewDeskOn(counter2, r.j, r.cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	counter2 := &countingRail{Rail: legacyrail.New(r.Client), users: map[string]int{}}
+	names2 := NewNames(counter2, r.Clock.Now)
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := d2.Names().Resolve(ctx, ids); err != nil {
+			if err := names2.Resolve(ctx, ids); err != nil {
 				t.Error(err)
 			}
 		})
@@ -869,7 +849,7 @@ func TestNamesResolveOnce(t *testing.T) {
 	// An unknown user and a malformed id: reported once, then left alone
 	// for a while, not asked again on every call.
 	stranger := uuid.NewString()
-	err = names.Resolve(ctx, []string{stranger, "not-a-user-id", ids[0]})
+	err := names.Resolve(ctx, []string{stranger, "not-a-user-id", ids[0]})
 	if err == nil || !strings.Contains(err.Error(), "2 of 2 names") {
 		t.Fatalf("Resolve of an unknown user: %v", err)
 	}
@@ -884,22 +864,22 @@ func TestNamesResolveOnce(t *testing.T) {
 	if _, ok := names.Get(stranger); ok {
 		t.Fatal("an unknown user got a name")
 	}
-	r.clock.Advance(nameGoneFor + time.Second)
+	r.Clock.Advance(nameGoneFor + time.Second)
 	_ = names.Resolve(ctx, []string{stranger})
 	if _, each := counter.calls(); each[stranger] != 2 {
 		t.Fatalf("unknown user asked %d times after the wait, want 2", each[stranger])
 	}
 
 	// A server failure is retried sooner.
-	fresh := r.srv.AddUser("Late Arrival")
-	r.srv.InjectFault("GET", "/users/", sandbox.Fault{Kind: sandbox.FaultServerError, Times: 4})
+	fresh := r.Srv.AddUser("Late Arrival")
+	r.Srv.InjectFault("GET", "/users/", sandbox.Fault{Kind: sandbox.FaultServerError, Times: 4})
 	if err := names.Resolve(ctx, []string{fresh.UserID}); err == nil {
 		t.Fatal("Resolve hid a server failure")
 	}
 	if err := names.Resolve(ctx, []string{fresh.UserID}); err != nil {
 		t.Fatalf("Resolve right after a failure: %v, want the id skipped", err)
 	}
-	r.clock.Advance(nameRetryAfter + time.Second)
+	r.Clock.Advance(nameRetryAfter + time.Second)
 	if err := names.Resolve(ctx, []string{fresh.UserID}); err != nil {
 		t.Fatal(err)
 	}
@@ -913,7 +893,7 @@ func TestNamesResolveOnce(t *testing.T) {
 	// A cancelled context learns nothing and blames no id.
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	late := r.srv.AddUser("Never Asked")
+	late := r.Srv.AddUser("Never Asked")
 	if err := names.Resolve(cctx, []string{late.UserID}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Resolve: %v", err)
 	}
@@ -948,8 +928,7 @@ func TestCleanUserName(t *testing.T) {
 
 // TestHistoryNilAndEmpty: nothing panics without a desk, a server or rows.
 func TestHistoryNilAndEmpty(t *testing.T) {
-	var d *Desk
-	h := d.NewHistory()
+	h := New(nil, nil)
 	if _, err := h.LoadMore(context.Background()); err == nil {
 		t.Fatal("LoadMore without a server did not fail")
 	}
@@ -969,7 +948,7 @@ func TestHistoryNilAndEmpty(t *testing.T) {
 	if h.Len() != 0 || len(h.Rows()) != 0 || len(h.Counterparties()) != 0 || len(h.Assets()) != 0 {
 		t.Fatal("an empty history has rows")
 	}
-	if err := d.Names().Resolve(context.Background(), []string{uuid.NewString()}); err == nil {
+	if err := NewNames(nil, nil).Resolve(context.Background(), []string{uuid.NewString()}); err == nil {
 		t.Fatal("Resolve without a server did not fail")
 	}
 	var n *Names
@@ -988,13 +967,13 @@ func TestHistoryNilAndEmpty(t *testing.T) {
 
 // TestHistoryConcurrentUse: screens read while pages load (run with -race).
 func TestHistoryConcurrentUse(t *testing.T) {
-	r := newRig(t, 47)
+	r := payouttest.New(t, payouttest.Options{Seed: 47})
 	moveMoney(t, r, 250)
-	if _, err := r.j.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: usdtID, RecipientID: r.users[0].UserID, Amount: "1", Memo: "in doubt"}); err != nil {
+	if _, err := r.J.AppendIntent(journal.Intent{Trace: uuid.NewString(), AssetID: usdtID, RecipientID: r.Users[0].UserID, Amount: "1", Memo: "in doubt"}); err != nil {
 		t.Fatal(err)
 	}
-	h := r.desk.NewHistory()
-	names := r.desk.Names()
+	h := New(r.Desk.Rail(), r.J)
+	names := NewNames(r.Desk.Rail(), r.Config.Clock)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range 2 {
@@ -1032,9 +1011,9 @@ func TestHistoryConcurrentUse(t *testing.T) {
 }
 
 func TestHistoryLoadMoreCancelled(t *testing.T) {
-	r := newRig(t, 48)
+	r := payouttest.New(t, payouttest.Options{Seed: 48})
 	moveMoney(t, r, 3)
-	h := r.desk.NewHistory()
+	h := New(r.Desk.Rail(), r.J)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if n, err := h.LoadMore(ctx); n != 0 || err == nil {
@@ -1058,7 +1037,7 @@ func FuzzCSVCells(f *testing.F) {
 		if strings.ContainsRune(memo+name, '\r') {
 			t.Skip("encoding/csv reads \\r\\n inside a cell as \\n")
 		}
-		row := Row{TraceID: fakeID(1, 1), AssetID: usdtID, OpponentID: fakeID(2, 2), Amount: decimal.RequireFromString("-1.5"), Memo: memo, Time: time.Unix(1, 5).UTC(), State: RowOther}
+		row := Row{TraceID: fakeID(1, 1), AssetID: usdtID, OpponentID: fakeID(2, 2), Amount: decimal.RequireFromString("-1.5"), Memo: memo, Time: time.Unix(1, 5).UTC(), State: StateOther}
 		var buf bytes.Buffer
 		if err := WriteCSV(&buf, []Row{row}, nil, func(string) string { return name }); err != nil {
 			t.Fatal(err)
@@ -1096,7 +1075,7 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 	for seed := range uint64(12) {
 		rnd := rand.New(rand.NewPCG(seed, 7))
 		at := func() time.Time { return base.Add(-time.Duration(rnd.IntN(400*60)) * time.Minute) }
-		clock := &rigClock{}
+		clock := payouttest.NewClock(time.Time{})
 		j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now))
 		if err != nil {
 			t.Fatal(err)
@@ -1106,7 +1085,7 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 			f.snaps = append(f.snaps, fakeSnap(k, at(), []string{"-1", "2", "-3.5"}[rnd.IntN(3)]))
 		}
 		for k := range rnd.IntN(12) {
-			clock.t = at()
+			clock.Set(at())
 			in := journal.Intent{Trace: fakeID(9, k), AssetID: usdtID, RecipientID: fakeID(3, k), Amount: fmt.Sprint(k + 1), Memo: fmt.Sprintf("payout %d", k)}
 			if _, err := j.AppendIntent(in); err != nil {
 				t.Fatal(err)
@@ -1118,10 +1097,10 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 				}
 			case 1: // in doubt, executed: its snapshot is near its intent
 				f.snaps = append(f.snaps, rail.Movement{SnapshotID: fakeID(8, k), Key: in.Trace, AssetID: in.AssetID,
-					OpponentID: in.RecipientID, Amount: "-" + in.Amount, Memo: in.Memo, CreatedAt: clock.t.Add(time.Duration(rnd.IntN(300)-150) * time.Minute)})
+					OpponentID: in.RecipientID, Amount: "-" + in.Amount, Memo: in.Memo, CreatedAt: clock.Now().Add(time.Duration(rnd.IntN(300)-150) * time.Minute)})
 			}
 		}
-		byQuery, byRows := newHistory(f, j), newHistory(f, j)
+		byQuery, byRows := New(f, j), New(f, j)
 		type handed struct{ rows, kept []Row }
 		var earlier []handed
 		filters := []Filter{{}, {Direction: DirOut}, {Text: "payout"}, {From: base.Add(-200 * time.Hour), To: base.Add(-100 * time.Hour)}}
