@@ -331,7 +331,9 @@ func TestInjectionsNeverReachTheScreenOrFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 		p.typ("r")
-		p.until("the payer", func(a *App) bool { return a.request().detail.payers[u.UserID] != nil || a.request().detail.payerErr != "" })
+		p.until("the payer", func(a *App) bool {
+			return a.request().detail.payers[u.UserID] != nil || a.request().detail.payerErr != ""
+		})
 		v := view("the request paid by " + injections[payer].name)
 		mustContain(t, v, "· Mixin ID "+u.IdentityNumber)
 		p.press(tea.KeyEsc)
