@@ -163,6 +163,9 @@ type DupGroup struct {
 	EarlierTrace string
 	EarlierBatch string // its batch id, "" for a single payout
 	EarlierAt    time.Time
+	// Elsewhere: the earlier payout is one the rail lists and this journal
+	// does not know, made by another console or tool from this account.
+	Elsewhere bool
 }
 
 // AssetTotal is what a batch pays in one asset, beside the balance and the
@@ -183,7 +186,9 @@ type AssetTotal struct {
 	HasDaily bool
 	Daily    decimal.Decimal
 	Used     decimal.Decimal
-	Left     decimal.Decimal
+	// UsedElsewhere is the part of Used paid by other consoles or tools.
+	UsedElsewhere decimal.Decimal
+	Left          decimal.Decimal
 	// PerTransfer is the per-transfer cap, "" for none.
 	PerTransfer string
 
@@ -215,6 +220,11 @@ type Batch struct {
 	unpricedAcked bool
 	running       bool
 	stopErr       error // why the last run ended early
+	// spent is the account's outgoing movements as the rail listed them
+	// when the batch was prepared, back to the start of the daily window
+	// or the duplicate window, whichever is earlier. The run reads them
+	// again before each group.
+	spent *spent
 }
 
 // Len is the number of rows.

@@ -65,6 +65,12 @@ func (d *Desk) PrepareBatchWith(ctx context.Context, f *BatchFile, held []rail.A
 		return nil, err
 	}
 	d.checkRowCaps(b.items)
+	// What the account paid lately, whichever console paid it: for the
+	// daily caps and the duplicates.
+	var err error
+	if b.spent, err = d.readSpent(ctx, now.Add(-max(DailyWindow, d.cfg.DuplicateWindow))); err != nil {
+		return nil, fmt.Errorf("checking the batch: %w", err)
+	}
 
 	earlier := d.earlierBatchKeys(b.ID)
 	for i := range b.items {
@@ -76,7 +82,7 @@ func (d *Desk) PrepareBatchWith(ctx context.Context, f *BatchFile, held []rail.A
 		d.rowState(b.ID, it, &b.inputs[i], &b.hashes[i], earlier)
 		d.addNotes(it)
 	}
-	b.dups = d.findDuplicates(b.ID, b.items, now)
+	b.dups = d.findDuplicates(b.ID, b.items, now, b.spent)
 	for g := range b.dups {
 		for _, line := range b.dups[g].Lines {
 			b.items[byLine[line]].Dup = g + 1

@@ -283,7 +283,7 @@ func (r *batchRun) run(ctx context.Context) error {
 			if len(idx) == 0 {
 				return nil
 			}
-			idx, over := r.withinCaps(idx)
+			idx, over := r.withinCaps(ctx, idx)
 			if len(idx) == 0 {
 				return &BatchStopError{Line: r.nextLine(), Err: over}
 			}
@@ -295,7 +295,7 @@ func (r *batchRun) run(ctx context.Context) error {
 
 		if cur.capStop == nil && r.w.size >= 2 && !r.ctl.Paused() && !r.ctl.Stopped() && ctx.Err() == nil {
 			if idx := r.nextGroup(); len(idx) > 0 {
-				if idx, over := r.withinCaps(idx); len(idx) > 0 {
+				if idx, over := r.withinCaps(ctx, idx); len(idx) > 0 {
 					ahead = r.newGroup(idx, over)
 					r.writeAhead(ahead)
 				}

@@ -1,6 +1,7 @@
 package payout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -137,7 +138,7 @@ func (d *Desk) addNotes(it *BatchItem) {
 // amount, and the rows still to pay that are like a payout of the journal
 // (done or in doubt) of the last DuplicateWindow that is not one of this
 // batch's rows.
-func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) []DupGroup {
+func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time, s *spent) []DupGroup {
 	type sig struct{ user, asset, amount string }
 	// keyed is a row's signature with its key: a second row with the same
 	// one shares the first's trace.
@@ -178,9 +179,34 @@ func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) 
 	}
 
 	// Payouts of the journal lately; this batch's own (any attempt, any
-	// key) are not duplicates of its rows.
+	// key) are not duplicates of its rows. Then those the rail lists that
+	// this journal does not know: another console's.
+	since := now.Add(-d.cfg.DuplicateWindow)
 	recent := map[sig]journal.Entry{}
-	for _, e := range d.journal.Since(now.Add(-d.cfg.DuplicateWindow)) {
+	elsewhere := map[string]bool{} // traces of recent that are another console's
+	if s != nil {
+		// A movement under a trace of this batch's rows is that row, paid
+		// (the run finds it), not a duplicate of it.
+		own := map[string]bool{}
+		for i := range items {
+			for a := 0; a <= items[i].Attempt; a++ {
+				own[BatchTrace(batchID, items[i].Key, a)] = true
+			}
+		}
+		for i := len(s.out) - 1; i >= 0; i-- { // oldest first: the latest wins
+			m := s.out[i]
+			if m.CreatedAt.Before(since) || m.Key == "" || own[m.Key] {
+				continue
+			}
+			if _, ours := d.journal.Lookup(m.Key); ours {
+				continue
+			}
+			a, _ := decimal.NewFromString(m.Amount)
+			recent[sig{m.OpponentID, m.AssetID, a.Neg().String()}] = journal.Entry{Intent: journal.Intent{Trace: m.Key, Time: m.CreatedAt}}
+			elsewhere[m.Key] = true
+		}
+	}
+	for _, e := range d.journal.Since(since) {
 		if e.State == journal.StateFailed || e.Intent.BatchID == batchID {
 			continue
 		}
@@ -210,7 +236,7 @@ func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time) 
 			rg[s] = g
 			groups = append(groups, DupGroup{Kind: DupRecent, Recipient: it.User.FullName, UserID: it.User.UserID,
 				Symbol: it.Asset.Symbol, AssetID: it.Asset.AssetID, Amount: it.AmountText,
-				EarlierTrace: e.Intent.Trace, EarlierBatch: e.Intent.BatchID, EarlierAt: e.Intent.Time})
+				EarlierTrace: e.Intent.Trace, EarlierBatch: e.Intent.BatchID, EarlierAt: e.Intent.Time, Elsewhere: elsewhere[e.Intent.Trace]})
 		}
 		groups[g].Lines = append(groups[g].Lines, it.Row.Line)
 	}
@@ -266,12 +292,16 @@ func (b *Batch) totalsLocked() {
 		if !c.hasDaily {
 			continue
 		}
-		used, err := d.dailyUsed(id, now, "")
+		if b.spent == nil {
+			t.Problem = "the daily cap cannot be checked: the account's payouts were not read"
+			continue
+		}
+		used, elsewhere, err := d.usedOf(b.spent, id, now, "")
 		if err != nil {
 			t.Problem = errorLine(err)
 			continue
 		}
-		t.HasDaily, t.Daily, t.Used = true, c.daily, used
+		t.HasDaily, t.Daily, t.Used, t.UsedElsewhere = true, c.daily, used, elsewhere
 		t.Left = decimal.Max(c.daily.Sub(used), decimal.Zero)
 		if n := newPay[id]; n.GreaterThan(t.Left) && t.Problem == "" {
 			t.Problem = fmt.Sprintf("%s: %s to pay, but only %s is left of the daily cap of %s (used %s in the last 24 h, payouts in doubt included)",
@@ -285,13 +315,14 @@ func (b *Batch) totalsLocked() {
 // over a cap, counting the journal as it is now and the rows before it in
 // the group, and returns that row's *CapError; the cut rows are looked at
 // again next. The caller holds d.sendMu.
-func (r *batchRun) withinCaps(group []int) ([]int, error) {
+func (r *batchRun) withinCaps(ctx context.Context, group []int) ([]int, error) {
 	d, b := r.d, r.b
 	if len(d.caps) == 0 {
 		return group, nil
 	}
 	now := d.now()
 	used := map[string]decimal.Decimal{}
+	var s *spent
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, i := range group {
@@ -306,15 +337,22 @@ func (r *batchRun) withinCaps(group []int) ([]int, error) {
 			over = &CapError{Kind: CapPerTransfer, AssetID: id, Symbol: it.Asset.Symbol, Amount: it.Amount, Cap: c.perTransfer, Left: c.perTransfer}
 		} else if c.hasDaily {
 			u, seen := used[id]
+			var elsewhere decimal.Decimal
 			if !seen {
 				var err error
-				if u, err = d.dailyUsed(id, now, ""); err != nil {
+				if s == nil {
+					if s, err = d.readSpent(ctx, now.Add(-DailyWindow)); err != nil {
+						r.next = group[k]
+						return group[:k], fmt.Errorf("payout: the daily cap cannot be checked, so nothing more is sent: %w", err)
+					}
+				}
+				if u, elsewhere, err = d.usedOf(s, id, now, ""); err != nil {
 					r.next = group[k]
 					return group[:k], err
 				}
 			}
 			if left := decimal.Max(c.daily.Sub(u), decimal.Zero); it.Amount.GreaterThan(left) {
-				over = &CapError{Kind: CapDaily, AssetID: id, Symbol: it.Asset.Symbol, Amount: it.Amount, Cap: c.daily, Used: u, Left: left}
+				over = &CapError{Kind: CapDaily, AssetID: id, Symbol: it.Asset.Symbol, Amount: it.Amount, Cap: c.daily, Used: u, Elsewhere: elsewhere, Left: left}
 			}
 			used[id] = u.Add(it.Amount)
 		}

@@ -1,13 +1,13 @@
 package payout
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"mixdesk/journal"
 	"mixdesk/mixin"
 )
 
@@ -47,9 +47,11 @@ type CapError struct {
 	Symbol  string
 	Amount  decimal.Decimal // the refused payout
 	Cap     decimal.Decimal
-	// Used is what the asset's payouts of the last 24 hours (done and in
-	// doubt, not failed) add up to; zero for the per-transfer cap.
+	// Used is what the account's payouts of the asset in the last 24
+	// hours add up to (see CapStatus.Used); zero for the per-transfer cap.
 	Used decimal.Decimal
+	// Elsewhere is the part of Used paid by other consoles or tools.
+	Elsewhere decimal.Decimal
 	// Left is what remains of the daily cap before this payout (never
 	// negative); for the per-transfer cap, the cap itself.
 	Left decimal.Decimal
@@ -59,6 +61,10 @@ type CapError struct {
 func (e *CapError) Reason() string {
 	if e.Kind == CapPerTransfer {
 		return fmt.Sprintf("over the per-transfer cap of %s %s", e.Cap, e.Symbol)
+	}
+	if e.Elsewhere.IsPositive() {
+		return fmt.Sprintf("over the daily cap %s %s: used %s (%s of it by other consoles), left %s (last 24 h, payouts in doubt included)",
+			e.Cap, e.Symbol, e.Used, e.Elsewhere, e.Left)
 	}
 	return fmt.Sprintf("over the daily cap %s %s: used %s, left %s (last 24 h, payouts in doubt included)",
 		e.Cap, e.Symbol, e.Used, e.Left)
@@ -75,9 +81,14 @@ func (e *CapError) Is(target error) bool { return target == ErrOverCap }
 type CapStatus struct {
 	PerTransfer string // the per-transfer cap, "" for none
 	Daily       string // the daily cap, "" for none
-	// Used is what the asset's payouts of the last 24 hours (done and in
-	// doubt) add up to, this one not included.
+	// Used is what the account paid of the asset in the last 24 hours,
+	// this payout not included: every outgoing movement the rail lists,
+	// whichever console or tool made it, and this console's payouts the
+	// rail does not list yet (in doubt included), each counted once.
 	Used decimal.Decimal
+	// UsedElsewhere is the part of Used paid by other consoles or tools
+	// from this account (movements this journal does not know).
+	UsedElsewhere decimal.Decimal
 	// LeftAfter is what remains of the daily cap after this payout; zero
 	// when there is no daily cap.
 	LeftAfter decimal.Decimal
@@ -132,7 +143,7 @@ func parseLimits(in map[string]AssetLimit) (map[string]AssetLimit, map[string]as
 // is the one being checked). It returns the status (nil when the asset has
 // no cap) and a *CapError, without Symbol, when a cap is exceeded; err is
 // set when what was used cannot be known.
-func (d *Desk) checkCaps(assetID string, amount decimal.Decimal, now time.Time, trace string) (st *CapStatus, over *CapError, err error) {
+func (d *Desk) checkCaps(ctx context.Context, assetID string, amount decimal.Decimal, now time.Time, trace string) (st *CapStatus, over *CapError, err error) {
 	c, ok := d.caps[assetID]
 	if !ok || (!c.hasPerTransfer && !c.hasDaily) {
 		return nil, nil, nil
@@ -145,47 +156,17 @@ func (d *Desk) checkCaps(assetID string, amount decimal.Decimal, now time.Time, 
 	if !c.hasDaily {
 		return st, nil, nil
 	}
-	if st.Used, err = d.dailyUsed(assetID, now, trace); err != nil {
+	s, err := d.readSpent(ctx, now.Add(-DailyWindow))
+	if err != nil {
+		return nil, nil, fmt.Errorf("payout: the daily cap cannot be checked, so nothing is sent: %w", err)
+	}
+	if st.Used, st.UsedElsewhere, err = d.usedOf(s, assetID, now, trace); err != nil {
 		return nil, nil, err
 	}
 	left := decimal.Max(c.daily.Sub(st.Used), decimal.Zero)
 	if amount.GreaterThan(left) {
-		return st, &CapError{Kind: CapDaily, AssetID: assetID, Amount: amount, Cap: c.daily, Used: st.Used, Left: left}, nil
+		return st, &CapError{Kind: CapDaily, AssetID: assetID, Amount: amount, Cap: c.daily, Used: st.Used, Elsewhere: st.UsedElsewhere, Left: left}, nil
 	}
 	st.LeftAfter = left.Sub(amount)
 	return st, nil, nil
-}
-
-// dailyUsed adds up the payouts of assetID recorded in the DailyWindow up to
-// now that are done or in doubt (failed ones moved nothing), and every
-// payout still in doubt whatever its age, leaving out the one with trace. An intent stamped after now (a clock that went back)
-// counts too.
-func (d *Desk) dailyUsed(assetID string, now time.Time, trace string) (decimal.Decimal, error) {
-	used := decimal.Zero
-	entries := d.journal.Since(now.Add(-DailyWindow))
-	// A payout still in doubt may be posted again (with its trace) at any
-	// time, however old its intent: it counts until it is settled.
-	seen := make(map[string]bool, len(entries))
-	for _, e := range entries {
-		seen[e.Intent.Trace] = true
-	}
-	for _, in := range d.journal.InDoubt() {
-		if !seen[in.Trace] {
-			entries = append(entries, journal.Entry{Intent: in, State: journal.StateInDoubt})
-		}
-	}
-	for _, e := range entries {
-		in := e.Intent
-		if e.State == journal.StateFailed || in.AssetID != assetID || in.Trace == trace {
-			continue
-		}
-		// The journal holds only plain decimals; were one not to parse,
-		// the cap could not be checked, and the payout is refused.
-		a, err := decimal.NewFromString(in.Amount)
-		if err != nil {
-			return decimal.Zero, fmt.Errorf("payout: the daily cap cannot be checked: the journal's payout %s has amount %q", in.Trace, shortCell(in.Amount))
-		}
-		used = used.Add(a)
-	}
-	return used, nil
 }

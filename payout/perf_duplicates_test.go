@@ -94,7 +94,7 @@ func TestFindDuplicatesAsPairwise(t *testing.T) {
 	for seed := range uint64(200) {
 		rnd := rand.New(rand.NewPCG(seed, 3))
 		items := alikeItems(rnd, 1+rnd.IntN(60), 1+rnd.IntN(5), 1+rnd.IntN(4), rnd.IntN(6))
-		got := d.findDuplicates("batch", items, now)
+		got := d.findDuplicates("batch", items, now, nil)
 		want := findDuplicatesPairwise(items)
 		if !slices.EqualFunc(got, want, func(a, b DupGroup) bool {
 			return slices.Equal(a.Lines, b.Lines) && a.SameKey == b.SameKey && a.Kind == b.Kind && a.UserID == b.UserID && a.Amount == b.Amount
@@ -122,7 +122,7 @@ func BenchmarkFindDuplicates(b *testing.B) {
 			items := alikeItems(rand.New(rand.NewPCG(1, 2)), 10_000, c.people, c.amounts, c.keys)
 			b.ReportAllocs()
 			for b.Loop() {
-				d.findDuplicates("batch", items, now)
+				d.findDuplicates("batch", items, now, nil)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10_000, "ns/row")
 		})

@@ -153,7 +153,7 @@ func (d *Desk) Review(ctx context.Context, dr Draft, prev *Review) (*Review, err
 		return nil, &mixin.FieldError{Field: mixin.FieldAmount, Reason: fmt.Sprintf("exceeds the balance of %s %s", balance.String(), shortText(asset.Symbol, maxWarnSymbol))}
 	}
 	now := d.now()
-	caps, over, err := d.checkCaps(assetID, amount, now, "")
+	caps, over, err := d.checkCaps(ctx, assetID, amount, now, "")
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +251,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	// The journal knows what this desk sent; the server also knows what
 	// other tools sent from this account.
 	var dupAt time.Time
+	dupElsewhere := false // the latest alike payout is not this journal's
 	seen := map[string]bool{}
 	for _, e := range d.journal.Since(since) {
 		in := e.Intent
@@ -259,7 +260,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 		}
 		seen[in.Trace] = true
 		if a, err := decimal.NewFromString(in.Amount); err == nil && a.Equal(r.Amount) && in.Time.After(dupAt) {
-			dupAt = in.Time
+			dupAt, dupElsewhere = in.Time, false
 		}
 	}
 	moves, err := d.rail.Movements(ctx, rail.Query{Opponent: r.Recipient.UserID})
@@ -275,7 +276,7 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 		paidBefore = true
 		if s.AssetID == r.Asset.AssetID && !s.CreatedAt.Before(since) && a.Neg().Equal(r.Amount) && !seen[s.Key] && s.Key != r.TraceID {
 			if s.CreatedAt.After(dupAt) {
-				dupAt = s.CreatedAt
+				dupAt, dupElsewhere = s.CreatedAt, true
 			}
 		}
 	}
@@ -283,8 +284,12 @@ func (d *Desk) addWarnings(ctx context.Context, r *Review) error {
 	// would push the rest of the confirmation out of sight.
 	name, symbol := shortText(r.Recipient.FullName, maxWarnName), shortText(r.Asset.Symbol, maxWarnSymbol)
 	if !dupAt.IsZero() {
-		r.Warnings = append(r.Warnings, Warning{WarnDuplicate, fmt.Sprintf("%s %s was already sent to %s %s ago.",
-			GroupDigits(r.AmountText), symbol, name, ago(now.Sub(dupAt)))})
+		by := ""
+		if dupElsewhere {
+			by = " from this account by another console or tool"
+		}
+		r.Warnings = append(r.Warnings, Warning{WarnDuplicate, fmt.Sprintf("%s %s was already sent to %s%s %s ago.",
+			GroupDigits(r.AmountText), symbol, name, by, ago(now.Sub(dupAt)))})
 	}
 	if !paidBefore {
 		r.Warnings = append(r.Warnings, Warning{WarnFirstTime, fmt.Sprintf("First payout to %s (Mixin ID %s): check the recipient.",

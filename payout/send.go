@@ -107,7 +107,7 @@ func (d *Desk) Send(ctx context.Context, r *Review, pin string) (Result, error) 
 	if err != nil {
 		return Result{TraceID: in.Key}, fmt.Errorf("payout: the amount %q is not a number (nothing was sent)", in.Amount)
 	}
-	if _, over, err := d.checkCaps(in.AssetID, amount, d.now(), in.Key); err != nil {
+	if _, over, err := d.checkCaps(ctx, in.AssetID, amount, d.now(), in.Key); err != nil {
 		return Result{TraceID: in.Key}, err
 	} else if over != nil {
 		over.Symbol = r.Asset.Symbol

@@ -66,7 +66,11 @@ func batchTotals(st Styles, bt *payout.Batch) string {
 	for _, t := range bt.Totals() {
 		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
 		if t.HasDaily {
-			line += fmt.Sprintf(" · daily cap %s: used %s, left %s", money(t.Daily), money(t.Used), money(t.Left))
+			used := money(t.Used)
+			if t.UsedElsewhere.IsPositive() {
+				used += " (" + money(t.UsedElsewhere) + " by other consoles)"
+			}
+			line += fmt.Sprintf(" · daily cap %s: used %s, left %s", money(t.Daily), used, money(t.Left))
 		}
 		if t.Problem != "" {
 			b.WriteString(st.Error.Render(line+" ✗ "+clean(t.Problem)) + "\n")
@@ -124,6 +128,9 @@ func batchDuplicates(st Styles, bt *payout.Batch) string {
 		what := "lines " + strings.Join(ls, ", ")
 		if g.Kind == payout.DupRecent {
 			what = "line " + strings.Join(ls, ", ") + " like a recent payout"
+			if g.Elsewhere {
+				what += " by another console"
+			}
 		}
 		parts = append(parts, what)
 	}

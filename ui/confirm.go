@@ -336,7 +336,11 @@ func (c *confirmScreen) reviewRows(st Styles, w int) string {
 			parts = append(parts, "per payout "+payout.GroupDigits(c.PerTransfer))
 		}
 		if c.Daily != "" {
-			parts = append(parts, "daily "+payout.GroupDigits(c.Daily)+": used "+money(c.Used)+", left after this "+money(c.LeftAfter))
+			used := money(c.Used)
+			if c.UsedElsewhere.IsPositive() {
+				used += " (" + money(c.UsedElsewhere) + " by other consoles)"
+			}
+			parts = append(parts, "daily "+payout.GroupDigits(c.Daily)+": used "+used+", left after this "+money(c.LeftAfter))
 		}
 		row("Caps", strings.Join(parts, " · ")+" "+truncate(r.Asset.Symbol, 12))
 	}
