@@ -1,18 +1,14 @@
 package sandbox
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	mrand "math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -21,7 +17,7 @@ import (
 
 	"mixdesk/mixin"
 
-	"mixdesk/internal/durable"
+	"mixdesk/internal/worldfile"
 )
 
 // stateVersion is the version of the saved state's layout.
@@ -31,15 +27,14 @@ const stateVersion = 1
 // secrets (PIN keys, server seeds), the users' PINs and, with a world, the
 // operator's credentials: fake money only, but write it with care (0600).
 type state struct {
-	Version   int             `json:"version"`
-	Random    []byte          `json:"random"` // the seeded source's state
+	worldfile.Head
 	LastTime  time.Time       `json:"last_time"`
 	Users     []userState     `json:"users"`
 	Sessions  []sessionState  `json:"sessions"`
 	Assets    []mixin.Asset   `json:"assets"`
 	Balances  []balanceState  `json:"balances"`
 	Transfers []transferState `json:"transfers"`
-	JTIs      []jtiState      `json:"jtis,omitempty"`
+	JTIs      []worldfile.JTI `json:"jtis,omitempty"`
 	World     *World          `json:"world,omitempty"`
 }
 
@@ -85,11 +80,6 @@ type transferState struct {
 	ToClosing   string    `json:"to_closing"`
 }
 
-type jtiState struct {
-	ID     string    `json:"id"`
-	Forget time.Time `json:"forget"`
-}
-
 // Save writes the full state as JSON: users, sessions, assets, balances,
 // transfers, PIN iterators and failures, remembered jti's and the world.
 // Injected faults are not saved.
@@ -100,20 +90,15 @@ func (s *Server) Save(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(st); err != nil {
-		return fmt.Errorf("sandbox: writing state: %w", err)
-	}
-	return nil
+	return worldfile.Write(w, st, "  ")
 }
 
 func (s *Server) stateLocked() (*state, error) {
-	random, err := s.pcg.MarshalBinary()
+	head, err := worldfile.NewHead(stateVersion, s.pcg)
 	if err != nil {
-		return nil, errors.New("sandbox: saving the random source failed")
+		return nil, err
 	}
-	st := &state{Version: stateVersion, Random: random, LastTime: s.lastTime, World: s.world}
+	st := &state{Head: head, LastTime: s.lastTime, World: s.world}
 	for _, u := range s.userList {
 		st.Users = append(st.Users, userState{
 			UserID: u.id, IdentityNumber: u.identity, FullName: u.fullName, CreatedAt: u.createdAt,
@@ -155,9 +140,7 @@ func (s *Server) stateLocked() (*state, error) {
 			ToOpening: t.toOpening.String(), ToClosing: t.toClosing.String(),
 		})
 	}
-	for _, id := range slices.Sorted(maps.Keys(s.jtis.seen)) {
-		st.JTIs = append(st.JTIs, jtiState{ID: id, Forget: s.jtis.seen[id]})
-	}
+	st.JTIs = worldfile.JTIs(s.jtis.seen)
 	return st, nil
 }
 
@@ -166,20 +149,12 @@ func (s *Server) stateLocked() (*state, error) {
 // continues where it was saved).
 func Load(r io.Reader, opts Options) (*Server, error) {
 	var st state
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return nil, errors.New("sandbox: the state is not valid JSON of the expected shape")
-	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("sandbox: state version %d is not supported", st.Version)
+	src, err := worldfile.Read(r, &st, stateVersion)
+	if err != nil {
+		return nil, err
 	}
 	s := newEmpty(opts)
-	s.pcg = &mrand.PCG{}
-	if err := s.pcg.UnmarshalBinary(st.Random); err != nil {
-		return nil, errors.New("sandbox: the state's random source is damaged")
-	}
-	s.rng = mrand.New(s.pcg)
+	s.pcg, s.rng = src, mrand.New(src)
 	s.lastTime = st.LastTime.UTC()
 	for _, load := range []func(*state) error{s.loadUsers, s.loadSessions, s.loadAssets, s.loadBalances, s.loadTransfers, s.loadRest} {
 		if err := load(&st); err != nil {
@@ -330,9 +305,7 @@ func (s *Server) loadTransfers(st *state) error {
 }
 
 func (s *Server) loadRest(st *state) error {
-	for _, j := range st.JTIs {
-		s.jtis.seen[j.ID] = j.Forget
-	}
+	worldfile.Remember(s.jtis.seen, st.JTIs)
 	if st.World != nil {
 		if s.users[st.World.OperatorUser.UserID] == nil {
 			return errors.New("sandbox: state world: unknown operator")
@@ -361,35 +334,10 @@ func isDigits(s string) bool {
 // reused), synced, then renamed over path. A path that exists and is not a
 // regular file (a symbolic link, a directory) is refused: the sandbox's
 // keys are never written through a link.
-func (s *Server) SaveFile(path string) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("sandbox: %s is not a regular file (a link?); move it away", path)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := s.Save(&buf); err != nil {
-		return err
-	}
-	if err := durable.WriteFile(path, buf.Bytes()); err != nil {
-		var ds *durable.DirSyncError
-		if errors.As(err, &ds) {
-			return nil // the world is in place; only its directory entry may not be durable yet
-		}
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	return nil
-}
+func (s *Server) SaveFile(path string) error { return worldfile.SaveFile(path, s.Save) }
 
 // LoadFile reads a state SaveFile wrote (see Load). A path that is not a
 // regular file, a symbolic link included, is refused.
 func LoadFile(path string, opts Options) (*Server, error) {
-	f, err := durable.OpenRegular(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, err // as it is: no world there yet
-	} else if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	defer f.Close()
-	return Load(f, opts)
+	return worldfile.LoadFile(path, func(r io.Reader) (*Server, error) { return Load(r, opts) })
 }

@@ -28,11 +28,8 @@ package sandbox
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
-	"io"
 	mrand "math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +37,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/faults"
 	"mixdesk/mixin"
 )
 
@@ -81,8 +79,7 @@ type Server struct {
 	byUser     map[string][]*transfer // each user's transfers, oldest first
 	lastTime   time.Time              // the latest created_at handed out
 	jtis       jtiStore
-	faults     []*faultRule
-	held       heldCalls // calls held by FaultHold
+	faults     faults.Set // injected faults and the calls they hold
 	world      *World
 }
 
@@ -196,46 +193,16 @@ next:
 	return nil, "", false
 }
 
-// ServeHTTP answers one API call. Every answer carries X-Server-Time (Unix
-// nanoseconds) and echoes X-Request-Id.
+// ServeHTTP answers one API call, with the injected faults applied. Every
+// answer carries X-Server-Time (Unix nanoseconds) and echoes X-Request-Id.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if id := r.Header.Get("X-Request-Id"); id != "" {
-		w.Header().Set("X-Request-Id", id)
-	}
-	// The body is read first: only then does the server notice a caller
-	// that hangs up during an injected delay.
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	f, faulted := s.takeFault(r.Method, r.URL.Path)
-	if faulted {
-		switch f.Kind {
-		case FaultServerError:
-			s.writeServerError(w, f.Status)
-			return
-		case FaultTooManyRequests:
-			s.writeReply(w, nil, errTooManyRequests("rate limited"))
-			return
-		case FaultDelay:
-			if !sleepContext(r.Context(), f.Delay) {
-				return // the caller gave up; nothing was done
-			}
-		case FaultHold:
-			s.held.add()
-			defer s.held.done()
-			time.Sleep(f.Delay)
-		}
-	}
-	var data any
-	var apiErr *mixin.Error
-	if readErr != nil {
-		apiErr = errBadRequest("the body could not be read")
-	} else {
-		data, apiErr = s.handle(r, body)
-	}
-	if faulted && f.Kind == FaultCommitThenDrop {
-		// The call took effect; the caller never learns it.
-		panic(http.ErrAbortHandler)
-	}
-	s.writeReply(w, data, apiErr)
+	s.faults.Serve(w, r, faults.Site{
+		MaxBody:     maxBodyBytes,
+		Now:         s.now,
+		Handle:      s.handle,
+		Unreadable:  errBadRequest("the body could not be read"),
+		RateLimited: errTooManyRequests("rate limited"),
+	})
 }
 
 // handle routes, authenticates and runs the handler.
@@ -253,43 +220,6 @@ func (s *Server) handle(r *http.Request, body []byte) (any, *mixin.Error) {
 	c.param = param
 	return h(s, c)
 }
-
-// writeReply writes {"data": data} with HTTP 200, or {"error": e} with
-// HTTP 202 as the real service does.
-func (s *Server) writeReply(w http.ResponseWriter, data any, e *mixin.Error) {
-	status := http.StatusOK
-	var payload any = struct {
-		Data any `json:"data"`
-	}{data}
-	if e != nil {
-		status = http.StatusAccepted
-		payload = struct {
-			Error *mixin.Error `json:"error"`
-		}{e}
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		s.writeServerError(w, http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Server-Time", s.serverTime())
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-// writeServerError answers a bare 5xx with a non-JSON body, as a failing
-// front end does.
-func (s *Server) writeServerError(w http.ResponseWriter, status int) {
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Server-Time", s.serverTime())
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, http.StatusText(status)+"\n")
-}
-
-func (s *Server) serverTime() string { return strconv.FormatInt(s.now().UnixNano(), 10) }
 
 // nextTimeLocked is the created_at of a new record: the clock in UTC, bumped
 // by a nanosecond past the last one handed out so times strictly increase.

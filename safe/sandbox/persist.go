@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -23,7 +20,7 @@ import (
 	"mixdesk/mixin"
 	"mixdesk/safe"
 
-	"mixdesk/internal/durable"
+	"mixdesk/internal/worldfile"
 )
 
 // stateVersion is the version of the saved state's layout.
@@ -33,8 +30,7 @@ const stateVersion = 1
 // view keys and, with a world, the operator's keystore (spend key
 // included): fake money only, but write it with care (SaveFile: 0600).
 type state struct {
-	Version   int             `json:"version"`
-	Random    []byte          `json:"random"` // the seeded source's state
+	worldfile.Head
 	Secret    string          `json:"secret"` // mixes into ghost keys
 	LastTime  time.Time       `json:"last_time"`
 	Sequence  int64           `json:"sequence"`
@@ -45,7 +41,7 @@ type state struct {
 	Ghosts    []ghostState    `json:"ghosts"`
 	Requests  []requestState  `json:"requests"`
 	Snapshots []safe.Snapshot `json:"snapshots"` // in the order made
-	JTIs      []jtiState      `json:"jtis,omitempty"`
+	JTIs      []worldfile.JTI `json:"jtis,omitempty"`
 	World     *World          `json:"world,omitempty"`
 }
 
@@ -76,11 +72,6 @@ type requestState struct {
 	Inputs []string `json:"inputs"` // refs of the outputs it spends
 }
 
-type jtiState struct {
-	ID     string    `json:"id"`
-	Forget time.Time `json:"forget"`
-}
-
 // Save writes the full state as JSON: users with their keys, sessions,
 // assets, every output, the ghost keys issued, every request (verified or
 // submitted), snapshots, remembered jti's and the world. Injected faults
@@ -92,20 +83,15 @@ func (s *Server) Save(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(st); err != nil {
-		return fmt.Errorf("sandbox: writing state: %w", err)
-	}
-	return nil
+	return worldfile.Write(w, st, " ")
 }
 
 func (s *Server) stateLocked() (*state, error) {
-	random, err := s.pcg.MarshalBinary()
+	head, err := worldfile.NewHead(stateVersion, s.pcg)
 	if err != nil {
-		return nil, errors.New("sandbox: saving the random source failed")
+		return nil, err
 	}
-	st := &state{Version: stateVersion, Random: random, Secret: hex.EncodeToString(s.secret[:]),
+	st := &state{Head: head, Secret: hex.EncodeToString(s.secret[:]),
 		LastTime: s.lastTime, Sequence: s.sequence, World: s.world}
 	for _, id := range slices.Sorted(maps.Keys(s.users)) {
 		u := s.users[id]
@@ -142,9 +128,7 @@ func (s *Server) stateLocked() (*state, error) {
 	for _, sn := range s.snapshots {
 		st.Snapshots = append(st.Snapshots, *sn)
 	}
-	for _, id := range slices.Sorted(maps.Keys(s.jtis)) {
-		st.JTIs = append(st.JTIs, jtiState{ID: id, Forget: s.jtis[id]})
-	}
+	st.JTIs = worldfile.JTIs(s.jtis)
 	return st, nil
 }
 
@@ -154,20 +138,12 @@ func (s *Server) stateLocked() (*state, error) {
 // (the random source continues where it was saved).
 func Load(r io.Reader, opts Options) (*Server, error) {
 	var st state
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return nil, errors.New("sandbox: the state is not valid JSON of the expected shape")
-	}
-	if st.Version != stateVersion {
-		return nil, fmt.Errorf("sandbox: state version %d is not supported", st.Version)
+	src, err := worldfile.Read(r, &st, stateVersion)
+	if err != nil {
+		return nil, err
 	}
 	s := newEmpty(opts)
-	s.pcg = &rand.PCG{}
-	if err := s.pcg.UnmarshalBinary(st.Random); err != nil {
-		return nil, errors.New("sandbox: the state's random source is damaged")
-	}
-	s.rng = rand.New(s.pcg)
+	s.pcg, s.rng = src, rand.New(src)
 	if b, err := hex.DecodeString(st.Secret); err != nil || len(b) != len(s.secret) {
 		return nil, errors.New("sandbox: the state's secret is damaged")
 	} else {
@@ -386,9 +362,7 @@ func (s *Server) loadSnapshots(st *state) error {
 }
 
 func (s *Server) loadRest(st *state) error {
-	for _, j := range st.JTIs {
-		s.jtis[j.ID] = j.Forget
-	}
+	worldfile.Remember(s.jtis, st.JTIs)
 	if st.World != nil {
 		if s.users[st.World.OperatorUser.UserID] == nil || st.World.Operator.AppID != st.World.OperatorUser.UserID {
 			return errors.New("sandbox: state world: unknown operator")
@@ -413,35 +387,10 @@ func pointFromHex(v string) (crypto.Key, error) {
 // reused), synced, then renamed over path. A path that exists and is not a
 // regular file (a symbolic link, a directory) is refused: the sandbox's
 // keys are never written through a link.
-func (s *Server) SaveFile(path string) error {
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("sandbox: %s is not a regular file (a link?); move it away", path)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := s.Save(&buf); err != nil {
-		return err
-	}
-	if err := durable.WriteFile(path, buf.Bytes()); err != nil {
-		var ds *durable.DirSyncError
-		if errors.As(err, &ds) {
-			return nil // the world is in place; only its directory entry may not be durable yet
-		}
-		return fmt.Errorf("sandbox: saving the world: %w", err)
-	}
-	return nil
-}
+func (s *Server) SaveFile(path string) error { return worldfile.SaveFile(path, s.Save) }
 
 // LoadFile reads a state SaveFile wrote (see Load). A path that is not a
 // regular file, a symbolic link included, is refused.
 func LoadFile(path string, opts Options) (*Server, error) {
-	f, err := durable.OpenRegular(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, err // as it is: no world there yet
-	} else if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	defer f.Close()
-	return Load(f, opts)
+	return worldfile.LoadFile(path, func(r io.Reader) (*Server, error) { return Load(r, opts) })
 }

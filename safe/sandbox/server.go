@@ -11,15 +11,11 @@
 package sandbox
 
 import (
-	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +23,7 @@ import (
 	"github.com/MixinNetwork/mixin/crypto"
 	"github.com/golang-jwt/jwt/v5"
 
+	"mixdesk/internal/faults"
 	"mixdesk/mixin"
 	"mixdesk/safe"
 )
@@ -66,9 +63,8 @@ type Server struct {
 	jtis      map[string]time.Time // jti → when it may be forgotten
 	nextSweep time.Time
 
-	faults []*faultRule
-	held   heldCalls
-	world  *World // what NewWorld built; saved with the state
+	faults faults.Set // injected faults and the calls they hold
+	world  *World     // what NewWorld built; saved with the state
 }
 
 type user struct {
@@ -185,43 +181,16 @@ next:
 	return nil, "", false
 }
 
-// ServeHTTP answers one call; every answer echoes X-Request-Id and carries
-// X-Server-Time.
+// ServeHTTP answers one call, with the injected faults applied; every
+// answer echoes X-Request-Id and carries X-Server-Time.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if id := r.Header.Get("X-Request-Id"); id != "" {
-		w.Header().Set("X-Request-Id", id)
-	}
-	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	f, faulted := s.takeFault(r.Method, r.URL.Path)
-	if faulted {
-		switch f.Kind {
-		case FaultServerError:
-			s.writeServerError(w, f.Status)
-			return
-		case FaultTooManyRequests:
-			s.writeReply(w, nil, apiErr(mixin.CodeTooManyRequests, "rate limited", ""))
-			return
-		case FaultDelay:
-			if !sleepContext(r.Context(), f.Delay) {
-				return
-			}
-		case FaultHold:
-			s.held.add()
-			defer s.held.done()
-			time.Sleep(f.Delay)
-		}
-	}
-	var data any
-	var e *mixin.Error
-	if readErr != nil {
-		e = apiErr(mixin.CodeBadRequest, "the body could not be read", "")
-	} else {
-		data, e = s.handle(r, body)
-	}
-	if faulted && f.Kind == FaultCommitThenDrop {
-		panic(http.ErrAbortHandler) // done, and the caller never learns it
-	}
-	s.writeReply(w, data, e)
+	s.faults.Serve(w, r, faults.Site{
+		MaxBody:     maxBodyBytes,
+		Now:         s.now,
+		Handle:      s.handle,
+		Unreadable:  apiErr(mixin.CodeBadRequest, "the body could not be read", ""),
+		RateLimited: apiErr(mixin.CodeTooManyRequests, "rate limited", ""),
+	})
 }
 
 func (s *Server) handle(r *http.Request, body []byte) (any, *mixin.Error) {
@@ -237,34 +206,6 @@ func (s *Server) handle(r *http.Request, body []byte) (any, *mixin.Error) {
 	}
 	c.param = param
 	return h(s, c)
-}
-
-func (s *Server) writeReply(w http.ResponseWriter, data any, e *mixin.Error) {
-	status := http.StatusOK
-	var payload any = struct {
-		Data any `json:"data"`
-	}{data}
-	if e != nil {
-		status = http.StatusAccepted
-		payload = struct {
-			Error *mixin.Error `json:"error"`
-		}{e}
-	}
-	b, err := json.Marshal(payload)
-	if err != nil {
-		s.writeServerError(w, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Server-Time", strconv.FormatInt(s.now().UnixNano(), 10))
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
-
-func (s *Server) writeServerError(w http.ResponseWriter, status int) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = io.WriteString(w, http.StatusText(status)+"\n")
 }
 
 // apiErr is an application error; field, when set, is extra.field.
@@ -366,125 +307,43 @@ func requestSig(method, uri string, body []byte) string {
 // ---- faults ----------------------------------------------------------------
 
 // FaultKind is what an injected fault does to a call (as mixin/sandbox).
-type FaultKind int
+type FaultKind = faults.Kind
 
 const (
 	// FaultServerError answers HTTP 5xx with a non-JSON body before doing
 	// anything.
-	FaultServerError FaultKind = iota + 1
+	FaultServerError = faults.ServerError
 	// FaultDelay waits Fault.Delay, then handles the call; if the caller
 	// gave up meanwhile, nothing is done.
-	FaultDelay
+	FaultDelay = faults.Delay
 	// FaultTooManyRequests answers error 429 before doing anything.
-	FaultTooManyRequests
+	FaultTooManyRequests = faults.TooManyRequests
 	// FaultCommitThenDrop handles the call in full (a submit spends) and
 	// then drops the connection without an answer. It needs a real
 	// http.Server (httptest.NewServer is one).
-	FaultCommitThenDrop
+	FaultCommitThenDrop = faults.CommitThenDrop
 	// FaultHold holds the call for Fault.Delay and then handles it in full,
 	// whether or not the caller still waits: with a Delay longer than the
 	// caller's timeout, a verify or submit the caller gave up on runs
 	// afterwards, as behind a slow server or a congested network. The call
 	// is authenticated when it is handled, after the hold, so one whose
 	// token expired meanwhile is refused. WaitHeld waits for held calls.
-	FaultHold
+	FaultHold = faults.Hold
 )
 
-// Fault is one injected fault.
-type Fault struct {
-	Kind   FaultKind
-	Times  int           // calls it applies to; zero means one
-	Delay  time.Duration // of FaultDelay and FaultHold
-	Status int           // of FaultServerError, 500..599; zero means 500
-}
-
-type faultRule struct {
-	method, pathPrefix string
-	fault              Fault
-	left               int
-}
+// Fault is one injected fault (as mixin/sandbox): Kind; Times, the calls
+// it applies to (zero means one); Delay, of FaultDelay and FaultHold;
+// Status, of FaultServerError, 500..599 (zero means 500).
+type Fault = faults.Fault
 
 // InjectFault makes the next f.Times calls with method ("" = any) and a
 // path starting with pathPrefix suffer f, in the order injected.
 func (s *Server) InjectFault(method, pathPrefix string, f Fault) {
-	if f.Kind < FaultServerError || f.Kind > FaultHold {
-		return
-	}
-	if f.Status < 500 || f.Status > 599 {
-		f.Status = http.StatusInternalServerError
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, &faultRule{method: method, pathPrefix: pathPrefix, fault: f, left: max(f.Times, 1)})
+	s.faults.Inject(method, pathPrefix, f)
 }
 
 // ClearFaults removes every pending fault.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
-}
+func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // WaitHeld waits for the calls held by FaultHold so far.
-func (s *Server) WaitHeld() { s.held.wait() }
-
-// heldCalls counts the calls being held; unlike a sync.WaitGroup, a call
-// may start being held while someone waits.
-type heldCalls struct {
-	mu   sync.Mutex
-	n    int
-	zero chan struct{}
-}
-
-func (h *heldCalls) add() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.n == 0 {
-		h.zero = make(chan struct{})
-	}
-	h.n++
-}
-
-func (h *heldCalls) done() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.n--; h.n == 0 {
-		close(h.zero)
-	}
-}
-
-func (h *heldCalls) wait() {
-	h.mu.Lock()
-	z := h.zero
-	n := h.n
-	h.mu.Unlock()
-	if n > 0 {
-		<-z
-	}
-}
-
-func (s *Server) takeFault(method, path string) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, r := range s.faults {
-		if (r.method == "" || r.method == method) && strings.HasPrefix(path, r.pathPrefix) {
-			r.left--
-			if r.left == 0 {
-				s.faults = append(s.faults[:i:i], s.faults[i+1:]...)
-			}
-			return r.fault, true
-		}
-	}
-	return Fault{}, false
-}
-
-func sleepContext(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func (s *Server) WaitHeld() { s.faults.WaitHeld() }
