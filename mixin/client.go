@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"time"
 
-	"mixdesk/internal/apicore"
+	"mixdesk/mixin/apicore"
 )
 
 // DefaultBaseURL is the public API host (MIXIN-API.md §8).
