@@ -44,6 +44,8 @@ Usage:
   mixdesk journal export --csv FILE [--profile NAME | --file PATH] [--data-dir DIR]
                    check a profile's journal (the audit trail) or export it
                    as CSV; see mixdesk journal --help
+  mixdesk help [payurl | journal]
+                   print this help, or a command's
 
 Flags:
   --profile NAME   open this profile of the OS keyring (default: the default profile)
@@ -76,6 +78,9 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "help" {
+		return runHelp(args[1:], stdout, stderr)
+	}
 	if len(args) > 0 && args[0] == "payurl" {
 		return runPayURL(args[1:], "", stdout, stderr)
 	}
@@ -97,7 +102,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, usage)
 			return 0
 		}
-		fmt.Fprintf(stderr, "mixdesk: %v (see mixdesk --help)\n", err)
+		fmt.Fprintf(stderr, "mixdesk: %s (see mixdesk --help)\n", flagProblem(err))
+		return 2
+	}
+	if showVersion && fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mixdesk: --version takes no argument, got %q (see mixdesk --help)\n", fs.Arg(0))
 		return 2
 	}
 	if showVersion {
@@ -174,7 +183,7 @@ func runKeyring(o options, configPath string, stderr io.Writer) int {
 	err = store.Probe(ctx)
 	cancel()
 	if err != nil {
-		fmt.Fprintf(stderr, "mixdesk: %v\nmixdesk: profiles live in the OS keyring only; `mixdesk --sandbox` runs without one.\n", err)
+		fmt.Fprintf(stderr, "mixdesk: %v (profiles live in the OS keyring only; mixdesk --sandbox needs none)\n", err)
 		return 1
 	}
 	return runConsole(ui.Deps{Env: account.Env{Store: store, APIURL: o.api, DataDir: o.dataDir, ConfigPath: configPath}, Profile: o.profile}, stderr)
@@ -241,7 +250,7 @@ func runPayURL(args []string, profile string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, payurlUsage)
 			return 0
 		}
-		return fail("%v (see mixdesk payurl --help)", err)
+		return fail("%s (see mixdesk payurl --help)", flagProblem(err))
 	}
 	if fs.NArg() > 0 {
 		return fail("unexpected argument %q (see mixdesk payurl --help)", fs.Arg(0))
@@ -451,7 +460,7 @@ func runJournal(args []string, def journalDefaults, stdout, stderr io.Writer) in
 			fmt.Fprint(stdout, journalUsage)
 			return 0
 		}
-		return usageErr("%v", err)
+		return usageErr("%s", flagProblem(err))
 	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q", fs.Arg(0))

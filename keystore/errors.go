@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -170,7 +172,7 @@ func detailForOS(kind error, goos string) string {
 	case ErrTooLarge:
 		return "the keyring refused a value as too large"
 	case ErrNoBus:
-		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and /run/user/UID/bus does not exist); run mixdesk in a desktop session, or see the README for a headless setup"
+		return "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set and " + userBusPath() + " does not exist); run mixdesk in a desktop session, or see the README, \"Running mixdesk without a desktop\""
 	case ErrNoProvider:
 		switch goos {
 		case "darwin":
@@ -202,4 +204,14 @@ func oneLine(s string, max int) string {
 		s = strings.ToValidUTF8(s[:max], "") + "..."
 	}
 	return s
+}
+
+// userBusPath is where the D-Bus library looks for this user's session
+// bus when DBUS_SESSION_BUS_ADDRESS is not set.
+func userBusPath() string {
+	uid := os.Getuid()
+	if uid < 0 { // no user ids on this OS
+		return "/run/user/UID/bus"
+	}
+	return "/run/user/" + strconv.Itoa(uid) + "/bus"
 }
