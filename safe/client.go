@@ -8,8 +8,8 @@ import (
 	"net/url"
 	"time"
 
-	"mixdesk/internal/apicore"
 	"mixdesk/mixin"
+	"mixdesk/mixin/apicore"
 )
 
 // Client talks to one Safe API host as one account (docs/safe-api.md). It
