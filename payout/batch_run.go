@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
 	"mixdesk/payout/rail"
@@ -30,10 +29,11 @@ import (
 // rows went through (the PIN and the server proven); so rows recorded but
 // not posted when the batch stops are at most the rest of the current
 // group and the group written ahead.
-const (
-	maxBatchWindow  = 64
-	batchWindowSpan = 20 * time.Millisecond
-)
+const maxBatchWindow = 64
+
+// batchWindowSpan bounds a group by time; a variable so that a test can
+// take the machine's speed out of the group sizes.
+var batchWindowSpan = 20 * time.Millisecond
 
 // batchWindow is the size of the next group of rows.
 type batchWindow struct {
@@ -418,18 +418,6 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 		}
 	}
 	return stop, nil
-}
-
-// doneRecord is the done outcome of a posted transfer (via send): the
-// closing balance kept only when the movement says it and it reads as one.
-func doneRecord(trace string, snap *rail.Movement) journal.Done {
-	closing := ""
-	if snap.ClosingBalance != "" && snap.OpponentID != "" {
-		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
-			closing = c.String()
-		}
-	}
-	return journal.Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: journal.ViaSend}
 }
 
 // flush appends the done outcomes of a posted group.

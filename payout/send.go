@@ -378,3 +378,15 @@ func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 	}
 	return out, nil
 }
+
+// doneRecord is the done outcome of a posted transfer (via send): the
+// closing balance kept only when the movement says it and it reads as one.
+func doneRecord(trace string, snap *rail.Movement) journal.Done {
+	closing := ""
+	if snap.ClosingBalance != "" && snap.OpponentID != "" {
+		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
+			closing = c.String()
+		}
+	}
+	return journal.Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: journal.ViaSend}
+}
