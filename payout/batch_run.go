@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-
 	"mixdesk/journal"
 	"mixdesk/payout/rail"
 )
