@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"mixdesk/internal/durable"
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 )
 
@@ -160,7 +161,7 @@ func decodeBook(data []byte) ([]Entry, error) {
 		return nil, jsonProblem(data, dec, err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("line %d: more data after the book's closing brace", lineAt(data, dec.InputOffset()))
+		return nil, fmt.Errorf("line %d: more data after the book's closing brace", errtext.LineAt(data, dec.InputOffset()))
 	}
 	if bf.Version != bookVersion {
 		return nil, fmt.Errorf("version is %d; this mixdesk reads version %d", bf.Version, bookVersion)
@@ -177,7 +178,7 @@ func decodeBook(data []byte) ([]Entry, error) {
 			err = conflict(out, checked, -1)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("entry %d (label %q): %w", i+1, shortCell(it.Label), err)
+			return nil, fmt.Errorf("entry %d (label %q): %w", i+1, errtext.Cut(it.Label), err)
 		}
 		out = append(out, checked)
 	}
@@ -192,20 +193,20 @@ func jsonProblem(data []byte, dec *json.Decoder, err error) error {
 	var tpe *time.ParseError
 	switch {
 	case errors.As(err, &tpe):
-		return fmt.Errorf("line %d: saved_at %q is not an RFC 3339 time", lineAt(data, dec.InputOffset()), shortCell(tpe.Value))
+		return fmt.Errorf("line %d: saved_at %q is not an RFC 3339 time", errtext.LineAt(data, dec.InputOffset()), errtext.Cut(tpe.Value))
 	case errors.As(err, &syn):
-		return fmt.Errorf("line %d: not valid JSON: %s", lineAt(data, syn.Offset), syn.Error())
+		return fmt.Errorf("line %d: not valid JSON: %s", errtext.LineAt(data, syn.Offset), syn.Error())
 	case errors.As(err, &typ):
 		what := typ.Field
 		if what == "" {
 			what = "the book"
 		}
-		return fmt.Errorf("line %d: %s must be a JSON %s, not %s", lineAt(data, typ.Offset), what, jsonKind(typ.Type.Kind().String()), typ.Value)
+		return fmt.Errorf("line %d: %s must be a JSON %s, not %s", errtext.LineAt(data, typ.Offset), what, jsonKind(typ.Type.Kind().String()), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("the file ends in the middle of the book")
 	}
 	// Unknown fields and bad times: the decoder's own words, with where it stopped.
-	return fmt.Errorf("line %d: %s", lineAt(data, dec.InputOffset()), strings.TrimPrefix(err.Error(), "json: "))
+	return fmt.Errorf("line %d: %s", errtext.LineAt(data, dec.InputOffset()), strings.TrimPrefix(err.Error(), "json: "))
 }
 
 func jsonKind(k string) string {
@@ -218,30 +219,6 @@ func jsonKind(k string) string {
 		return "number"
 	}
 	return k
-}
-
-// lineAt is the 1-based line of byte offset off.
-func lineAt(data []byte, off int64) int {
-	off = max(0, min(off, int64(len(data))))
-	return bytes.Count(data[:off], []byte{'\n'}) + 1
-}
-
-// shortCell cuts a text quoted by an error message to 40 characters.
-func shortCell(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
-}
-
-// isDigits reports whether s is one or more ASCII digits.
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // checkEntry validates an entry and returns it in its stored form: label
@@ -265,7 +242,7 @@ func checkEntry(e Entry) (Entry, error) {
 	// A label that reads as a Mixin ID number or a user id would be taken
 	// for one where recipients are typed (a batch file, the transfer form)
 	// and could pay a stranger.
-	if isDigits(e.Label) {
+	if mixin.IsMixinID(e.Label) {
 		return e, &mixin.FieldError{Field: FieldLabel, Reason: "digits only would be read as a Mixin ID number; add a letter"}
 	}
 	if _, err := mixin.ParseUUID(FieldLabel, e.Label); err == nil {
@@ -276,7 +253,7 @@ func checkEntry(e Entry) (Entry, error) {
 		return e, err
 	}
 	e.UserID = id
-	if e.IdentityNumber != "" && (len(e.IdentityNumber) > maxIdentity || !isDigits(e.IdentityNumber)) {
+	if e.IdentityNumber != "" && (len(e.IdentityNumber) > maxIdentity || !mixin.IsMixinID(e.IdentityNumber)) {
 		return e, &mixin.FieldError{Field: mixin.FieldRecipient, Reason: "the Mixin ID number must be digits only (at most 32)"}
 	}
 	if len(e.FullName) > maxName || !utf8.ValidString(e.FullName) || strings.IndexFunc(e.FullName, unicode.IsControl) >= 0 {
@@ -424,7 +401,7 @@ func (b *Book) Save(e Entry, replaceLabel string) error {
 	skip := -1
 	if strings.TrimSpace(replaceLabel) != "" {
 		if skip = b.indexOf(replaceLabel); skip < 0 {
-			return &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("no saved recipient is labelled %q any more; nothing was saved", shortCell(strings.TrimSpace(replaceLabel)))}
+			return &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("no saved recipient is labelled %q any more; nothing was saved", errtext.Cut(strings.TrimSpace(replaceLabel)))}
 		}
 	}
 	if err := conflict(b.entries, e, skip); err != nil {
@@ -449,7 +426,7 @@ func (b *Book) Remove(label string) error {
 	defer b.mu.Unlock()
 	i := b.indexOf(label)
 	if i < 0 {
-		return &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("no saved recipient is labelled %q", shortCell(strings.TrimSpace(label)))}
+		return &mixin.FieldError{Field: FieldLabel, Reason: fmt.Sprintf("no saved recipient is labelled %q", errtext.Cut(strings.TrimSpace(label)))}
 	}
 	return b.write(slices.Delete(slices.Clone(b.entries), i, i+1))
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"mixdesk/internal/csvcell"
+	"mixdesk/internal/errtext"
 	"mixdesk/journal"
 )
 
@@ -147,7 +148,7 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 	}
 	for i, h := range csvHeader {
 		if head[i] != h {
-			return nil, fmt.Errorf("history: not a history export: column %d of the header is %q, want %q", i+1, shortCell(head[i]), h)
+			return nil, fmt.Errorf("history: not a history export: column %d of the header is %q, want %q", i+1, errtext.Cut(head[i]), h)
 		}
 	}
 	cr.FieldsPerRecord = csvColumns
@@ -162,10 +163,10 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if _, err := time.Parse(time.RFC3339Nano, rec[colTime]); err != nil {
-			return nil, fmt.Errorf("history: export line %d: time %q is not an RFC 3339 time", line, shortCell(rec[colTime]))
+			return nil, fmt.Errorf("history: export line %d: time %q is not an RFC 3339 time", line, errtext.Cut(rec[colTime]))
 		}
 		if !journal.PlainDecimal(strings.TrimPrefix(rec[colAmount], "-")) {
-			return nil, fmt.Errorf("history: export line %d: amount %q is not a plain decimal number", line, shortCell(rec[colAmount]))
+			return nil, fmt.Errorf("history: export line %d: amount %q is not a plain decimal number", line, errtext.Cut(rec[colAmount]))
 		}
 		out = append(out, CSVRow{
 			Time:           rec[colTime],
@@ -182,14 +183,6 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 			ClosingBalance: csvcell.Unguard(rec[colClosing]),
 		})
 	}
-}
-
-// shortCell cuts a cell for an error message.
-func shortCell(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 // ExportPath is the default file of a history export made at now, in the

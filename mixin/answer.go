@@ -165,11 +165,15 @@ const (
 )
 
 // digitsOnly reports whether s is empty or ASCII digits.
-func digitsOnly(s string) bool {
+func digitsOnly(s string) bool { return s == "" || IsMixinID(s) }
+
+// IsMixinID reports whether s reads as a Mixin ID number: one or more ASCII
+// digits.
+func IsMixinID(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
-	return true
+	return s != ""
 }

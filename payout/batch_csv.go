@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"mixdesk/internal/csvcell"
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 )
 
@@ -253,7 +254,7 @@ func batchHeader(head []string) (map[string]int, error) {
 		j, known := cols[name]
 		switch {
 		case !known:
-			unknown = append(unknown, strconv.Quote(shortCell(strings.TrimSpace(h))))
+			unknown = append(unknown, strconv.Quote(errtext.Cut(strings.TrimSpace(h))))
 		case j >= 0:
 			repeated = append(repeated, name)
 		default:

@@ -12,6 +12,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/addressbook"
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 	"mixdesk/payout/rail"
 )
@@ -131,7 +132,7 @@ func checkCells(items []BatchItem) {
 			}
 		}
 		if first, dup := keys[r.Key]; dup && (r.KeyGiven || items[first].Row.KeyGiven) {
-			bad(BatchColKey, fmt.Sprintf("%q is also the key of line %d; each payment needs a key of its own", shortCell(r.Key), items[first].Row.Line))
+			bad(BatchColKey, fmt.Sprintf("%q is also the key of line %d; each payment needs a key of its own", errtext.Cut(r.Key), items[first].Row.Line))
 		} else if !dup {
 			keys[r.Key] = i
 		}
@@ -170,15 +171,15 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []rail
 		}
 		switch as := bySymbol[strings.ToUpper(w)]; len(as) {
 		case 0:
-			problem[w] = fmt.Sprintf("this profile holds no asset with the symbol %q; write the asset UUID", shortCell(w))
+			problem[w] = fmt.Sprintf("this profile holds no asset with the symbol %q; write the asset UUID", errtext.Cut(w))
 		case 1:
 			if id, err := mixin.ParseUUID(mixin.FieldAsset, as[0].AssetID); err == nil {
 				ids[i] = id
 			} else {
-				problem[w] = fmt.Sprintf("the asset %q has a bad id in the asset list", shortCell(w))
+				problem[w] = fmt.Sprintf("the asset %q has a bad id in the asset list", errtext.Cut(w))
 			}
 		default:
-			problem[w] = fmt.Sprintf("%d assets of this profile have the symbol %q; write the asset UUID", len(as), shortCell(w))
+			problem[w] = fmt.Sprintf("%d assets of this profile have the symbol %q; write the asset UUID", len(as), errtext.Cut(w))
 		}
 	}
 	read := map[string]*rail.Asset{}
@@ -203,7 +204,7 @@ func (d *Desk) resolveAssets(ctx context.Context, items []BatchItem, held []rail
 				}
 				got.AssetID = id
 				if _, err := decimal.NewFromString(orZero(got.Balance)); err != nil {
-					return fmt.Errorf("the server sent a balance of %s that is not a number: %q", id, shortCell(got.Balance))
+					return fmt.Errorf("the server sent a balance of %s that is not a number: %q", id, errtext.Cut(got.Balance))
 				}
 			}
 			read[id], a = got, got
@@ -320,13 +321,13 @@ func recipientKey(w string) string {
 func (d *Desk) resolveBatchRecipient(ctx context.Context, w string) (u *rail.User, saved *addressbook.Entry, reason string, err error) {
 	target := w
 	_, uerr := mixin.ParseUUID(mixin.FieldRecipient, w)
-	if uerr != nil && !isDigits(w) {
+	if uerr != nil && !mixin.IsMixinID(w) {
 		if d.cfg.Book == nil {
-			return nil, nil, fmt.Sprintf("%q is not a user UUID or Mixin ID number, and this profile has no address book to look it up in", shortCell(w)), nil
+			return nil, nil, fmt.Sprintf("%q is not a user UUID or Mixin ID number, and this profile has no address book to look it up in", errtext.Cut(w)), nil
 		}
 		e, ok := d.cfg.Book.ByLabel(w)
 		if !ok {
-			return nil, nil, fmt.Sprintf("no recipient labelled %q in the address book (and not a user UUID or Mixin ID number)", shortCell(w)), nil
+			return nil, nil, fmt.Sprintf("no recipient labelled %q in the address book (and not a user UUID or Mixin ID number)", errtext.Cut(w)), nil
 		}
 		saved, target = &e, e.UserID
 	}

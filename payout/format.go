@@ -29,11 +29,3 @@ func GroupDigits(s string) string {
 	}
 	return sign + intPart
 }
-
-// shortCell cuts a cell for an error message.
-func shortCell(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
-}

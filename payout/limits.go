@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 )
 
@@ -112,7 +113,7 @@ func parseLimits(in map[string]AssetLimit) (map[string]AssetLimit, map[string]as
 	for k, lim := range in {
 		id, err := mixin.ParseUUID(mixin.FieldAsset, k)
 		if err != nil {
-			return nil, nil, fmt.Errorf("payout: limits: asset key %q: %w", shortCell(k), err)
+			return nil, nil, fmt.Errorf("payout: limits: asset key %q: %w", errtext.Cut(k), err)
 		}
 		if _, dup := text[id]; dup {
 			return nil, nil, fmt.Errorf("payout: limits: asset %s is given twice", id)

@@ -209,7 +209,7 @@ func (d *Desk) Recipient(ctx context.Context, s string) (*rail.User, error) {
 	}
 	var u *rail.User
 	var err error
-	if isDigits(s) {
+	if mixin.IsMixinID(s) {
 		u, err = d.rail.UserByMixinID(ctx, s)
 	} else {
 		id, perr := mixin.ParseUUID(mixin.FieldRecipient, s)
@@ -234,7 +234,7 @@ func (d *Desk) Recipient(ctx context.Context, s string) (*rail.User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the API answered with a user id that is not a UUID: %q", u.UserID)
 	}
-	if !isDigits(s) && id != strings.ToLower(s) {
+	if !mixin.IsMixinID(s) && id != strings.ToLower(s) {
 		return nil, fmt.Errorf("the API answered about user %s when asked for %s", id, s)
 	}
 	u.UserID = id
@@ -389,15 +389,6 @@ func ago(d time.Duration) string {
 	default:
 		return fmt.Sprintf("%dh%02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 func orZero(s string) string {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/errtext"
 	"mixdesk/journal"
 	"mixdesk/payout/rail"
 )
@@ -119,7 +120,7 @@ func (d *Desk) usedOf(s *spent, assetID string, now time.Time, trace string) (us
 		// the cap could not be checked, and the payout is refused.
 		a, err := decimal.NewFromString(in.Amount)
 		if err != nil {
-			return decimal.Zero, decimal.Zero, fmt.Errorf("payout: the daily cap cannot be checked: the journal's payout %s has amount %q", in.Trace, shortCell(in.Amount))
+			return decimal.Zero, decimal.Zero, fmt.Errorf("payout: the daily cap cannot be checked: the journal's payout %s has amount %q", in.Trace, errtext.Cut(in.Amount))
 		}
 		used = used.Add(a)
 	}

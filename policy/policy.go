@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/BurntSushi/toml"
 	"github.com/shopspring/decimal"
 
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 	"mixdesk/payout"
 )
@@ -168,7 +168,7 @@ func Load(path, profile string) (Policy, error) {
 		return Policy{}, cfgErr(0, "larger than a config file can be (%d bytes)", maxConfigBytes)
 	}
 	if !utf8.Valid(data) {
-		return Policy{}, cfgErr(lineAt(data, int64(invalidUTF8At(data))), "not UTF-8 text")
+		return Policy{}, cfgErr(errtext.LineAt(data, int64(invalidUTF8At(data))), "not UTF-8 text")
 	}
 	if line, ok := tooDeep(data); !ok {
 		return Policy{}, cfgErr(line, "tables or keys nest deeper than a config file needs (at most %d levels)", maxConfigDepth)
@@ -237,20 +237,6 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
-}
-
-// lineAt is the 1-based line of byte offset off.
-func lineAt(data []byte, off int64) int {
-	off = max(0, min(off, int64(len(data))))
-	return bytes.Count(data[:off], []byte{'\n'}) + 1
-}
-
-// shortCell cuts a text quoted by an error message to 40 characters.
-func shortCell(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:40]) + "…"
-	}
-	return s
 }
 
 func invalidUTF8At(data []byte) int {

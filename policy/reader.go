@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"mixdesk/internal/errtext"
 	"mixdesk/mixin"
 	"mixdesk/payout"
 )
@@ -192,7 +193,7 @@ func (r *configReader) limits(at toml.Key, prim toml.Primitive) (map[string]payo
 		key := append(slices.Clone(at), k)
 		id, perr := mixin.ParseUUID(mixin.FieldAsset, k)
 		if perr != nil || strings.TrimSpace(k) != k {
-			return nil, r.errAt(assets[k], "%s: %q is not an asset UUID (like 4d8c508b-91c5-375b-92b0-ee702ed2dac5)", at, shortCell(k))
+			return nil, r.errAt(assets[k], "%s: %q is not an asset UUID (like 4d8c508b-91c5-375b-92b0-ee702ed2dac5)", at, errtext.Cut(k))
 		}
 		if first, dup := seen[id]; dup {
 			return nil, r.errAt(assets[k], "%s: asset %s is given twice (also as %q)", at, id, first)
@@ -265,7 +266,7 @@ func (r *configReader) duration(at toml.Key, prim toml.Primitive, example string
 	d, perr := time.ParseDuration(s)
 	switch {
 	case perr != nil:
-		return 0, r.errAt(prim, "%s: %q is not a duration (write it with a unit, like %s)", at, shortCell(s), example)
+		return 0, r.errAt(prim, "%s: %q is not a duration (write it with a unit, like %s)", at, errtext.Cut(s), example)
 	case d < 0:
 		return 0, r.errAt(prim, "%s: must not be negative", at)
 	}
@@ -354,7 +355,7 @@ func decimalProblem(s, ifEmpty string) string {
 			if fe.Reason == "empty" {
 				return "empty; " + ifEmpty
 			}
-			return fmt.Sprintf("%q is not an amount: %s", shortCell(s), fe.Reason)
+			return fmt.Sprintf("%q is not an amount: %s", errtext.Cut(s), fe.Reason)
 		}
 		return err.Error()
 	}

@@ -170,7 +170,7 @@ func (s *Server) loadUsers(st *state) error {
 		if !ok || s.users[id] != nil {
 			return fmt.Errorf("sandbox: state user %d: bad or repeated id", i)
 		}
-		if !isDigits(us.IdentityNumber) || s.identities[us.IdentityNumber] != nil {
+		if !mixin.IsMixinID(us.IdentityNumber) || s.identities[us.IdentityNumber] != nil {
 			return fmt.Errorf("sandbox: state user %s: bad or repeated identity number", id)
 		}
 		if us.PIN != "" && !isPlainPIN(us.PIN) {
@@ -314,18 +314,6 @@ func (s *Server) loadRest(st *state) error {
 		s.world = &w
 	}
 	return nil
-}
-
-func isDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // SaveFile writes the state (Save) to the file at path, whole or not at

@@ -54,7 +54,7 @@ func TestNewWorldDefault(t *testing.T) {
 		t.Fatalf("%d users, %d assets", len(w.Users), len(w.Assets))
 	}
 	for _, u := range w.Users {
-		if !isDigits(u.IdentityNumber) || len(u.IdentityNumber) != 8 || !strings.Contains(u.FullName, " ") {
+		if !mixin.IsMixinID(u.IdentityNumber) || len(u.IdentityNumber) != 8 || !strings.Contains(u.FullName, " ") {
 			t.Errorf("user %+v", u)
 		}
 	}
