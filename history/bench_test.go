@@ -12,7 +12,7 @@ import (
 
 	"mixdesk/journal"
 	"mixdesk/mixin"
-	"mixdesk/payout/payouttest"
+	"mixdesk/mixin/sandbox"
 	"mixdesk/payout/rail"
 )
 
@@ -147,7 +147,7 @@ func BenchmarkHistoryMemory(b *testing.B) {
 // but the last, which each page puts rows before.
 func oldRefusedJournal(tb testing.TB, dir string, snaps []rail.Movement) *journal.Journal {
 	tb.Helper()
-	clock := payouttest.NewClock(snaps[len(snaps)-1].CreatedAt.Add(-time.Hour))
+	clock := sandbox.NewClock(snaps[len(snaps)-1].CreatedAt.Add(-time.Hour))
 	j, _, err := journal.Open(filepath.Join(dir, "journal.jsonl"), journal.WithClock(clock.Now))
 	if err != nil {
 		tb.Fatal(err)

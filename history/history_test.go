@@ -423,7 +423,7 @@ func rowsEqual(a, b Row) bool {
 func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	hours := func(h float64) time.Time { return base.Add(-time.Duration(h * float64(time.Hour))) }
-	clock := payouttest.NewClock(time.Time{})
+	clock := sandbox.NewClock(time.Time{})
 	j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now), journal.WithOperator("ops"), journal.WithHost("desk1"))
 	if err != nil {
 		t.Fatal(err)
@@ -520,7 +520,7 @@ func TestHistoryJournalRowsFindTheirPlace(t *testing.T) {
 // TestHistoryFilter runs filters over a history whose times are known.
 func TestHistoryFilter(t *testing.T) {
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	r := payouttest.New(t, payouttest.Options{Seed: 44, Clock: payouttest.NewClock(start)})
+	r := payouttest.New(t, payouttest.Options{Seed: 44, Clock: sandbox.NewClock(start)})
 	ctx := context.Background()
 	quentin := r.Srv.AddUser("Quentin Zarabi")
 	olga := r.Srv.AddUser("Olga =Builder")
@@ -801,7 +801,7 @@ func (c *countingRail) calls() (total int, each map[string]int) {
 }
 
 func TestNamesResolveOnce(t *testing.T) {
-	r := payouttest.New(t, payouttest.Options{Seed: 46, Clock: payouttest.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))})
+	r := payouttest.New(t, payouttest.Options{Seed: 46, Clock: sandbox.NewClock(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC))})
 	ctx := context.Background()
 	counter := &countingRail{Rail: legacyrail.New(r.Client), users: map[string]int{}}
 	names := NewNames(counter, r.Clock.Now)
@@ -1075,7 +1075,7 @@ func TestHistoryQueryAgreesWithRows(t *testing.T) {
 	for seed := range uint64(12) {
 		rnd := rand.New(rand.NewPCG(seed, 7))
 		at := func() time.Time { return base.Add(-time.Duration(rnd.IntN(400*60)) * time.Minute) }
-		clock := payouttest.NewClock(time.Time{})
+		clock := sandbox.NewClock(time.Time{})
 		j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now))
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,7 @@ func TestBatchGrownFileDoesNotPayEarlierRowsAgain(t *testing.T) {
 			}
 			first := header + row(0, "10", "nov-a") + row(1, "20", "nov-b")
 			runFile(t, r, first)
-			posts := r.count.posts()
+			posts := r.count.Posts()
 
 			r.clock.Advance(7 * 24 * time.Hour)
 			grown := first + row(2, "30", "nov-c")
@@ -47,7 +47,7 @@ func TestBatchGrownFileDoesNotPayEarlierRowsAgain(t *testing.T) {
 			if _, err := r.desk.RunBatch(context.Background(), b, r.pin, nil, nil); err != nil {
 				t.Fatal(err)
 			}
-			if got := r.count.posts() - posts; got != 1 {
+			if got := r.count.Posts() - posts; got != 1 {
 				t.Fatalf("%d posts for the grown file, want 1 (the new row)", got)
 			}
 			r.wantBal("operator", r.self.UserID, usdtID, "49940")
@@ -60,7 +60,7 @@ func TestBatchGrownFileDoesNotPayEarlierRowsAgain(t *testing.T) {
 func TestBatchKeyReusedWithOtherValuesInAnotherBatch(t *testing.T) {
 	r := newRig(t, 52, withClock(reviewStart))
 	runFile(t, r, "recipient,asset,amount,key\n"+r.users[0].UserID+","+usdtID+",10,k1\n")
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	b := prepareFile(t, r, "recipient,asset,amount,key\n"+r.users[0].UserID+","+usdtID+",11,k1\n"+r.users[1].UserID+","+usdtID+",5,k2\n")
 	it, _ := b.Row(0)
 	if it.State != ItemFailed || !strings.Contains(it.Problem(), "other values") {
@@ -69,7 +69,7 @@ func TestBatchKeyReusedWithOtherValuesInAnotherBatch(t *testing.T) {
 	if _, err := r.desk.RunBatch(context.Background(), b, r.pin, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := r.count.posts() - posts; got != 1 {
+	if got := r.count.Posts() - posts; got != 1 {
 		t.Fatalf("%d posts, want 1 (k2 only)", got)
 	}
 }

@@ -320,7 +320,7 @@ func TestPrepareBatchReportsEveryError(t *testing.T) {
 	if _, err := r.runBatch(b, r.pin, nil, nil); !errors.Is(err, ErrBatchNotReady) {
 		t.Fatalf("RunBatch = %v, want ErrBatchNotReady", err)
 	}
-	if n := r.count.posts(); n != 0 {
+	if n := r.count.Posts(); n != 0 {
 		t.Fatalf("%d transfers posted", n)
 	}
 }
@@ -467,7 +467,7 @@ func TestBatchRunThenRerunPaysNothing(t *testing.T) {
 	r.wantBal("operator", r.self.UserID, usdtID, "49699.5")
 
 	// The same file again, from a new process, saved with CRLF line ends.
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	r.restart()
 	again := r.mustPrepare(strings.ReplaceAll(text, "\n", "\r\n"))
 	if again.ID != b.ID {
@@ -483,7 +483,7 @@ func TestBatchRunThenRerunPaysNothing(t *testing.T) {
 	if err != nil || p.Skipped != 5 || p.Done != 0 {
 		t.Fatalf("re-run = %+v, %v", p, err)
 	}
-	if n := r.count.posts() - posts; n != 0 {
+	if n := r.count.Posts() - posts; n != 0 {
 		t.Fatalf("the re-run posted %d transfers", n)
 	}
 	for _, it := range items(again) {
@@ -535,7 +535,7 @@ func TestBatchCrashThenRerunPaysEachOnce(t *testing.T) {
 	if c.Skipped == 0 || c.InDoubt < 2 || c.Left() == 0 || c.Skipped+c.InDoubt+c.Left() != 40 {
 		t.Fatalf("after the crash: %+v; want rows done, in doubt and new", c)
 	}
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	p, err := r.runBatch(again, r.pin, nil, nil)
 	// The row posted before the crash without its done record was paid
 	// before this run: it is found on the server, not paid now.
@@ -547,7 +547,7 @@ func TestBatchCrashThenRerunPaysEachOnce(t *testing.T) {
 		t.Fatalf("%d transfers in the ledger, want 40", got)
 	}
 	// What was executed was found by trace; only the rest was posted.
-	if n := r.count.posts() - posts; n != 34 {
+	if n := r.count.Posts() - posts; n != 34 {
 		t.Errorf("the re-run posted %d transfers, want 34", n)
 	}
 	if r.j.Len() != 40 {
@@ -570,7 +570,7 @@ func TestBatchEditedRowIsNotPaidTwice(t *testing.T) {
 	bobTrace := items(b)[1].Trace
 
 	// Same journal: the edit is seen before anything is posted.
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	e := r.mustPrepare(edited)
 	if e.ID != b.ID {
 		t.Fatalf("the edit changed the batch id")
@@ -580,8 +580,8 @@ func TestBatchEditedRowIsNotPaidTwice(t *testing.T) {
 		t.Fatalf("edited row %+v (%v); want refused with 20125", bob, bob.Err)
 	}
 	p, err := r.runBatch(e, r.pin, nil, nil)
-	if err != nil || p.Skipped != 2 || p.Failed != 1 || r.count.posts() != posts {
-		t.Fatalf("RunBatch = %+v, %v, %d posts", p, err, r.count.posts()-posts)
+	if err != nil || p.Skipped != 2 || p.Failed != 1 || r.count.Posts() != posts {
+		t.Fatalf("RunBatch = %+v, %v, %d posts", p, err, r.count.Posts()-posts)
 	}
 
 	// A console with a fresh journal (another machine) asks the server,
@@ -627,7 +627,7 @@ func TestBatchWrongPINStopsAtOnce(t *testing.T) {
 	if !mixin.IsPINIncorrect(err) || !errors.As(err, &se) || se.Line != 2 {
 		t.Fatalf("RunBatch = %+v, %v; want a PIN refusal at line 2", p, err)
 	}
-	if n := r.count.posts(); n != 1 || len(r.srv.Ledger()) != 0 {
+	if n := r.count.Posts(); n != 1 || len(r.srv.Ledger()) != 0 {
 		t.Fatalf("%d posts, ledger %v; want one refused post", n, r.srv.Ledger())
 	}
 	if p.Failed != 1 || p.Left() != 4 || p.InDoubt != 0 {
@@ -663,8 +663,8 @@ func TestBatchPINLockMidBatch(t *testing.T) {
 	if !mixin.IsTooManyRequests(err) || !mixin.IsPINError(err) {
 		t.Fatalf("RunBatch = %+v, %v; want the 429 to stop it", p, err)
 	}
-	if p.Done != 10 || p.Failed != 1 || len(r.srv.Ledger()) != 10 || r.count.posts() != 11 {
-		t.Fatalf("progress %+v, ledger %d, posts %d", p, len(r.srv.Ledger()), r.count.posts())
+	if p.Done != 10 || p.Failed != 1 || len(r.srv.Ledger()) != 10 || r.count.Posts() != 11 {
+		t.Fatalf("progress %+v, ledger %d, posts %d", p, len(r.srv.Ledger()), r.count.Posts())
 	}
 	var doubt int
 	for _, it := range items(b) {
@@ -730,8 +730,8 @@ func TestBatchSettlesInDoubtFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.wantOneDebit(rv)
-	if r.count.postedTraces()[0] != rv.TraceID {
-		t.Fatalf("posts %v; the payout in doubt goes first", r.count.postedTraces())
+	if r.count.Traces()[0] != rv.TraceID {
+		t.Fatalf("posts %v; the payout in doubt goes first", r.count.Traces())
 	}
 	r.wantState(rv.TraceID, journal.StateDone)
 }
@@ -823,13 +823,13 @@ func TestBatchPauseResumeStop(t *testing.T) {
 		t.Fatalf("paused at %+v", at)
 	}
 	// Paused, nothing moves and other sends can get through.
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	single := r.send(r.review(r.draft(0, "0.5", "while paused"), nil))
 	if single.State != journal.StateDone {
 		t.Fatalf("a payout while the batch is paused: %+v", single)
 	}
 	time.Sleep(20 * time.Millisecond)
-	if n := r.count.posts(); n != posts+1 {
+	if n := r.count.Posts(); n != posts+1 {
 		t.Fatalf("%d posts while paused", n-posts)
 	}
 	ctl.Resume()
@@ -895,7 +895,7 @@ func TestBatchStaleAndRunning(t *testing.T) {
 	if _, err := r.runBatch(b, "12345", nil, nil); fieldErr(err) == nil {
 		t.Fatalf("RunBatch with a 5-digit PIN = %v", err)
 	}
-	if r.count.posts() != 0 {
+	if r.count.Posts() != 0 {
 		t.Fatal("posted")
 	}
 	other := newRig(t, 42)
@@ -1158,10 +1158,10 @@ func TestBatchPreparedTwiceRunOnce(t *testing.T) {
 	if _, err := r.runBatch(b1, r.pin, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	p, err := r.runBatch(b2, r.pin, nil, nil)
-	if err != nil || p.Skipped != 6 || r.count.posts() != posts {
-		t.Fatalf("second review of the same file: %+v, %v, %d posts", p, err, r.count.posts()-posts)
+	if err != nil || p.Skipped != 6 || r.count.Posts() != posts {
+		t.Fatalf("second review of the same file: %+v, %v, %d posts", p, err, r.count.Posts()-posts)
 	}
 	r.wantEachPaidOnce(b2, 0)
 }

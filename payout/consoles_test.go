@@ -57,14 +57,14 @@ func TestDailyCapCountsOtherConsoles(t *testing.T) {
 	// The first console pays again after the second's review: the second's
 	// send sees it and refuses, nothing posted, nothing recorded.
 	r.send(r.review(r.draft(0, "5", ""), nil))
-	posts := r.count.posts()
+	posts := r.count.Posts()
 	_, err = other.Send(ctx, rv, r.pin)
 	var ce *CapError
 	if !errors.As(err, &ce) || ce.Kind != CapDaily || !ce.Used.Equal(decimal.NewFromInt(95)) {
 		t.Fatalf("Send = %v, want a daily cap refusal with 95 used", err)
 	}
-	if r.count.posts() != posts || other.Journal().Len() != 0 {
-		t.Fatalf("a refused send posted %d, recorded %d", r.count.posts()-posts, other.Journal().Len())
+	if r.count.Posts() != posts || other.Journal().Len() != 0 {
+		t.Fatalf("a refused send posted %d, recorded %d", r.count.Posts()-posts, other.Journal().Len())
 	}
 
 	// The second console pays 5; the first now counts it from the rail and

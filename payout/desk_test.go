@@ -113,8 +113,8 @@ func TestDeskSendsAcrossRestarts(t *testing.T) {
 		r.wantOneDebit(rv)
 		r.wantState(rv.TraceID, journal.StateDone)
 	}
-	if len(r.srv.Ledger()) != 6 || r.count.posts() != 6 {
-		t.Fatalf("ledger %d, posts %d; want 6 and 6", len(r.srv.Ledger()), r.count.posts())
+	if len(r.srv.Ledger()) != 6 || r.count.Posts() != 6 {
+		t.Fatalf("ledger %d, posts %d; want 6 and 6", len(r.srv.Ledger()), r.count.Posts())
 	}
 	r.wantBal("operator", r.self.UserID, usdtID, "49991")
 }

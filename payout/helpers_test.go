@@ -1,15 +1,10 @@
 package payout
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,91 +25,15 @@ const (
 	usdtID = "4d8c508b-91c5-375b-92b0-ee702ed2dac5"
 )
 
-// rigClock is a settable clock shared by the sandbox, the client, the
-// journal and the desk, so that windows of hours can be crossed in a test.
-type rigClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *rigClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *rigClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// postCounter wraps the sandbox's handler and counts the calls that reach
-// it, remembering the trace id of every POST /transfers.
-type postCounter struct {
-	next http.Handler
-
-	mu     sync.Mutex
-	calls  map[string]int // "POST /transfers", "GET /transfers/trace", ...
-	traces []string       // trace_id of each POST /transfers, in order
-}
-
-func (p *postCounter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	key := r.Method + " " + r.URL.Path
-	if strings.HasPrefix(r.URL.Path, "/transfers/trace/") {
-		key = r.Method + " /transfers/trace"
-	}
-	var trace string
-	if r.Method == http.MethodPost && r.URL.Path == "/transfers" {
-		body, err := io.ReadAll(r.Body)
-		if err == nil {
-			var b struct {
-				TraceID string `json:"trace_id"`
-			}
-			_ = json.Unmarshal(body, &b)
-			trace = b.TraceID
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	p.mu.Lock()
-	p.calls[key]++
-	if trace != "" {
-		p.traces = append(p.traces, trace)
-	}
-	p.mu.Unlock()
-	p.next.ServeHTTP(w, r)
-}
-
-// posts is the number of POST /transfers that reached the server.
-func (p *postCounter) posts() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls["POST /transfers"]
-}
-
-// n is the number of calls that reached the server under key.
-func (p *postCounter) n(key string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[key]
-}
-
-// postedTraces returns the trace id of every POST /transfers so far.
-func (p *postCounter) postedTraces() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.traces...)
-}
-
 // rig is a desk on a journal in a temporary directory, talking HTTP to a
 // sandbox through a request counter.
 type rig struct {
 	t       *testing.T
 	srv     *sandbox.Server
 	hs      *httptest.Server
-	count   *postCounter
+	count   *sandbox.Counter
 	world   sandbox.World
-	clock   *rigClock // nil: real time
+	clock   *sandbox.Clock // nil: real time
 	timeout time.Duration
 	// postWindow is the desk's post window unless cfg sets one.
 	postWindow time.Duration
@@ -132,7 +51,7 @@ type rig struct {
 type rigOption func(*rig)
 
 // withClock makes every party use one settable clock starting at t.
-func withClock(t time.Time) rigOption { return func(r *rig) { r.clock = &rigClock{t: t} } }
+func withClock(t time.Time) rigOption { return func(r *rig) { r.clock = sandbox.NewClock(t) } }
 
 // withTimeout sets the client's per-request timeout.
 func withTimeout(d time.Duration) rigOption { return func(r *rig) { r.timeout = d } }
@@ -166,7 +85,7 @@ func newRig(t *testing.T, seed int64, opts ...rigOption) *rig {
 		t.Fatalf("sandbox.NewWorld: %v", err)
 	}
 	r.srv, r.world = srv, w
-	r.count = &postCounter{next: srv, calls: map[string]int{}}
+	r.count = sandbox.NewCounter(srv)
 	r.hs = httptest.NewServer(r.count)
 	t.Cleanup(r.hs.Close)
 	r.self, r.users, r.pin = w.OperatorUser, w.Users, w.Operator.PIN

@@ -54,7 +54,7 @@ func TestHeldPostThenRefusedRepost(t *testing.T) {
 		if !strings.Contains(res.Err.Error(), "in doubt until") || !strings.Contains(res.Err.Error(), "may still reach the server") {
 			t.Fatalf("the operator reads %q", res.Err)
 		}
-		if n := r.count.posts(); n != 1 {
+		if n := r.count.Posts(); n != 1 {
 			t.Fatalf("%d posts, want only the held one", n)
 		}
 	}
@@ -150,7 +150,7 @@ func TestHeldBatchRowPaidOnceAcrossRerun(t *testing.T) {
 		if p.WaitLine != 2 || !p.WaitUntil.Equal(heldStart.Add(DefaultPostWindow)) {
 			t.Errorf("waiting %+v, want line 2 until the window's end", p)
 		}
-		if n := r.count.posts(); n != 1 {
+		if n := r.count.Posts(); n != 1 {
 			t.Fatalf("%d posts while waiting, want the held one only", n)
 		}
 		r.srv.WaitHeld()
@@ -272,7 +272,7 @@ func TestVerifyPINWaitsForAHeldPost(t *testing.T) {
 	if err := r.desk.VerifyPIN(ctx, r.pin); !IsPostPending(err) {
 		t.Fatalf("VerifyPIN during the window = %v", err)
 	}
-	if n := r.count.n("POST /pin/verify"); n != 0 {
+	if n := r.count.N("POST /pin/verify"); n != 0 {
 		t.Fatalf("%d PIN checks reached the server", n)
 	}
 	r.srv.WaitHeld()

@@ -55,7 +55,7 @@ func TestPerTransferCapAtTheEdge(t *testing.T) {
 	if err != nil || btc.Caps != nil {
 		t.Fatalf("uncapped asset: %+v, %v", btc, err)
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 {
+	if r.j.Len() != 0 || r.count.Posts() != 0 {
 		t.Fatal("a review wrote to the journal or posted")
 	}
 	if res := r.send(rv); res.State != journal.StateDone {
@@ -176,7 +176,7 @@ func TestSendRechecksTheCaps(t *testing.T) {
 	// a, in doubt, counted against the cap; it is settled by the next send
 	// that gets past the checks.
 	r.wantState(a.TraceID, journal.StateInDoubt)
-	if got := r.count.postedTraces(); len(got) != 0 {
+	if got := r.count.Traces(); len(got) != 0 {
 		t.Fatalf("posted %v, want nothing", got)
 	}
 
@@ -199,7 +199,7 @@ func TestSendRechecksThePerTransferCap(t *testing.T) {
 	if !errors.As(err, &ce) || ce.Kind != CapPerTransfer || !strings.Contains(err.Error(), "over the per-transfer cap of 100 USDT") {
 		t.Fatalf("Send = %v, want the per-transfer *CapError", err)
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 {
+	if r.j.Len() != 0 || r.count.Posts() != 0 {
 		t.Fatal("a refused payout was recorded or posted")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
+	"mixdesk/mixin/sandbox"
 	"mixdesk/payout/rail"
 )
 
@@ -169,9 +170,9 @@ func (m *memRail) debits() int {
 
 // memDesk is a desk on a mem rail, with a settable clock and an 11-minute
 // post window.
-func memDesk(t *testing.T) (*Desk, *memRail, *rigClock) {
+func memDesk(t *testing.T) (*Desk, *memRail, *sandbox.Clock) {
 	t.Helper()
-	clock := &rigClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := sandbox.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	m := newMemRail(clock.Now)
 	j, _, err := journal.Open(filepath.Join(t.TempDir(), "journal.jsonl"), journal.WithClock(clock.Now))
 	if err != nil {

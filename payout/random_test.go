@@ -280,7 +280,7 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 			t.Errorf("ledger entry %+v is not a payout of the journal", l)
 		}
 	}
-	for _, tr := range r.count.postedTraces() {
+	for _, tr := range r.count.Traces() {
 		if !inJournal[tr] {
 			t.Errorf("trace %s was posted but is not in the journal", tr)
 		}
@@ -317,7 +317,7 @@ func TestRandomFaultsAndCrashes(t *testing.T) {
 		t.Fatalf("journal after the run: %s; in doubt %d", rep, len(r.j.InDoubt()))
 	}
 	t.Logf("%d sends (%d reviews, %d resends, %d refused by a 429 while settling, %d waits for a post window): %d done, %d failed, %d in doubt; %d faults (%d held posts), %d crashes, %d restarts, %d posts; %v",
-		n, len(reviews), st.resends, st.refused, st.waited, st.done, st.failed, st.inDoubt, st.faults, st.held, st.crashes, st.restarts, r.count.posts(), time.Since(start).Round(time.Millisecond))
+		n, len(reviews), st.resends, st.refused, st.waited, st.done, st.failed, st.inDoubt, st.faults, st.held, st.crashes, st.restarts, r.count.Posts(), time.Since(start).Round(time.Millisecond))
 }
 
 // notPostedWhilePending reports whether err says that the payout was not

@@ -59,7 +59,7 @@ func TestReviewShowsWhatWillBePaid(t *testing.T) {
 	if !rv.ReviewedAt.Equal(reviewStart) {
 		t.Errorf("ReviewedAt %v, want %v", rv.ReviewedAt, reviewStart)
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 {
+	if r.j.Len() != 0 || r.count.Posts() != 0 {
 		t.Error("a review wrote to the journal or posted")
 	}
 }
@@ -117,7 +117,7 @@ func TestReviewFieldErrors(t *testing.T) {
 			t.Errorf("Review(%+v): %v", d, err)
 		}
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 {
+	if r.j.Len() != 0 || r.count.Posts() != 0 {
 		t.Fatal("a review wrote to the journal or posted")
 	}
 }
@@ -310,8 +310,8 @@ func TestReviewTraceThroughEdits(t *testing.T) {
 		t.Fatalf("review after the payout: trace %s new %v warnings %v", again.TraceID, again.NewTrace, warningKinds(again))
 	}
 	r.wantOneDebit(edited)
-	if r.count.posts() != 1 {
-		t.Fatalf("%d posts, want 1", r.count.posts())
+	if r.count.Posts() != 1 {
+		t.Fatalf("%d posts, want 1", r.count.Posts())
 	}
 
 	// A payout left in doubt also keeps its trace to itself.

@@ -35,7 +35,7 @@ func TestSendPaysOnce(t *testing.T) {
 	if je.Intent.Hash != rv.ContentHash || je.Intent.Amount != "12.5" || je.Intent.Operator != "tester" {
 		t.Errorf("journal intent %+v does not record the reviewed payout", je.Intent)
 	}
-	if got := r.count.posts(); got != 1 {
+	if got := r.count.Posts(); got != 1 {
 		t.Errorf("%d POST /transfers, want 1", got)
 	}
 	r.wantBal("operator", r.self.UserID, usdtID, "49987.5")
@@ -47,7 +47,7 @@ func TestSendRefusesNilReview(t *testing.T) {
 	if _, err := r.desk.Send(context.Background(), nil, r.pin); err == nil {
 		t.Fatal("Send(nil) did not fail")
 	}
-	if r.count.posts() != 0 || r.j.Len() != 0 {
+	if r.count.Posts() != 0 || r.j.Len() != 0 {
 		t.Fatal("Send(nil) touched the journal or the server")
 	}
 }
@@ -108,7 +108,7 @@ func TestSendCommitThenDrop(t *testing.T) {
 			if je.Done.SnapshotID != e.SnapshotID || je.Done.Via != journal.ViaRecovery {
 				t.Errorf("journal done %+v, want snapshot %s via recovery", je.Done, e.SnapshotID)
 			}
-			if n := countOf(r.count.postedTraces(), rv.TraceID); n != 1 {
+			if n := countOf(r.count.Traces(), rv.TraceID); n != 1 {
 				t.Errorf("the dropped transfer was posted %d times, want once", n)
 			}
 			want := "49960"
@@ -142,8 +142,8 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	if err != nil || out.State != journal.StateInDoubt || !errors.Is(out.Err, ErrNeedPIN) {
 		t.Fatalf("Settle without PIN = %+v, %v; want in doubt with ErrNeedPIN", out, err)
 	}
-	if r.count.posts() != 1 {
-		t.Fatalf("%d posts after a settle without PIN, want 1", r.count.posts())
+	if r.count.Posts() != 1 {
+		t.Fatalf("%d posts after a settle without PIN, want 1", r.count.Posts())
 	}
 
 	out, err = r.desk.Settle(ctx, rv.TraceID, r.pin)
@@ -154,7 +154,7 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	if out.Snap == nil || out.Snap.SnapshotID != e.SnapshotID {
 		t.Errorf("settled snapshot %+v, want %s", out.Snap, e.SnapshotID)
 	}
-	if got := r.count.postedTraces(); !slices.Equal(got, []string{rv.TraceID, rv.TraceID}) {
+	if got := r.count.Traces(); !slices.Equal(got, []string{rv.TraceID, rv.TraceID}) {
 		t.Errorf("posted traces %v, want the same trace twice", got)
 	}
 	if je := r.wantState(rv.TraceID, journal.StateDone); je.Done.SnapshotID != e.SnapshotID {
@@ -165,8 +165,8 @@ func TestSendServerErrorBeforeCommit(t *testing.T) {
 	if err != nil || again.State != journal.StateDone || !again.Already || again.Snap.SnapshotID != e.SnapshotID {
 		t.Fatalf("second Settle = %+v, %v", again, err)
 	}
-	if r.count.posts() != 2 {
-		t.Fatalf("%d posts, want 2", r.count.posts())
+	if r.count.Posts() != 2 {
+		t.Fatalf("%d posts, want 2", r.count.Posts())
 	}
 	r.wantBal("operator", r.self.UserID, usdtID, "49996.7")
 }
@@ -205,7 +205,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 			if err != nil || res.State != journal.StateInDoubt || !errors.Is(res.Err, errCrash) {
 				t.Fatalf("Send = %+v, %v; want in doubt", res, err)
 			}
-			if r.count.posts() != 0 {
+			if r.count.Posts() != 0 {
 				t.Fatal("a post was made after the crash point")
 			}
 
@@ -242,7 +242,7 @@ func TestSendCrashAfterIntent(t *testing.T) {
 				}
 				r.wantOneDebit(next)
 				// The payout in doubt was settled before the new one was posted.
-				if got := r.count.postedTraces(); !slices.Equal(got, []string{rv.TraceID, next.TraceID}) {
+				if got := r.count.Traces(); !slices.Equal(got, []string{rv.TraceID, next.TraceID}) {
 					t.Errorf("posted %v, want the payout in doubt first, then the new one", got)
 				}
 			case "Send of the same review":
@@ -281,8 +281,8 @@ func TestSendTwice(t *testing.T) {
 			t.Fatalf("second result's snapshot %+v, want %s", second.Snap, first.Snap.SnapshotID)
 		}
 		r.wantOneDebit(rv)
-		if r.count.posts() != 1 {
-			t.Fatalf("%d posts, want 1", r.count.posts())
+		if r.count.Posts() != 1 {
+			t.Fatalf("%d posts, want 1", r.count.Posts())
 		}
 		r.wantBal("operator", r.self.UserID, usdtID, "49995")
 	})
@@ -311,8 +311,8 @@ func TestSendTwice(t *testing.T) {
 			}
 			r.wantOneDebit(rv)
 		}
-		if r.count.posts() != 5 {
-			t.Fatalf("%d posts, want 5", r.count.posts())
+		if r.count.Posts() != 5 {
+			t.Fatalf("%d posts, want 5", r.count.Posts())
 		}
 		r.wantBal("operator", r.self.UserID, usdtID, "49982.5") // 1.5+2.5+3.5+4.5+5.5
 	})
@@ -379,8 +379,8 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		if again := r.send(rv); again.State != journal.StateFailed || !again.Already {
 			t.Fatalf("Send again = %+v", again)
 		}
-		if r.count.posts() != 1 {
-			t.Fatalf("%d posts, want 1", r.count.posts())
+		if r.count.Posts() != 1 {
+			t.Fatalf("%d posts, want 1", r.count.Posts())
 		}
 		r.wantBal("operator", r.self.UserID, usdtID, "49993")
 		r.wantBal("recipient", r.users[0].UserID, usdtID, "2507")
@@ -496,8 +496,8 @@ func TestSendTraceUsedWithOtherValues(t *testing.T) {
 		if err != nil || len(out) != 1 || out[0].State != journal.StateFailed {
 			t.Fatalf("Recover = %+v, %v; want failed", out, err)
 		}
-		if r.count.posts() != 0 {
-			t.Fatalf("%d posts, want none", r.count.posts())
+		if r.count.Posts() != 0 {
+			t.Fatalf("%d posts, want none", r.count.Posts())
 		}
 		r.wantBal("recipient", r.users[0].UserID, usdtID, "2498")
 	})
@@ -513,8 +513,8 @@ func TestSendWrongPIN(t *testing.T) {
 	if err != nil || res.State != journal.StateFailed || !mixin.IsPINIncorrect(res.Err) {
 		t.Fatalf("Send = %+v, %v; want failed with 20119", res, err)
 	}
-	if r.count.posts() != 1 {
-		t.Fatalf("%d posts, want exactly 1", r.count.posts())
+	if r.count.Posts() != 1 {
+		t.Fatalf("%d posts, want exactly 1", r.count.Posts())
 	}
 	if je := r.wantState(rv.TraceID, journal.StateFailed); je.Failed.Code != mixin.CodePINIncorrect {
 		t.Fatalf("journal failed %+v, want code 20119", je.Failed)
@@ -538,8 +538,8 @@ func TestSendWrongPIN(t *testing.T) {
 	if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
 		t.Fatalf("Recover after restart = %+v, %v", out, err)
 	}
-	if r.count.posts() != 1 {
-		t.Fatalf("%d posts, want exactly 1", r.count.posts())
+	if r.count.Posts() != 1 {
+		t.Fatalf("%d posts, want exactly 1", r.count.Posts())
 	}
 	// Paying it takes a new review, which gets a new trace.
 	again := r.review(r.draft(0, "10", ""), rv)
@@ -575,8 +575,8 @@ func TestSendPINLocked(t *testing.T) {
 		if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 0 {
 			t.Fatalf("Recover = %+v, %v", out, err)
 		}
-		if r.count.posts() != 1 {
-			t.Fatalf("%d posts, want 1", r.count.posts())
+		if r.count.Posts() != 1 {
+			t.Fatalf("%d posts, want 1", r.count.Posts())
 		}
 		r.wantNoDebit(rv.TraceID)
 		r.wantBal("operator", r.self.UserID, usdtID, "50000")
@@ -592,8 +592,8 @@ func TestSendPINLocked(t *testing.T) {
 		if again := r.send(rv); again.State != journal.StateFailed || !again.Already {
 			t.Fatalf("Send again %+v", again)
 		}
-		if r.count.posts() != 1 {
-			t.Fatalf("%d posts, want 1", r.count.posts())
+		if r.count.Posts() != 1 {
+			t.Fatalf("%d posts, want 1", r.count.Posts())
 		}
 		r.wantNoDebit(rv.TraceID)
 	})
@@ -620,7 +620,7 @@ func TestRecoverStopsAfterPINError(t *testing.T) {
 		rvs := []*Review{r.review(r.draft(0, "1", ""), nil), r.review(r.draft(1, "2", ""), nil), r.review(r.draft(2, "3", ""), nil)}
 		intentsInDoubt(t, r, rvs...)
 		out, err := r.desk.Recover(ctx, wrongPIN(r.pin))
-		if got := r.count.posts(); got != 1 {
+		if got := r.count.Posts(); got != 1 {
 			t.Fatalf("Recover with a wrong PIN made %d posts, want 1 (results %+v, %v)", got, out, err)
 		}
 		if err == nil || !mixin.IsPINIncorrect(err) {
@@ -646,7 +646,7 @@ func TestRecoverStopsAfterPINError(t *testing.T) {
 		intentsInDoubt(t, r, old)
 		rv := r.review(r.draft(1, "2", ""), nil)
 		res, err := r.desk.Send(ctx, rv, wrongPIN(r.pin))
-		if got := r.count.posts(); got != 1 {
+		if got := r.count.Posts(); got != 1 {
 			t.Fatalf("Send with a wrong PIN and one payout in doubt made %d posts, want 1 (%+v, %v)", got, res, err)
 		}
 		// The confirmation is in the journal, closed as not sent, with
@@ -687,8 +687,8 @@ func TestSendBadPINFormat(t *testing.T) {
 			t.Fatalf("Send with PIN %q = %+v, %v; want a PIN field error", pin, res, err)
 		}
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 {
-		t.Fatalf("journal has %d entries (%+v), %d posts; want nothing", r.j.Len(), r.j.Entries(), r.count.posts())
+	if r.j.Len() != 0 || r.count.Posts() != 0 {
+		t.Fatalf("journal has %d entries (%+v), %d posts; want nothing", r.j.Len(), r.j.Entries(), r.count.Posts())
 	}
 	if res := r.send(rv); res.State != journal.StateDone {
 		t.Fatalf("Send with the right PIN %+v", res)
@@ -718,8 +718,8 @@ func TestSendRefusesChangedReview(t *testing.T) {
 			t.Errorf("%s changed: Send = %+v, %v; want refused", name, res, err)
 		}
 	}
-	if r.j.Len() != 0 || r.count.posts() != 0 || len(r.srv.Ledger()) != 0 {
-		t.Fatalf("a changed review reached the journal (%d) or the server (%d posts)", r.j.Len(), r.count.posts())
+	if r.j.Len() != 0 || r.count.Posts() != 0 || len(r.srv.Ledger()) != 0 {
+		t.Fatalf("a changed review reached the journal (%d) or the server (%d posts)", r.j.Len(), r.count.Posts())
 	}
 	if res := r.send(base); res.State != journal.StateDone {
 		t.Fatalf("the unchanged review: %+v", res)
@@ -819,7 +819,7 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 			if err := os.WriteFile(r.path, []byte(strings.Join(lines, "")), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			posts, ledger := r.count.posts(), len(r.srv.Ledger())
+			posts, ledger := r.count.Posts(), len(r.srv.Ledger())
 
 			rep := r.open()
 			if rep.Intact() {
@@ -846,9 +846,9 @@ func TestSendRefusedOnTamperedJournal(t *testing.T) {
 			if _, err := r.desk.Settle(ctx, b.TraceID, r.pin); err == nil {
 				t.Errorf("Settle on a broken journal did not fail")
 			}
-			if r.count.posts() != posts || len(r.srv.Ledger()) != ledger {
+			if r.count.Posts() != posts || len(r.srv.Ledger()) != ledger {
 				t.Fatalf("the server got %d posts and %d transfers from a broken journal: %+v",
-					r.count.posts()-posts, len(r.srv.Ledger())-ledger, r.srv.Ledger())
+					r.count.Posts()-posts, len(r.srv.Ledger())-ledger, r.srv.Ledger())
 			}
 			r.wantNoDebit(d.TraceID)
 			r.wantNoDebit(b.TraceID)
@@ -899,7 +899,7 @@ func TestSendRefusesStaleReview(t *testing.T) {
 	if again.State != journal.StateDone || !again.Already || again.Snap.SnapshotID != first.Snap.SnapshotID {
 		t.Fatalf("old sent review = %+v, want its recorded outcome", again)
 	}
-	if r.count.posts() != 1 {
-		t.Fatalf("%d posts, want 1", r.count.posts())
+	if r.count.Posts() != 1 {
+		t.Fatalf("%d posts, want 1", r.count.Posts())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mixdesk/journal"
+	"mixdesk/mixin/sandbox"
 	"mixdesk/payout/rail"
 )
 
@@ -101,12 +102,12 @@ type stagedDesk struct {
 	t     *testing.T
 	d     *Desk
 	m     *memStaged
-	clock *rigClock
+	clock *sandbox.Clock
 	path  string
 }
 
 func newStagedDesk(t *testing.T) *stagedDesk {
-	clock := &rigClock{t: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
+	clock := sandbox.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC))
 	s := &stagedDesk{t: t, m: &memStaged{memRail: newMemRail(clock.Now)}, clock: clock, path: filepath.Join(t.TempDir(), "journal.jsonl")}
 	s.restart()
 	return s

@@ -5,15 +5,9 @@
 package payouttest
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,97 +27,12 @@ const (
 	USDT = "4d8c508b-91c5-375b-92b0-ee702ed2dac5"
 )
 
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock is a clock standing at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock on by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// Set puts the clock at t.
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
-// Counter wraps the sandbox's handler and counts the calls that reach it,
-// remembering the trace id of every POST /transfers.
-type Counter struct {
-	next http.Handler
-
-	mu     sync.Mutex
-	calls  map[string]int // "POST /transfers", "GET /transfers/trace", ...
-	traces []string
-}
-
-// ServeHTTP counts the call and passes it on.
-func (p *Counter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	key := r.Method + " " + r.URL.Path
-	if strings.HasPrefix(r.URL.Path, "/transfers/trace/") {
-		key = r.Method + " /transfers/trace"
-	}
-	var trace string
-	if r.Method == http.MethodPost && r.URL.Path == "/transfers" {
-		body, err := io.ReadAll(r.Body)
-		if err == nil {
-			var b struct {
-				TraceID string `json:"trace_id"`
-			}
-			_ = json.Unmarshal(body, &b)
-			trace = b.TraceID
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	p.mu.Lock()
-	p.calls[key]++
-	if trace != "" {
-		p.traces = append(p.traces, trace)
-	}
-	p.mu.Unlock()
-	p.next.ServeHTTP(w, r)
-}
-
-// Posts is the number of POST /transfers that reached the server.
-func (p *Counter) Posts() int { return p.N("POST /transfers") }
-
-// N is the number of calls that reached the server under key ("GET /me",
-// "GET /transfers/trace", ...).
-func (p *Counter) N(key string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.calls[key]
-}
-
-// Traces is the trace id of every POST /transfers so far, in order.
-func (p *Counter) Traces() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.traces...)
-}
-
 // Options shape a rig.
 type Options struct {
 	Seed int64
 	// Clock, when set, is used by the sandbox, the client, the journal and
 	// the desk; nil means real time.
-	Clock *Clock
+	Clock *sandbox.Clock
 	// Timeout is the client's per-request timeout; zero means 5 s.
 	Timeout time.Duration
 	// Config is the desk's configuration; Self is filled in, and a zero
@@ -136,9 +45,9 @@ type Options struct {
 type Rig struct {
 	T      *testing.T
 	Srv    *sandbox.Server
-	Count  *Counter
+	Count  *sandbox.Counter
 	World  sandbox.World
-	Clock  *Clock
+	Clock  *sandbox.Clock
 	Self   mixin.User
 	Users  []mixin.User // the other people of the world
 	PIN    string       // the operator's right PIN
@@ -173,7 +82,7 @@ func New(t *testing.T, o Options) *Rig {
 		t.Fatalf("sandbox.NewWorld: %v", err)
 	}
 	r.Srv, r.World = srv, w
-	r.Count = &Counter{next: srv, calls: map[string]int{}}
+	r.Count = sandbox.NewCounter(srv)
 	hs := httptest.NewServer(r.Count)
 	t.Cleanup(hs.Close)
 	r.url = hs.URL
