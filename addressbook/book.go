@@ -116,27 +116,15 @@ func Open(path string) (*Book, error) {
 		return nil, errors.New("address book: no path given")
 	}
 	b := &Book{path: path, now: time.Now}
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
+	data, err := durable.ReadRegular(path, maxBytes)
+	var big *durable.TooLargeError
+	switch {
+	case errors.Is(err, os.ErrNotExist):
 		return b, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("address book: %w", err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
+	case errors.As(err, &big):
+		return nil, fmt.Errorf("address book %s: %s is more than an address book can be", path, big)
+	case err != nil:
 		return nil, fmt.Errorf("address book %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("address book %s: not a regular file", path)
-	}
-	if fi.Size() > maxBytes {
-		return nil, fmt.Errorf("address book %s: %d bytes is more than an address book can be (%d)", path, fi.Size(), maxBytes)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("address book %s: read: %w", path, err)
 	}
 	entries, err := decodeBook(data)
 	if err != nil {

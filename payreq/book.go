@@ -71,7 +71,7 @@ func Open(path string, opts ...Option) (*Book, error) {
 	for _, o := range opts {
 		o(b)
 	}
-	data, err := readLimited(path)
+	data, err := durable.ReadRegular(path, maxFileBytes)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return b, nil
@@ -84,30 +84,6 @@ func Open(path string, opts ...Option) (*Book, error) {
 	}
 	b.reqs = reqs
 	return b, nil
-}
-
-// readLimited reads a regular file of at most maxFileBytes.
-func readLimited(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, errors.New("not a regular file")
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("more than %d bytes; not a request book", maxFileBytes)
-	}
-	return data, nil
 }
 
 // decodeBook parses and checks the book's file.

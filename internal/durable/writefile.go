@@ -2,6 +2,7 @@ package durable
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -71,4 +72,27 @@ func OpenRegular(path string) (*os.File, error) {
 		return nil, fmt.Errorf("%s changed while it was opened", path)
 	}
 	return f, nil
+}
+
+// TooLargeError is a file longer than its reader accepts.
+type TooLargeError struct{ Max int64 }
+
+func (e *TooLargeError) Error() string { return fmt.Sprintf("more than %d bytes", e.Max) }
+
+// ReadRegular reads the whole of a regular file (OpenRegular) of at most
+// max bytes; a longer one is a *TooLargeError, read no further.
+func ReadRegular(path string, max int64) ([]byte, error) {
+	f, err := OpenRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, &TooLargeError{Max: max}
+	}
+	return data, nil
 }

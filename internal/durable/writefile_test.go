@@ -1,6 +1,7 @@
 package durable
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,4 +57,26 @@ func TestWriteFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+}
+
+func TestReadRegular(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "f.json")
+	if err := os.WriteFile(path, []byte("12345"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := ReadRegular(path, 5); err != nil || string(data) != "12345" {
+		t.Fatalf("ReadRegular at the limit = %q, %v", data, err)
+	}
+	var big *TooLargeError
+	if _, err := ReadRegular(path, 4); !errors.As(err, &big) || big.Max != 4 {
+		t.Fatalf("ReadRegular over the limit = %v, want a TooLargeError", err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink(path, link); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	if _, err := ReadRegular(link, 5); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("ReadRegular through a link = %v, want it refused", err)
+	}
 }
