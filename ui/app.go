@@ -46,6 +46,7 @@ type App struct {
 
 	screen   screen
 	showHelp bool
+	helpTop  int    // the first line of the help shown, when it scrolls
 	loading  string // what the loading screen is waiting for
 	fatal    string // a start-up failure that leaves nothing to do but quit
 
@@ -158,13 +159,11 @@ func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		a.quitArmed = false
 		if a.showHelp {
-			if key.Matches(msg, a.keys.Help, a.keys.Back, a.keys.Q) {
-				a.showHelp = false
-			}
+			a.onHelpKey(msg)
 			return a, nil
 		}
-		if key.Matches(msg, a.keys.Help) && !a.typing() {
-			a.showHelp = true
+		if a.opensHelp(msg) {
+			a.showHelp, a.helpTop = true, 0
 			return a, nil
 		}
 	}
@@ -381,7 +380,7 @@ func (a *App) View() string {
 	if a.lock != nil {
 		body = a.lock.view(bodyH)
 	} else if a.showHelp {
-		body = a.fullHelp()
+		body = a.helpView(bodyH) // wrapped, and as high as the body at most
 	} else {
 		body = a.body(bodyH)
 	}
@@ -425,7 +424,10 @@ func (a *App) header() string {
 	return left + strings.Repeat(" ", gap) + right + "\n"
 }
 
-func (a *App) footer() string {
+func (a *App) footer() string { return a.footerWith(a.shortHelp()) }
+
+// footerWith is the footer with the hint line of ks.
+func (a *App) footerWith(ks []key.Binding) string {
 	var lines []string
 	if a.status != "" {
 		st := a.st.Error
@@ -434,39 +436,59 @@ func (a *App) footer() string {
 		}
 		lines = append(lines, st.Render(fitWidth(a.status, a.width-2)))
 	}
-	// help cuts the line with "…" only when the ellipsis fits; wrap the rest.
-	lines = append(lines, fitWidth(a.help.ShortHelpView(a.shortHelp()), a.width-2))
+	// The hint line wraps between two keys, never inside one.
+	lines = append(lines, a.hintView(ks, a.width-2))
 	return "\n" + strings.Join(lines, "\n")
 }
 
+// shortHelp is the footer's hint line: the help's keys while it is shown,
+// else the screen's.
 func (a *App) shortHelp() []key.Binding {
+	if a.showHelp && a.lock == nil {
+		return a.helpModeKeys()
+	}
+	return a.screenHints()
+}
+
+// screenHints is the hint line of the screen shown: its keys, then the help
+// key that works where the focus is and the quit key.
+func (a *App) screenHints() []key.Binding {
 	if a.lock != nil {
 		return append(a.lock.keys(), a.keys.Quit)
 	}
 	var ks []key.Binding
 	if m := a.current(); m != nil {
 		ks = m.keys()
-	} else if a.screen == screenLoading && a.fatal != "" {
-		ks = []key.Binding{a.keys.Q}
 	}
-	return append(ks, a.keys.Help, a.keys.Quit)
+	return append(ks, a.helpKey(), a.quitKey())
 }
 
 func (a *App) fullHelp() string {
 	var b strings.Builder
+	// A key's words wrap under themselves, not under the keys.
+	descW := max(a.width-2-16, 20)
+	row := func(k, desc string) {
+		desc = strings.ReplaceAll(fitWidth(desc, descW), "\n", "\n"+strings.Repeat(" ", 16))
+		b.WriteString("  " + a.st.Focused.Render(padRight(k, 14)) + desc + "\n")
+	}
 	b.WriteString(a.st.Title.Render("Keys on this screen") + "\n\n")
+	rows := 0
 	for _, k := range a.helpKeys() {
-		if !k.Enabled() {
-			continue
+		if k.Enabled() && !a.global(k) {
+			row(k.Help().Key, k.Help().Desc)
+			rows++
 		}
-		h := k.Help()
-		b.WriteString("  " + a.st.Focused.Render(padRight(h.Key, 14)) + h.Desc + "\n")
+	}
+	if rows == 0 {
+		b.WriteString("  " + a.st.Subtle.Render("none but those below") + "\n")
 	}
 	b.WriteString("\n" + a.st.Title.Render("Everywhere") + "\n\n")
-	b.WriteString("  " + padRight("esc", 14) + "go back (a form keeps what was typed)\n")
-	b.WriteString("  " + padRight("ctrl+c", 14) + "quit; during a send it first says what happens to the transfer\n")
-	b.WriteString("  " + padRight("?", 14) + "this help (? or esc closes it)\n")
-	b.WriteString("\n" + a.st.Subtle.Render("Every payout is written to the journal before it is posted, under a trace id made once;\nan unknown outcome is settled by that trace, never paid again under a new one."))
+	row("esc", "go back (a form keeps what was typed)")
+	row("q", "in a list or a page with no text field: as esc; on the balances: quit")
+	row("?", "this help, where no text field has the focus (in a field ? is text)")
+	row("ctrl+g or F1", "this help, also from a text field")
+	row("ctrl+c", "quit; during a send it first says what happens to the transfer")
+	b.WriteString("\n" + a.st.Subtle.Render("Every payout is written to the journal before it is posted, under a trace id made once; an unknown outcome is settled by that trace, never paid again under a new one."))
 	return b.String()
 }
 

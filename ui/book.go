@@ -67,7 +67,7 @@ func newBookKeys() bookKeys {
 		New:    newKey([]string{"n"}, "n", "new").long("n", "new entry"),
 		Edit:   newKey([]string{"enter"}, "enter", "edit").long("enter", "edit the entry"),
 		Delete: newKey([]string{"D"}, "D", "delete").long("D", "delete the entry (asks first)"),
-		Back:   newKey([]string{"esc"}, "esc", "back").long("esc", "back to the balances"),
+		Back:   newKey(qBack, "esc/q", "back").long("esc/q", "back to the balances"),
 
 		FilterDone: newKey([]string{"esc", "enter"}, "", ""),
 
@@ -75,9 +75,11 @@ func newBookKeys() bookKeys {
 		// Any key but y keeps the entry; n is the one the help line names.
 		Keep: newKey([]string{"n"}, "n", "keep").long("any other key", "keep it"),
 
-		Next:   newKey([]string{"tab", "down"}, "tab", "next field").long("tab/↓", "next field"),
-		Prev:   newKey([]string{"shift+tab", "up"}, "", "").long("shift+tab/↑", "previous field"),
-		Save:   newKey([]string{"enter"}, "enter", "save").long("enter", "next field; on Save: save the entry"),
+		// As on the other forms: enter goes to the next field, and presses
+		// the button (Save) when it has the focus.
+		Next:   newKey([]string{"tab", "down", "enter"}, "tab/enter", "next field").long("tab/enter", "next field (↓ too)"),
+		Prev:   newKey([]string{"shift+tab", "up"}, "shift+tab", "previous field").long("shift+tab/↑", "previous field"),
+		Save:   newKey([]string{"enter"}, "enter", "save").long("enter", "on Save: save the entry (pressed before the form is ready, it says what is missing)"),
 		Cancel: newKey([]string{"esc"}, "esc", "cancel").long("esc", "cancel (nothing is saved)"),
 	}
 }
@@ -139,8 +141,13 @@ func (s *bookScreen) typing() bool {
 
 func (s *bookScreen) keys() []key.Binding {
 	k := s.km
-	if s.editing {
-		return []key.Binding{k.Next.Binding, k.Save.Binding, k.Cancel.Binding}
+	switch {
+	case s.editing && s.focus < bfSave:
+		return []key.Binding{k.Next.Binding, k.Prev.Binding, k.Cancel.Binding}
+	case s.editing && s.ready():
+		return []key.Binding{k.Save.Binding, k.Prev.Binding, k.Cancel.Binding}
+	case s.editing:
+		return []key.Binding{k.Prev.Binding, k.Cancel.Binding}
 	}
 	if s.confirmD {
 		return []key.Binding{k.Yes.Binding, k.Keep.Binding}
@@ -306,15 +313,12 @@ func (s *bookScreen) onFormKey(k tea.KeyMsg) tea.Cmd {
 	case km.Cancel.matches(k):
 		s.editing = false
 		return nil
+	case s.focus == bfSave && km.Save.matches(k):
+		return s.save()
 	case km.Next.matches(k):
 		return s.setFocus((s.focus + 1) % bfCount)
 	case km.Prev.matches(k):
 		return s.setFocus((s.focus + bfCount - 1) % bfCount)
-	case km.Save.matches(k):
-		if s.focus != bfSave {
-			return s.setFocus(s.focus + 1)
-		}
-		return s.save()
 	}
 	in := s.field(s.focus)
 	if in == nil {
@@ -427,7 +431,7 @@ func (s *bookScreen) listView(height int) string {
 		line := padRight(truncate(e.Label, labW-1), labW) + padRight(truncate(nameText(e.FullName), nameW-1), nameW) +
 			padRight(truncate(e.IdentityNumber, idW-1), idW) + truncate(e.Note, noteW)
 		if i == s.cursor {
-			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
+			b.WriteString(st.Focused.Render(listMark+line) + "\n")
 		} else {
 			b.WriteString("  " + line + "\n")
 		}

@@ -40,11 +40,13 @@ func newConfirmKeys(askPIN bool) confirmKeys {
 	if askPIN {
 		pin = ", the PIN"
 	}
+	enterLong := "acknowledge the warning; in the amount" + pin + " field: on to the next field, from the last one to Confirm; " +
+		"press the button under the cursor (Confirm not ready yet says what is missing)"
 	return confirmKeys{
 		Next:   newKey([]string{"tab", "down"}, "tab", "next").long("tab/↓", "next: each warning, the amount"+pin+", Cancel, Confirm"),
 		Prev:   newKey([]string{"shift+tab", "up"}, "shift+tab", "back").long("shift+tab/↑", "previous"),
 		Ack:    newKey([]string{" "}, "space", "acknowledge").long("space", "acknowledge the warning under the cursor (again: take it back)"),
-		Enter:  newKey([]string{"enter"}, "enter", "press").long("enter", "acknowledge the warning, or press the button under the cursor"),
+		Enter:  newKey([]string{"enter"}, "enter", "press").long("enter", enterLong),
 		Switch: newKey([]string{"left", "right"}, "←/→", "between Cancel and Confirm"),
 		Back:   newKey([]string{"esc"}, "esc", "edit").long("esc", "back to the form to edit; nothing is sent"),
 	}
@@ -63,6 +65,9 @@ type confirmScreen struct {
 	askPIN bool
 	focus  confirmStop
 	km     confirmKeys
+	// said is the status line this screen set for the last key (what a
+	// disabled Confirm or a field still lacks); the next key takes it away.
+	said string
 }
 
 func newConfirmScreen(ctx *shared, r *payout.Review, askPIN bool) *confirmScreen {
@@ -154,10 +159,21 @@ func (c *confirmScreen) canConfirm() bool {
 }
 
 // syncKeys enables the keys that act where the focus is: space
-// acknowledges a warning, and is typed into a field elsewhere.
+// acknowledges a warning, and is typed into a field elsewhere; enter's
+// words say where it goes from a field.
 func (c *confirmScreen) syncKeys() {
 	c.km.Ack.SetEnabled(c.on(cfWarning))
 	c.km.Switch.SetEnabled(c.on(cfCancel) || c.on(cfConfirm))
+	switch {
+	case c.on(cfAmount) || c.on(cfPIN):
+		if c.afterField().field == cfPIN {
+			c.km.Enter.SetHelp("enter", "next field")
+		} else {
+			c.km.Enter.SetHelp("enter", "on to Confirm")
+		}
+	default:
+		c.km.Enter.SetHelp("enter", "press")
+	}
 }
 
 // fullKeys is the confirmation's whole key map, for ?.
@@ -176,7 +192,7 @@ func (c *confirmScreen) fullKeys() []key.Binding {
 func (c *confirmScreen) keys() []key.Binding {
 	c.syncKeys()
 	ks := []key.Binding{c.km.Next.Binding, c.km.Prev.Binding, c.km.Ack.Binding}
-	if c.on(cfCancel) || c.on(cfConfirm) {
+	if !c.on(cfWarning) {
 		ks = append(ks, c.km.Enter.Binding)
 	}
 	return append(ks, c.km.Back.Binding)
@@ -213,6 +229,7 @@ func (c *confirmScreen) update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return c.updateInput(msg)
 	}
+	c.unsay()
 	c.syncKeys()
 	km := c.km
 	switch {
@@ -243,12 +260,29 @@ func (c *confirmScreen) update(msg tea.Msg) tea.Cmd {
 }
 
 // press is enter: it acknowledges the warning under the cursor, presses the
-// button, or goes on from a field.
+// button, or goes on from a field once what is typed there is right: to
+// the PIN after the amount when one is asked, else to Confirm (which still
+// takes an enter of its own). What is not right yet is said, not skipped.
 func (c *confirmScreen) press() tea.Cmd {
 	switch c.focus.field {
 	case cfWarning:
 		c.acked[c.focus.warn] = true
 		return c.move(1)
+	case cfAmount:
+		if ok, problem := c.typedAmount(); !ok {
+			if problem == "" {
+				problem = "type the amount shown (" + payout.GroupDigits(c.r.AmountText) + ")"
+			}
+			c.say("The amount: " + problem + ".")
+			return nil
+		}
+		return c.setFocus(c.afterField())
+	case cfPIN:
+		if !c.pin.valid() {
+			c.say("The PIN is 6 digits.")
+			return nil
+		}
+		return c.setFocus(c.afterField())
 	case cfCancel:
 		c.pin.clear()
 		c.ctx.ask(showMsg{screenTransfer})
@@ -256,6 +290,7 @@ func (c *confirmScreen) press() tea.Cmd {
 		return nil
 	case cfConfirm:
 		if !c.canConfirm() {
+			c.say("Not yet: " + strings.Join(c.missing(), ", ") + ".")
 			return nil
 		}
 		send := sendPayoutMsg{review: c.r, asked: c.askPIN}
@@ -267,6 +302,57 @@ func (c *confirmScreen) press() tea.Cmd {
 		return nil
 	}
 	return c.move(1)
+}
+
+// afterField is where enter goes from the amount or the PIN: the PIN
+// after the amount while it is not typed, else Confirm.
+func (c *confirmScreen) afterField() confirmStop {
+	if c.on(cfAmount) && c.askPIN && !c.pin.valid() {
+		return confirmStop{field: cfPIN}
+	}
+	return confirmStop{field: cfConfirm}
+}
+
+// missing lists what Confirm still waits for, in the order of the screen,
+// in few words: the status line is one line on the smallest terminal.
+func (c *confirmScreen) missing() []string {
+	var out, typed []string
+	if n := len(c.acked) - countTrue(c.acked); n > 0 {
+		out = append(out, plural(n, "warning")+" to acknowledge")
+	}
+	if !c.amountMatches() {
+		typed = append(typed, "the amount")
+	}
+	if c.askPIN && !c.pin.valid() {
+		typed = append(typed, "the PIN")
+	}
+	if len(typed) > 0 {
+		out = append(out, joinAnd(typed)+" to type")
+	}
+	return out
+}
+
+// say puts a line about the key just pressed on the status line.
+func (c *confirmScreen) say(s string) {
+	c.said = s
+	c.ctx.setStatus(s, false)
+}
+
+// unsay takes the line said for the last key off the status line, unless
+// something else has been said since.
+func (c *confirmScreen) unsay() {
+	if c.said != "" && c.ctx.status == c.said {
+		c.ctx.setStatus("", false)
+	}
+	c.said = ""
+}
+
+// joinAnd joins a list as a sentence does: "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 // updateInput hands a message to the field with the focus, if any.

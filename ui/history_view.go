@@ -51,7 +51,7 @@ func (s *historyScreen) view(height int) string {
 		line := s.rowLine(cols, r, symbol)
 		switch {
 		case i == s.cursor:
-			b.WriteString(st.Focused.Render("▸ "+line) + "\n")
+			b.WriteString(st.Focused.Render(listMark+line) + "\n")
 		case r.State == history.StateInDoubt || r.State == history.StateFailed:
 			b.WriteString("  " + st.Warn.Render(line) + "\n")
 		default:

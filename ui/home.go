@@ -29,8 +29,8 @@ type homeScreen struct {
 
 // homeKeys is the home screen's key map. The help line has short words,
 // so that it fits one line of a 100-column terminal, and no quit key of
-// its own (q quits here too, but the help line's one quit hint is ctrl+c,
-// which quits everywhere).
+// its own: the root's one quit hint reads q/ctrl+c here (q quits the
+// balances, which have nowhere to go back to; ctrl+c quits everywhere).
 type homeKeys struct {
 	Transfer, Batch, History, Request, Book, Refresh, Settle, Setup, Quit keyDef
 }
@@ -42,7 +42,7 @@ func newHomeKeys() homeKeys {
 		History:  newKey([]string{"h"}, "h", "history").long("h", "history of payouts and receipts"),
 		Request:  newKey([]string{"p"}, "p", "requests").long("p", "payment requests (link and QR code)"),
 		Book:     newKey([]string{"b"}, "b", "book").long("b", "address book of saved recipients"),
-		Refresh:  newKey([]string{"r"}, "r", "refresh").long("r", "refresh the balances"),
+		Refresh:  newKey([]string{"r"}, "r", "reload").long("r", "read the balances again"),
 		Settle:   newKey([]string{"s"}, "s", "settle in-doubt payouts").long("s", "settle the payouts in doubt by their trace"),
 		Setup:    newKey([]string{"n"}, "n", "new profile").long("n", "set up a new profile"),
 		Quit:     newKey([]string{"q"}, "q", "quit"),
@@ -250,7 +250,7 @@ func (h *homeScreen) view(height int) string {
 	case h.err != "":
 		b.WriteString(st.Error.Render("Balances not refreshed: " + h.err))
 	case !h.loaded.IsZero():
-		b.WriteString(st.Subtle.Render("Balances as of " + h.loaded.Format("15:04:05") + " (r to refresh)"))
+		b.WriteString(st.Subtle.Render("Balances as of " + h.loaded.Format("15:04:05") + " (r to reload)"))
 	}
 	return safeView(b.String())
 }

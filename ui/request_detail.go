@@ -62,7 +62,7 @@ func newRequestDetailKeys() requestDetailKeys {
 		Copy:  newKey([]string{"c"}, "c", "copy link").long("c", "copy the payment link (OSC 52)"),
 		Watch: newKey([]string{"w"}, "w", "watch until paid").long("w", "watch until paid (again: stop watching)"),
 		Check: newKey([]string{"r"}, "r", "check now").long("r", "check once now"),
-		Back:  newKey([]string{"esc"}, "esc", "back to the list").long("esc", "stop watching, or back to the list"),
+		Back:  newKey(qBack, "esc/q", "back to the list").long("esc/q", "stop watching, or back to the list"),
 	}
 }
 
@@ -108,10 +108,10 @@ func (d *requestDetail) syncKeys() {
 	k.Watch.SetEnabled(!closed)
 	if d.watching {
 		k.Watch.SetHelp("w", "stop watching")
-		k.Back.SetHelp("esc", "stop watching")
+		k.Back.SetHelp("esc/q", "stop watching")
 	} else {
 		k.Watch.SetHelp("w", "watch until paid")
-		k.Back.SetHelp("esc", "back to the list")
+		k.Back.SetHelp("esc/q", "back to the list")
 	}
 	k.Check.SetEnabled(!closed && !d.checking)
 }

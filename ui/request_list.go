@@ -33,7 +33,7 @@ func newRequestListKeys() requestListKeys {
 		Down: newKey([]string{"down", "j"}, "", ""),
 		Show: newKey([]string{"enter"}, "enter", "show").long("enter", "show it: link, QR code, watch"),
 		New:  newKey([]string{"n"}, "n", "new request"),
-		Home: newKey([]string{"esc"}, "esc", "back to balances").long("esc", "back to the balances"),
+		Home: newKey(qBack, "esc/q", "back to balances").long("esc/q", "back to the balances"),
 	}
 }
 
@@ -143,7 +143,7 @@ func (l *requestList) view(height int) string {
 		line := padRight(state, stateW) + padRight(truncate(l.rq.symbol(r.AssetID), symW-1), symW) +
 			padLeft(payout.GroupDigits(r.Amount), amtW-1) + "  " + padRight(truncate(memo, memoW-1), memoW) + padRight(localTime(r.CreatedAt), whenW)
 		if i == l.sel {
-			b.WriteString(st.Focused.Render("› "+line) + "\n")
+			b.WriteString(st.Focused.Render(listMark+line) + "\n")
 		} else {
 			b.WriteString("  " + line + "\n")
 		}

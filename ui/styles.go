@@ -68,6 +68,12 @@ func (s Styles) button(label string, focused, enabled bool) string {
 	return s.Button.Render("[ " + label + " ]")
 }
 
+// listMark is the glyph before the row selected in a list (the balances'
+// assets, the address book, the payment requests, the asset picker…): one
+// glyph for a selection everywhere, apart from marker's, the field with
+// the focus.
+const listMark = "▸ "
+
 // marker is the focus glyph before a field's label.
 func marker(focused bool) string {
 	if focused {

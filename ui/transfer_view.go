@@ -67,7 +67,7 @@ func (t *transferScreen) recipientView(st Styles) string {
 	for i, e := range t.bookHits {
 		line := padRight(truncate(e.Label, 22), 23) + truncate(nameText(e.FullName), 24) + st.Subtle.Render(" · Mixin ID "+clean(e.IdentityNumber))
 		if i == t.bookPick {
-			b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
+			b.WriteString("           " + st.Focused.Render(listMark+line) + "\n")
 		} else {
 			b.WriteString(fieldIndent + line + "\n")
 		}

@@ -102,7 +102,7 @@ func (p *assetPicker) listView(st Styles, row func(as rail.Asset, twin string) s
 		as := p.assets[p.matches[i]]
 		line := row(as, twins[as.AssetID])
 		if i == p.pick {
-			b.WriteString("           " + st.Focused.Render("▸ "+line) + "\n")
+			b.WriteString("           " + st.Focused.Render(listMark+line) + "\n")
 		} else {
 			b.WriteString(fieldIndent + line + "\n")
 		}
