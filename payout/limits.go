@@ -58,21 +58,23 @@ type CapError struct {
 	Left decimal.Decimal
 }
 
-// Reason is the refusal in the words of the amount field.
+// Reason is the refusal in the words of the amount field, its amounts
+// with grouped digits (GroupDigits), as the confirmation shows caps.
 func (e *CapError) Reason() string {
+	g := func(d decimal.Decimal) string { return GroupDigits(d.String()) }
 	if e.Kind == CapPerTransfer {
-		return fmt.Sprintf("over the per-transfer cap of %s %s", e.Cap, e.Symbol)
+		return fmt.Sprintf("over the per-transfer cap of %s %s", g(e.Cap), e.Symbol)
 	}
 	if e.Elsewhere.IsPositive() {
 		return fmt.Sprintf("over the daily cap %s %s: used %s (%s of it by other consoles), left %s (last 24 h, payouts in doubt included)",
-			e.Cap, e.Symbol, e.Used, e.Elsewhere, e.Left)
+			g(e.Cap), e.Symbol, g(e.Used), g(e.Elsewhere), g(e.Left))
 	}
 	return fmt.Sprintf("over the daily cap %s %s: used %s, left %s (last 24 h, payouts in doubt included)",
-		e.Cap, e.Symbol, e.Used, e.Left)
+		g(e.Cap), e.Symbol, g(e.Used), g(e.Left))
 }
 
 func (e *CapError) Error() string {
-	return fmt.Sprintf("payout: %s %s is %s; nothing was sent", e.Amount, e.Symbol, e.Reason())
+	return fmt.Sprintf("payout: %s %s is %s; nothing was sent", GroupDigits(e.Amount.String()), e.Symbol, e.Reason())
 }
 
 // Is makes errors.Is(err, ErrOverCap) true.

@@ -362,3 +362,24 @@ func TestDailyCapBelowPerTransferRefused(t *testing.T) {
 		t.Fatalf("equal caps: %v", err)
 	}
 }
+
+// TestCapReasonGroupsDigits: a cap refusal writes its amounts with grouped
+// digits, as the confirmation shows the caps.
+func TestCapReasonGroupsDigits(t *testing.T) {
+	d := decimal.RequireFromString
+	daily := &CapError{Kind: CapDaily, Symbol: "USDT", Amount: d("1500"), Cap: d("3000"), Used: d("2998.5"), Left: d("1.5")}
+	if got, want := daily.Reason(), "over the daily cap 3,000 USDT: used 2,998.5, left 1.5 (last 24 h, payouts in doubt included)"; got != want {
+		t.Errorf("daily Reason = %q, want %q", got, want)
+	}
+	if got, want := daily.Error(), "payout: 1,500 USDT is over the daily cap 3,000 USDT"; !strings.HasPrefix(got, want) {
+		t.Errorf("daily Error = %q, want it to start %q", got, want)
+	}
+	daily.Elsewhere = d("1250")
+	if got := daily.Reason(); !strings.Contains(got, "used 2,998.5 (1,250 of it by other consoles), left 1.5") {
+		t.Errorf("daily Reason with other consoles = %q", got)
+	}
+	per := &CapError{Kind: CapPerTransfer, Symbol: "USDT", Amount: d("5000.01"), Cap: d("5000"), Left: d("5000")}
+	if got, want := per.Reason(), "over the per-transfer cap of 5,000 USDT"; got != want {
+		t.Errorf("per-transfer Reason = %q, want %q", got, want)
+	}
+}

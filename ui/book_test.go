@@ -60,8 +60,12 @@ func TestAddressBookAddPickAndPay(t *testing.T) {
 	if picked != r.rcpt.UserID {
 		t.Fatalf("picked %s, want %s", picked, r.rcpt.UserID)
 	}
-	f.press(tea.KeyTab)
-	f.typ("5")
+	var focus tField
+	f.probe(func(a *App) { focus = a.transfer().focus })
+	if focus != tfAmount {
+		t.Fatalf("after picking a saved recipient the focus is on field %d, want the amount", focus)
+	}
+	f.typ("5") // the focus moved on to the amount
 	f.press(tea.KeyTab, tea.KeyTab)
 	f.review()
 	v = f.view()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 
 	"mixdesk/account"
 	"mixdesk/keystore"
@@ -117,6 +118,38 @@ func doubtCause(err error) string {
 		return "the send was interrupted"
 	}
 	return oneLine(err.Error())
+}
+
+// fieldMessage is an error as it reads under a form's field, in the one
+// style of every field message (see fieldText): a field error's reason
+// without the field's name (the label is on the line above), any other
+// error as explain words it.
+func fieldMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var fe *account.FieldError
+	if errors.As(err, &fe) {
+		return fieldText(fe.Reason)
+	}
+	return fieldText(explain(err))
+}
+
+// fieldText puts a message shown under a form's field in the style all
+// field messages share: it starts in lower case (a word in capitals, such
+// as PIN or API, is kept), and a message of one sentence ends without a
+// full stop (one of several sentences keeps its stops).
+func fieldText(s string) string {
+	s = strings.TrimSpace(s)
+	r := []rune(s)
+	if len(r) > 0 && unicode.IsUpper(r[0]) && (len(r) == 1 || !unicode.IsUpper(r[1]) && !unicode.IsDigit(r[1])) {
+		r[0] = unicode.ToLower(r[0])
+		s = string(r)
+	}
+	if body, ok := strings.CutSuffix(s, "."); ok && !strings.HasSuffix(body, ".") && !strings.Contains(body, ". ") {
+		s = body
+	}
+	return s
 }
 
 func oneLine(s string) string {

@@ -66,6 +66,40 @@ func TestExplainWordsEachError(t *testing.T) {
 	}
 }
 
+// TestFieldMessagesOneStyle: a message under a field names no field, starts
+// in lower case (a word in capitals kept) and has no full stop after one
+// sentence; several sentences keep theirs.
+func TestFieldMessagesOneStyle(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		{"Recipient: no such user.", "recipient: no such user"},
+		{"no such user", "no such user"},
+		{"Not a UUID (want 36 characters, got 3)", "not a UUID (want 36 characters, got 3)"},
+		{"A profile with this name exists.", "a profile with this name exists"},
+		{"PIN incorrect: nothing was sent. Five wrong PINs in 24 hours lock it.", "PIN incorrect: nothing was sent. Five wrong PINs in 24 hours lock it."},
+		{"API down.", "API down"},
+		{"wait...", "wait..."},
+		{"", ""},
+	} {
+		if got := fieldText(c.in); got != c.want {
+			t.Errorf("fieldText(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&mixin.FieldError{Field: "recipient", Reason: "no such user"}, "no such user"},
+		{fmt.Errorf("looking up: %w", &mixin.FieldError{Field: "amount", Reason: "more than 8 decimals"}), "more than 8 decimals"},
+		{&mixin.TransportError{Op: "GET /me", Err: context.DeadlineExceeded}, "no answer from the API in time: check the network, then retry"},
+		{nil, ""},
+	} {
+		if got := fieldMessage(c.err); got != c.want {
+			t.Errorf("fieldMessage(%v) = %q, want %q", c.err, got, c.want)
+		}
+	}
+}
+
 // TestDoubtCauseWordsEachError: why a payout is in doubt, without advice to
 // send it again.
 func TestDoubtCauseWordsEachError(t *testing.T) {

@@ -74,7 +74,7 @@ func TestTwinAssetsToldApart(t *testing.T) {
 	p.press(tea.KeyDown, tea.KeyEnter)
 	mustContain(t, a.View(), "Tether USD · balance 10 USDT · id "+shortID(twin.AssetID))
 
-	p.press(tea.KeyEsc)
+	p.press(tea.KeyEsc, tea.KeyEsc) // a draft asks first: the second esc drops it
 	p.typ("p")
 	p.until("the book", func(a *App) bool { return a.request() != nil && a.request().book != nil })
 	p.typ("n")

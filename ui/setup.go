@@ -10,7 +10,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"mixdesk/account"
-	"mixdesk/journal"
 	"mixdesk/keystore"
 )
 
@@ -78,6 +77,10 @@ type setupDoneMsg struct {
 	gen  int
 	acct *account.Account
 	err  error
+	// checked: the form had errors, so only the key and the PIN token were
+	// checked (nothing was sent); keyErrs holds what is wrong with them.
+	checked bool
+	keyErrs map[sField]string
 }
 
 func newSetupScreen(ctx *shared, env account.Env, name string) *setupScreen {
@@ -220,47 +223,6 @@ func (s *setupScreen) profile() keystore.Profile {
 	return p
 }
 
-// check validates the form locally and puts each error under its field.
-func (s *setupScreen) check() bool {
-	s.errs = [sfCount]string{}
-	s.formErr = ""
-	ok := true
-	if err := keystore.ValidateName(strings.TrimSpace(s.value(sfName))); err != nil {
-		s.errs[sfName] = errReason(err)
-		ok = false
-	}
-	if s.pasted.Safe {
-		// The keystore's fields are checked in the command, as a key is.
-		return ok
-	}
-	if s.safeByFields() {
-		for _, f := range []sField{sfClient, sfSession, sfKey, sfToken} {
-			if strings.TrimSpace(s.value(f)) == "" {
-				s.errs[f] = "empty (a Safe session needs it)"
-				ok = false
-			}
-		}
-		return ok
-	}
-	p := s.profile()
-	if err := account.CheckPIN(p.PIN); err != nil {
-		s.errs[sfPIN] = errReason(err)
-		ok = false
-	} else if s.value(sfPIN2) != p.PIN {
-		s.errs[sfPIN2] = "the two PINs differ"
-		ok = false
-	}
-	for f, v := range map[sField]string{sfClient: p.ClientID, sfSession: p.SessionID, sfKey: p.PrivateKey, sfToken: p.PINToken} {
-		if strings.TrimSpace(v) == "" {
-			s.errs[f] = "empty"
-			ok = false
-		}
-	}
-	// The key and the PIN token are parsed and cross-checked in the
-	// command (an RSA key takes milliseconds), never on the UI goroutine.
-	return ok
-}
-
 // fieldOf is the form field a refused setup names, or sfCount for the
 // whole form.
 func fieldOf(name string) sField {
@@ -317,6 +279,12 @@ func (s *setupScreen) onDone(msg setupDoneMsg) tea.Cmd {
 		return nil
 	}
 	s.busy = ""
+	for f, e := range msg.keyErrs {
+		s.errs[f] = e
+	}
+	if msg.checked {
+		return nil
+	}
 	if msg.err != nil {
 		if errors.Is(msg.err, keystore.ErrExists) {
 			s.exists = true
@@ -325,7 +293,7 @@ func (s *setupScreen) onDone(msg setupDoneMsg) tea.Cmd {
 		}
 		var se *account.SetupError
 		if errors.As(msg.err, &se) && fieldOf(se.Field) != sfCount {
-			s.errs[fieldOf(se.Field)] = explain(se.Err)
+			s.errs[fieldOf(se.Field)] = fieldMessage(se.Err)
 		} else {
 			s.formErr = explain(msg.err)
 		}
@@ -427,42 +395,75 @@ func openJSON(v string) bool {
 	return strings.HasPrefix(v, "{") && strings.Count(v, "{") > strings.Count(v, "}")
 }
 
-// submit checks the credentials against the API (the session, then the
-// PIN) and only then saves the profile and opens it: the account layer
-// does it in a command.
+// submit checks the form, every field at once, and then the credentials
+// against the API (the session, then the PIN), and only then saves the
+// profile and opens it: the account layer does it in a command. A form with
+// errors is not sent: its key and PIN token are still checked, so that
+// their errors show with the others.
 func (s *setupScreen) submit() tea.Cmd {
-	if !s.check() {
-		return nil
+	ok := s.check()
+	setup := account.Setup{Name: strings.TrimSpace(s.value(sfName)), Profile: s.profile(), Overwrite: s.overwrite && s.exists}
+	if s.pasted.Safe || s.safeByFields() {
+		if !s.safeProfile(&setup, ok) {
+			return nil
+		}
+	} else if !ok {
+		return s.checkKey(setup.Profile)
 	}
 	s.busy = "Checking the session with the API…"
 	s.gen = s.ctx.nextGen()
 	gen, env := s.gen, s.env
-	setup := account.Setup{Name: strings.TrimSpace(s.value(sfName)), Profile: s.profile(), Overwrite: s.overwrite && s.exists}
-	if s.pasted.Safe || s.safeByFields() {
-		text, at := s.value(sfKey), sfKey
-		if s.safeByFields() {
-			text, at = s.keystoreJSON(), sfSpend
-		}
-		p, err := account.SafeProfile(text)
-		if err != nil {
-			s.busy = ""
-			s.errs[at] = errReason(err)
-			return nil
-		}
-		setup.Profile = p
-	}
 	// Setting up the open profile again (a new session) keeps its journal
 	// open: the journal is locked while open and cannot be opened twice.
-	var reuse *journal.Journal
 	if s.ctx.acct != nil && s.ctx.acct.Name == setup.Name {
-		reuse = s.ctx.acct.Journal()
+		setup.Reuse = s.ctx.acct.Journal()
 	}
-	setup.Reuse = reuse
+	legacy := !s.pasted.Safe && !s.safeByFields()
+	sessionOK := s.errs[sfSession] == ""
 	return func() tea.Msg {
+		if legacy {
+			if errs := keyErrors(setup.Profile, sessionOK); errs != nil {
+				return setupDoneMsg{gen: gen, checked: true, keyErrs: errs}
+			}
+		}
 		ctx, cancel := within(timeoutSetup)
 		defer cancel()
 		acct, err := env.Setup(ctx, setup)
 		return setupDoneMsg{gen: gen, acct: acct, err: err}
+	}
+}
+
+// safeProfile reads the Safe keystore pasted or typed field by field into
+// setup, and puts what is wrong with it under its field; it reports
+// whether the form can be sent (ok: the rest of the form is good).
+func (s *setupScreen) safeProfile(setup *account.Setup, ok bool) bool {
+	text, at := s.value(sfKey), sfKey
+	if s.safeByFields() {
+		if !ok {
+			return false // the keystore is made of the fields: their errors first
+		}
+		text, at = s.keystoreJSON(), sfSpend
+	}
+	p, err := account.SafeProfile(text)
+	if err != nil {
+		s.errs[at] = errReason(err)
+		return false
+	}
+	setup.Profile = p
+	return ok
+}
+
+// checkKey checks the key and PIN token of a form with errors, in a
+// command: their errors join the form's, and nothing is sent.
+func (s *setupScreen) checkKey(p keystore.Profile) tea.Cmd {
+	if strings.TrimSpace(p.PrivateKey) == "" {
+		return nil
+	}
+	s.busy = "Checking the key…"
+	s.gen = s.ctx.nextGen()
+	gen, sessionOK := s.gen, s.errs[sfSession] == ""
+	return func() tea.Msg {
+		return setupDoneMsg{gen: gen, checked: true, keyErrs: keyErrors(p, sessionOK)}
 	}
 }
 
@@ -508,7 +509,7 @@ func (s *setupScreen) view(height int) string {
 			b.WriteString("               " + st.Subtle.Render("recognised: "+s.pasted.Line) + "\n")
 		}
 		if s.errs[f] != "" {
-			b.WriteString("               " + st.Error.Render("✗ "+s.errs[f]) + "\n")
+			b.WriteString("               " + st.Error.Render("✗ "+fieldText(s.errs[f])) + "\n")
 		}
 	}
 	b.WriteString("\n  " + st.button("Check and save", s.focus == sfSubmit, s.busy == "") + "\n")

@@ -293,3 +293,65 @@ func TestSetupRunesSpellingAKeyAreText(t *testing.T) {
 		t.Fatalf("focus %s, client id %q", setupLabels[s.focus], s.value(sfClient))
 	}
 }
+
+// TestSetupShowsEveryErrorAtOnce: one submit shows what is wrong with every
+// field (it once showed the PIN's, then at the next submit the client id's,
+// then the key's), and nothing is sent while any field is wrong.
+func TestSetupShowsEveryErrorAtOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	f := r.start(termW, termH)
+	f.waitFor("Set up an app session")
+
+	c := r.world.Operator
+	c.ClientID = "8dcf823d-9eb3"
+	c.PrivateKey = "not-a-key"
+	fillSetup(f, c, "12", "12")
+	f.press(tea.KeyEnter)
+	f.waitFor("not a PEM key")
+	a := f.final()
+
+	v := a.View()
+	checkGolden(t, "all_errors", v, termW)
+	for label, want := range map[string]string{
+		"Client id":   "✗ not a UUID (want 36 characters",
+		"Private key": "✗ not a PEM key, a base64url Ed25519 key or a hex Ed25519 seed",
+		"PIN":         "✗ must be exactly 6 digits",
+	} {
+		if got := fieldError(t, v, label); !strings.Contains(got, want) {
+			t.Errorf("line under %s = %q, want %q", label, got, want)
+		}
+	}
+	mustNotContain(t, v, "Checking")
+	if n := r.calls.total(); n != 0 {
+		t.Errorf("a form with errors made %d API calls, want none", n)
+	}
+	storedNothing(t, r)
+}
+
+// TestSetupChecksThePINTokenWithTheOtherFields: with a good key, a PIN
+// token that does not open with it is named beside the form's other
+// errors, in the same submit.
+func TestSetupChecksThePINTokenWithTheOtherFields(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{noProfile: true})
+	s := newSetupScreen(testShared(termW, termH), r.deps.Env, "")
+	c := r.world.Operator
+	for f, v := range map[sField]string{sfClient: "not-an-id", sfSession: c.SessionID, sfKey: c.PrivateKey, sfToken: "AAAA", sfPIN: c.PIN, sfPIN2: "000000"} {
+		s.inputs[f].SetValue(v)
+	}
+	s.pasted = account.RecognisePasted(c.PrivateKey)
+	cmd := s.submit()
+	if cmd == nil {
+		t.Fatal("the key and PIN token were not checked")
+	}
+	s.update(cmd())
+	for f, want := range map[sField]bool{sfClient: true, sfToken: true, sfPIN2: true, sfKey: false, sfSession: false, sfPIN: false} {
+		if got := s.errs[f] != ""; got != want {
+			t.Errorf("%s: error %q, want one: %v", setupLabels[f], s.errs[f], want)
+		}
+	}
+	if s.busy != "" || r.calls.total() != 0 {
+		t.Errorf("busy %q, %d API calls; want a form with errors and nothing sent", s.busy, r.calls.total())
+	}
+}

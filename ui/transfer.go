@@ -52,6 +52,13 @@ type transferScreen struct {
 	bookPick  int
 	rcptLabel string // the address-book label the recipient was picked by
 
+	// limits are the caps of the profile's policy, by asset id: the
+	// per-transfer cap is checked as the amount is typed.
+	limits map[string]payout.AssetLimit
+	// leaving: esc was pressed on a draft; a second esc drops it, any
+	// other key keeps it.
+	leaving bool
+
 	km   transferKeys
 	life lifetime // the look-ups and the review, ended when the form is left
 }
@@ -70,7 +77,8 @@ func newTransferKeys() transferKeys {
 			long("↑/↓", "choose in the list under the field (assets, saved recipients), else move between fields"),
 		Down:   newKey([]string{"down"}, "", ""),
 		Review: newKey([]string{"enter"}, "enter", "review").long("enter", "on Review: review the payout (nothing is sent yet)"),
-		Back:   newKey([]string{"esc"}, "esc", "back to balances").long("esc", "back to the balances (the form is dropped)"),
+		Back: newKey([]string{"esc"}, "esc", "back to balances").
+			long("esc", "back to the balances; with something typed, it asks first: esc again drops the draft"),
 	}
 }
 
@@ -86,13 +94,19 @@ func newTransferScreen(ctx *shared, assets []rail.Asset) *transferScreen {
 		picker: newAssetPicker("type to filter: BTC, USDT…", assets),
 		rcpt:   newRecipientField(),
 		amount: textInput("0.00", 29, 44),
-		memo:   textInput("optional, up to 140 characters", 140, 44),
-		trace:  payout.NewTraceID(),
-		desk:   ctx.acct.Desk,
-		book:   ctx.acct.Book,
-		km:     newTransferKeys(),
+		// No character limit: a longer memo is refused with its count, never
+		// cut without a word.
+		memo:  textInput("optional, up to 140 characters", 0, 44),
+		trace: payout.NewTraceID(),
+		desk:  ctx.acct.Desk,
+		book:  ctx.acct.Book,
+		km:    newTransferKeys(),
 	}
 	t.rcpt.showLookup = true
+	t.picker.explicit = true // tab on the empty field takes no asset
+	if t.desk != nil {
+		t.limits = t.desk.Config().Limits
+	}
 	return t
 }
 
@@ -133,12 +147,15 @@ func (t *transferScreen) fullKeys() []key.Binding {
 		helpRow("asset", "type to filter by symbol or name, or the start of the asset id"),
 		helpRow("recipient", "a user UUID, a Mixin ID number, or a label of the address book; it is looked up when typing pauses"),
 		helpRow("amount", "a plain decimal, at most 8 digits after the point"),
-		helpRow("memo", "optional, up to 140 characters"),
+		helpRow("memo", "optional, up to 140 characters (and what the rail allows in bytes); a longer one is refused, never cut"),
 		k.Review.full(), k.Back.full())
 }
 
 func (t *transferScreen) keys() []key.Binding {
 	k := t.km
+	if t.leaving {
+		k.Back.SetHelp("esc", "drop the draft")
+	}
 	switch {
 	case t.focus == tfSend && t.ready():
 		return []key.Binding{k.Review.Binding, k.Prev.Binding, k.Back.Binding}
@@ -155,15 +172,21 @@ func (t *transferScreen) setFocus(f tField) tea.Cmd {
 	return focusField(int(f), t.fields()...)
 }
 
-// choose takes the highlighted asset.
+// choose takes the highlighted asset; with nothing typed or pointed at it
+// takes none (the field stays empty, and says so once left).
 func (t *transferScreen) choose() {
 	t.fieldErr[tfAsset] = ""
+	if t.picker.untouched() {
+		return
+	}
 	if !t.picker.choose() {
 		t.fieldErr[tfAsset] = "no asset matches"
 	}
 }
 
-// amountState checks the amount against the chosen asset.
+// amountState checks the amount against the chosen asset: its balance and
+// the per-transfer cap of the policy (the daily cap needs the rail's
+// movements: Review checks it).
 func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText string) {
 	s := strings.TrimSpace(t.amount.Value())
 	if s == "" {
@@ -181,11 +204,40 @@ func (t *transferScreen) amountState() (amt, after decimal.Decimal, errText stri
 	if d.GreaterThan(bal) {
 		return d, bal.Sub(d), "exceeds the balance of " + money(bal) + " " + truncate(as.Symbol, 12)
 	}
+	if over := t.overPerTransfer(as, d); over != nil {
+		return d, bal.Sub(d), over.Reason()
+	}
 	return d, bal.Sub(d), ""
 }
 
+// overPerTransfer is the refusal Review would give an amount over the
+// asset's per-transfer cap, or nil.
+func (t *transferScreen) overPerTransfer(as *rail.Asset, d decimal.Decimal) *payout.CapError {
+	lim := t.limits[strings.ToLower(as.AssetID)]
+	if lim.PerTransfer == "" {
+		return nil
+	}
+	c, err := decimal.NewFromString(lim.PerTransfer)
+	if err != nil || !d.GreaterThan(c) {
+		return nil
+	}
+	return &payout.CapError{Kind: payout.CapPerTransfer, AssetID: as.AssetID, Symbol: truncate(as.Symbol, 12), Amount: d, Cap: c, Left: c}
+}
+
+// memoErr checks the memo by the rules of the rail the profile pays
+// through (the Safe rail also counts its bytes), in a payment whose other
+// fields are well formed: the rail's own Validate, so that the form never
+// accepts a memo the review would refuse.
 func (t *transferScreen) memoErr() string {
-	if err := account.CheckMemo(t.memo.Value()); err != nil {
+	err := account.CheckMemo(t.memo.Value())
+	if err == nil && t.desk != nil {
+		_, err = t.desk.Rail().Validate(rail.Payment{Key: standInID, AssetID: standInID, RecipientID: standInID, Amount: "1", Memo: t.memo.Value()})
+		var fe *account.FieldError
+		if !errors.As(err, &fe) || fe.Field != account.FieldMemo {
+			err = nil // about the stand-in, not the memo
+		}
+	}
+	if err != nil {
 		return fieldReason(err)
 	}
 	return ""
@@ -255,7 +307,7 @@ func (t *transferScreen) showReviewErr(err error) {
 			t.fieldErr[tfAsset] = fe.Reason
 			return
 		case account.FieldRecipient:
-			t.rcpt.err = capitalize(fe.Reason)
+			t.rcpt.err = fe.Reason
 			return
 		case account.FieldAmount:
 			t.fieldErr[tfAmount] = fe.Reason
@@ -271,12 +323,9 @@ func (t *transferScreen) showReviewErr(err error) {
 func (t *transferScreen) onKey(k tea.KeyMsg) tea.Cmd {
 	km := t.km
 	if km.Back.matches(k) {
-		// Leaving drops any review still on its way.
-		t.reviewGen = t.ctx.nextGen()
-		t.reviewing = false
-		t.ctx.ask(showMsg{screenHome})
-		return nil
+		return t.back()
 	}
+	t.leaving = false // any other key keeps the draft
 	if t.reviewing {
 		return nil // the form is frozen while its review is made
 	}
@@ -300,6 +349,31 @@ func (t *transferScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		return t.setFocus(tField(step(int(t.focus), int(tfCount), 1)))
 	}
 	return t.edit(k)
+}
+
+// back is esc: it drops any review still on its way, and goes back to the
+// balances; a draft is dropped only at a second esc, so that one key
+// pressed by mistake loses nothing.
+func (t *transferScreen) back() tea.Cmd {
+	t.reviewGen = t.ctx.nextGen()
+	t.reviewing = false
+	if !t.leaving && t.hasDraft() {
+		t.leaving = true
+		return nil
+	}
+	t.leaving = false
+	t.ctx.ask(showMsg{screenHome})
+	return nil
+}
+
+// hasDraft reports whether anything was typed into the form.
+func (t *transferScreen) hasDraft() bool {
+	for _, in := range t.fields() {
+		if strings.TrimSpace(in.Value()) != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // arrow is ↑ (-1) or ↓ (1): it moves in the list under the field (saved
@@ -371,14 +445,15 @@ func isIDLike(q string) bool {
 }
 
 // pickSaved fills the recipient from the chosen address-book entry; it is
-// resolved with the server like a typed one.
+// resolved with the server like a typed one. The focus moves on to the
+// amount, which is what is typed next.
 func (t *transferScreen) pickSaved() tea.Cmd {
 	e := t.bookHits[t.bookPick]
 	t.rcpt.input.SetValue(e.UserID)
 	t.rcpt.input.CursorEnd()
 	t.bookHits = nil
 	t.rcptLabel = e.Label
-	return t.rcpt.lookUpNow(t.ctx.nextGen())
+	return tea.Batch(t.rcpt.lookUpNow(t.ctx.nextGen()), t.setFocus(tfAmount))
 }
 
 // review asks payout for the review of the draft.

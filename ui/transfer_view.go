@@ -27,6 +27,9 @@ func (t *transferScreen) view(height int) string {
 	if t.formErr != "" {
 		b.WriteString("\n" + st.Error.Render(clean(t.formErr)) + "\n")
 	}
+	if t.leaving {
+		b.WriteString("\n" + st.Warn.Render("esc again drops this draft and goes back to the balances; any other key keeps it.") + "\n")
+	}
 	return safeView(b.String())
 }
 
@@ -54,6 +57,9 @@ func (t *transferScreen) assetView(st Styles) string {
 			line += " · " + tag
 		}
 		b.WriteString(fieldIndent + st.Subtle.Render(line) + "\n")
+	} else if t.fieldErr[tfAsset] == "" {
+		// Nothing is chosen for the operator: the field says so.
+		b.WriteString(fieldIndent + st.Warn.Render("no asset chosen: type its symbol or name here, or ↑/↓ to pick one") + "\n")
 	}
 	b.WriteString(errLine(st, t.fieldErr[tfAsset]))
 	return b.String()

@@ -18,6 +18,10 @@ type assetPicker struct {
 	matches []int        // indexes into assets that match the filter
 	pick    int          // position in matches
 	chosen  *rail.Asset  // taken with tab or enter; nil until then, and after an edit
+	// explicit: nothing is highlighted, and nothing taken, until the
+	// operator types a filter or moves with ↑/↓ (see untouched).
+	explicit bool
+	moved    bool // the highlight was moved since the text last changed
 }
 
 // pickerRows is how many matches the list under the field shows.
@@ -54,29 +58,48 @@ func (p *assetPicker) filter() {
 func (p *assetPicker) edited() {
 	p.chosen = nil
 	p.pick = 0
+	p.moved = false
 	p.filter()
 }
 
+// untouched reports whether an explicit picker has nothing to take: no
+// filter typed and the highlight never moved. Leaving it then takes no
+// asset, rather than the first of the list.
+func (p *assetPicker) untouched() bool {
+	return p.explicit && !p.moved && strings.TrimSpace(p.input.Value()) == ""
+}
+
 // move moves the highlight by delta (-1 up, 1 down), wrapping around; it
-// reports false when there is no list to move in.
+// reports false when there is no list to move in. On an untouched picker
+// the first move lands on the first match (↓) or the last (↑).
 func (p *assetPicker) move(delta int) bool {
 	if len(p.matches) == 0 {
 		return false
 	}
-	p.pick = step(p.pick, len(p.matches), delta)
+	switch {
+	case p.untouched() && delta > 0:
+		p.pick = 0
+	case p.untouched():
+		p.pick = len(p.matches) - 1
+	default:
+		p.pick = step(p.pick, len(p.matches), delta)
+	}
+	p.moved = true
 	return true
 }
 
-// highlighted is the asset the highlight is on.
+// highlighted is the asset the highlight is on; none while the picker is
+// untouched.
 func (p *assetPicker) highlighted() (rail.Asset, bool) {
-	if len(p.matches) == 0 {
+	if len(p.matches) == 0 || p.untouched() {
 		return rail.Asset{}, false
 	}
 	return p.assets[p.matches[p.pick]], true
 }
 
 // choose takes the highlighted asset, and writes its symbol in the field;
-// it reports false (and chooses nothing) when no asset matches.
+// it reports false (and chooses nothing) when no asset matches, or none is
+// highlighted.
 func (p *assetPicker) choose() bool {
 	as, ok := p.highlighted()
 	if !ok {
@@ -101,7 +124,7 @@ func (p *assetPicker) listView(st Styles, row func(as rail.Asset, twin string) s
 	for i := from; i < to; i++ {
 		as := p.assets[p.matches[i]]
 		line := row(as, twins[as.AssetID])
-		if i == p.pick {
+		if i == p.pick && !p.untouched() {
 			b.WriteString("           " + st.Focused.Render(listMark+line) + "\n")
 		} else {
 			b.WriteString(fieldIndent + line + "\n")

@@ -35,6 +35,11 @@ func focusField(at int, fields ...*textinput.Model) tea.Cmd {
 	return cmd
 }
 
+// standInID is a well-formed UUID that is nobody's: it stands for the
+// fields of a check that are not the one checked (the memo by the rail's
+// rules, the key and PIN token of a session).
+const standInID = "00000000-0000-4000-8000-000000000000"
+
 // fieldIndent lines up what is drawn under a form's fields with the fields.
 const fieldIndent = "             "
 
@@ -47,12 +52,13 @@ func fieldLabel(st Styles, name string, focused bool) string {
 	return st.Label.Render(l)
 }
 
-// errLine is a field's error under it, or "" when there is none.
+// errLine is a field's error under it, in the style of every field
+// message (fieldText), or "" when there is none.
 func errLine(st Styles, s string) string {
 	if s == "" {
 		return ""
 	}
-	return fieldIndent + st.Error.Render("✗ "+clean(s)) + "\n"
+	return fieldIndent + st.Error.Render("✗ "+fieldText(clean(s))) + "\n"
 }
 
 // memoField draws a memo field with its counter of characters, and its

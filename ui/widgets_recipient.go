@@ -104,7 +104,7 @@ func (f *recipientField) update(msg tea.Msg, r recipientResolver, life *lifetime
 		}
 		f.resolving = false
 		if msg.err != nil {
-			f.user, f.err = nil, explain(msg.err)
+			f.user, f.err = nil, fieldMessage(msg.err)
 			return nil, true
 		}
 		f.user, f.err, f.resolved = msg.user, "", msg.q

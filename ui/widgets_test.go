@@ -57,6 +57,44 @@ func TestAssetPickerFiltersMovesAndChooses(t *testing.T) {
 	}
 }
 
+// TestAssetPickerExplicitTakesOnlyWhatIsPointedAt: an explicit picker (the
+// transfer form's) highlights and takes nothing until a filter is typed or
+// the highlight moved: the first ↓ lands on the first asset, the first ↑ on
+// the last; clearing the text makes it untouched again.
+func TestAssetPickerExplicitTakesOnlyWhatIsPointedAt(t *testing.T) {
+	p := newAssetPicker("", pickerAssets)
+	p.explicit = true
+	if !p.untouched() || p.choose() || p.chosen != nil {
+		t.Fatalf("an untouched picker chose %+v", p.chosen)
+	}
+	if _, ok := p.highlighted(); ok {
+		t.Fatal("an untouched picker highlights an asset")
+	}
+	row := func(as rail.Asset, _ string) string { return as.Symbol }
+	if list := p.listView(DefaultStyles(), row); strings.Contains(list, "▸") {
+		t.Fatalf("an untouched picker's list marks a row:\n%s", list)
+	}
+	if !p.move(-1) {
+		t.Fatal("no list to move in")
+	}
+	if hl, _ := p.highlighted(); hl.AssetID != pickerAssets[2].AssetID {
+		t.Fatalf("the first ↑ is on %s, want the last asset", hl.AssetID)
+	}
+	p.input.SetValue("")
+	p.edited()
+	if !p.untouched() || !p.move(1) {
+		t.Fatal("an edit did not make the picker untouched again")
+	}
+	if !p.choose() || p.chosen.AssetID != pickerAssets[0].AssetID {
+		t.Fatalf("the first ↓ then choose took %+v, want the first asset", p.chosen)
+	}
+	p.input.SetValue("usdt")
+	p.edited()
+	if p.untouched() || !p.choose() || p.chosen.AssetID != usdtID {
+		t.Fatalf("a typed filter then choose took %+v, want the first match", p.chosen)
+	}
+}
+
 type fakeResolver map[string]*rail.User
 
 func (f fakeResolver) Recipient(_ context.Context, q string) (*rail.User, error) {
@@ -148,6 +186,7 @@ func TestLeavingTheFormEndsItsLookUp(t *testing.T) {
 	answer := make(chan tea.Msg, 1)
 	go func() { answer <- cmd() }()
 	<-res.started
+	a.Update(keyPress("esc")) // a draft asks first: the second esc drops it
 	a.Update(keyPress("esc"))
 	if a.screen != screenHome {
 		t.Fatalf("esc left the form for screen %d", a.screen)
