@@ -395,8 +395,9 @@ func BatchReportPath(input string) string {
 // recipient and asset as written and as resolved, the amount (canonical
 // when valid, else as written), memo, key, batch id, trace id, state
 // (ItemState), snapshot id when done, the error when failed, in doubt,
-// not sent or invalid, and for a done row when it was paid (ReportPaidNow,
-// ReportPaidFound, ReportPaidJournal). Text cells go through csvcell.Text, as in
+// not sent or invalid (a row of a batch that cannot be sent says why it
+// was not: its total's problem, or the invalid rows), and for a done row
+// when it was paid (ReportPaidNow, ReportPaidFound, ReportPaidJournal). Text cells go through csvcell.Text, as in
 // the history export: display-safe (no escape sequence, control or
 // invisible character reaches a terminal that shows the file) and
 // protected from spreadsheet formulas.
@@ -452,6 +453,36 @@ func saveBatchReport(path string, b *Batch) (err error) {
 	return nil
 }
 
+// notSendable says why a row without a problem of its own was not sent
+// when the batch cannot be sent (it has errors: rows that are invalid, a
+// total over a balance or a cap): the problem of its asset's total, else
+// the invalid rows. It is nil for a batch without errors.
+func notSendable(b *Batch) func(*BatchItem) string {
+	errs := b.Errors()
+	if len(errs) == 0 {
+		return nil
+	}
+	const head = "not sent: the batch cannot be sent"
+	why := head + " until the rows marked invalid are fixed"
+	var all []string
+	totals := map[string]string{}
+	for _, t := range b.Totals() {
+		if t.Problem != "" {
+			totals[t.Asset.AssetID] = t.Problem
+			all = append(all, t.Problem)
+		}
+	}
+	if errs[0].Line == 0 { // no row error: the totals alone stop it
+		why = head + ": " + strings.Join(all, "; ")
+	}
+	return func(it *BatchItem) string {
+		if p, ok := totals[it.Asset.AssetID]; ok {
+			return head + ": " + p
+		}
+		return why
+	}
+}
+
 // writeBatchReport writes the report's CSV to w.
 func writeBatchReport(w io.Writer, b *Batch) error {
 	cw := csv.NewWriter(w)
@@ -459,6 +490,7 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 		return fmt.Errorf("payout: writing the report: %w", err)
 	}
 	stopped := b.Stopped()
+	unsendable := notSendable(b)
 	for _, it := range b.Rows(0, b.Len()) {
 		amount := it.AmountText
 		if amount == "" {
@@ -466,8 +498,11 @@ func writeBatchReport(w io.Writer, b *Batch) error {
 		}
 		state := it.State
 		problem := it.Problem()
-		if state == ItemNew && stopped != nil {
+		switch {
+		case state == ItemNew && stopped != nil:
 			problem = "not sent: " + errorLine(stopped)
+		case state == ItemNew && problem == "" && unsendable != nil:
+			problem = unsendable(&it)
 		}
 		rec := []string{
 			strconv.Itoa(it.Row.Line),

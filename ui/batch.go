@@ -33,7 +33,7 @@ type batchKeys struct {
 	// Asking for the file.
 	Check, PathBack keyDef
 	// The review.
-	ScrollUp, ScrollDown, PageUp, PageDown, Next, Prev, AckDup, AckUnpriced, Send, ReviewBack keyDef
+	Up, Down, PageUp, PageDown, NextProblem, PrevProblem, Next, Prev, AckDup, AckUnpriced, Send, ReviewBack keyDef
 	// Sending.
 	Pause, Stop keyDef
 	// The run ended.
@@ -45,10 +45,12 @@ func newBatchKeys() batchKeys {
 		Check:    newKey([]string{"enter"}, "enter", "check the file"),
 		PathBack: newKey([]string{"esc"}, "esc", "back"),
 
-		ScrollUp:    newKey([]string{"up"}, "↑/↓", "scroll"),
-		ScrollDown:  newKey([]string{"down"}, "", ""),
-		PageUp:      newKey([]string{"pgup"}, "", ""),
+		Up:          newKey([]string{"up", "k"}, "↑/↓", "select").long("↑/↓ k/j", "select a row: its whole state and problem show under the table"),
+		Down:        newKey([]string{"down", "j"}, "", ""),
+		PageUp:      newKey([]string{"pgup"}, "", "").long("pgup/pgdn", "a page up or down"),
 		PageDown:    newKey([]string{"pgdown"}, "", ""),
+		NextProblem: newKey([]string{"n"}, "n/N", "next/previous problem").long("n/N", "the next or previous row with a problem"),
+		PrevProblem: newKey([]string{"N"}, "", ""),
 		Next:        newKey([]string{"tab"}, "tab", "next"),
 		Prev:        newKey([]string{"shift+tab"}, "", ""),
 		AckDup:      newKey([]string{"A"}, "A", "acknowledge duplicates"),
@@ -85,8 +87,10 @@ type batchScreen struct {
 	life    lifetime // the check of a file, ended when the screen is left
 
 	b       *payout.Batch
-	invalid int // rows with errors, counted once when the file is checked
-	top     int // first table row shown
+	invalid int   // rows with errors, counted once when the file is checked
+	issues  []int // the rows with a problem (n/N go through them), in file order
+	top     int   // first table row shown
+	sel     int   // the selected row, shown in full under the table
 	focus   batchField
 	total   textinput.Model
 	pin     pinField
@@ -102,14 +106,20 @@ type batchScreen struct {
 	reportEr string
 	started  time.Time
 
+	// checkReport is the report written for a batch that cannot be sent,
+	// checkReportEr why it could not be written.
+	checkReport, checkReportEr string
+
 	km batchKeys
 }
 
 type (
 	batchPreparedMsg struct {
-		gen int
-		b   *payout.Batch
-		err error
+		gen    int
+		b      *payout.Batch
+		err    error
+		report string // the report of a batch that cannot be sent
+		repErr error
 	}
 	batchProgressMsg struct{ p payout.BatchProgress }
 	batchDoneMsg     struct {
@@ -166,7 +176,10 @@ func (s *batchScreen) keys() []key.Binding {
 	case bmPath:
 		return []key.Binding{k.Check.Binding, k.PathBack.Binding}
 	case bmReview:
-		ks := []key.Binding{k.ScrollUp.Binding}
+		ks := []key.Binding{k.Up.Binding}
+		if len(s.issues) > 0 {
+			ks = append(ks, k.NextProblem.Binding)
+		}
 		if s.confirmShown() {
 			ks = append(ks, k.Next.Binding)
 		}
@@ -223,7 +236,13 @@ func (s *batchScreen) prepare(path string) tea.Cmd {
 			return batchPreparedMsg{gen: gen, err: err}
 		}
 		b, err := desk.PrepareBatchWith(ctx, f, held)
-		return batchPreparedMsg{gen: gen, b: b, err: err}
+		msg := batchPreparedMsg{gen: gen, b: b, err: err}
+		if err == nil && len(b.Errors()) > 0 {
+			// A batch that cannot be sent is reported too: every row
+			// with its problem, in a file the operator can read whole.
+			msg.report, msg.repErr = payout.WriteBatchReport(path, b)
+		}
+		return msg
 	}
 }
 
@@ -238,12 +257,19 @@ func (s *batchScreen) update(msg tea.Msg) tea.Cmd {
 			s.loadErr = explain(msg.err)
 			return nil
 		}
-		s.b, s.mode, s.top, s.focus = msg.b, bmReview, 0, bcTable
-		s.invalid = 0
-		for _, it := range msg.b.Rows(0, msg.b.Len()) {
+		s.b, s.mode, s.top, s.sel, s.focus = msg.b, bmReview, 0, 0, bcTable
+		s.invalid, s.issues = 0, nil
+		for i, it := range msg.b.Rows(0, msg.b.Len()) {
 			if it.State == payout.ItemInvalid {
 				s.invalid++
 			}
+			if rowProblem(it) {
+				s.issues = append(s.issues, i)
+			}
+		}
+		s.checkReport, s.checkReportEr = msg.report, ""
+		if msg.repErr != nil {
+			s.checkReportEr = explain(msg.repErr)
 		}
 		s.total.SetValue("")
 		s.pin.clear()
@@ -356,7 +382,11 @@ func (s *batchScreen) pathKey(k tea.KeyMsg) tea.Cmd {
 
 func (s *batchScreen) reviewKey(k tea.KeyMsg) tea.Cmd {
 	km := s.km
-	last := max(0, s.b.Len()-1)
+	if k.Type == tea.KeyRunes && s.focus != bcTable {
+		// Letters (k, j, n, A…) are typed into the field that has the
+		// focus; only the table takes them as keys.
+		return s.updateInput(k)
+	}
 	switch {
 	case km.ReviewBack.matches(k):
 		s.mode = bmPath
@@ -366,18 +396,25 @@ func (s *batchScreen) reviewKey(k tea.KeyMsg) tea.Cmd {
 		return s.move(1)
 	case km.Prev.matches(k):
 		return s.move(-1)
-	// The table scrolls whatever has the focus, as the help says.
-	case km.ScrollUp.matches(k):
-		s.top = max(0, s.top-1)
+	// The arrows move the table's selection whatever has the focus, as
+	// the help says.
+	case km.Up.matches(k):
+		s.selectRow(s.sel - 1)
 		return nil
-	case km.ScrollDown.matches(k):
-		s.top = min(last, s.top+1)
+	case km.Down.matches(k):
+		s.selectRow(s.sel + 1)
 		return nil
 	case km.PageDown.matches(k):
-		s.top = min(last, s.top+10)
+		s.selectRow(s.sel + s.pageRows())
 		return nil
 	case km.PageUp.matches(k):
-		s.top = max(0, s.top-10)
+		s.selectRow(s.sel - s.pageRows())
+		return nil
+	case km.NextProblem.matches(k):
+		s.selectProblem(1)
+		return nil
+	case km.PrevProblem.matches(k):
+		s.selectProblem(-1)
 		return nil
 	case km.AckDup.matches(k) && s.focus == bcTable:
 		s.b.AckDuplicates()
@@ -470,5 +507,12 @@ func waitBatch(updates <-chan payout.BatchProgress, done <-chan batchDoneMsg) te
 	}
 }
 
-// fullKeys: ? lists the help line's keys.
-func (s *batchScreen) fullKeys() []key.Binding { return nil }
+// fullKeys: ? lists the review's whole key map, and the help line's keys
+// elsewhere.
+func (s *batchScreen) fullKeys() []key.Binding {
+	if s.mode != bmReview {
+		return nil
+	}
+	k := s.km
+	return []key.Binding{k.Up.full(), k.PageUp.full(), k.NextProblem.full(), k.Next.full(), k.AckDup.full(), k.AckUnpriced.full(), k.Send.full(), k.ReviewBack.full()}
+}

@@ -43,25 +43,69 @@ func (s *batchScreen) view(height int) string {
 }
 
 func (s *batchScreen) reviewView(height int) string {
+	p, rows := s.reviewParts(height)
+	var b strings.Builder
+	b.WriteString(p.head)
+	s.writeTable(&b, s.ctx.st, s.ctx.width-2, visibleTop(s.top, s.sel, rows, s.b.Len()), rows)
+	b.WriteString(p.detail)
+	b.WriteString("\n" + p.confirm)
+	return b.String()
+}
+
+// reviewParts are the review's parts around the table's rows, each ending
+// with a line break.
+type reviewParts struct{ head, detail, confirm string }
+
+// reviewParts draws the review but for the table, and says how many table
+// rows fit in height between its parts: the header and the line under the
+// rows take one each, a blank line sets the confirmation apart. The
+// problems are listed (up to 3) as long as the table keeps bMinRows rows
+// under a detail of bDetailLines: the list does not come and go as rows
+// with longer or shorter details are selected.
+func (s *batchScreen) reviewParts(height int) (reviewParts, int) {
 	st := s.ctx.st
 	w := s.ctx.width - 2
+	p := reviewParts{detail: s.rowDetail(st, w), confirm: s.confirmView(st)}
+	for listed := 3; ; listed-- {
+		p.head = s.reviewHead(w, listed)
+		used := strings.Count(p.head, "\n") + 2 + 1 + strings.Count(p.confirm, "\n")
+		if listed == 0 || height-used-bDetailLines >= min(bMinRows, s.b.Len()) {
+			return p, max(1, height-used-strings.Count(p.detail, "\n"))
+		}
+	}
+}
+
+// bMinRows is how many table rows the review keeps, under a detail of
+// bDetailLines, before it lists fewer problems above them.
+const bMinRows, bDetailLines = 5, 2
+
+// reviewHead is the review above the table: the batch, its totals, its
+// problems (listed at most), duplicates and unpriced totals.
+func (s *batchScreen) reviewHead(w, listed int) string {
+	st := s.ctx.st
 	bt := s.b
 	var b strings.Builder
 	c := bt.Counts()
-	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
-		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)) + "\n")
-	b.WriteString(batchTotals(st, bt))
-	b.WriteString(batchProblems(st, bt))
+	title := "Batch " + bt.ID
+	sub := fmt.Sprintf("%s · %d rows: %d to pay, %d done before, %d invalid", clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)
+	if lipgloss.Width(title+"  "+sub) > w { // a narrow terminal: the counts without the file's name
+		_, sub, _ = strings.Cut(sub, " · ")
+	}
+	if lipgloss.Width(title+"  "+sub) <= w {
+		b.WriteString(st.Title.Render(title) + st.Subtle.Render("  "+sub) + "\n")
+	} else {
+		b.WriteString(st.Title.Render(title) + "\n" + st.Subtle.Render(para(sub, w, "  ")) + "\n")
+	}
+	b.WriteString(batchTotals(st, bt, w))
+	b.WriteString(s.batchProblems(st, w, listed))
 	b.WriteString(batchDuplicates(st, bt))
 	b.WriteString(batchUnpriced(st, bt))
-	s.writeTable(&b, st, w, height)
-	b.WriteString("\n" + s.confirmView(st))
 	return b.String()
 }
 
 // batchTotals is a line per asset: what the batch pays of the balance,
 // and of the daily cap.
-func batchTotals(st Styles, bt *payout.Batch) string {
+func batchTotals(st Styles, bt *payout.Batch, w int) string {
 	var b strings.Builder
 	for _, t := range bt.Totals() {
 		line := fmt.Sprintf("  %-6s pay %s of %s", clean(t.Asset.Symbol), money(t.ToPay), money(t.Balance))
@@ -73,7 +117,7 @@ func batchTotals(st Styles, bt *payout.Batch) string {
 			line += fmt.Sprintf(" · daily cap %s: used %s, left %s", money(t.Daily), used, money(t.Left))
 		}
 		if t.Problem != "" {
-			b.WriteString(st.Error.Render(line+" ✗ "+clean(t.Problem)) + "\n")
+			b.WriteString(st.Error.Render(para(strings.TrimPrefix(line, "  ")+" ✗ "+clean(t.Problem), w, "  ")) + "\n")
 		} else {
 			b.WriteString(line + "\n")
 		}
@@ -82,24 +126,36 @@ func batchTotals(st Styles, bt *payout.Batch) string {
 }
 
 // batchProblems lists the first problems that keep the batch from being
-// sent.
-func batchProblems(st Styles, bt *payout.Batch) string {
-	errs := bt.Errors()
+// sent (listed at most), each in full, says how to read the others (n
+// selects each row with a problem and shows it under the table) and where
+// the report of every row is.
+func (s *batchScreen) batchProblems(st Styles, w, listed int) string {
+	errs := s.b.Errors()
 	if len(errs) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString(st.Error.Render(fmt.Sprintf("✗ %s: the batch cannot be sent until the file is fixed", plural(len(errs), "problem"))) + "\n")
 	for i, e := range errs {
-		if i == 3 {
-			b.WriteString(st.Error.Render(fmt.Sprintf("    … and %d more (each row's problem is in the table)", len(errs)-3)) + "\n")
+		if i == listed {
+			more := fmt.Sprintf("… and %d more: n shows each in full under the table", len(errs)-listed)
+			if listed == 0 {
+				more = "n goes through them, each shown in full under the table"
+			}
+			b.WriteString(st.Error.Render(para(more, w, "    ")) + "\n")
 			break
 		}
 		where := "total"
 		if e.Line > 0 {
 			where = "line " + itoa(e.Line)
 		}
-		b.WriteString(st.Error.Render("    "+where+": "+clean(e.Field)+": "+clean(e.Reason)) + "\n")
+		b.WriteString(st.Error.Render(para(where+": "+clean(e.Field)+": "+clean(e.Reason), w, "    ")) + "\n")
+	}
+	switch {
+	case s.checkReport != "":
+		b.WriteString(para("Every row with its problem: "+clean(s.checkReport), w, "  ") + "\n")
+	case s.checkReportEr != "":
+		b.WriteString(st.Error.Render(para("The report was not written: "+s.checkReportEr, w, "  ")) + "\n")
 	}
 	return b.String()
 }
@@ -154,81 +210,12 @@ func batchUnpriced(st Styles, bt *payout.Batch) string {
 	return st.Warn.Render("⚠ No USD price for "+strings.Join(parts, ", ")+": the typed total does not stand for them — "+state) + "\n"
 }
 
-// The batch table's fixed columns.
-const bLineW, bIDW, bAssetW, bAmtW, bStateW = 6, 11, 6, 18, 9
-
-// writeTable draws the table under what b holds: only the rows on screen
-// are read and drawn, leaving room for the confirmation. The verified
-// Mixin ID has a column of its own, before the name, so that no name
-// (however long, however spaced) can hide it or pass for it.
-func (s *batchScreen) writeTable(b *strings.Builder, st Styles, w, height int) {
-	bt := s.b
-	rest := w - bLineW - bIDW - bAssetW - bAmtW - bStateW - 4
-	nameW := max(10, rest/2)
-	memoW := max(6, rest-nameW)
-	b.WriteString(st.Label.Render("  "+padRight("LINE", bLineW)+padRight("MIXIN ID", bIDW)+padRight("RECIPIENT", nameW)+padRight("ASSET", bAssetW)+
-		padLeft("AMOUNT", bAmtW-1)+" "+padRight("MEMO", memoW)+"STATE") + "\n")
-	used := lipgloss.Height(b.String())
-	confirmH := 5
-	rows := max(1, height-used-confirmH)
-	for _, it := range bt.Rows(s.top, s.top+rows) {
-		line := batchRow(it, w, nameW, memoW)
-		if it.State == payout.ItemInvalid || it.State == payout.ItemFailed || it.State == payout.ItemInDoubt {
-			b.WriteString("  " + st.Warn.Render(line) + "\n")
-		} else {
-			b.WriteString("  " + line + "\n")
-		}
-	}
-	if bt.Len() > s.top+rows {
-		b.WriteString(st.Subtle.Render(fmt.Sprintf("  … %d more rows (↓ scrolls)", bt.Len()-s.top-rows)) + "\n")
-	}
-}
-
-// batchRow is one row of the table, w wide at most.
-func batchRow(it payout.BatchItem, w, nameW, memoW int) string {
-	// Runs of spaces in a name are drawn as one.
-	who := strings.Join(strings.Fields(clean(it.User.FullName)), " ")
-	if who == "" {
-		who = clean(it.Row.Recipient)
-	} else if like, _ := payout.IDLikeText(who); like != "" {
-		// The name carries what reads as an id: it is marked, the
-		// verified Mixin ID is the column before.
-		who = "⚠ " + who
-	}
-	id := clean(it.User.IdentityNumber)
-	if id == "" {
-		id = "—"
-	}
-	amt := it.AmountText
-	if amt == "" {
-		amt = clean(it.Row.Amount)
-	} else {
-		amt = payout.GroupDigits(amt)
-	}
-	sym := clean(it.Asset.Symbol)
-	if sym == "" {
-		sym = clean(it.Row.Asset)
-	}
-	state := itemLabel[it.State]
-	if it.Already {
-		state = "done before"
-	}
-	line := padRight(itoa(it.Row.Line), bLineW) + padRight(truncate(id, bIDW-1), bIDW) + padRight(truncate(who, nameW-1), nameW) + padRight(truncate(sym, bAssetW-1), bAssetW) +
-		padLeft(amt, bAmtW-1) + " " + padRight(truncate(clean(it.Memo), memoW-1), memoW) + state
-	if p := it.Problem(); p != "" && it.State != payout.ItemDone {
-		line += " " + truncate(clean(p), max(0, w-lipgloss.Width(line)-3))
-	} else if len(it.Notes) > 0 && it.State == payout.ItemNew {
-		line += " ⚠ " + truncate(clean(strings.Join(it.Notes, "; ")), max(0, w-lipgloss.Width(line)-5))
-	}
-	return line
-}
-
 // confirmView is the one confirmation of the whole batch: the total typed
 // as shown, the PIN when asked, Send.
 func (s *batchScreen) confirmView(st Styles) string {
 	bt := s.b
 	if !bt.Ready() {
-		return st.Subtle.Render("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.") + "\n"
+		return st.Subtle.Render(para("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.", s.ctx.width-2, "")) + "\n"
 	}
 	sym, total := bt.LargestTotal()
 	if total == "" {
@@ -281,18 +268,7 @@ func (s *batchScreen) runView() string {
 		if p.Rate > 0 {
 			rate = fmt.Sprintf("%.1f rows/s", p.Rate)
 		}
-		line := "  rate " + rate
-		// No time left while paused or waiting: the rows left are not
-		// being sent, so any figure would be false.
-		switch {
-		case paused || waiting:
-		case p.Remaining >= time.Second:
-			line += " · time left " + p.Remaining.Round(time.Second).String()
-		case p.Remaining > 0:
-			line += " · time left under 1s"
-		default:
-			line += " · time left —"
-		}
+		line := "  rate " + rate + timeLeft(p, paused, waiting)
 		if p.Line > 0 && !waiting {
 			line += " · line " + itoa(p.Line)
 		}
@@ -333,6 +309,33 @@ func (s *batchScreen) runView() string {
 		b.WriteString("\n" + st.Error.Render("The report was not written: "+s.reportEr) + "\n")
 	}
 	return b.String()
+}
+
+// timeLeft is what the progress says of the time left. No time counts
+// down while the batch is paused or waits: a paused one says so and keeps
+// the estimate for once it is resumed; a waiting one says nothing here
+// (the wait has a line of its own).
+func timeLeft(p payout.BatchProgress, paused, waiting bool) string {
+	est, about := "—", "about "
+	switch {
+	case p.Remaining >= time.Second:
+		est = p.Remaining.Round(time.Second).String()
+	case p.Remaining > 0:
+		est, about = "under 1s", ""
+	}
+	switch {
+	case waiting:
+		return ""
+	case paused && p.Left() > 0 && est != "—":
+		take := " left take "
+		if p.Left() == 1 {
+			take = " left takes "
+		}
+		return " · paused: the " + plural(p.Left(), "row") + take + about + est + " once resumed"
+	case paused:
+		return " · paused"
+	}
+	return " · time left " + est
 }
 
 // batchCounts is the progress in words: rows paid now apart from rows the
