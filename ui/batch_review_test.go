@@ -179,7 +179,7 @@ func TestBatchTableMovesLikeOtherLists(t *testing.T) {
 	v := safeView(s.view(body))
 	fitsScreen(t, v, 80, body)
 	it, _ := s.b.Row(s.sel)
-	if l := lineWith(v, "› "+itoa(it.Row.Line)+" "); l == "" {
+	if l := lineWith(v, listMark+itoa(it.Row.Line)+" "); l == "" {
 		t.Fatalf("the selected line %d is not marked:\n%s", it.Row.Line, v)
 	}
 	mustContain(t, flat(v), "line "+itoa(it.Row.Line)+" · "+itemLabel[it.State], fmt.Sprintf("3 rows above, %d rows below", 30-rows-3))

@@ -105,7 +105,7 @@ func (s *batchScreen) writeTable(b *strings.Builder, st Styles, w, top, rows int
 		line := batchRow(it, c)
 		switch {
 		case top+k == s.sel:
-			b.WriteString(st.Focused.Render("› "+line) + "\n")
+			b.WriteString(st.Focused.Render(listMark+line) + "\n")
 		case it.State == payout.ItemInvalid || it.State == payout.ItemFailed || it.State == payout.ItemInDoubt:
 			b.WriteString("  " + st.Warn.Render(line) + "\n")
 		default:
