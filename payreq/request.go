@@ -28,17 +28,6 @@ const (
 	FormSafe Form = "safe"
 )
 
-// String names the form for people: "Safe" or "legacy".
-func (f Form) String() string {
-	if f == FormSafe {
-		return "Safe"
-	}
-	if f == FormLegacy {
-		return "legacy"
-	}
-	return string(f)
-}
-
 // check refuses a form this version does not know.
 func (f Form) check() error {
 	if f != FormLegacy && f != FormSafe {
