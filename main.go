@@ -23,7 +23,6 @@ import (
 	"mixdesk/journal"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
-	"mixdesk/payout"
 	"mixdesk/policy"
 	"mixdesk/ui"
 )
@@ -37,7 +36,7 @@ Usage:
   mixdesk [--profile NAME] [--api URL] [--data-dir DIR]
   mixdesk --sandbox[=legacy] [--data-dir DIR]
   mixdesk payurl --asset ID --amount A [--memo M] [--trace UUID]
-                 [--recipient ID | --profile NAME] [--qr]
+                 [--recipient ID | --profile NAME] [--safe | --legacy] [--qr]
                    print a payment link (and its QR code) and exit;
                    see mixdesk payurl --help
   mixdesk journal verify [--profile NAME | --file PATH] [--data-dir DIR]
@@ -197,165 +196,6 @@ func runConsole(d ui.Deps, stderr io.Writer) int {
 		return 1
 	}
 	return 0
-}
-
-const payurlUsage = `mixdesk payurl: print a payment link (and its QR code) and exit
-
-Usage:
-  mixdesk payurl --asset ID --amount A [--memo M] [--trace UUID]
-                 [--recipient ID | --profile NAME] [--qr]
-
-Flags:
-  --asset ID       the asset to be paid (its UUID)
-  --amount A       the amount: digits with at most 8 after the point
-  --memo M         the memo the payment carries (at most 140 characters)
-  --trace UUID     the payment's trace id (default: a new one); a link pays once
-  --recipient ID   the user id to be paid (default: the client id of the profile)
-  --profile NAME   the keyring profile whose client id is paid (default: the
-                   default profile); only its client id is read
-  --qr             print the QR code under the link
-  --help           print this help and exit
-
-The link goes to stdout on one line; nothing is sent to the API. Whether it
-was paid shows in the console's payment requests by its trace, or through
-GET /transfers/trace/UUID. Bad input: one line on stderr naming the flag,
-exit status 2.
-`
-
-// payurlKeyring is the keyring payurl reads the profile's client id from;
-// tests put an in-memory one in its place.
-var payurlKeyring = keystore.System
-
-// runPayURL prints a payment link (MIXIN-API.md §7) and, with --qr, its QR
-// code under it. It starts no screen and never waits on the terminal; the
-// keyring is read only when no --recipient is given.
-func runPayURL(args []string, profile string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mixdesk payurl", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	var asset, amount, memo, trace, recipient string
-	var qr bool
-	fs.StringVar(&asset, "asset", "", "the asset to be paid (UUID)")
-	fs.StringVar(&amount, "amount", "", "the amount")
-	fs.StringVar(&memo, "memo", "", "the memo the payment carries")
-	fs.StringVar(&trace, "trace", "", "the payment's trace id (default: a new one)")
-	fs.StringVar(&recipient, "recipient", "", "the user id to be paid (default: the profile's client id)")
-	fs.StringVar(&profile, "profile", profile, "the keyring profile whose client id is paid")
-	fs.BoolVar(&qr, "qr", false, "print the QR code under the link")
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "mixdesk payurl: "+format+"\n", a...)
-		return 2
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, payurlUsage)
-			return 0
-		}
-		return fail("%s (see mixdesk payurl --help)", flagProblem(err))
-	}
-	if fs.NArg() > 0 {
-		return fail("unexpected argument %q (see mixdesk payurl --help)", fs.Arg(0))
-	}
-	switch {
-	case asset == "":
-		return fail("--asset is required: the UUID of the asset to be paid")
-	case amount == "":
-		return fail("--amount is required")
-	}
-	// Every field is checked before the keyring is asked anything.
-	fields := []struct {
-		flag  string
-		check func() error
-	}{
-		{"--asset", func() error { _, err := mixin.ParseUUID(mixin.FieldAsset, asset); return err }},
-		{"--amount", func() error { _, _, err := mixin.ParseAmount(amount); return err }},
-		{"--memo", func() error { return mixin.ValidateMemo(memo) }},
-		{"--trace", func() error {
-			if trace == "" {
-				return nil
-			}
-			_, err := mixin.ParseUUID(mixin.FieldTrace, trace)
-			return err
-		}},
-		{"--recipient", func() error {
-			if recipient == "" {
-				return nil
-			}
-			_, err := mixin.ParseUUID(mixin.FieldRecipient, recipient)
-			return err
-		}},
-	}
-	for _, f := range fields {
-		if err := f.check(); err != nil {
-			return fail("%s: %s", f.flag, fieldReason(err))
-		}
-	}
-	if trace == "" {
-		trace = payout.NewTraceID()
-	}
-	if recipient == "" {
-		id, err := profileClientID(profile)
-		if err != nil {
-			return fail("%v", err)
-		}
-		recipient = id
-	}
-	link, err := mixin.PayURL(mixin.PayRequest{Recipient: recipient, AssetID: asset, Amount: amount, TraceID: trace, Memo: memo})
-	if err != nil {
-		return fail("%v", err)
-	}
-	fmt.Fprintln(stdout, link)
-	if qr {
-		text, err := ui.QRText(link)
-		if err != nil {
-			fmt.Fprintf(stderr, "mixdesk payurl: the link is printed, but its QR code cannot be drawn: %v\n", err)
-			return 1
-		}
-		fmt.Fprint(stdout, "\n"+text)
-	}
-	return 0
-}
-
-// fieldReason is the reason of a *mixin.FieldError, or the error's text.
-func fieldReason(err error) string {
-	var fe *mixin.FieldError
-	if errors.As(err, &fe) {
-		return fe.Reason
-	}
-	return err.Error()
-}
-
-// profileClientID reads the client id of a keyring profile (the default
-// one when name is ""). Only the client id leaves this function; the
-// errors say to pass --recipient instead.
-func profileClientID(name string) (string, error) {
-	store, err := keystore.New(payurlKeyring(), keystore.Options{})
-	if err != nil {
-		return "", fmt.Errorf("%v; pass --recipient USER_ID", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if name == "" {
-		def, err := store.Default(ctx)
-		switch {
-		case errors.Is(err, keystore.ErrUnavailable):
-			return "", fmt.Errorf("no keyring to read the recipient from (%s); pass --recipient USER_ID", strings.TrimPrefix(err.Error(), "keystore: "))
-		case err != nil && !errors.Is(err, keystore.ErrNotFound):
-			return "", fmt.Errorf("%v; pass --recipient USER_ID", err)
-		case def == "":
-			return "", errors.New("no default profile in the keyring to be paid; pass --recipient USER_ID (or --profile NAME)")
-		}
-		name = def
-	}
-	p, err := store.Load(ctx, name)
-	switch {
-	case errors.Is(err, keystore.ErrUnavailable):
-		return "", fmt.Errorf("no keyring to read the recipient from (%s); pass --recipient USER_ID", strings.TrimPrefix(err.Error(), "keystore: "))
-	case errors.Is(err, keystore.ErrNotFound):
-		return "", fmt.Errorf("no profile named %q in the keyring; pass --recipient USER_ID", name)
-	case err != nil:
-		return "", fmt.Errorf("%v; pass --recipient USER_ID", err)
-	}
-	return mixin.ParseUUID(mixin.FieldClientID, p.Credentials.ClientID)
 }
 
 func envOr(key, def string) string {

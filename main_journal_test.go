@@ -242,7 +242,7 @@ func TestJournalCommandErrors(t *testing.T) {
 		{[]string{"journal", "verify", "--file", path, "--profile", "main"}, 2, "not both"},
 		{[]string{"journal", "verify", "--profile", "../etc"}, 2, "--profile: "},
 		{[]string{"journal", "verify", "--file", path, "extra"}, 2, `unexpected argument "extra"`},
-		{[]string{"journal", "verify", "--csv", "x.csv", "--file", path}, 2, "flag provided but not defined"},
+		{[]string{"journal", "verify", "--csv", "x.csv", "--file", path}, 2, "unknown flag --csv"},
 		{[]string{"journal", "export", "--file", path}, 2, "needs --csv FILE"},
 		{[]string{"journal", "verify", "--profile", "nobody", "--data-dir", dir}, 1, "there is no journal at " + filepath.Join(dir, "journal-nobody.jsonl")},
 		{[]string{"journal", "verify", "--file", dir}, 1, "not a regular file"},

@@ -159,7 +159,7 @@ func TestPayURLBadInputNamesTheFlag(t *testing.T) {
 		{"control in memo", base("--memo", "a\tb"), "--memo: contains a control character"},
 		{"no asset", []string{"--amount", "1", "--recipient", payRecipient}, "--asset is required"},
 		{"no amount", []string{"--asset", payAsset, "--recipient", payRecipient}, "--amount is required"},
-		{"unknown flag", append(base(), "--colour", "red"), "flag provided but not defined: -colour"},
+		{"unknown flag", append(base(), "--colour", "red"), "unknown flag --colour"},
 		{"stray argument", append(base(), "now"), `unexpected argument "now"`},
 	}
 	for _, tc := range cases {
@@ -259,5 +259,34 @@ func TestPayURLHelpAndSandbox(t *testing.T) {
 	o.Reset()
 	if rc := run([]string{"--sandbox", "payurl", "--asset", payAsset, "--amount", "1"}, &o, &e); rc != 2 || !strings.Contains(e.String(), "pass --recipient") {
 		t.Fatalf("--sandbox payurl: rc %d, %q", rc, e.String())
+	}
+}
+
+// TestCommandLineSpeaksItsOwnFlags: help as a command, flags named with
+// the two dashes the usage writes them with, and no stray argument taken.
+func TestCommandLineSpeaksItsOwnFlags(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		rc     int
+		stdout string
+		stderr string
+	}{
+		{[]string{"help"}, 0, "Usage:", ""},
+		{[]string{"help", "payurl"}, 0, "mixdesk payurl --asset ID", ""},
+		{[]string{"help", "journal"}, 0, "journal verify", ""},
+		{[]string{"help", "nope"}, 2, "", `no help on "nope"`},
+		{[]string{"-bogus"}, 2, "", "unknown flag --bogus (see mixdesk --help)"},
+		{[]string{"--bogus"}, 2, "", "unknown flag --bogus (see mixdesk --help)"},
+		{[]string{"--profile"}, 2, "", "--profile needs a value"},
+		{[]string{"--version", "extra"}, 2, "", `--version takes no argument, got "extra"`},
+	} {
+		var out, errb bytes.Buffer
+		rc := run(c.args, &out, &errb)
+		if rc != c.rc || !strings.Contains(out.String(), c.stdout) || !strings.Contains(errb.String(), c.stderr) {
+			t.Errorf("%v: rc %d, stdout %.60q, stderr %q; want rc %d with %q / %q", c.args, rc, out.String(), errb.String(), c.rc, c.stdout, c.stderr)
+		}
+		if c.stderr != "" && strings.Count(errb.String(), "\n") != 1 {
+			t.Errorf("%v: stderr %q is not one line", c.args, errb.String())
+		}
 	}
 }

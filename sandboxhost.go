@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mixdesk/account"
+	"mixdesk/internal/sandboxpay"
 	"mixdesk/keystore"
 	"mixdesk/mixin"
 	"mixdesk/mixin/sandbox"
@@ -58,6 +59,20 @@ func startSandbox(dir string) (*sandboxHost, error) {
 	return h, nil
 }
 
+// payLink has another user of the world pay a payment link through the
+// sandbox's transfer path, and saves the world (the transfer entered below
+// HTTP, where the host saves).
+func (h *sandboxHost) payLink(_ context.Context, link string) (string, error) {
+	p, err := sandboxpay.Legacy(h.srv, h.world, link)
+	if err != nil {
+		return "", err
+	}
+	if err := h.save(); err != nil {
+		return p.String() + " (the world could not be saved: " + err.Error() + ")", nil
+	}
+	return p.String(), nil
+}
+
 // sandboxProfile is the name of the sandbox's profile (and of its journal).
 const sandboxProfile = "sandbox"
 
@@ -80,6 +95,9 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		// stretches a post's window: a token's 5 minutes and one of margin.
 		pay = payout.Config{PostWindow: mixin.TokenTTL + time.Minute}
 		dir = sandboxDir(o.dataDir, o.sandbox)
+		// payLink: another user of the world pays a payment link (the key p
+		// on a payment request).
+		payLink func(ctx context.Context, link string) (string, error)
 	)
 	if o.sandbox == sandboxLegacy {
 		host, err := startSandbox(dir)
@@ -96,6 +114,7 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 			}
 		}()
 		prof, url = keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, host.url
+		payLink = host.payLink
 	} else {
 		host, err := startSafeSandbox(dir)
 		if err != nil {
@@ -110,6 +129,7 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		}()
 		ks := host.world.Operator
 		prof, url = keystore.Profile{Safe: &ks}, host.url
+		payLink = host.payLink
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -124,5 +144,5 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 	}
 	// The sandbox never locks: its generated PIN is not one an operator types.
 	env := account.Env{Store: store, APIURL: url, DataDir: dir, ConfigPath: configPath, Payout: pay}
-	return runConsole(ui.Deps{Env: env, Sandbox: true, IdleLock: -1}, stderr)
+	return runConsole(ui.Deps{Env: env, Sandbox: true, IdleLock: -1, SandboxPay: payLink}, stderr)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"mixdesk/internal/sandboxpay"
 	mixsandbox "mixdesk/mixin/sandbox"
 	safesandbox "mixdesk/safe/sandbox"
 )
@@ -101,6 +103,17 @@ func startSafeSandbox(dir string) (*safeSandboxHost, error) {
 		return nil, err
 	}
 	return h, nil
+}
+
+// payLink has another user of the world pay a payment link over HTTP
+// with that user's keystore, as their wallet would; the host saves the
+// world after each post.
+func (h *safeSandboxHost) payLink(ctx context.Context, link string) (string, error) {
+	p, err := sandboxpay.Safe(ctx, h.url, h.world, link)
+	if err != nil {
+		return "", err
+	}
+	return p.String(), nil
 }
 
 // inject applies the faults of MIXDESK_SANDBOX_FAULTS to the Safe sandbox.

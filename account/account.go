@@ -73,6 +73,7 @@ type Account struct {
 	dataDir  string
 	store    *keystore.Store
 	holdings func(ctx context.Context) ([]rail.Asset, error)
+	incoming rail.Looker // payments to this wallet by the payer's key; nil: the desk's rail
 
 	mu      sync.Mutex
 	profile keystore.Profile // holds the PIN only while the profile keeps it
@@ -232,6 +233,17 @@ func (a *Account) DataDir() string { return a.dataDir }
 // payreq.Book): DATA/requests-PROFILE.json.
 func (a *Account) RequestsPath() string {
 	return filepath.Join(a.dataDir, "requests-"+a.Name+".json")
+}
+
+// RequestLooker looks up the payment of one of the profile's payment
+// requests by its trace: on a Safe profile the payer's transaction under
+// that request id, as this wallet received it (saferail.Rail.Incoming); on
+// a legacy one the transfer by trace, through the desk's rail.
+func (a *Account) RequestLooker() rail.Looker {
+	if a.incoming != nil {
+		return a.incoming
+	}
+	return a.Desk.Rail()
 }
 
 // ErrNoBalances: the account cannot read balances (made with New).

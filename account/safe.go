@@ -36,6 +36,7 @@ func (e Env) openSafe(ctx context.Context, name string, p keystore.Profile, reus
 		return nil, err
 	}
 	a.Me = rail.User{UserID: me.UserID, IdentityNumber: me.IdentityNumber, FullName: me.FullName}
+	a.incoming = r.Incoming()
 	client := r.Client()
 	a.holdings = func(ctx context.Context) ([]rail.Asset, error) {
 		return safeHoldings(ctx, client)

@@ -18,8 +18,15 @@ import (
 	"mixdesk/payout"
 )
 
-// fileVersion is the version of the book's file format.
-const fileVersion = 1
+// The versions of the book's file format. Version 2 records the form of
+// each request's link; a book that holds only legacy requests is still
+// written as version 1, byte for byte as before, so that an older mixdesk
+// keeps reading it, and one with a Safe request as version 2, which an
+// older mixdesk refuses as written by a newer one (rather than as damaged).
+const (
+	fileVersionLegacy = 1
+	fileVersion       = 2 // the newest this one reads
+)
 
 // maxFileBytes bounds the book's file: far beyond any real book, it
 // keeps a wrong file from filling memory.
@@ -117,6 +124,9 @@ func decodeBook(data []byte) ([]Request, error) {
 			// %v: a damaged file is not a field the operator typed.
 			return nil, fmt.Errorf("request %d (trace %s): %v", i+1, printable(r.TraceID), err)
 		}
+		if f.Version == fileVersionLegacy && r.Form != FormLegacy {
+			return nil, fmt.Errorf("request %d (trace %s): a link form in a version %d book, which has none", i+1, printable(r.TraceID), f.Version)
+		}
 		if j, dup := seen[r.TraceID]; dup {
 			return nil, fmt.Errorf("requests %d and %d share the trace id %s", j+1, i+1, r.TraceID)
 		}
@@ -185,7 +195,19 @@ func (b *Book) Create(recipient, assetID, amount, memo string) (Request, error) 
 // the same request again (same trace and fields) returns the one in the
 // book; a trace already in the book with other fields is refused.
 func (b *Book) CreateWithTrace(trace, recipient, assetID, amount, memo string) (Request, error) {
-	p, err := mixin.PayRequest{Recipient: recipient, AssetID: assetID, Amount: amount, TraceID: trace, Memo: memo}.Validate()
+	return b.CreateWithForm(FormLegacy, trace, recipient, assetID, amount, memo)
+}
+
+// CreateWithForm is CreateWithTrace for a link of the form given: the
+// fields are checked by that form's rules (a Safe link's memo is also at
+// most 256 bytes), and the request records its form, so that it shows the
+// same link for good. The same request again (same form, trace and fields)
+// returns the one in the book.
+func (b *Book) CreateWithForm(form Form, trace, recipient, assetID, amount, memo string) (Request, error) {
+	if err := form.check(); err != nil {
+		return Request{}, err
+	}
+	p, err := checkFields(form, mixin.PayRequest{Recipient: recipient, AssetID: assetID, Amount: amount, TraceID: trace, Memo: memo})
 	if err != nil {
 		return Request{}, err
 	}
@@ -193,14 +215,14 @@ func (b *Book) CreateWithTrace(trace, recipient, assetID, amount, memo string) (
 	defer b.mu.Unlock()
 	if old, ok := b.findLocked(p.TraceID); ok {
 		r := b.reqs[old]
-		if r.PayRequest() == p {
+		if r.PayRequest() == p && r.Form == form {
 			return r, nil
 		}
 		return Request{}, &mixin.FieldError{Field: mixin.FieldTrace, Reason: "already used by another payment request"}
 	}
 	r := Request{
 		TraceID: p.TraceID, AssetID: p.AssetID, Amount: p.Amount, Memo: p.Memo, Recipient: p.Recipient,
-		CreatedAt: b.now().UTC().Round(0), State: StateOpen,
+		CreatedAt: b.now().UTC().Round(0), State: StateOpen, Form: form,
 	}
 	next := append(append(make([]Request, 0, len(b.reqs)+1), b.reqs...), r)
 	if err := b.writeLocked(next); err != nil {
@@ -252,7 +274,13 @@ func (b *Book) findLocked(trace string) (int, bool) {
 // old file and the old book stay and the temporary file is removed; once
 // renamed, the new book stands even if the directory sync then fails.
 func (b *Book) writeLocked(reqs []Request) error {
-	data, err := json.MarshalIndent(bookFile{Version: fileVersion, Requests: reqs}, "", "  ")
+	version := fileVersionLegacy
+	for _, r := range reqs {
+		if r.Form != FormLegacy {
+			version = fileVersion
+		}
+	}
+	data, err := json.MarshalIndent(bookFile{Version: version, Requests: reqs}, "", "  ")
 	if err != nil {
 		return fmt.Errorf("payment requests: encoding: %w", err)
 	}

@@ -7,7 +7,44 @@ import (
 	"unicode/utf8"
 
 	"mixdesk/mixin"
+	"mixdesk/safe"
+	"mixdesk/safe/paylink"
 )
+
+// Form is the form of a request's payment link. A request keeps the form
+// it was made with for good: its link is the one that was shared, whatever
+// the profile becomes later.
+type Form string
+
+// The forms of a payment link.
+const (
+	// FormLegacy is the legacy link, https://mixin.one/pay?recipient=…,
+	// paid with a legacy transfer. It is the zero Form: a request written
+	// before forms were recorded is a legacy one.
+	FormLegacy Form = ""
+	// FormSafe is the Safe link, https://mixin.one/pay/<recipient>?…
+	// (package paylink), paid with a Safe transaction whose request id is
+	// the trace.
+	FormSafe Form = "safe"
+)
+
+// check refuses a form this version does not know.
+func (f Form) check() error {
+	if f != FormLegacy && f != FormSafe {
+		return fmt.Errorf("unknown link form %q (want %q, or none for the legacy link)", printable(string(f)), FormSafe)
+	}
+	return nil
+}
+
+// CheckMemo checks a memo by the rules of the form's payment: at most 140
+// characters, none of them a control, invisible or direction-changing one,
+// and for a Safe link at most 256 bytes (the kernel's extra).
+func (f Form) CheckMemo(memo string) error {
+	if f == FormSafe {
+		return safe.ValidateMemo(memo)
+	}
+	return mixin.ValidateMemo(memo)
+}
 
 // State is where a payment request stands.
 type State string
@@ -39,6 +76,8 @@ type Request struct {
 	Recipient string    `json:"recipient"` // the profile's own client id
 	CreatedAt time.Time `json:"created_at"`
 	State     State     `json:"state"`
+	// Form is the form of the link (none: the legacy link).
+	Form Form `json:"form,omitempty"`
 	// Set when paid: when the payment was made, its snapshot (the
 	// recipient's view) and who paid.
 	PaidAt     time.Time `json:"paid_at,omitzero"`
@@ -63,12 +102,25 @@ func (r Request) PayRequest() mixin.PayRequest {
 	return mixin.PayRequest{Recipient: r.Recipient, AssetID: r.AssetID, Amount: r.Amount, TraceID: r.TraceID, Memo: r.Memo}
 }
 
-// Link is the request's payment link.
-func (r Request) Link() (string, error) { return mixin.PayURL(r.PayRequest()) }
+// SafeRequest is the request as a Safe payment link's fields.
+func (r Request) SafeRequest() paylink.Request {
+	return paylink.Request{Recipient: r.Recipient, AssetID: r.AssetID, Amount: r.Amount, TraceID: r.TraceID, Memo: r.Memo}
+}
+
+// Link is the request's payment link, in the request's form.
+func (r Request) Link() (string, error) {
+	if r.Form == FormSafe {
+		return paylink.Build(r.SafeRequest())
+	}
+	return mixin.PayURL(r.PayRequest())
+}
 
 // validate checks a request as read from the book's file.
 func (r Request) validate() error {
-	if _, err := r.PayRequest().Validate(); err != nil {
+	if err := r.Form.check(); err != nil {
+		return err
+	}
+	if _, err := checkFields(r.Form, r.PayRequest()); err != nil {
 		return err
 	}
 	if _, canon, _ := mixin.ParseAmount(r.Amount); canon != r.Amount {
@@ -107,4 +159,21 @@ func (r Request) validate() error {
 		return fmt.Errorf("unknown state %q (want open, paid or spent)", r.State)
 	}
 	return nil
+}
+
+// checkFields checks a request's fields by the rules of its form's link
+// and returns them in canonical form. The recipient is a user id in both
+// forms (a request pays this wallet).
+func checkFields(f Form, p mixin.PayRequest) (mixin.PayRequest, error) {
+	if f != FormSafe {
+		return p.Validate()
+	}
+	if _, err := mixin.ParseUUID(mixin.FieldRecipient, p.Recipient); err != nil {
+		return p, err
+	}
+	s, err := paylink.Request{Recipient: p.Recipient, AssetID: p.AssetID, Amount: p.Amount, TraceID: p.TraceID, Memo: p.Memo}.Check()
+	if err != nil {
+		return p, err
+	}
+	return mixin.PayRequest{Recipient: s.Recipient, AssetID: s.AssetID, Amount: s.Amount, TraceID: s.TraceID, Memo: s.Memo}, nil
 }

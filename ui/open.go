@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"time"
 
@@ -22,6 +23,11 @@ type Deps struct {
 	// IdleLock, when not zero, overrides the profile's idle-lock time
 	// (negative: never lock, as on the sandbox, whose PIN nobody types).
 	IdleLock time.Duration
+	// SandboxPay, on the sandbox only, pays a payment link as another user
+	// of the sandbox's world (through its real transaction path) and says
+	// the payment in one line: the key p on a payment request shown. nil
+	// elsewhere.
+	SandboxPay func(ctx context.Context, link string) (string, error)
 }
 
 // pinForgottenMsg: the profile without its refused PIN was saved (err nil)

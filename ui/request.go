@@ -68,6 +68,13 @@ type (
 		req   payreq.Request
 		err   error
 	}
+	// reqSandboxPaidMsg: another user of the sandbox paid a request's
+	// link (line says how), or could not (err).
+	reqSandboxPaidMsg struct {
+		trace string
+		line  string
+		err   error
+	}
 	reqPayerMsg struct {
 		id   string
 		user *rail.User
@@ -110,6 +117,7 @@ func (a *App) openRequests() tea.Cmd {
 	s, _ := a.pages[screenRequest].(*requestScreen)
 	if s == nil || s.path != path {
 		s = newRequestScreen(&a.shared, path)
+		s.sandboxPay = a.deps.SandboxPay
 		a.pages[screenRequest] = s
 	}
 	a.setScreen(screenRequest)
@@ -200,6 +208,9 @@ func (s *requestScreen) route(msg tea.Msg) tea.Cmd {
 		return s.detail.onChecked(msg, s.mode == reqShow)
 	case reqPayerMsg:
 		s.detail.onPayer(msg)
+		return nil
+	case reqSandboxPaidMsg:
+		s.detail.onSandboxPaid(msg)
 		return nil
 	}
 	// Keys, and cursor blinks and the like, go to the mode shown.

@@ -38,6 +38,7 @@ type requestDetail struct {
 	checked  time.Time // the last look-up that answered
 	checkErr string
 	payerErr string
+	paying   bool                  // another user of the sandbox is paying the link
 	payers   map[string]*rail.User // payer names looked up, by user id
 
 	// Watching: a look-up every `every` until paid or until `until`.
@@ -54,7 +55,7 @@ type requestDetail struct {
 
 // requestDetailKeys is the key map of a request shown.
 type requestDetailKeys struct {
-	Copy, Watch, Check, Back keyDef
+	Copy, Watch, Check, SandboxPay, Back keyDef
 }
 
 func newRequestDetailKeys() requestDetailKeys {
@@ -62,7 +63,9 @@ func newRequestDetailKeys() requestDetailKeys {
 		Copy:  newKey([]string{"c"}, "c", "copy link").long("c", "copy the payment link (OSC 52)"),
 		Watch: newKey([]string{"w"}, "w", "watch until paid").long("w", "watch until paid (again: stop watching)"),
 		Check: newKey([]string{"r"}, "r", "check now").long("r", "check once now"),
-		Back:  newKey(qBack, "esc/q", "back to the list").long("esc/q", "stop watching, or back to the list"),
+		SandboxPay: newKey([]string{"p"}, "p", "sandbox: another user pays").
+			long("p", "sandbox only: another user of the sandbox pays the link through the sandbox's API"),
+		Back: newKey(qBack, "esc/q", "back to the list").long("esc/q", "stop watching, or back to the list"),
 	}
 }
 
@@ -114,17 +117,21 @@ func (d *requestDetail) syncKeys() {
 		k.Back.SetHelp("esc/q", "back to the list")
 	}
 	k.Check.SetEnabled(!closed && !d.checking)
+	k.SandboxPay.SetEnabled(d.rq.sandboxPay != nil && !closed && d.link != "" && !d.paying)
 }
 
 func (d *requestDetail) keys() []key.Binding {
 	d.syncKeys()
 	k := d.km
-	return []key.Binding{k.Copy.Binding, k.Watch.Binding, k.Check.Binding, k.Back.Binding}
+	return []key.Binding{k.Copy.Binding, k.Watch.Binding, k.Check.Binding, k.SandboxPay.Binding, k.Back.Binding}
 }
 
 // fullKeys is the whole key map of a request shown, for ?.
 func (d *requestDetail) fullKeys() []key.Binding {
 	k := d.km
+	if d.rq.sandboxPay != nil {
+		return fullOf(k.Copy, k.Watch, k.Check, k.SandboxPay, k.Back)
+	}
 	return fullOf(k.Copy, k.Watch, k.Check, k.Back)
 }
 
@@ -154,8 +161,39 @@ func (d *requestDetail) update(msg tea.Msg) tea.Cmd {
 		return d.watch()
 	case km.Check.matches(k):
 		return d.checkCmd(false)
+	case km.SandboxPay.matches(k):
+		return d.sandboxPayCmd()
 	}
 	return nil
+}
+
+// sandboxPayCmd has another user of the sandbox pay the shown request's
+// link, as a payer would: the watch (or r) then finds the payment by its
+// trace like any other.
+func (d *requestDetail) sandboxPayCmd() tea.Cmd {
+	d.paying = true
+	pay, link, trace := d.rq.sandboxPay, d.link, d.cur.TraceID
+	d.ctx.setStatus("Sandbox: another user is paying the link…", true)
+	return func() tea.Msg {
+		ctx, cancel := within(timeoutRead)
+		defer cancel()
+		line, err := pay(ctx, link)
+		return reqSandboxPaidMsg{trace: trace, line: line, err: err}
+	}
+}
+
+// onSandboxPaid says what the sandbox's payer did.
+func (d *requestDetail) onSandboxPaid(msg reqSandboxPaidMsg) {
+	d.paying = false
+	if msg.err != nil {
+		d.ctx.setStatus("Sandbox: the link was not paid: "+explain(msg.err), false)
+		return
+	}
+	note := " (w watches for it, r checks once)."
+	if d.watching {
+		note = "; the watch looks for it."
+	}
+	d.ctx.setStatus("Sandbox: "+clean(msg.line)+note, true)
 }
 
 // payerCmd looks the payer's name up once the request is paid.
@@ -215,7 +253,7 @@ func (d *requestDetail) tick() tea.Cmd {
 // checkCmd looks the shown request's trace up once.
 func (d *requestDetail) checkCmd(watch bool) tea.Cmd {
 	d.checking = true
-	book, looker, trace, gen := d.rq.book, d.ctx.acct.Desk.Rail(), d.cur.TraceID, d.watchGen
+	book, looker, trace, gen := d.rq.book, d.ctx.acct.RequestLooker(), d.cur.TraceID, d.watchGen
 	return func() tea.Msg {
 		// Not in the screen's lifetime: a payment found is written to the
 		// book, which the list shows when the operator comes back.

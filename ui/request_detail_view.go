@@ -6,6 +6,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"mixdesk/payout"
+	"mixdesk/payreq"
 )
 
 // qrStyle draws the QR code light on dark whatever the terminal's theme,
@@ -95,15 +96,19 @@ func (d *requestDetail) head(w int) string {
 	row("Pay to", to)
 	row("Trace id", clean(r.TraceID))
 	row("Created", localTime(r.CreatedAt))
+	label := "Link"
+	if r.Form == payreq.FormSafe {
+		label = "Safe link"
+	}
 	if d.linkErr != "" {
-		row("Link", st.Error.Render("none: "+d.linkErr))
+		row(label, st.Error.Render("none: "+d.linkErr))
 	} else {
 		// The link has no spaces to wrap at: cut it in pieces of the width.
 		lines := chunk(d.link, max(w-lw, 20))
 		for i, l := range lines {
 			name := ""
 			if i == 0 {
-				name = "Link"
+				name = label
 			}
 			b.WriteString(st.Label.Render(padRight(name, lw)) + l + "\n")
 		}

@@ -145,7 +145,7 @@ func (f *requestForm) amountErr() string {
 }
 
 func (f *requestForm) memoErr() string {
-	if err := account.CheckMemo(f.memo.Value()); err != nil {
+	if err := f.rq.linkForm().CheckMemo(f.memo.Value()); err != nil {
 		return fieldReason(err)
 	}
 	return ""
@@ -263,10 +263,10 @@ func (f *requestForm) create() tea.Cmd {
 		return nil
 	}
 	f.creating = true
-	book, trace, self := f.rq.book, f.trace, f.ctx.acct.Me.UserID
+	book, trace, self, form := f.rq.book, f.trace, f.ctx.acct.Me.UserID, f.rq.linkForm()
 	asset, amount, memo := f.picker.chosen.AssetID, strings.TrimSpace(f.amount.Value()), f.memo.Value()
 	return func() tea.Msg {
-		r, err := book.CreateWithTrace(trace, self, asset, amount, memo)
+		r, err := book.CreateWithForm(form, trace, self, asset, amount, memo)
 		return reqCreatedMsg{trace: trace, req: r, err: err}
 	}
 }

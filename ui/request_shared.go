@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
@@ -19,6 +20,9 @@ type requestShared struct {
 	assets assetCatalog
 	life   lifetime  // the look-ups of assets and payers, ended when the screen is left
 	moves  []tea.Msg // asked of the screen, not made yet (reqToListMsg…)
+	// sandboxPay pays a link as another user of the sandbox (Deps.SandboxPay);
+	// nil outside the sandbox.
+	sandboxPay func(ctx context.Context, link string) (string, error)
 }
 
 func newRequestShared(ctx *shared, path string) *requestShared {
@@ -27,6 +31,16 @@ func newRequestShared(ctx *shared, path string) *requestShared {
 		path:   path,
 		assets: assetCatalog{byID: map[string]rail.Asset{}, fetching: map[string]bool{}},
 	}
+}
+
+// linkForm is the form of the links of new requests: the Safe link on a
+// Safe profile, else the legacy one. A request keeps the form it was made
+// with.
+func (rq *requestShared) linkForm() payreq.Form {
+	if rq.ctx.acct != nil && rq.ctx.acct.IsSafe() {
+		return payreq.FormSafe
+	}
+	return payreq.FormLegacy
 }
 
 // move asks the screen for another mode (reqToListMsg, reqToFormMsg,

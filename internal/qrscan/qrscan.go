@@ -55,22 +55,25 @@ func Modules(text string) ([][]bool, error) {
 
 // Image draws a module grid as a grey picture, light modules white and
 // dark ones black, PixelsPerModule pixels a side.
-func Image(light [][]bool) *image.Gray {
+func Image(light [][]bool) *image.Gray { return imageAt(light, PixelsPerModule) }
+
+// imageAt draws a module grid px pixels a module.
+func imageAt(light [][]bool, px int) *image.Gray {
 	h := len(light)
 	w := 0
 	if h > 0 {
 		w = len(light[0])
 	}
-	img := image.NewGray(image.Rect(0, 0, w*PixelsPerModule, h*PixelsPerModule))
+	img := image.NewGray(image.Rect(0, 0, w*px, h*px))
 	for y, row := range light {
 		for x, on := range row {
 			c := color.Gray{Y: 0}
 			if on {
 				c = color.Gray{Y: 255}
 			}
-			for dy := range PixelsPerModule {
-				for dx := range PixelsPerModule {
-					img.SetGray(x*PixelsPerModule+dx, y*PixelsPerModule+dy, c)
+			for dy := range px {
+				for dx := range px {
+					img.SetGray(x*px+dx, y*px+dy, c)
 				}
 			}
 		}
@@ -78,21 +81,36 @@ func Image(light [][]bool) *image.Gray {
 	return img
 }
 
-// Decode reads the text of a half-block QR code back to its content.
+// readScales are the module sizes, in pixels, a code is looked for at, in
+// turn: as a camera sees a screen from several distances. The reader's
+// finder-pattern detector misses some correct codes of version 10 and up at
+// one size or another (it reads every bit of them as a pure barcode), so
+// one size alone would fail codes that phones read.
+var readScales = []int{PixelsPerModule, 2, 3, 6}
+
+// Decode reads the text of a half-block QR code back to its content, with
+// the reader's detector (finder patterns found in the picture, not assumed
+// where they should be), at the sizes of readScales in turn.
 func Decode(text string) (string, error) {
 	light, err := Modules(text)
 	if err != nil {
 		return "", err
 	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(Image(light))
-	if err != nil {
-		return "", fmt.Errorf("qrscan: %w", err)
+	var first error
+	for _, px := range readScales {
+		bmp, err := gozxing.NewBinaryBitmapFromImage(imageAt(light, px))
+		if err != nil {
+			return "", fmt.Errorf("qrscan: %w", err)
+		}
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{
+			gozxing.DecodeHintType_TRY_HARDER: true,
+		})
+		if err == nil {
+			return res.GetText(), nil
+		}
+		if first == nil {
+			first = err
+		}
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]interface{}{
-		gozxing.DecodeHintType_TRY_HARDER: true,
-	})
-	if err != nil {
-		return "", fmt.Errorf("qrscan: no QR code read: %w", err)
-	}
-	return res.GetText(), nil
+	return "", fmt.Errorf("qrscan: no QR code read: %w", first)
 }

@@ -102,4 +102,3 @@ func (p *Counter) Traces() []string {
 	defer p.mu.Unlock()
 	return append([]string(nil), p.traces...)
 }
-

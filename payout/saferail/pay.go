@@ -265,29 +265,11 @@ func (r *Rail) ours(req *safe.TransactionRequest) bool {
 // upon, docs/safe-api.md §7 #12): the outputs not back to this wallet are
 // what it paid, to the first of their receivers; the extra is the memo.
 func (r *Rail) movementOf(req *safe.TransactionRequest) (*rail.Movement, error) {
-	const op = "GET /safe/transactions"
-	bad := func(reason string) error {
-		return &mixin.ProtocolError{Op: op, Reason: "request " + shortID(req.RequestID) + ": " + reason}
-	}
-	raw, err := hex.DecodeString(req.RawTransaction)
+	ver, asset, bad, err := decodeFinal(req)
 	if err != nil {
-		return nil, bad("the raw transaction is not hex")
-	}
-	ver, err := common.UnmarshalVersionedTransaction(raw)
-	if err != nil {
-		return nil, bad("the raw transaction is not a kernel transaction")
+		return nil, err
 	}
 	hash := ver.PayloadHash()
-	if !strings.EqualFold(hash.String(), req.TransactionHash) {
-		return nil, bad("the raw transaction is not the one named")
-	}
-	asset, err := mixin.ParseUUID("asset id", req.AssetID)
-	if err != nil || safe.KernelAssetID(asset) != ver.Asset {
-		return nil, bad("the asset id does not name the transaction's asset")
-	}
-	if len(req.Receivers) != len(ver.Outputs) {
-		return nil, bad("the receivers do not match the outputs")
-	}
 	paid, opponent := decimal.Zero, ""
 	for i, o := range ver.Outputs {
 		m := req.Receivers[i].Members
@@ -322,6 +304,37 @@ func (r *Rail) movementOf(req *safe.TransactionRequest) (*rail.Movement, error) 
 	}
 	return &rail.Movement{SnapshotID: snapshot, Key: req.RequestID, AssetID: asset, OpponentID: opponent,
 		Amount: paid.Neg().String(), Memo: mixin.DisplayText(string(ver.Extra)), CreatedAt: at, TxHash: hash.String()}, nil
+}
+
+// decodeFinal reads a final request's raw transaction and checks it
+// against the request: its hash is the one named, the asset id names its
+// asset, and there is one receiver group per output. bad makes a protocol
+// error about the request.
+func decodeFinal(req *safe.TransactionRequest) (ver *common.VersionedTransaction, asset string, bad func(string) error, err error) {
+	const op = "GET /safe/transactions"
+	bad = func(reason string) error {
+		return &mixin.ProtocolError{Op: op, Reason: "request " + shortID(req.RequestID) + ": " + reason}
+	}
+	raw, err := hex.DecodeString(req.RawTransaction)
+	if err != nil {
+		return nil, "", bad, bad("the raw transaction is not hex")
+	}
+	ver, err = common.UnmarshalVersionedTransaction(raw)
+	if err != nil {
+		return nil, "", bad, bad("the raw transaction is not a kernel transaction")
+	}
+	hash := ver.PayloadHash()
+	if !strings.EqualFold(hash.String(), req.TransactionHash) {
+		return nil, "", bad, bad("the raw transaction is not the one named")
+	}
+	asset, err = mixin.ParseUUID("asset id", req.AssetID)
+	if err != nil || safe.KernelAssetID(asset) != ver.Asset {
+		return nil, "", bad, bad("the asset id does not name the transaction's asset")
+	}
+	if len(req.Receivers) != len(ver.Outputs) {
+		return nil, "", bad, bad("the receivers do not match the outputs")
+	}
+	return ver, asset, bad, nil
 }
 
 // keptUnsigned is the "unsigned" state: the transaction as sent to verify

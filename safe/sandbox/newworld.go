@@ -18,6 +18,11 @@ type World struct {
 	OperatorUser safe.User     `json:"operator_user"`
 	Users        []safe.User   `json:"users"` // others; HasSafe false for the one not on Safe
 	Assets       []safe.Asset  `json:"assets"`
+	// Payers are the keystores of the other users on Safe, in the order of
+	// Users, so that they can pay as themselves through the API (a payment
+	// link of the operator, in the console's sandbox). Sandbox keys only;
+	// a world saved before they were kept has none.
+	Payers []safe.Keystore `json:"payers,omitempty"`
 }
 
 var worldAssets = []struct {
@@ -43,8 +48,9 @@ var worldPeople = []struct {
 
 // NewWorld builds the default Safe world of a sandbox: an operator app
 // "Treasury Desk" registered for Safe with its keystore, five other users
-// (the last not registered for Safe, to show 10404), and BTC, ETH and USDT
-// held as several unspent outputs. Every key is drawn from opts.Seed.
+// (the last not registered for Safe, to show 10404; the others each with a
+// session and keystore, World.Payers), and BTC, ETH and USDT held as
+// several unspent outputs. Every key is drawn from opts.Seed.
 func NewWorld(opts Options) (*Server, World, error) {
 	s := New(opts)
 	var w World
@@ -68,12 +74,14 @@ func NewWorld(opts Options) (*Server, World, error) {
 	w.Operator = safe.Keystore{AppID: opID, SessionID: sid, ServerPublicKey: hex.EncodeToString(serverPub),
 		SessionPrivateKey: hex.EncodeToString(sessSeed), SpendPrivateKey: hex.EncodeToString(spendSeed)}
 	w.OperatorUser = safe.User{UserID: opID, IdentityNumber: "7000100001", FullName: "Treasury Desk", SessionID: sid, HasSafe: true, SpendPublicKey: spend.Public().String()}
+	spends := make([][]byte, len(worldPeople))
 	for i, p := range worldPeople {
 		var key crypto.Key
 		if p.onSafe {
 			s.mu.Lock()
-			key = safe.NewSpendKey(s.randBytesLocked(32)).Public()
+			spends[i] = s.randBytesLocked(32)
 			s.mu.Unlock()
+			key = safe.NewSpendKey(spends[i]).Public()
 		}
 		identity := fmt.Sprintf("70001%05d", 2+i)
 		if err := s.AddUser(ids[i], p.name, identity, key); err != nil {
@@ -101,8 +109,24 @@ func NewWorld(opts Options) (*Server, World, error) {
 		stored.KernelAssetID = safe.KernelAssetID(stored.AssetID).String()
 		w.Assets = append(w.Assets, stored)
 	}
+	// The payers' sessions are drawn last, so that the rest of a seeded
+	// world is what it was before they were kept.
+	for i, u := range w.Users {
+		if spends[i] == nil {
+			continue
+		}
+		s.mu.Lock()
+		sid, sessSeed := s.newIDLocked(), s.randBytesLocked(32)
+		s.mu.Unlock()
+		if err := s.AddSession(u.UserID, sid, ed25519.NewKeyFromSeed(sessSeed).Public().(ed25519.PublicKey)); err != nil {
+			return nil, w, err
+		}
+		w.Payers = append(w.Payers, safe.Keystore{AppID: u.UserID, SessionID: sid, ServerPublicKey: hex.EncodeToString(serverPub),
+			SessionPrivateKey: hex.EncodeToString(sessSeed), SpendPrivateKey: hex.EncodeToString(spends[i])})
+	}
 	s.mu.Lock()
 	kept := w
+	kept.Payers = slices.Clone(w.Payers)
 	s.world = &kept
 	s.mu.Unlock()
 	return s, w, nil
@@ -120,6 +144,7 @@ func (s *Server) World() (World, bool) {
 	w := *s.world
 	w.Users = slices.Clone(w.Users)
 	w.Assets = slices.Clone(w.Assets)
+	w.Payers = slices.Clone(w.Payers)
 	return w, true
 }
 

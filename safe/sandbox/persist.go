@@ -367,6 +367,11 @@ func (s *Server) loadRest(st *state) error {
 		if s.users[st.World.OperatorUser.UserID] == nil || st.World.Operator.AppID != st.World.OperatorUser.UserID {
 			return errors.New("sandbox: state world: unknown operator")
 		}
+		for i, p := range st.World.Payers {
+			if s.users[p.AppID] == nil {
+				return fmt.Errorf("sandbox: state world: payer %d is not a user", i+1)
+			}
+		}
 		w := *st.World
 		s.world = &w
 	}
