@@ -67,9 +67,12 @@ func newRequestForm(ctx *shared, rq *requestShared) *requestForm {
 		trace:  payout.NewTraceID(),
 		picker: newAssetPicker("type to filter: BTC, USDT… or an asset id", nil),
 		amount: textInput("0.00", 29, 44),
-		memo:   textInput("optional, up to 140 characters", 140, 44),
-		km:     newRequestFormKeys(),
+		// No character limit: a longer memo is refused with its count,
+		// never cut.
+		memo: textInput("optional, up to 140 characters", 0, 44),
+		km:   newRequestFormKeys(),
 	}
+	f.picker.explicit = true // tab on the empty field takes no asset
 	f.filter()
 	return f
 }
@@ -97,7 +100,7 @@ func (f *requestForm) fullKeys() []key.Binding {
 	return append(fullOf(k.Next, k.Prev, k.PickUp),
 		helpRow("asset", "type to filter by symbol or name; an asset id finds any asset"),
 		helpRow("amount", "a plain decimal, at most 8 digits after the point"),
-		helpRow("memo", "optional, up to 140 characters"),
+		helpRow("memo", "optional, up to 140 characters (and on Safe 256 bytes); a longer one is refused, never cut"),
 		k.Create.full(), k.ToList.full())
 }
 
@@ -122,8 +125,13 @@ func (f *requestForm) setFocus(to reqField) tea.Cmd {
 // filter gives the picker the assets known now and filters them again.
 func (f *requestForm) filter() { f.picker.setAssets(f.rq.assets.known()) }
 
-// choose takes the highlighted asset.
+// choose takes the highlighted asset; with nothing typed or pointed at it
+// takes none (the field stays empty, and says so once left).
 func (f *requestForm) choose() {
+	if f.picker.untouched() {
+		f.fieldErr[rfAsset] = ""
+		return
+	}
 	if !f.picker.choose() {
 		if f.lookup == "" && f.fieldErr[rfAsset] == "" {
 			f.fieldErr[rfAsset] = "no asset matches (an asset id finds any asset)"
@@ -354,6 +362,9 @@ func (f *requestForm) assetView(st Styles) string {
 		}
 	case p.chosen != nil:
 		b.WriteString(fieldIndent + st.Subtle.Render(truncate(p.chosen.Name, 30)+" · "+clean(p.chosen.AssetID)) + "\n")
+	case f.fieldErr[rfAsset] == "":
+		// Nothing is chosen for the operator: the field says so.
+		b.WriteString(fieldIndent + st.Warn.Render("no asset chosen: type its symbol or name here, or ↑/↓ to pick one") + "\n")
 	}
 	b.WriteString(errLine(st, f.fieldErr[rfAsset]))
 	return b.String()

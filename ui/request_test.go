@@ -482,3 +482,38 @@ func TestPaymentRequestLayouts(t *testing.T) {
 		t.Error("a QR code was drawn that the terminal cannot hold")
 	}
 }
+
+// TestRequestFormDecidesNothingSilently: as on the transfer form, tab on
+// the empty asset field of a new request takes no asset, and a memo over
+// 140 characters is kept whole and refused with its count, not cut.
+func TestRequestFormDecidesNothingSilently(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	f := r.start(termW, tallH)
+	f.waitHome()
+	f.typ("p")
+	f.until("the request book", func(a *App) bool { return a.screen == screenRequest && a.request().book != nil })
+	f.typ("n")
+	f.until("the form", func(a *App) bool { return a.request().mode == reqForm })
+	f.press(tea.KeyTab)
+	var chosen bool
+	f.probe(func(a *App) { chosen = a.request().form.picker.chosen != nil })
+	if chosen {
+		t.Fatalf("tab on the empty asset field chose an asset:\n%s", f.view())
+	}
+	mustContain(t, f.view(), "no asset chosen")
+
+	f.press(tea.KeyShiftTab)
+	f.typ("usdt")
+	f.press(tea.KeyEnter)
+	f.typ("1")
+	f.press(tea.KeyTab)
+	f.typ(strings.Repeat("m", 150))
+	var memo string
+	var ready bool
+	f.probe(func(a *App) { memo, ready = a.request().form.memo.Value(), a.request().form.ready() })
+	if len(memo) != 150 || ready {
+		t.Fatalf("memo of %d characters kept, Create enabled %v; want all 150 kept and Create disabled", len(memo), ready)
+	}
+	mustContain(t, f.view(), "150/140", "150 characters; at most 140")
+}
