@@ -135,7 +135,7 @@ func tmuxRoute(setClipboard, passthrough string) clipRoute {
 		}}
 	}
 	return clipRoute{note: func(string) string {
-		return "Not copied: this tmux lets no OSC 52 through (set-clipboard " + orDash(clean(setClipboard)) + ", allow-passthrough off); " +
-			"`tmux set -g set-clipboard on` or `tmux set -g allow-passthrough on` allows it (in ~/.tmux.conf: for good)."
+		return "Not copied: this tmux passes no OSC 52 on (set-clipboard " + orDash(clean(setClipboard)) + ", allow-passthrough off). " +
+			"Allow it with `tmux set -g set-clipboard on` (or allow-passthrough on), and in ~/.tmux.conf."
 	}}
 }

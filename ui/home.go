@@ -207,11 +207,12 @@ func (h *homeScreen) view(height int) string {
 		b.WriteString(st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n")
 	}
 	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+h.pinNote()) + "\n")
-	notes := 0
+	notes := 0 // lines
 	for _, n := range []string{h.lockNote(), h.ctx.acct.Warning} {
 		if n != "" {
-			b.WriteString(st.Warn.Render(para("⚠ "+clean(n), h.ctx.width-2, "  ")) + "\n")
-			notes++
+			note := para("⚠ "+clean(n), h.ctx.width-2, "  ")[2:]
+			b.WriteString(st.Warn.Render(note) + "\n")
+			notes += strings.Count(note, "\n") + 1
 		}
 	}
 	b.WriteString("\n")
@@ -295,14 +296,26 @@ func (h *homeScreen) lockNote() string {
 	if d <= 0 || d == policy.DefaultIdleLock || h.ctx.lockAfter() == d {
 		return "" // off, applied, or the default: the file may set none
 	}
-	set := "idle_lock = " + spellDuration(d) + " in the config is not applied: "
+	set := "idle_lock = \"" + configDuration(d) + "\" in the config is not applied: "
 	switch {
 	case !acct.Lockable():
 		return set + "a Safe profile has no PIN to unlock with."
 	case h.ctx.sandbox:
-		return set + "the sandbox never locks (its PIN is its own, not one an operator types)."
+		return set + "the sandbox never locks."
 	}
 	return ""
+}
+
+// configDuration writes d as the config file would: "30s", "2m", "1h30m".
+func configDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func padLeft(s string, n int) string {

@@ -73,7 +73,7 @@ func (a *App) standing() []string {
 		return nil
 	}
 	if rep := a.acct.Report; rep != nil && !rep.Intact() {
-		return []string{a.st.Error.Bold(true).Render(fitWidth("⚠ JOURNAL BROKEN: no payout can be reviewed or sent (home says why; mixdesk journal verify checks it).", a.width-2))}
+		return []string{a.st.Error.Bold(true).Render(fitWidth("⚠ JOURNAL BROKEN: no payout can be reviewed or sent; home says why (mixdesk journal verify).", a.width-2))}
 	}
 	return nil
 }
