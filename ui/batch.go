@@ -136,9 +136,9 @@ func newBatchScreen(ctx *shared, askPIN bool) *batchScreen {
 	s := &batchScreen{ctx: ctx, askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage()), km: newBatchKeys()}
 	s.path = textinput.New()
 	s.path.Prompt = ""
+	setPlaceholder(&s.path, "/path/to/payouts.csv")
 	s.path.CharLimit = 4096
 	s.path.Width = 60
-	setPlaceholder(&s.path, "/path/to/payouts.csv")
 	s.total = textinput.New()
 	s.total.Prompt = ""
 	s.total.CharLimit = 40

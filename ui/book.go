@@ -108,8 +108,8 @@ func newBookScreen(ctx *shared) *bookScreen {
 	s := &bookScreen{ctx: ctx, km: newBookKeys()}
 	s.filter = textinput.New()
 	s.filter.Prompt = ""
-	s.filter.Width = 40
 	setPlaceholder(&s.filter, "type to filter by label or name")
+	s.filter.Width = 40
 	s.label = textInput("a short name, e.g. payroll-amara", 40, 44)
 	s.rcpt = newRecipientField()
 	s.note = textInput("optional", 140, 44)
