@@ -53,6 +53,8 @@ Flags:
                    (default $XDG_DATA_HOME/mixdesk, else ~/.local/share/mixdesk)
   --config FILE    the policy file: caps, thresholds, idle lock, address-book-only
                    (default config.toml in the OS config directory)
+  --theme NAME     light or dark: the terminal's background (also $MIXDESK_THEME;
+                   default: from $COLORFGBG, else colours that read on either)
   --sandbox        run on the embedded sandbox of the Safe API: no real funds, no keyring
   --sandbox=legacy the same on the sandbox of the legacy wallet API (PIN, /transfers)
   --version        print the version and exit
@@ -70,6 +72,7 @@ type options struct {
 	dataDir string
 	sandbox string // "" (no sandbox), sandboxSafe or sandboxLegacy
 	config  string
+	theme   string // --theme: light, dark or auto ("" = $MIXDESK_THEME)
 }
 
 func main() {
@@ -94,6 +97,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.api, "api", envOr("MIXDESK_API", mixin.DefaultBaseURL), "API base `URL` (also $MIXDESK_API)")
 	fs.StringVar(&o.dataDir, "data-dir", defaultDataDir(), "`DIR` for the journal and local state")
 	fs.StringVar(&o.config, "config", "", "the policy `FILE` (default: config.toml in the OS config directory)")
+	fs.StringVar(&o.theme, "theme", "", "the terminal's background: light, dark or auto (also $MIXDESK_THEME)")
 	fs.Var(sandboxFlag{&o.sandbox}, "sandbox", "run on the embedded sandbox of the Safe API, or with =legacy of the legacy API (no real funds, no keyring)")
 	fs.BoolVar(&showVersion, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -131,6 +135,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "mixdesk: unknown command %q (see mixdesk --help)\n", fs.Arg(0))
+		return 2
+	}
+	if !applyTheme(o.theme, stderr) {
 		return 2
 	}
 	profile := o.profile

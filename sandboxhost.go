@@ -144,5 +144,5 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 	}
 	// The sandbox never locks: its generated PIN is not one an operator types.
 	env := account.Env{Store: store, APIURL: url, DataDir: dir, ConfigPath: configPath, Payout: pay}
-	return runConsole(ui.Deps{Env: env, Sandbox: true, IdleLock: -1, SandboxPay: payLink}, stderr)
+	return runConsole(ui.Deps{Env: env, Sandbox: true, InMemory: true, IdleLock: -1, SandboxPay: payLink}, stderr)
 }

@@ -61,6 +61,8 @@ type App struct {
 
 	quitArmed bool // ctrl+c pressed once during a send
 	quitting  bool
+
+	where place // where the operator was after the last message
 }
 
 // New builds the console.
@@ -68,7 +70,10 @@ func New(d Deps) *App {
 	h := help.New()
 	h.ShortSeparator = "  "
 	a := &App{shared: newShared(), deps: d, help: h, screen: screenLoading, loading: "Opening the profile…"}
+	a.help.Styles = a.st.Help
+	a.sandbox, a.inMemory = d.Sandbox, d.InMemory
 	a.bodyHeight = a.layoutBodyHeight
+	a.lockAfter = a.idleLock
 	a.lastInput = a.now()
 	return a
 }
@@ -114,62 +119,76 @@ func (a *App) deliver(s screen, msg tea.Msg) tea.Cmd {
 	return tea.Batch(p.update(msg), a.takeAsks())
 }
 
-// Update routes messages: size first, then results of commands, then keys
+// Update routes messages (see route); then the status line is kept only
+// where it belongs.
+func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	a.moment++
+	cmd := a.route(msg)
+	a.scopeStatus()
+	return a, cmd
+}
+
+// route routes a message: size first, then results of commands, then keys
 // (global ones last, so that typing into a field is never taken as a
 // shortcut).
-func (a *App) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (a *App) route(msg tea.Msg) tea.Cmd {
 	if cmd, ok := a.addressed(msg); ok {
-		return a, cmd
+		return cmd
 	}
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		a.width, a.height = msg.Width, msg.Height
 		// The help line is never cut with "…": the footer wraps it instead.
 		a.help.Width = 0
-		return a, nil
+		return nil
 	case startMsg:
-		return a, a.onStart(msg)
+		return a.onStart(msg)
 	case openedMsg:
-		return a, a.onOpened(msg)
+		return a.onOpened(msg)
 	case recoveredMsg:
 		cmd := a.onRecovered(msg)
 		a.afterSend()
-		return a, cmd
+		return cmd
 	case pinForgottenMsg:
 		if msg.err != nil {
 			a.setStatus("The server refused the PIN kept for this profile, and removing it from the keyring failed ("+explain(msg.err)+"): it is not used in this session; set the profile up again (n) to replace it.", false)
 		}
-		return a, nil
+		return nil
 	case lockTickMsg:
-		return a, a.onLockTick()
+		return a.onLockTick()
 	case copiedMsg:
-		if msg.err != nil {
-			a.setStatus("Copy failed: "+explain(msg.err), false)
-		} else {
-			a.setStatus("Copied the "+msg.what+" to the clipboard (OSC 52).", true)
-		}
-		return a, nil
+		a.setStatus(msg.note, msg.ok)
+		return nil
 	case tea.KeyMsg:
 		a.lastInput = a.now()
 		if key.Matches(msg, a.keys.Quit) {
-			return a, a.onQuitKey()
+			return a.onQuitKey()
 		}
 		if a.lock != nil {
-			return a, tea.Batch(a.lock.update(msg), a.takeAsks())
+			return tea.Batch(a.lock.update(msg), a.takeAsks())
 		}
 		a.quitArmed = false
 		if a.showHelp {
 			a.onHelpKey(msg)
-			return a, nil
+			return nil
 		}
 		if a.opensHelp(msg) {
 			a.showHelp, a.helpTop = true, 0
-			return a, nil
+			return nil
 		}
+		if cmd, ok := a.onLinkKey(msg); ok {
+			return cmd
+		}
+	case linkShownMsg:
+		a.lastInput = a.now()
+		if msg.err != nil {
+			a.setStatus("The link could not be shown alone: "+explain(msg.err), false)
+		}
+		return nil
 	}
 	cmd := a.updateScreen(msg)
 	a.afterSend()
-	return a, cmd
+	return cmd
 }
 
 // addressed delivers an answer to the screen that asked for it, wherever
@@ -281,8 +300,6 @@ func (a *App) onOpened(msg openedMsg) tea.Cmd {
 	a.setScreen(screenHome)
 	if rep := msg.acct.Report; rep != nil && !rep.Intact() {
 		a.setStatus("JOURNAL PROBLEM: "+explain(rep.Err()), false)
-	} else if msg.acct.Warning != "" {
-		a.setStatus(clean(msg.acct.Warning), false)
 	} else if n := len(msg.acct.Journal().InDoubt()); n > 0 {
 		a.setStatus("Settling "+plural(n, "in-doubt payout")+" by trace…", true)
 	}
@@ -361,6 +378,9 @@ func (a *App) goSetup(name, problem string, canCancel bool) {
 	s.canCancel = canCancel
 	a.pages[screenSetup] = s
 	a.setScreen(screenSetup)
+	if a.inMemory {
+		a.setStatus("Sandbox: a profile set up here is kept in memory until mixdesk quits; nothing is saved to the OS keyring.", true)
+	}
 }
 
 // View draws the screen. It only reads the model.
@@ -428,7 +448,7 @@ func (a *App) footer() string { return a.footerWith(a.shortHelp()) }
 
 // footerWith is the footer with the hint line of ks.
 func (a *App) footerWith(ks []key.Binding) string {
-	var lines []string
+	lines := a.standing()
 	if a.status != "" {
 		st := a.st.Error
 		if a.statusOK {
@@ -473,7 +493,11 @@ func (a *App) fullHelp() string {
 	}
 	b.WriteString(a.st.Title.Render("Keys on this screen") + "\n\n")
 	rows := 0
-	for _, k := range a.helpKeys() {
+	ks := a.helpKeys()
+	if a.shownLink() != "" {
+		ks = append(ks[:len(ks):len(ks)], linkAloneKey.full()) // the root's key for the page
+	}
+	for _, k := range ks {
 		if k.Enabled() && !a.global(k) {
 			row(k.Help().Key, k.Help().Desc)
 			rows++

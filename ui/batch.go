@@ -146,7 +146,7 @@ func newBatchScreen(ctx *shared, askPIN bool) *batchScreen {
 	s := &batchScreen{ctx: ctx, askPIN: askPIN, bar: progress.New(progress.WithWidth(50), progress.WithoutPercentage()), km: newBatchKeys()}
 	s.path = textinput.New()
 	s.path.Prompt = ""
-	s.path.Placeholder = "/path/to/payouts.csv"
+	setPlaceholder(&s.path, "/path/to/payouts.csv")
 	s.path.CharLimit = 4096
 	s.path.Width = 60
 	s.total = textinput.New()

@@ -110,7 +110,7 @@ func newBookScreen(ctx *shared) *bookScreen {
 	s := &bookScreen{ctx: ctx, km: newBookKeys()}
 	s.filter = textinput.New()
 	s.filter.Prompt = ""
-	s.filter.Placeholder = "type to filter by label or name"
+	setPlaceholder(&s.filter, "type to filter by label or name")
 	s.filter.Width = 40
 	s.label = textInput("a short name, e.g. payroll-amara", 40, 44)
 	s.rcpt = newRecipientField()

@@ -23,6 +23,10 @@ type shared struct {
 	keys          globalKeys
 	width, height int
 
+	// sandbox: the console runs on the embedded sandbox; inMemory: its
+	// profiles are held in memory, not in the OS keyring (see Deps).
+	sandbox, inMemory bool
+
 	acct     *account.Account // the open profile, or nil
 	balances []rail.Asset     // the profile's assets as last read, largest value first
 	// recovering: in-doubt payouts are being settled (and may be re-posted).
@@ -30,9 +34,17 @@ type shared struct {
 	// bodyHeight is the height a screen gets between the header and the
 	// footer, as the root lays them out now.
 	bodyHeight func() int
+	// lockAfter is the idle time after which the console locks; zero: never.
+	lockAfter func() time.Duration
 
-	status   string // one line at the bottom: the latest notice or error
+	// status is one line at the bottom: the latest notice or error. It
+	// belongs to where the operator was when it was set (see scopeStatus):
+	// statusAt is the moment it was set.
+	status   string
 	statusOK bool
+	statusAt int
+	// moment numbers the messages the root handles, one by one.
+	moment int
 
 	// gen numbers every asynchronous request of every screen, so that a
 	// late answer meant for a screen that was left never matches the next
@@ -54,7 +66,7 @@ func (c *shared) nextGen() int {
 }
 
 func (c *shared) setStatus(s string, ok bool) {
-	c.status, c.statusOK = s, ok
+	c.status, c.statusOK, c.statusAt = s, ok, c.moment
 }
 
 // ask hands a request to the root (showMsg, sendPayoutMsg…).

@@ -33,6 +33,18 @@ import (
 // must survive without bold, reverse or colour.
 func init() { lipgloss.SetColorProfile(termenv.Ascii) }
 
+// The console runs, for the tests, straight in a terminal (not in tmux or
+// screen, whatever runs the tests): a copy writes one plain OSC 52
+// sequence.
+func init() {
+	terminalEnv = func(k string) string {
+		if k == "TERM" {
+			return "xterm-256color"
+		}
+		return ""
+	}
+}
+
 // Asset ids of the sandbox's default world.
 const (
 	btcID  = "c6d0c728-2624-429b-8e0d-d9d19b6592fa"

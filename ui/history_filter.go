@@ -43,7 +43,7 @@ func (s *historyScreen) openPrompt(p promptKind, value, placeholder string) tea.
 	s.input.Width = max(20, s.ctx.width-18)
 	s.promptErr = ""
 	s.input.SetValue(value)
-	s.input.Placeholder = placeholder
+	setPlaceholder(&s.input, placeholder)
 	s.input.CursorEnd()
 	return s.input.Focus()
 }

@@ -10,8 +10,8 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/shopspring/decimal"
 
-	"mixdesk/account"
 	"mixdesk/payout/rail"
+	"mixdesk/policy"
 )
 
 // homeScreen shows the profile and its balances, which it reads into the
@@ -206,7 +206,16 @@ func (h *homeScreen) view(height int) string {
 		// rather than a name cut to a few letters.
 		b.WriteString(st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n")
 	}
-	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+pinNote(h.ctx.acct)) + "\n\n")
+	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+h.pinNote()) + "\n")
+	notes := 0 // lines
+	for _, n := range []string{h.lockNote(), h.ctx.acct.Warning} {
+		if n != "" {
+			note := para("⚠ "+clean(n), h.ctx.width-2, "  ")[2:]
+			b.WriteString(st.Warn.Render(note) + "\n")
+			notes += strings.Count(note, "\n") + 1
+		}
+	}
+	b.WriteString("\n")
 
 	w := h.ctx.width - 2
 	symW, amtW, usdW := 8, 26, 18
@@ -217,7 +226,7 @@ func (h *homeScreen) view(height int) string {
 	b.WriteString(st.Label.Render(padRight("ASSET", symW)+padRight("NAME", nameW)+padLeft("BALANCE", amtW)+padLeft("VALUE (USD)", usdW)) + "\n")
 	total := decimal.Zero
 	twins := assetTwins(h.ctx.balances)
-	rows := height - 9
+	rows := height - 9 - notes
 	for i, as := range h.ctx.balances {
 		if i >= rows && rows > 0 {
 			b.WriteString(st.Subtle.Render("  … "+plural(len(h.ctx.balances)-i, "more asset")) + "\n")
@@ -255,17 +264,58 @@ func (h *homeScreen) view(height int) string {
 	return safeView(b.String())
 }
 
-// pinNote says where the PIN of a payout comes from.
-func pinNote(acct *account.Account) string {
+// pinNote says where the PIN of a payout comes from, and when the console
+// does not lock when idle.
+func (h *homeScreen) pinNote() string {
+	acct := h.ctx.acct
+	lock := ""
+	if acct.Lockable() && h.ctx.lockAfter() <= 0 {
+		lock = " · no idle lock"
+		if h.ctx.sandbox {
+			lock += " (sandbox)"
+		}
+	}
 	switch {
+	case !acct.AsksPIN() && acct.KeepsPIN() && h.ctx.inMemory:
+		return " · PIN held in memory for this run (no keyring)" + lock
 	case !acct.AsksPIN() && acct.KeepsPIN():
-		return " · PIN kept in the keyring"
+		return " · PIN kept in the keyring" + lock
 	case !acct.Lockable():
 		return " · no PIN: signed with the keystore's spend key · no idle lock"
 	case !acct.AsksPIN():
-		return " · no PIN needed"
+		return " · no PIN needed" + lock
 	}
-	return " · PIN asked at every transfer"
+	return " · PIN asked at every transfer" + lock
+}
+
+// lockNote says that the idle lock the policy file sets is not applied,
+// and why ("" when it is, or when the file sets none).
+func (h *homeScreen) lockNote() string {
+	acct := h.ctx.acct
+	d := acct.Policy.IdleLock
+	if d <= 0 || d == policy.DefaultIdleLock || h.ctx.lockAfter() == d {
+		return "" // off, applied, or the default: the file may set none
+	}
+	set := "idle_lock = \"" + configDuration(d) + "\" in the config is not applied: "
+	switch {
+	case !acct.Lockable():
+		return set + "a Safe profile has no PIN to unlock with."
+	case h.ctx.sandbox:
+		return set + "the sandbox never locks."
+	}
+	return ""
+}
+
+// configDuration writes d as the config file would: "30s", "2m", "1h30m".
+func configDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 func padLeft(s string, n int) string {

@@ -20,6 +20,9 @@ type Deps struct {
 	Env     account.Env
 	Profile string // the profile asked for with --profile; "" = the default
 	Sandbox bool   // show the SANDBOX marker
+	// InMemory: the profiles are held in memory for this run (the
+	// sandbox's), not in the OS keyring; the screens say so.
+	InMemory bool
 	// IdleLock, when not zero, overrides the profile's idle-lock time
 	// (negative: never lock, as on the sandbox, whose PIN nobody types).
 	IdleLock time.Duration

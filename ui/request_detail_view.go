@@ -107,8 +107,13 @@ func (d *requestDetail) head(w int) string {
 		lines := chunk(d.link, max(w-lw, 20))
 		for i, l := range lines {
 			name := ""
-			if i == 0 {
+			switch {
+			case i == 0:
 				name = label
+			case i == 1 && !r.Spent():
+				// Pieces, which a mouse selection takes apart: l prints
+				// the link on one line outside the frame (linkalone.go).
+				name = "l: 1 line"
 			}
 			b.WriteString(st.Label.Render(padRight(name, lw)) + l + "\n")
 		}

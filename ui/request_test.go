@@ -405,7 +405,7 @@ func TestPaymentRequestCopiesLink(t *testing.T) {
 	var link string
 	f.probe(func(a *App) { link = a.request().detail.link })
 	f.typ("c")
-	f.until("the copy", func(a *App) bool { return strings.Contains(a.status, "Copied the payment link") })
+	f.until("the copy", func(a *App) bool { return strings.Contains(a.status, "Asked the terminal to copy the payment link") })
 	a := f.final()
 	if !strings.Contains(clip.String(), "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(link))) {
 		t.Fatalf("the clipboard got %q, want the link %s", clip.String(), link)

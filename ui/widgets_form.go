@@ -15,9 +15,9 @@ import (
 func textInput(placeholder string, limit, width int) textinput.Model {
 	in := textinput.New()
 	in.Prompt = ""
-	in.Placeholder = placeholder
 	in.CharLimit = limit
 	in.Width = width
+	setPlaceholder(&in, placeholder)
 	return in
 }
 
