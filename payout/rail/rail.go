@@ -210,6 +210,18 @@ type Movement struct {
 	// TxHash is the network transaction's hash, when the rail has one (the
 	// Safe rail's kernel transaction); "" otherwise.
 	TxHash string
+
+	// Deposit is set when the movement is a deposit: money in from the
+	// asset's chain, not a payment from a user (it has no OpponentID).
+	// Nil for every other movement, and on a rail that does not tell.
+	Deposit *Deposit
+}
+
+// Deposit is what a rail tells of a deposit. Text is display-safe; ""
+// when the rail did not say.
+type Deposit struct {
+	Hash   string // the chain's transaction
+	Sender string // the chain address it came from
 }
 
 // Matches reports whether m, found by p's key, is the payment p: out of the
