@@ -546,7 +546,7 @@ func paymentOfIntent(in journal.Intent) rail.Payment {
 // plainBalance returns s when it is a plain non-negative decimal string,
 // else "".
 func plainBalance(s string) string {
-	if !journal.PlainDecimal(s) {
+	if s == "" || !journal.PlainDecimal(s) { // "" on a rail without balances (Safe)
 		return ""
 	}
 	return s
