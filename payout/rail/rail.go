@@ -1,8 +1,9 @@
 // Package rail is the seam between the money logic (package payout) and a
 // payment rail: the API it pays through. It holds the Rail interface, the
-// types that cross the seam (User, Asset, Payment, Movement, Query) and the
-// errors a rail answers with, so that the money logic decides on what a
-// payment became without knowing a rail's endpoints, codes or shapes.
+// types that cross the seam (User, Asset, Payment, Movement, Deposit,
+// Query) and the errors a rail answers with, so that the money logic
+// decides on what a payment became without knowing a rail's endpoints,
+// codes or shapes.
 //
 // A rail is adapted to this interface in a package of its own (the legacy
 // Mixin transfer API in payout/legacyrail). It imports this package, never
