@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,11 +17,15 @@ import (
 	"mixdesk/journal"
 )
 
-// csvHeader is the first line of a history export.
+// csvHeader is the first line of a history export; an export made
+// WithTxHash has one more column, csvTxHash.
 var csvHeader = []string{
 	"time", "direction", "asset", "asset_id", "amount", "counterparty", "counterparty_id",
 	"memo", "trace_id", "snapshot_id", "state", "closing_balance",
 }
+
+// csvTxHash is the name of the column WithTxHash adds.
+const csvTxHash = "tx_hash"
 
 // The columns of a history export.
 const (
@@ -37,7 +42,23 @@ const (
 	colState
 	colClosing
 	csvColumns
+	colTxHash = csvColumns // the column WithTxHash adds after the others
 )
+
+// CSVOption changes what an export holds.
+type CSVOption func(*csvFormat)
+
+// csvFormat is what the options of an export chose.
+type csvFormat struct {
+	txHash bool
+}
+
+// WithTxHash adds a thirteenth column after closing_balance, tx_hash: the
+// network transaction's hash of each row (Row.TxHash, "" when it has none).
+// The console adds it to the exports of a Safe profile, whose movements
+// have one; without it an export has the twelve columns it always had.
+// ReadCSV reads both.
+func WithTxHash() CSVOption { return func(f *csvFormat) { f.txHash = true } }
 
 // CSVRow is one row of a history export read back, every column as the text
 // it holds (with the export's leading-quote protection taken off).
@@ -54,6 +75,7 @@ type CSVRow struct {
 	SnapshotID     string // "" for payouts in doubt or refused
 	State          string // a State
 	ClosingBalance string
+	TxHash         string // "" also when the export has no tx_hash column
 }
 
 // WriteCSV writes rows as a CSV history export (RFC 4180, comma separated,
@@ -61,12 +83,13 @@ type CSVRow struct {
 //
 //	time,direction,asset,asset_id,amount,counterparty,counterparty_id,memo,trace_id,snapshot_id,state,closing_balance
 //
-// time is RFC 3339 in UTC with the fraction of a second the server gave
+// and ",tx_hash" at its end WithTxHash. time is RFC 3339 in UTC with the fraction of a second the server gave
 // (time.RFC3339Nano), so that rows of one second keep their order and
 // reconcile exactly. direction is "in" or "out". amount is the exact signed
 // decimal (negative for money out, never rounded, no exponent). symbol and
 // name give an asset's symbol and a counterparty's name; either may be nil
-// (the column is left empty).
+// (the column is left empty). state is a State: a deposit's is "deposit",
+// with no counterparty.
 //
 // # Terminal safety
 //
@@ -86,12 +109,20 @@ type CSVRow struct {
 // spreadsheet reads as a number and never as a formula, and it stays
 // exactly that so that it can be parsed back. The time and closing balance
 // columns never start with those characters.
-func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name func(userID string) string) error {
+func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name func(userID string) string, opts ...CSVOption) error {
+	var f csvFormat
+	for _, o := range opts {
+		o(&f)
+	}
+	head := csvHeader
+	if f.txHash {
+		head = append(slices.Clip(csvHeader), csvTxHash)
+	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(csvHeader); err != nil {
+	if err := cw.Write(head); err != nil {
 		return fmt.Errorf("history: writing the export: %w", err)
 	}
-	rec := make([]string, csvColumns)
+	rec := make([]string, len(head))
 	for i := range rows {
 		r := &rows[i]
 		rec[colTime] = r.Time.UTC().Format(time.RFC3339Nano)
@@ -115,6 +146,9 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 		rec[colSnapshot] = csvcell.Text(r.SnapshotID)
 		rec[colState] = csvcell.Text(string(r.State))
 		rec[colClosing] = csvcell.Text(r.Closing)
+		if f.txHash {
+			rec[colTxHash] = csvcell.Text(r.TxHash)
+		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("history: writing the export: %w", err)
 		}
@@ -126,11 +160,12 @@ func WriteCSV(w io.Writer, rows []Row, symbol func(assetID string) string, name 
 	return nil
 }
 
-// ReadCSV reads a history export written by WriteCSV. The header must be
-// the export's (a byte order mark before it is allowed, as spreadsheets
-// save one). Each row must have every column, a time in RFC 3339 and an
-// amount that is a plain signed decimal; the first row that does not is
-// reported with its line number and nothing is returned.
+// ReadCSV reads a history export written by WriteCSV, with or without the
+// tx_hash column. The header must be the export's (a byte order mark
+// before it is allowed, as spreadsheets save one). Each row must have every
+// column, a time in RFC 3339 and an amount that is a plain signed decimal;
+// the first row that does not is reported with its line number and nothing
+// is returned.
 func ReadCSV(r io.Reader) ([]CSVRow, error) {
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // the header is checked below
@@ -143,15 +178,19 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 		return nil, fmt.Errorf("history: reading the export: %w", err)
 	}
 	head[0] = strings.TrimPrefix(head[0], "\ufeff")
-	if len(head) != csvColumns {
-		return nil, fmt.Errorf("history: not a history export: the header has %d columns, want %d", len(head), csvColumns)
+	if len(head) != csvColumns && len(head) != csvColumns+1 {
+		return nil, fmt.Errorf("history: not a history export: the header has %d columns, want %d (or %d with %s)", len(head), csvColumns, csvColumns+1, csvTxHash)
 	}
-	for i, h := range csvHeader {
+	want := csvHeader
+	if len(head) > csvColumns {
+		want = append(slices.Clip(csvHeader), csvTxHash)
+	}
+	for i, h := range want {
 		if head[i] != h {
 			return nil, fmt.Errorf("history: not a history export: column %d of the header is %q, want %q", i+1, errtext.Cut(head[i]), h)
 		}
 	}
-	cr.FieldsPerRecord = csvColumns
+	cr.FieldsPerRecord = len(want)
 	var out []CSVRow
 	for {
 		rec, err := cr.Read()
@@ -168,7 +207,7 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 		if !journal.PlainDecimal(strings.TrimPrefix(rec[colAmount], "-")) {
 			return nil, fmt.Errorf("history: export line %d: amount %q is not a plain decimal number", line, errtext.Cut(rec[colAmount]))
 		}
-		out = append(out, CSVRow{
+		row := CSVRow{
 			Time:           rec[colTime],
 			Direction:      csvcell.Unguard(rec[colDirection]),
 			Asset:          csvcell.Unguard(rec[colAsset]),
@@ -181,7 +220,11 @@ func ReadCSV(r io.Reader) ([]CSVRow, error) {
 			SnapshotID:     csvcell.Unguard(rec[colSnapshot]),
 			State:          csvcell.Unguard(rec[colState]),
 			ClosingBalance: csvcell.Unguard(rec[colClosing]),
-		})
+		}
+		if len(rec) > colTxHash {
+			row.TxHash = csvcell.Unguard(rec[colTxHash])
+		}
+		out = append(out, row)
 	}
 }
 
@@ -192,11 +235,11 @@ func ExportPath(dataDir string, now time.Time) string {
 	return filepath.Join(dataDir, "exports", "history-"+now.Format("20060102-150405")+".csv")
 }
 
-// SaveCSV writes rows as a history export (WriteCSV) to a new file at path,
+// SaveCSV writes rows as a history export (WriteCSV, with its options) to a new file at path,
 // readable by the owner only (mode 0600, its folder 0700: a history is
 // private). It never replaces a file: when path exists the error wraps
 // os.ErrExist. A file that could not be written in full is removed.
-func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name func(userID string) string) (err error) {
+func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name func(userID string) string, opts ...CSVOption) (err error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fmt.Errorf("history: export folder: %w", err)
 	}
@@ -213,7 +256,7 @@ func SaveCSV(path string, rows []Row, symbol func(assetID string) string, name f
 		}
 	}()
 	bw := bufio.NewWriterSize(f, 64<<10)
-	if err := WriteCSV(bw, rows, symbol, name); err != nil {
+	if err := WriteCSV(bw, rows, symbol, name, opts...); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {

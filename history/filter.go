@@ -22,7 +22,8 @@ type Filter struct {
 	AssetID   string // "" = all
 	Direction Direction
 	// Text is a case-insensitive substring looked for in the memo, the
-	// counterparty's name and id, the trace id and the snapshot id.
+	// counterparty's name and id, the trace id, the snapshot id, the
+	// network transaction's hash and a deposit's chain transaction.
 	// Leading and trailing spaces are ignored; "" = all.
 	Text     string
 	From, To time.Time // inclusive range on Row.Time; zero = open
@@ -114,6 +115,7 @@ func (h *History) query(f Filter, name func(userID string) string, positions boo
 		sign = int8(f.Direction)
 	}
 	needle := strings.ToLower(strings.TrimSpace(f.Text))
+	hexNeedle := isHexText(needle)
 	// Whether a counterparty's id or name holds the needle is worked out
 	// once per counterparty, and only for one a row needs: 0 not yet, 1
 	// yes, 2 no.
@@ -159,7 +161,7 @@ func (h *History) query(f Filter, name func(userID string) string, positions boo
 			continue
 		}
 		if needle != "" && !strings.Contains(k.memo, needle) && !strings.Contains(rows[i].TraceID, needle) &&
-			!strings.Contains(rows[i].SnapshotID, needle) && !oppMatches(k.opp) {
+			!strings.Contains(rows[i].SnapshotID, needle) && !oppMatches(k.opp) && !hashMatches(&rows[i], needle, hexNeedle) {
 			continue
 		}
 		shown = append(shown, out(p, i))
@@ -187,4 +189,25 @@ func (h *History) Assets() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return slices.Clone(h.assets)
+}
+
+// hashMatches reports whether a row's network transaction hash (kept in
+// lower-case hex) or its deposit's chain transaction holds needle (lower
+// case). hex says whether needle is all hex digits: a hash cannot hold one
+// that is not.
+func hashMatches(r *Row, needle string, hex bool) bool {
+	if hex && r.TxHash != "" && strings.Contains(r.TxHash, needle) {
+		return true
+	}
+	return r.Deposit != nil && strings.Contains(r.Deposit.lower, needle)
+}
+
+// isHexText reports whether s is all lower-case hex digits.
+func isHexText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

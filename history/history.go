@@ -19,43 +19,6 @@ import (
 // PageSize is how many movements one LoadMore asks the rail for.
 const PageSize = 100
 
-// State is what a history row stands for.
-type State string
-
-// The states of a history row.
-const (
-	StateDone     State = "done"       // sent by this desk and executed (journal done, or snapshot whose trace is a journal intent)
-	StateInDoubt  State = "in-doubt"   // journal intent without outcome
-	StateFailed   State = "failed"     // refused by the server (journal failed)
-	StateReceived State = "received"   // incoming snapshot (amount > 0)
-	StateOther    State = "other-tool" // outgoing snapshot with no journal entry: sent by another tool
-)
-
-// Row is one line of the history: a snapshot of the account, joined with
-// the journal entry of its trace when there is one, or a journal entry that
-// has no snapshot (a payout in doubt, or one the server refused).
-type Row struct {
-	SnapshotID string // "" for journal-only rows (in doubt, failed)
-	TraceID    string
-	AssetID    string
-	Amount     decimal.Decimal // signed: negative = out, positive = in
-	OpponentID string
-	Memo       string
-	Time       time.Time // snapshot created_at, or the journal intent time (UTC)
-	State      State
-	Closing    string // closing balance when known
-	Code       int    // failed rows: the Mixin error code
-	Reason     string // failed rows: the description; in-doubt rows: ""
-	Operator   string // journal rows: who confirmed (login@host)
-}
-
-// Outgoing reports whether the row moved money out of the account.
-func (r Row) Outgoing() bool { return r.Amount.IsNegative() }
-
-// JournalOnly reports whether the row is a journal entry without a snapshot
-// (in doubt or failed).
-func (r Row) JournalOnly() bool { return r.SnapshotID == "" }
-
 // ErrBadSnapshot: the server sent snapshots that cannot be shown (no id, no
 // time, or an amount that is not a number). The other rows of the page are
 // added; these are left out.
@@ -489,9 +452,12 @@ func (h *History) snapshotItemLocked(s *rail.Movement) (it histItem, trace strin
 		Memo:       s.Memo,
 		Time:       s.CreatedAt.UTC(),
 		Closing:    plainBalance(s.ClosingBalance),
+		TxHash:     strings.ToLower(s.TxHash),
 	}
 	k := h.keyLocked(&r, s.AssetID, s.OpponentID)
 	switch {
+	case !amount.IsNegative() && s.Deposit != nil:
+		r.State, r.Deposit = StateDeposit, newDeposit(s.Deposit)
 	case !amount.IsNegative():
 		r.State = StateReceived
 	default:
@@ -580,7 +546,7 @@ func paymentOfIntent(in journal.Intent) rail.Payment {
 // plainBalance returns s when it is a plain non-negative decimal string,
 // else "".
 func plainBalance(s string) string {
-	if !journal.PlainDecimal(s) {
+	if s == "" || !journal.PlainDecimal(s) { // "" on a rail without balances (Safe)
 		return ""
 	}
 	return s

@@ -231,3 +231,33 @@ func TestSnapshotPagerBrokenServers(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotDepositAndHash: a snapshot's deposit object is read (its
+// text display-safe and bounded), its transaction hash is kept in lower
+// case, and a hash that is not 64 hex characters is refused as a broken
+// answer rather than shown.
+func TestSnapshotDepositAndHash(t *testing.T) {
+	snaps := testSnapshots(3)
+	hash := strings.Repeat("AB", 32)
+	snaps[2].TransactionHash = hash
+	snaps[2].Deposit = &SnapshotDeposit{DepositHash: "0xfeed\x1b[31mbeef", Sender: "bc1q" + strings.Repeat("x", 400)}
+	got, _, err := walk(t, snapClient(t, &snapServer{snaps: snaps}), SnapshotsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := got[0].Deposit
+	if got[0].TransactionHash != strings.ToLower(hash) || d == nil || d.DepositHash != "0xfeedbeef" || len(d.Sender) != maxFieldLen {
+		t.Fatalf("the deposit read is %+v (hash %q)", d, got[0].TransactionHash)
+	}
+	for _, s := range got[1:] {
+		if s.Deposit != nil || s.TransactionHash != "" {
+			t.Fatalf("a payment read as a deposit: %+v", s)
+		}
+	}
+	snaps[2].TransactionHash = "feed"
+	_, _, err = walk(t, snapClient(t, &snapServer{snaps: snaps}), SnapshotsQuery{})
+	var pe *mixin.ProtocolError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Reason, "transaction_hash") {
+		t.Fatalf("a short transaction hash: %v, want a protocol error", err)
+	}
+}

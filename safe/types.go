@@ -106,7 +106,19 @@ type Snapshot struct {
 	TraceID         string    `json:"trace_id,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
 
+	// Deposit is set on a deposit: coins that came in from the asset's
+	// chain, not from a user (docs/safe-api.md §3.3). Nil otherwise.
+	Deposit *SnapshotDeposit `json:"deposit,omitempty"`
+
 	MemoText string `json:"-"`
+}
+
+// SnapshotDeposit is the deposit object of a snapshot: the chain's
+// transaction and the address it came from, display-safe ("" when the
+// answer did not say).
+type SnapshotDeposit struct {
+	DepositHash string `json:"deposit_hash"`
+	Sender      string `json:"sender,omitempty"`
 }
 
 // ---- checks: every answer is checked and cleaned once, here ---------------
@@ -264,7 +276,32 @@ func (s *Snapshot) check() error {
 	}
 	s.MemoText = mixin.DisplayText(string(memo))
 	s.Type = mixin.DisplayText(s.Type)
+	if err := checkHex32("transaction_hash", s.TransactionHash, false); err != nil {
+		return err
+	}
+	s.TransactionHash = strings.ToLower(s.TransactionHash)
+	if d := s.Deposit; d != nil {
+		d.DepositHash, d.Sender = shortField(d.DepositHash), shortField(d.Sender)
+	}
 	return nil
+}
+
+// maxFieldLen bounds a free-text field kept from an answer (a chain's
+// transaction hash or address is far shorter).
+const maxFieldLen = 256
+
+// shortField is outside text kept as a field: display-safe, cut at
+// maxFieldLen bytes on a character boundary.
+func shortField(s string) string {
+	s = mixin.DisplayText(s)
+	if len(s) > maxFieldLen {
+		cut := maxFieldLen
+		for cut > 0 && s[cut]&0xc0 == 0x80 {
+			cut--
+		}
+		s = s[:cut]
+	}
+	return s
 }
 
 // list is an answer that is an array of checked elements.

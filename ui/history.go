@@ -61,7 +61,7 @@ type historyScreen struct {
 type historyKeys struct {
 	Up, Down, PageUp, PageDown, First, Last                              keyDef
 	Open, Search, Asset, Dir, Dates, Clear, Reload, Export, Settle, Back keyDef
-	CopySnap, CopyTrace, Before, After, Close                            keyDef
+	CopySnap, CopyTrace, CopyTx, Before, After, Close                    keyDef
 	Apply, Cancel                                                        keyDef
 }
 
@@ -86,6 +86,7 @@ func newHistoryKeys() historyKeys {
 
 		CopySnap:  newKey([]string{"c"}, "c", "copy snapshot id").long("c", "copy the snapshot id"),
 		CopyTrace: newKey([]string{"y"}, "y", "copy trace id").long("y", "copy the trace id"),
+		CopyTx:    newKey([]string{"t"}, "t", "copy transaction").long("t", "copy the network transaction's hash"),
 		Before:    newKey([]string{"up", "k"}, "", "").long("↑/↓", "the entry before or after"),
 		After:     newKey([]string{"down", "j"}, "", ""),
 		Close:     newKey([]string{"esc", "enter", "q"}, "esc/q", "back").long("esc/q enter", "back to the list"),
@@ -171,6 +172,10 @@ func newHistoryScreen(ctx *shared, dataDir string) *historyScreen {
 }
 
 func (s *historyScreen) typing() bool { return s.prompt != promptNone }
+
+// safe reports whether the history is of a Safe profile: its movements
+// have a network transaction, and no balances.
+func (s *historyScreen) safe() bool { return s.ctx.acct != nil && s.ctx.acct.IsSafe() }
 
 // load asks for the next page of snapshots.
 func (s *historyScreen) load() tea.Cmd {
@@ -428,6 +433,12 @@ func (s *historyScreen) onDetailKey(k tea.KeyMsg) tea.Cmd {
 		return copyCmd("snapshot id", r.SnapshotID)
 	case km.CopyTrace.matches(k):
 		return copyCmd("trace id", r.TraceID)
+	case km.CopyTx.matches(k) && s.safe():
+		if r.TxHash == "" {
+			s.ctx.setStatus("This entry has no network transaction yet (it was not executed).", false)
+			return nil
+		}
+		return copyCmd("transaction hash", r.TxHash)
 	case km.Before.matches(k):
 		return s.move(-1)
 	case km.After.matches(k):

@@ -108,7 +108,12 @@ func (api *benchAPI) Transfer(context.Context, mixin.TransferInput, string) (*mi
 func benchApp(b *testing.B) *App {
 	b.Helper()
 	start, _ := time.Parse(time.RFC3339, benchStartAt)
-	api := &benchAPI{start: start}
+	return benchAppOn(b, legacyrail.New(&benchAPI{start: start}), keystore.Profile{})
+}
+
+// benchAppOn is benchApp on the rail r of a profile p.
+func benchAppOn(b *testing.B, r rail.Rail, p keystore.Profile) *App {
+	b.Helper()
 	j, _, err := journal.Open(filepath.Join(b.TempDir(), "journal-bench.jsonl"), journal.WithOperator("alice"), journal.WithHost("desk-1"))
 	if err != nil {
 		b.Fatal(err)
@@ -125,14 +130,14 @@ func benchApp(b *testing.B) *App {
 			}
 		}
 	}
-	desk, err := payout.NewDeskOn(legacyrail.New(api), j, payout.Config{Self: benchSelfID})
+	desk, err := payout.NewDeskOn(r, j, payout.Config{Self: benchSelfID})
 	if err != nil {
 		b.Fatal(err)
 	}
 
 	a := New(Deps{Env: account.Env{DataDir: b.TempDir()}})
 	a.Update(tea.WindowSizeMsg{Width: benchW, Height: benchH})
-	a.acct = account.New("treasury", keystore.Profile{}, rail.User{UserID: benchSelfID, FullName: "Treasury Desk"}, desk)
+	a.acct = account.New("treasury", p, rail.User{UserID: benchSelfID, FullName: "Treasury Desk"}, desk)
 	a.pages[screenHome] = newHomeScreen(&a.shared)
 	a.balances = []rail.Asset{
 		{AssetID: btcID, Symbol: "BTC", Name: "Bitcoin", Balance: "2.5"},
@@ -166,8 +171,11 @@ func benchRune(r rune) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes:
 
 // BenchmarkHistoryView draws the whole console (View of the App) on the
 // history screen: at the top, and in the middle of the 100,000 rows.
-func BenchmarkHistoryView(b *testing.B) {
-	a := benchApp(b)
+func BenchmarkHistoryView(b *testing.B) { benchView(b, benchApp(b)) }
+
+// benchView draws the whole console on a's history screen, at the top and
+// in the middle of the rows.
+func benchView(b *testing.B, a *App) {
 	for _, c := range []struct {
 		name string
 		at   int
@@ -190,8 +198,11 @@ func BenchmarkHistoryView(b *testing.B) {
 // BenchmarkHistoryFilterChange measures one key that changes the filter,
 // through Update, over 100,000 rows: a rune typed into the search (and
 // taken back, in turn), the asset cycle and the direction.
-func BenchmarkHistoryFilterChange(b *testing.B) {
-	a := benchApp(b)
+func BenchmarkHistoryFilterChange(b *testing.B) { benchFilterChange(b, benchApp(b)) }
+
+// benchFilterChange measures the keys that change the filter of a's
+// history.
+func benchFilterChange(b *testing.B, a *App) {
 	b.Run("search-rune", func(b *testing.B) {
 		benchKey(a, benchRune('/'))
 		for _, r := range "invoice 4" {
@@ -231,13 +242,16 @@ func BenchmarkHistoryFilterChange(b *testing.B) {
 
 // BenchmarkHistoryLiveHeap reports the heap the console holds with
 // 100,000 rows loaded and shown, after a collection.
-func BenchmarkHistoryLiveHeap(b *testing.B) {
+func BenchmarkHistoryLiveHeap(b *testing.B) { benchLiveHeap(b, benchApp) }
+
+// benchLiveHeap reports the heap held by the console that app builds.
+func benchLiveHeap(b *testing.B, app func(*testing.B) *App) {
 	var live uint64
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
-		a := benchApp(b)
+		a := app(b)
 		_ = a.View()
 		runtime.GC()
 		runtime.ReadMemStats(&after)

@@ -108,13 +108,18 @@ func (s *historyScreen) export(path string) tea.Cmd {
 	}
 	symbol := s.ctx.symbolFunc()
 	names := s.names
+	var opts []history.CSVOption
+	if s.safe() {
+		// A Safe profile's movements have a network transaction.
+		opts = append(opts, history.WithTxHash())
+	}
 	return func() tea.Msg {
 		err := history.SaveCSV(path, rows, symbol, func(id string) string {
 			if v, ok := names.Get(id); ok {
 				return v
 			}
 			return ""
-		})
+		}, opts...)
 		return historyExportMsg{path: path, n: len(rows), err: err}
 	}
 }

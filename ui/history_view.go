@@ -17,8 +17,13 @@ var stateLabel = map[history.State]string{
 	history.StateInDoubt:  "IN DOUBT",
 	history.StateFailed:   "not moved",
 	history.StateReceived: "received",
+	history.StateDeposit:  "deposit",
 	history.StateOther:    "other tool",
 }
+
+// depositWho stands in the counterparty column for a deposit, which no
+// user sent.
+const depositWho = "from chain"
 
 func (s *historyScreen) view(height int) string {
 	st := s.ctx.st
@@ -121,7 +126,10 @@ func (s *historyScreen) rowLine(c historyCols, r history.Row, symbol func(string
 		dir = "out"
 	}
 	who := nameText(s.name(r.OpponentID))
-	if who == "" {
+	switch {
+	case who == "" && r.Deposit != nil && r.OpponentID == "":
+		who = depositWho
+	case who == "":
 		who = shortID(r.OpponentID)
 	}
 	return padRight(r.Time.Local().Format("2006-01-02 15:04"), hTimeW) + padRight(dir, hDirW) + padRight(truncate(symbol(r.AssetID), hAssetW-1), hAssetW) +
@@ -194,21 +202,33 @@ func (s *historyScreen) detailView() string {
 	row("Time", r.Time.Local().Format("2006-01-02 15:04:05 MST"))
 	row("Amount", amt)
 	row("Asset id", clean(r.AssetID))
-	// The name on a line of its own, cut to it; the Mixin ID and the id
-	// that the server gave in rows of their own.
-	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(s.ctx.width-2-19, 12)))
-	if id := s.mixinID(r.OpponentID); id != "" {
-		row("Mixin ID", st.ID.Render(id))
+	safe := s.safe()
+	if r.Deposit != nil {
+		// No user sent a deposit: where it came from on the chain.
+		row("From", "a deposit from the asset's chain")
+		if r.Deposit.Sender != "" {
+			row("From address", truncate(r.Deposit.Sender, max(s.ctx.width-2-19, 12)))
+		}
+		row("Deposit hash", clean(r.Deposit.Hash))
+	} else {
+		s.counterpartyRows(r, row)
 	}
-	row("Counterparty id", clean(r.OpponentID))
 	row("Memo", clean(r.Memo))
 	row("Trace id", clean(r.TraceID))
 	row("Snapshot id", clean(r.SnapshotID))
+	// The network transaction, on a rail that has one (a payout not
+	// executed has none yet).
+	if safe || r.TxHash != "" {
+		row("Transaction", clean(r.TxHash))
+	}
 	closing := ""
 	if r.Closing != "" {
 		closing = payout.GroupDigits(clean(r.Closing)) + " " + sym
 	}
-	row("Closing balance", closing)
+	// The Safe API tells no balances: the line is left out there.
+	if !safe || closing != "" {
+		row("Closing balance", closing)
+	}
 	row("Confirmed by", clean(r.Operator))
 	if r.State == history.StateFailed {
 		row("Refused", fmt.Sprintf("%d %s", r.Code, clean(r.Reason)))
@@ -218,8 +238,21 @@ func (s *historyScreen) detailView() string {
 		b.WriteString("\n" + para("In doubt: it is settled by its trace before the next send, at start-up, or now with s on the list.", s.ctx.width-2, "  ") + "\n")
 	case history.StateOther:
 		b.WriteString("\n" + para("Sent from this account by another tool: the journal has no record of it.", s.ctx.width-2, "  ") + "\n")
+	case history.StateDeposit:
+		b.WriteString("\n" + para("A deposit: coins that arrived from outside, on the asset's chain; no user paid them.", s.ctx.width-2, "  ") + "\n")
 	}
 	return b.String()
+}
+
+// counterpartyRows are the details' rows of the counterparty: the name on
+// a line of its own, cut to it; the Mixin ID and the id that the server
+// gave in rows of their own.
+func (s *historyScreen) counterpartyRows(r history.Row, row func(label, v string)) {
+	row("Counterparty", truncate(nameText(s.name(r.OpponentID)), max(s.ctx.width-2-19, 12)))
+	if id := s.mixinID(r.OpponentID); id != "" {
+		row("Mixin ID", s.ctx.st.ID.Render(id))
+	}
+	row("Counterparty id", clean(r.OpponentID))
 }
 
 // signedAmount is a row's amount with its sign and digit grouping; a
@@ -241,6 +274,9 @@ func (s *historyScreen) fullKeys() []key.Binding {
 	if s.prompt != promptNone {
 		return fullOf(k.Apply, k.Cancel)
 	}
+	if s.detail && s.safe() {
+		return fullOf(k.CopySnap, k.CopyTrace, k.CopyTx, k.Before, k.Close)
+	}
 	if s.detail {
 		return fullOf(k.CopySnap, k.CopyTrace, k.Before, k.Close)
 	}
@@ -251,6 +287,9 @@ func (s *historyScreen) keys() []key.Binding {
 	k := s.km
 	if s.prompt != promptNone {
 		return []key.Binding{k.Apply.Binding, k.Cancel.Binding}
+	}
+	if s.detail && s.safe() {
+		return []key.Binding{k.CopySnap.Binding, k.CopyTrace.Binding, k.CopyTx.Binding, k.Close.Binding}
 	}
 	if s.detail {
 		return []key.Binding{k.CopySnap.Binding, k.CopyTrace.Binding, k.Close.Binding}

@@ -1,8 +1,9 @@
 // Package rail is the seam between the money logic (package payout) and a
 // payment rail: the API it pays through. It holds the Rail interface, the
-// types that cross the seam (User, Asset, Payment, Movement, Query) and the
-// errors a rail answers with, so that the money logic decides on what a
-// payment became without knowing a rail's endpoints, codes or shapes.
+// types that cross the seam (User, Asset, Payment, Movement, Deposit,
+// Query) and the errors a rail answers with, so that the money logic
+// decides on what a payment became without knowing a rail's endpoints,
+// codes or shapes.
 //
 // A rail is adapted to this interface in a package of its own (the legacy
 // Mixin transfer API in payout/legacyrail). It imports this package, never
@@ -210,6 +211,18 @@ type Movement struct {
 	// TxHash is the network transaction's hash, when the rail has one (the
 	// Safe rail's kernel transaction); "" otherwise.
 	TxHash string
+
+	// Deposit is set when the movement is a deposit: money in from the
+	// asset's chain, not a payment from a user (it has no OpponentID).
+	// Nil for every other movement, and on a rail that does not tell.
+	Deposit *Deposit
+}
+
+// Deposit is what a rail tells of a deposit. Text is display-safe; ""
+// when the rail did not say.
+type Deposit struct {
+	Hash   string // the chain's transaction
+	Sender string // the chain address it came from
 }
 
 // Matches reports whether m, found by p's key, is the payment p: out of the

@@ -246,7 +246,9 @@ func (r *Rail) payment(p rail.Payment) (safe.Payment, error) {
 }
 
 // Movements reads one page of GET /safe/snapshots, newest first (limit 0:
-// the largest page, 500), checked by safe.SnapshotPager.
+// the largest page, 500), checked by safe.SnapshotPager: each with its
+// kernel transaction's hash, and a snapshot with a deposit object (money
+// in) as a deposit.
 func (r *Rail) Movements(ctx context.Context, q rail.Query) ([]rail.Movement, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > 500 {
@@ -259,7 +261,10 @@ func (r *Rail) Movements(ctx context.Context, q rail.Query) ([]rail.Movement, er
 	out := make([]rail.Movement, len(page))
 	for i, s := range page {
 		out[i] = rail.Movement{SnapshotID: s.SnapshotID, Key: s.RequestID, AssetID: s.AssetID, OpponentID: s.OpponentID,
-			Amount: s.Amount, Memo: s.MemoText, CreatedAt: s.CreatedAt}
+			Amount: s.Amount, Memo: s.MemoText, CreatedAt: s.CreatedAt, TxHash: s.TransactionHash}
+		if s.Deposit != nil && !s.IsOut() {
+			out[i].Deposit = &rail.Deposit{Hash: s.Deposit.DepositHash, Sender: s.Deposit.Sender}
+		}
 	}
 	return out, nil
 }

@@ -353,6 +353,10 @@ func (s *Server) loadSnapshots(st *state) error {
 		}
 		seen[id], last = true, sn.CreatedAt
 		sn.CreatedAt = sn.CreatedAt.UTC()
+		if sn.Deposit == nil && sn.OpponentID == "" && sn.RequestID == "" && !sn.IsOut() {
+			// Made by Deposit in a world saved before deposits said so.
+			sn.Deposit = depositOf(sn.TransactionHash, "")
+		}
 		s.snapshots = append(s.snapshots, &sn)
 	}
 	if last.After(s.lastTime) {

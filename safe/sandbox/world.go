@@ -70,8 +70,15 @@ func (s *Server) AddAsset(a safe.Asset) error {
 }
 
 // Deposit gives userID a new unspent output of amount of assetID, as a
-// deposit would, with a snapshot.
+// deposit from the asset's chain would, with a snapshot that has a deposit
+// object (its deposit_hash made up, no sender).
 func (s *Server) Deposit(userID, assetID, amount string) (safe.Output, error) {
+	return s.DepositFrom(userID, assetID, amount, "")
+}
+
+// DepositFrom is Deposit from the chain address sender, which the
+// snapshot's deposit object names.
+func (s *Server) DepositFrom(userID, assetID, amount, sender string) (safe.Output, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, a := s.users[userID], s.assets[assetID]
@@ -90,9 +97,17 @@ func (s *Server) Deposit(userID, assetID, amount string) (safe.Output, error) {
 	s.snapshots = append(s.snapshots, &safe.Snapshot{
 		SnapshotID: safe.SnapshotID(u.id, hash), Type: "snapshot", UserID: u.id,
 		TransactionHash: hash.String(), AssetID: a.AssetID, KernelAssetID: a.KernelAssetID,
-		Amount: amount, CreatedAt: o.CreatedAt,
+		Amount: amount, CreatedAt: o.CreatedAt, Deposit: depositOf(hash.String(), sender),
 	})
 	return o.Output, nil
+}
+
+// depositOf is the deposit object of the deposit from sender made by the
+// kernel transaction txHash: the chain's transaction is made up from the
+// kernel's (so that the seeded source draws what it always drew).
+func depositOf(txHash, sender string) *safe.SnapshotDeposit {
+	chain := crypto.Blake3Hash([]byte("deposit:" + txHash))
+	return &safe.SnapshotDeposit{DepositHash: chain.String(), Sender: mixin.DisplayText(sender)}
 }
 
 // Outputs lists userID's outputs in any state, by sequence (tests).
