@@ -134,7 +134,7 @@ func (d *Desk) NewHistory() *History {
 	if d == nil {
 		return newHistory(nil, nil)
 	}
-	return newHistory(d.rail, d.journal)
+	return newHistory(d.rail, d.journal, d.IsMerge)
 }
 
 // movementLister is the part of a rail a history reads.
@@ -144,7 +144,7 @@ type movementLister interface {
 
 // newHistory makes a history over r and j; either may be nil (a history
 // without a rail cannot load, one without a journal joins nothing).
-func newHistory(r movementLister, j *journal.Journal) *History {
+func newHistory(r movementLister, j *journal.Journal, skip ...func(journal.Intent) bool) *History {
 	h := &History{
 		rail:      r,
 		load:      make(chan struct{}, 1),
@@ -162,8 +162,8 @@ func newHistory(r movementLister, j *journal.Journal) *History {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range j.Entries() {
-		if e.State == journal.StateDone {
-			continue // shown with its snapshot
+		if e.State == journal.StateDone || slices.ContainsFunc(skip, func(f func(journal.Intent) bool) bool { return f(e.Intent) }) {
+			continue // shown with its snapshot; or skipped: a merge pays nobody
 		}
 		if it, ok := h.journalItemLocked(e); ok {
 			its = append(its, it)

@@ -51,6 +51,7 @@ func (s *batchScreen) reviewView(height int) string {
 	b.WriteString(st.Title.Render("Batch "+bt.ID) + st.Subtle.Render(fmt.Sprintf("  %s · %d rows: %d to pay, %d done before, %d invalid",
 		clean(filepath.Base(bt.Name)), bt.Len(), c.Left()+c.InDoubt, c.Skipped, s.invalid)) + "\n")
 	b.WriteString(batchTotals(st, bt))
+	b.WriteString(batchMerges(w, bt))
 	b.WriteString(batchProblems(st, bt))
 	b.WriteString(batchDuplicates(st, bt))
 	b.WriteString(batchUnpriced(st, bt))
@@ -73,6 +74,18 @@ func batchTotals(st Styles, bt *payout.Batch) string {
 		} else {
 			b.WriteString(line + "\n")
 		}
+	}
+	return b.String()
+}
+
+// batchMerges is a line per asset whose outputs are merged first: on Safe a
+// payout spends at most 256 outputs, and a row needs more.
+func batchMerges(w int, bt *payout.Batch) string {
+	var b strings.Builder
+	for _, m := range bt.Merges() {
+		text := fmt.Sprintf("%-6s merge first: %d of the account's %d outputs into one, %s to itself (nothing is paid out; one payout spends at most %d outputs, and line %d needs more)",
+			clean(m.Symbol), m.Merged, m.Outputs, plural(m.Transactions, "transaction"), m.Limit, m.Line)
+		b.WriteString(para(text, w, "  ") + "\n")
 	}
 	return b.String()
 }
