@@ -49,8 +49,8 @@ func benchRecipient(i int) string {
 
 // runSafeDesk prepares and runs a batch of safeBenchRows rows through a
 // desk on a fresh journal in dir, in a fresh world, and returns the time of
-// RunBatch and of parsing and PrepareBatchWith.
-func runSafeDesk(b *testing.B, dir string) (run, prep time.Duration) {
+// RunBatch and of parsing and PrepareBatchWith, and the journal's fsyncs.
+func runSafeDesk(b *testing.B, dir string) (run, prep time.Duration, syncs uint64) {
 	b.Helper()
 	w := benchWorld(b)
 	ctx := context.Background()
@@ -82,12 +82,13 @@ func runSafeDesk(b *testing.B, dir string) (run, prep time.Duration) {
 		b.Fatalf("prepare: %v %v", err, batch.Errors())
 	}
 	t1 := time.Now()
+	before := j.Syncs()
 	p, err := d.RunBatch(ctx, batch, "", nil, nil)
 	t2 := time.Now()
 	if err != nil || p.Done != safeBenchRows {
 		b.Fatalf("RunBatch = %+v, %v", p, err)
 	}
-	return t2.Sub(t1), t1.Sub(t0)
+	return t2.Sub(t1), t1.Sub(t0), j.Syncs() - before
 }
 
 // runSafeBare pays the same payouts in a fresh world with a bare loop of
@@ -127,21 +128,24 @@ func runSafeBare(b *testing.B) time.Duration {
 // measures safeBenchPairs pairs in turns (desk first, then bare first), so
 // that a burst of other work on the machine falls on both sides; it
 // reports the median desk and bare times, the median of the pairs' ratios
-// (the legacy batch's budget is 1.3), and prepare-ms. Run it with
-// -benchtime 1x -count 3.
+// (the legacy batch's budget is 1.3), prepare-ms, and the journal's
+// fsyncs per row. Run it with -benchtime 1x -count 3.
 func BenchmarkSafeBatchVsBareLoop(b *testing.B) {
 	var desks, bares, preps []time.Duration
 	var ratios []float64
+	var syncs uint64
 	for b.Loop() {
 		for k := range safeBenchPairs {
 			var d, p, r time.Duration
+			var n uint64
 			if k%2 == 0 {
-				d, p = runSafeDesk(b, b.TempDir())
+				d, p, n = runSafeDesk(b, b.TempDir())
 				r = runSafeBare(b)
 			} else {
 				r = runSafeBare(b)
-				d, p = runSafeDesk(b, b.TempDir())
+				d, p, n = runSafeDesk(b, b.TempDir())
 			}
+			syncs += n
 			desks, bares, preps = append(desks, d), append(bares, r), append(preps, p)
 			ratios = append(ratios, d.Seconds()/r.Seconds())
 		}
@@ -152,4 +156,5 @@ func BenchmarkSafeBatchVsBareLoop(b *testing.B) {
 	slices.Sort(s)
 	b.ReportMetric(s[len(s)/2], "desk/bare")
 	b.ReportMetric(float64(median(preps).Microseconds())/1e3, "prepare-ms")
+	b.ReportMetric(float64(syncs)/float64(len(desks)*safeBenchRows), "fsyncs/row")
 }
