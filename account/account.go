@@ -199,7 +199,7 @@ func (a *Account) History() *history.History {
 	if a.Desk == nil {
 		return history.New(nil, nil)
 	}
-	return history.New(a.Desk.Rail(), a.Desk.Journal())
+	return history.New(a.Desk.Rail(), a.Desk.Journal(), a.Desk.IsMerge)
 }
 
 // Names is the profile's cache of counterparty names, read on its rail

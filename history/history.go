@@ -101,8 +101,9 @@ type MovementLister interface {
 // joined with its journal j. The journal's payouts in doubt and refused
 // payouts are rows from the start; call LoadMore for the server's
 // snapshots. Either may be nil: a history without a rail cannot load, one
-// without a journal joins nothing.
-func New(r MovementLister, j *journal.Journal) *History {
+// without a journal joins nothing. An intent for which a skip function
+// says true is no row (a merge of the account's outputs pays nobody).
+func New(r MovementLister, j *journal.Journal, skip ...func(journal.Intent) bool) *History {
 	h := &History{
 		rail:      r,
 		load:      make(chan struct{}, 1),
@@ -120,8 +121,8 @@ func New(r MovementLister, j *journal.Journal) *History {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, e := range j.Entries() {
-		if e.State == journal.StateDone {
-			continue // shown with its snapshot
+		if e.State == journal.StateDone || slices.ContainsFunc(skip, func(f func(journal.Intent) bool) bool { return f(e.Intent) }) {
+			continue // shown with its snapshot; or skipped: a merge pays nobody
 		}
 		if it, ok := h.journalItemLocked(e); ok {
 			its = append(its, it)

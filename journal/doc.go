@@ -20,11 +20,12 @@
 // state of a transfer in doubt (a stage name and opaque data, such as the
 // transaction a rail built before it asks for it to be verified, or the
 // signed transaction before it is submitted), made durable before the rail
-// goes on; the journal hands the states of an entry in doubt back
-// (Entry.Rail) and never reads them. The journal enforces the order: one
-// intent per trace, an outcome, a post or a rail record only after an
-// intent, never two contradicting outcomes, no post or rail record after
-// an outcome.
+// goes on (or, for a state whose loss in a crash is harmless, written
+// without waiting for the disk: AppendRailDeferred); the journal hands the
+// states of an entry in doubt back (Entry.Rail) and never reads them. The
+// journal enforces the order: one intent per trace, an outcome, a post or a
+// rail record only after an intent, never two contradicting outcomes, no
+// post or rail record after an outcome.
 //
 // # Format
 //

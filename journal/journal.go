@@ -470,11 +470,11 @@ func (j *Journal) AppendDonesDeferred(ds []Done) ([]Entry, error) {
 	return j.appendRecords(recs, false)
 }
 
-// SyncDeferred makes the records appended by AppendDonesDeferred durable
-// with one fsync; it does nothing when there are none, or after Close. A
-// failed fsync refuses further appends (ErrWrite), as a failed append does;
-// the deferred records stay in the index, and a fresh Open shows what
-// reached the disk.
+// SyncDeferred makes the records appended by AppendDonesDeferred or
+// AppendRailDeferred durable with one fsync; it does nothing when there are
+// none, or after Close. A failed fsync refuses further appends (ErrWrite),
+// as a failed append does; the deferred records stay in the index, and a
+// fresh Open shows what reached the disk.
 func (j *Journal) SyncDeferred() error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()

@@ -214,6 +214,7 @@ type Batch struct {
 	errs   []RowError // row errors (not totals), in line order
 	dups   []DupGroup
 	totals []AssetTotal
+	merges []BatchMerge // see Merges
 	acked  bool
 	// unpricedAcked: the operator checked the totals of the assets without
 	// a USD price, which the typed total cannot stand for.

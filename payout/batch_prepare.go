@@ -92,6 +92,11 @@ func (d *Desk) PrepareBatchWith(ctx context.Context, f *BatchFile, held []rail.A
 	for i := range b.items {
 		b.errs = append(b.errs, b.items[i].Errors...)
 	}
+	merges, err := d.planMerges(ctx, b.items)
+	if err != nil {
+		return nil, err
+	}
+	b.merges = merges
 	b.totalsLocked()
 	return b, nil
 }

@@ -73,7 +73,8 @@ var (
 //
 // First each row's state is read again from the journal, and every
 // transfer in doubt is settled by trace (this batch's rows in doubt and any
-// other payout's), as before any send. Then, group by group
+// other payout's), as before any send, and the merges the rows need
+// (rail.Merger, Batch.Merges) are paid. Then, group by group
 // (see maxBatchWindow): anything left in doubt is settled, the caps are
 // checked against the journal as it is now, the rows' intents (with the
 // batch id and row key) are made durable, and each row is posted with its
@@ -186,13 +187,14 @@ type rowGroup struct {
 	written chan struct{} // closed once a write ahead is over; nil for a write in line
 	err     error         // why the intents could not be recorded
 
-	dones   []journal.Done // outcomes to append after the posts
+	dones   []journal.Done  // outcomes to append after the posts
+	done    map[string]bool // the traces of dones: known done, not in flight
 	allDone bool
 }
 
 func (r *batchRun) newGroup(idx []int, capStop error) *rowGroup {
 	b := r.b
-	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]rail.Payment, len(idx)), intents: make([]journal.Intent, len(idx))}
+	g := &rowGroup{idx: idx, capStop: capStop, ins: make([]rail.Payment, len(idx)), intents: make([]journal.Intent, len(idx)), done: map[string]bool{}}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, i := range idx {
@@ -245,6 +247,9 @@ func (r *batchRun) run(ctx context.Context) error {
 	d.sendMu.Lock()
 	defer d.sendMu.Unlock() // wait lets go of it while paused
 	if err := r.settle(ctx, nil); err != nil {
+		return err
+	}
+	if err := r.mergeFirst(ctx); err != nil {
 		return err
 	}
 	var ahead *rowGroup
@@ -378,10 +383,11 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 			}
 			break
 		}
-		if gerr := d.pinGate(); gerr != nil {
+		if gerr := d.pinGateExcept(g.done); gerr != nil {
 			// A post of an earlier row may still reach the server: the
 			// rest of the group waits, recorded and not posted, and is
-			// settled (posted) once that post's window is over.
+			// settled (posted) once that post's window is over. Rows
+			// of the group done (recorded after it) are not in flight.
 			r.mark(g.idx[k:], ItemInDoubt, &NotPostedError{Reason: gerr})
 			g.allDone = false
 			break
@@ -397,6 +403,7 @@ func (r *batchRun) post(ctx context.Context, g *rowGroup) (stop, err error) {
 		if perr == nil && checkAnswer(snap, in) == nil {
 			res = Result{TraceID: in.Key, State: journal.StateDone, Snap: snap}
 			g.dones = append(g.dones, doneRecord(in.Key, snap))
+			g.done[in.Key] = true
 		} else {
 			var rerr error
 			res, rerr = d.record(ctx, in, snap, perr, false)

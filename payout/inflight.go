@@ -141,9 +141,16 @@ func (d *Desk) checkPIN(pin string) error {
 // session (a post, or a PIN check) may still reach the server (zero when
 // none may), and the trace of that post ("" for a PIN check).
 func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
+	return d.pinBusyExcept(now, nil)
+}
+
+// pinBusyExcept is pinBusy leaving out the payouts of done: their outcome
+// is known, though not recorded yet (a batch group's done outcomes are
+// recorded together after its posts).
+func (d *Desk) pinBusyExcept(now time.Time, done map[string]bool) (until time.Time, trace string) {
 	w := d.window()
 	for _, e := range d.journal.InDoubtEntries() {
-		if !d.mayBeInFlight(e) {
+		if done[e.Intent.Trace] || !d.mayBeInFlight(e) {
 			continue
 		}
 		if t := lastPost(e).Add(w); t.After(now) && t.After(until) {
@@ -161,8 +168,12 @@ func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 
 // pinGate returns a *PostPendingError when a paying request must not go
 // out now. The caller holds d.sendMu.
-func (d *Desk) pinGate() error {
-	if until, trace := d.pinBusy(d.now()); !until.IsZero() {
+func (d *Desk) pinGate() error { return d.pinGateExcept(nil) }
+
+// pinGateExcept is pinGate leaving out the payouts of done (see
+// pinBusyExcept).
+func (d *Desk) pinGateExcept(done map[string]bool) error {
+	if until, trace := d.pinBusyExcept(d.now(), done); !until.IsZero() {
 		return &PostPendingError{Until: until, Trace: trace, NoPIN: !d.rail.NeedsPIN()}
 	}
 	return nil

@@ -213,6 +213,18 @@ func (d *Desk) postedUntil(trace string) time.Time {
 	return lastPost(e).Add(d.window())
 }
 
+// doneRecord is the done outcome of a posted transfer (via send): the
+// closing balance kept only when the movement says it and it reads as one.
+func doneRecord(trace string, snap *rail.Movement) journal.Done {
+	closing := ""
+	if snap.ClosingBalance != "" && snap.OpponentID != "" {
+		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
+			closing = c.String()
+		}
+	}
+	return journal.Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: journal.ViaSend}
+}
+
 func (d *Desk) recordDone(res Result, snap *rail.Movement, via journal.Via) (Result, error) {
 	res.State, res.Snap = journal.StateDone, snap
 	done := doneRecord(res.TraceID, snap)
@@ -377,16 +389,4 @@ func (d *Desk) Recover(ctx context.Context, pin string) ([]Result, error) {
 		}
 	}
 	return out, nil
-}
-
-// doneRecord is the done outcome of a posted transfer (via send): the
-// closing balance kept only when the movement says it and it reads as one.
-func doneRecord(trace string, snap *rail.Movement) journal.Done {
-	closing := ""
-	if snap.ClosingBalance != "" && snap.OpponentID != "" {
-		if c, err := decimal.NewFromString(snap.ClosingBalance); err == nil && !c.IsNegative() {
-			closing = c.String()
-		}
-	}
-	return journal.Done{Trace: trace, SnapshotID: snap.SnapshotID, ClosingBalance: closing, Via: journal.ViaSend}
 }

@@ -113,8 +113,8 @@ func (d *Desk) usedOf(s *spent, assetID string, now time.Time, trace string) (us
 	}
 	for _, e := range d.windowEntries(now) {
 		in := e.Intent
-		if e.State == journal.StateFailed || in.AssetID != assetID || in.Trace == trace {
-			continue
+		if e.State == journal.StateFailed || in.AssetID != assetID || in.Trace == trace || d.IsMerge(in) {
+			continue // a merge pays nobody
 		}
 		// The journal holds only plain decimals; were one not to parse,
 		// the cap could not be checked, and the payout is refused.

@@ -44,6 +44,13 @@ func (k keeper) Keep(stage string, data []byte) error {
 	return err
 }
 
+// KeepDeferred appends a rail record under the trace without waiting for
+// the disk (rail.DeferKeeper): it is durable with the next durable append.
+func (k keeper) KeepDeferred(stage string, data []byte) error {
+	_, err := k.d.journal.AppendRailDeferred(journal.RailState{Trace: k.trace, Stage: stage, Data: data})
+	return err
+}
+
 // Unsettled returns the states kept for every other payment in doubt.
 func (k keeper) Unsettled() [][]rail.Kept {
 	var out [][]rail.Kept
@@ -105,10 +112,18 @@ func (d *Desk) sentStaged(trace string) bool {
 }
 
 // repost pays an entry in doubt again under its trace: a staged rail
-// resumes from what it kept, any other rail pays again.
+// resumes from what it kept, any other rail pays again. An intent this
+// process recorded and never posted, of which a staged rail kept nothing
+// (a batch group recorded ahead, rows held back), never had anything sent
+// under its trace: it is paid as its first post (PayKept), as the legacy
+// rail would post it, rather than closed as not sent.
 func (d *Desk) repost(ctx context.Context, e journal.Entry, in rail.Payment, pin string) (*rail.Movement, error) {
+	unposted := d.isUnposted(in.Key)
 	d.markPosted(in.Key)
 	if rs, ok := d.staged(); ok {
+		if unposted && len(e.Rail) == 0 {
+			return rs.PayKept(ctx, in, pin, keeper{d: d, trace: in.Key})
+		}
 		return rs.Resume(ctx, in, keptOf(e), pin, keeper{d: d, trace: in.Key})
 	}
 	return d.rail.Pay(ctx, in, pin)

@@ -158,6 +158,9 @@ func (e *TooManyInputsError) Error() string {
 type candidate struct {
 	out Output
 	in  spendable
+	// planned marks, in PlanMerges, the output of a planned merge (not one
+	// of the wallet's yet).
+	planned bool
 }
 
 // SelectOutputs chooses unspent outputs of assetID owned by owner to cover
@@ -176,9 +179,21 @@ func SelectOutputs(outputs []Output, owner, assetID, amount string, held map[str
 	if maxInputs <= 0 || maxInputs > MaxInputs {
 		maxInputs = MaxInputs
 	}
+	cands, available, heldSum := candidatesOf(outputs, owner, assetID, held)
+	if available.LessThan(want) {
+		return nil, &InsufficientError{AssetID: assetID, Amount: canon, Available: available.String(), Held: heldSum.String()}
+	}
+	idx, total, err := choose(cands, want, maxInputs)
+	if err != nil {
+		return nil, err
+	}
+	return selectionOf(cands, idx, total, want), nil
+}
+
+// candidatesOf is the outputs that can pay assetID for owner, not held,
+// each once, in sequence order, with their sum and the sum of those held.
+func candidatesOf(outputs []Output, owner, assetID string, held map[string]bool) (cands []candidate, available, heldSum decimal.Decimal) {
 	seen := make(map[string]bool, len(outputs))
-	var cands []candidate
-	available, heldSum := decimal.Zero, decimal.Zero
 	for i := range outputs {
 		o := &outputs[i]
 		ref := o.Ref()
@@ -195,39 +210,55 @@ func SelectOutputs(outputs []Output, owner, assetID, amount string, held map[str
 			continue
 		}
 		available = available.Add(in.amount)
-		cands = append(cands, candidate{*o, in})
-	}
-	if available.LessThan(want) {
-		return nil, &InsufficientError{AssetID: assetID, Amount: canon, Available: available.String(), Held: heldSum.String()}
+		cands = append(cands, candidate{out: *o, in: in})
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return cmp.Compare(a.out.Sequence, b.out.Sequence) })
-	chosen, total := cover(cands, want)
-	if len(chosen) > maxInputs {
-		largest := slices.Clone(cands)
-		slices.SortStableFunc(largest, func(a, b candidate) int { return b.in.amount.Cmp(a.in.amount) })
-		chosen, total = cover(largest, want)
-		if len(chosen) > maxInputs {
-			return nil, &TooManyInputsError{Needed: len(chosen), Max: maxInputs}
-		}
-		slices.SortStableFunc(chosen, func(a, b candidate) int { return cmp.Compare(a.out.Sequence, b.out.Sequence) })
-	}
-	sel := &Selection{Total: total.String(), Change: total.Sub(want).String()}
-	for _, c := range chosen {
-		sel.Inputs = append(sel.Inputs, c.out)
-	}
-	return sel, nil
+	return cands, available, heldSum
 }
 
-// cover takes candidates in order until their sum reaches want.
-func cover(cands []candidate, want decimal.Decimal) ([]candidate, decimal.Decimal) {
+// choose picks from cands, in sequence order, the outputs that cover want
+// (whose sum the caller checked): the oldest first; when they need more
+// than maxInputs, the largest first. It returns their indexes in cands, in
+// sequence order, and their sum, or a *TooManyInputsError when even the
+// largest need more than maxInputs.
+func choose(cands []candidate, want decimal.Decimal, maxInputs int) ([]int, decimal.Decimal, error) {
+	order := make([]int, len(cands))
+	for i := range order {
+		order[i] = i
+	}
+	idx, total := cover(cands, order, want)
+	if len(idx) <= maxInputs {
+		return idx, total, nil
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cands[b].in.amount.Cmp(cands[a].in.amount) })
+	idx, total = cover(cands, order, want)
+	if len(idx) > maxInputs {
+		return nil, total, &TooManyInputsError{Needed: len(idx), Max: maxInputs}
+	}
+	slices.Sort(idx)
+	return idx, total, nil
+}
+
+// cover takes cands in the order given until their sum reaches want, and
+// returns their indexes (a fresh slice) and sum.
+func cover(cands []candidate, order []int, want decimal.Decimal) ([]int, decimal.Decimal) {
 	total := decimal.Zero
-	for i, c := range cands {
-		total = total.Add(c.in.amount)
+	for n, i := range order {
+		total = total.Add(cands[i].in.amount)
 		if total.GreaterThanOrEqual(want) {
-			return cands[:i+1], total
+			return slices.Clone(order[:n+1]), total
 		}
 	}
-	return cands, total
+	return slices.Clone(order), total
+}
+
+// selectionOf is the selection of cands[idx] paying want.
+func selectionOf(cands []candidate, idx []int, total, want decimal.Decimal) *Selection {
+	sel := &Selection{Total: total.String(), Change: total.Sub(want).String()}
+	for _, i := range idx {
+		sel.Inputs = append(sel.Inputs, cands[i].out)
+	}
+	return sel
 }
 
 // hexKey decodes 64 hex characters.

@@ -97,6 +97,7 @@ func (s *batchScreen) reviewHead(w, listed int) string {
 		b.WriteString(st.Title.Render(title) + "\n" + st.Subtle.Render(para(sub, w, "  ")) + "\n")
 	}
 	b.WriteString(batchTotals(st, bt, w))
+	b.WriteString(batchMerges(w, bt))
 	b.WriteString(s.batchProblems(st, w, listed))
 	b.WriteString(batchDuplicates(st, bt))
 	b.WriteString(batchUnpriced(st, bt))
@@ -121,6 +122,18 @@ func batchTotals(st Styles, bt *payout.Batch, w int) string {
 		} else {
 			b.WriteString(line + "\n")
 		}
+	}
+	return b.String()
+}
+
+// batchMerges is a line per asset whose outputs are merged first: on Safe a
+// payout spends at most 256 outputs, and a row needs more.
+func batchMerges(w int, bt *payout.Batch) string {
+	var b strings.Builder
+	for _, m := range bt.Merges() {
+		text := fmt.Sprintf("%-6s merge first: %d of the account's %d outputs into one, %s to itself (nothing is paid out; one payout spends at most %d outputs, and line %d needs more)",
+			clean(m.Symbol), m.Merged, m.Outputs, plural(m.Transactions, "transaction"), m.Limit, m.Line)
+		b.WriteString(para(text, w, "  ") + "\n")
 	}
 	return b.String()
 }

@@ -13,12 +13,13 @@ import (
 // PayKept and settles with Resume, handing over a Keeper:
 //
 //   - Before the rail goes on past a stage that a restart must not lose
-//     (on Safe: the unsigned transaction and the outputs it spends, before
-//     it is verified; the signed transaction, before it is submitted), it
-//     calls Keeper.Keep, which makes the state durable in the journal under
-//     the payment's key (a rail record) and returns only then. When Keep
-//     fails the rail stops there and sends nothing more; the payment is
-//     left in doubt.
+//     (on Safe: the signed transaction, before it is submitted), it calls
+//     Keeper.Keep, which makes the state durable in the journal under the
+//     payment's key (a rail record) and returns only then. A state it must
+//     keep but whose loss in a crash is harmless (on Safe: the unsigned
+//     transaction and the outputs it spends, before it is verified) it may
+//     keep with DeferKeeper.KeepDeferred. When keeping fails the rail
+//     stops there and sends nothing more; the payment is left in doubt.
 //   - What a payment holds (on Safe: the outputs its kept transaction
 //     spends) is read from the states kept for the payments not settled
 //     yet (Keeper.Unsettled), so that it is right after a restart, and is
@@ -84,6 +85,23 @@ type Keeper interface {
 	// settled yet, one slice per payment, in the order they were
 	// recorded.
 	Unsettled() [][]Kept
+}
+
+// DeferKeeper is a Keeper that can also keep a state without waiting for
+// the disk. The desk's keeper is one.
+type DeferKeeper interface {
+	Keeper
+	// KeepDeferred keeps data as Keep does (in order, read back at once by
+	// Unsettled and handed to Resume), but it becomes durable only with the
+	// next Keep (or the next durable write of the journal), and a crash of
+	// the machine before that may lose it. A rail uses it only for a state
+	// whose loss is harmless because nothing that can execute the payment
+	// leaves before a later state is kept with Keep: on Safe, the unsigned
+	// transaction, since a submit needs the signed bytes, kept (and made
+	// durable, with everything before them) first. Lost, the payment has
+	// nothing kept, nothing that could execute it ever left, and it is
+	// closed as not sent.
+	KeepDeferred(stage string, data []byte) error
 }
 
 // ErrNotSent marks an error of PayKept or Resume saying that nothing that

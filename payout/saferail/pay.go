@@ -54,11 +54,18 @@ func (r *Rail) PayKept(ctx context.Context, p rail.Payment, _ string, keep rail.
 	if err != nil {
 		return nil, notSent(err)
 	}
+	return r.pay(ctx, sp, keep, r.c.Prepare)
+}
+
+// pay pays a checked payment or merge, prepared by prepare, keeping its
+// stages (PayKept).
+func (r *Rail) pay(ctx context.Context, sp safe.Payment, keep rail.Keeper,
+	prepare func(context.Context, safe.Payment, map[string]bool) (*safe.Unsigned, error)) (*rail.Movement, error) {
 	held, err := heldBy(keep.Unsettled())
 	if err != nil {
 		return nil, notSent(fmt.Errorf("saferail: what the payouts in doubt hold cannot be read from the journal (%w); nothing was sent", err))
 	}
-	u, err := r.c.Prepare(ctx, sp, held)
+	u, err := prepare(ctx, sp, held)
 	if err != nil {
 		return nil, prepareErr(err)
 	}
@@ -66,7 +73,7 @@ func (r *Rail) PayKept(ctx context.Context, p rail.Payment, _ string, keep rail.
 	if err != nil {
 		return nil, notSent(err)
 	}
-	if err := keep.Keep(StageUnsigned, data); err != nil {
+	if err := keepUnsigned(keep, data); err != nil {
 		return nil, fmt.Errorf("saferail: keeping the transaction before it is verified (nothing was sent): %w", err)
 	}
 	req, err := r.c.Verify(ctx, u)
@@ -85,6 +92,19 @@ func (r *Rail) PayKept(ctx context.Context, p rail.Payment, _ string, keep rail.
 		return nil, sentErr(err)
 	}
 	return r.answered(ans)
+}
+
+// keepUnsigned keeps the unsigned transaction before it is verified:
+// without waiting for the disk when keep can (rail.DeferKeeper). It becomes
+// durable with the signed bytes, which are kept with Keep before anything
+// that can execute the transaction leaves (verify locks nothing and spends
+// nothing, docs/safe-api.md §6.3); lost in a crash before that, nothing
+// signed left, and the payout is closed as not sent, which is true.
+func keepUnsigned(keep rail.Keeper, data []byte) error {
+	if dk, ok := keep.(rail.DeferKeeper); ok {
+		return dk.KeepDeferred(StageUnsigned, data)
+	}
+	return keep.Keep(StageUnsigned, data)
 }
 
 // Resume settles a payout in doubt from what was kept (safe.Client.Resume:
@@ -263,7 +283,9 @@ func (r *Rail) ours(req *safe.TransactionRequest) bool {
 // movementOf is this wallet's movement of a final request, read from its
 // raw transaction (the request's own amount and extra are not relied
 // upon, docs/safe-api.md §7 #12): the outputs not back to this wallet are
-// what it paid, to the first of their receivers; the extra is the memo.
+// what it paid, to the first of their receivers; the extra is the memo. A
+// transaction whose every output is the wallet's own is a merge: its
+// movement is to the wallet itself, of what output 0 merged.
 func (r *Rail) movementOf(req *safe.TransactionRequest) (*rail.Movement, error) {
 	ver, asset, bad, err := decodeFinal(req)
 	if err != nil {
@@ -291,6 +313,18 @@ func (r *Rail) movementOf(req *safe.TransactionRequest) (*rail.Movement, error) 
 			return nil, bad("an output amount is not a decimal")
 		}
 		paid = paid.Add(a)
+	}
+	if opponent == "" {
+		if len(ver.Outputs) == 0 {
+			return nil, bad("the transaction has no output")
+		}
+		// Every output is the wallet's own: a merge (PayMerge). Its
+		// movement is the wallet's to itself, what output 0 merged.
+		a, err := decimal.NewFromString(ver.Outputs[0].Amount.String())
+		if err != nil {
+			return nil, bad("an output amount is not a decimal")
+		}
+		paid, opponent = a, r.self
 	}
 	snapshot := req.SnapshotID
 	if snapshot == "" {

@@ -6,7 +6,9 @@
 // the journal first (§6.4, §6.5):
 //
 //   - "unsigned": the unsigned transaction and the outputs it spends, kept
-//     after it is built and before it is verified. From then on those
+//     after it is built and before it is verified (without an fsync of its
+//     own when the keeper can: it is durable with the signed bytes, and a
+//     crash that loses it leaves nothing signed sent). From then on those
 //     outputs are held: never chosen for another payout until this one is
 //     settled (the held set is read from the kept states of the payouts in
 //     doubt, so it is right after a restart).
@@ -14,6 +16,10 @@
 //     then on a submit of it may be in flight (Sent), and the payout is
 //     never failed on a refusal: it is settled by a look-up of its request
 //     id, and sent again only as these same bytes.
+//
+// It is also a rail.Merger (merge.go): a batch row that needs more than
+// the kernel's 256 inputs is paid after merges, transactions of the
+// wallet to itself kept and settled like payouts.
 //
 // Recipients are read with the messenger calls GET /users/:id and
 // GET /search/:number, which take the Safe session unchanged (§3.4);

@@ -350,7 +350,7 @@ func (s *Server) submitLocked(u *user, q rawRequest) (*request, *common.Versione
 		}
 		keys[i], sigs[i] = &ins[i].key, sig
 	}
-	if !crypto.BatchVerify(hash, keys, sigs) {
+	if !safe.VerifyBatch(hash, keys, sigs) {
 		return nil, nil, nil, invalid("raw", "signatures do not verify")
 	}
 	return r, ver, ins, nil
