@@ -98,6 +98,8 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		// payLink: another user of the world pays a payment link (the key p
 		// on a payment request).
 		payLink func(ctx context.Context, link string) (string, error)
+		// people: the world's other users, named on home.
+		people []ui.SandboxPerson
 	)
 	if o.sandbox == sandboxLegacy {
 		host, err := startSandbox(dir)
@@ -115,6 +117,9 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		}()
 		prof, url = keystore.Profile{Credentials: host.world.Operator, KeepPIN: true}, host.url
 		payLink = host.payLink
+		for _, u := range host.world.Users {
+			people = append(people, ui.SandboxPerson{Name: u.FullName, MixinID: u.IdentityNumber})
+		}
 	} else {
 		host, err := startSafeSandbox(dir)
 		if err != nil {
@@ -130,6 +135,9 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 		ks := host.world.Operator
 		prof, url = keystore.Profile{Safe: &ks}, host.url
 		payLink = host.payLink
+		for _, u := range host.world.Users {
+			people = append(people, ui.SandboxPerson{Name: u.FullName, MixinID: u.IdentityNumber, NotOnSafe: !u.HasSafe})
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -144,5 +152,5 @@ func runSandbox(o options, configPath string, stderr io.Writer) int {
 	}
 	// The sandbox never locks: its generated PIN is not one an operator types.
 	env := account.Env{Store: store, APIURL: url, DataDir: dir, ConfigPath: configPath, Payout: pay}
-	return runConsole(ui.Deps{Env: env, Sandbox: true, InMemory: true, IdleLock: -1, SandboxPay: payLink}, stderr)
+	return runConsole(ui.Deps{Env: env, Sandbox: true, InMemory: true, IdleLock: -1, SandboxPay: payLink, SandboxPeople: people}, stderr)
 }

@@ -71,7 +71,7 @@ func New(d Deps) *App {
 	h.ShortSeparator = "  "
 	a := &App{shared: newShared(), deps: d, help: h, screen: screenLoading, loading: "Opening the profile…"}
 	a.help.Styles = a.st.Help
-	a.sandbox, a.inMemory = d.Sandbox, d.InMemory
+	a.sandbox, a.inMemory, a.people = d.Sandbox, d.InMemory, d.SandboxPeople
 	a.bodyHeight = a.layoutBodyHeight
 	a.lockAfter = a.idleLock
 	a.lastInput = a.now()

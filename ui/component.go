@@ -26,6 +26,8 @@ type shared struct {
 	// sandbox: the console runs on the embedded sandbox; inMemory: its
 	// profiles are held in memory, not in the OS keyring (see Deps).
 	sandbox, inMemory bool
+	// people are the sandbox world's other users (Deps.SandboxPeople).
+	people []SandboxPerson
 
 	acct     *account.Account // the open profile, or nil
 	balances []rail.Asset     // the profile's assets as last read, largest value first

@@ -204,9 +204,12 @@ func (h *homeScreen) view(height int) string {
 	} else {
 		// A narrow terminal: the name on its own line, the ids under it,
 		// rather than a name cut to a few letters.
+		if lipgloss.Width(ids) > h.ctx.width-2 {
+			ids = strings.TrimLeft(ids, " ") // the ids whole rather than indented
+		}
 		b.WriteString(st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n")
 	}
-	b.WriteString(st.Subtle.Render("profile "+h.ctx.acct.Name+h.pinNote()) + "\n")
+	b.WriteString(st.Subtle.Render(para("profile "+h.ctx.acct.Name+h.pinNote(), h.ctx.width-2, "")) + "\n")
 	notes := 0 // lines
 	for _, n := range []string{h.lockNote(), h.ctx.acct.Warning} {
 		if n != "" {
@@ -261,7 +264,37 @@ func (h *homeScreen) view(height int) string {
 	case !h.loaded.IsZero():
 		b.WriteString(st.Subtle.Render("Balances as of " + h.loaded.Format("15:04:05") + " (r to reload)"))
 	}
+	b.WriteString(h.peopleView(w))
 	return safeView(b.String())
+}
+
+// peopleView names the sandbox world's other users: someone to pay, by
+// Mixin ID, for an operator new to the desk.
+func (h *homeScreen) peopleView(w int) string {
+	if len(h.ctx.people) == 0 {
+		return ""
+	}
+	parts := make([]string, len(h.ctx.people))
+	for i, p := range h.ctx.people {
+		parts[i] = clean(p.Name) + " " + clean(p.MixinID)
+		if p.NotOnSafe {
+			parts[i] += " (not on Safe: refused)"
+		}
+	}
+	// Lines break between people, never inside a name and its number.
+	lines := []string{"Others in this sandbox, to pay by Mixin ID (t):"}
+	for i, p := range parts {
+		last, sep := &lines[len(lines)-1], " · "
+		if i == 0 {
+			sep = " "
+		}
+		if lipgloss.Width(*last+sep+p) <= w {
+			*last += sep + p
+			continue
+		}
+		lines = append(lines, truncate(p, w))
+	}
+	return "\n\n" + h.ctx.st.Subtle.Render(strings.Join(lines, "\n"))
 }
 
 // pinNote says where the PIN of a payout comes from, and when the console

@@ -31,6 +31,19 @@ type Deps struct {
 	// the payment in one line: the key p on a payment request shown. nil
 	// elsewhere.
 	SandboxPay func(ctx context.Context, link string) (string, error)
+	// SandboxPeople, on the sandbox only, are the other users of its world:
+	// home names them, so that a newcomer has someone to pay.
+	SandboxPeople []SandboxPerson
+}
+
+// SandboxPerson is another user of the sandbox's world, as home names
+// them.
+type SandboxPerson struct {
+	Name    string
+	MixinID string
+	// NotOnSafe: the user has no Safe account; a Safe payout to them is
+	// refused (so that the refusal can be tried).
+	NotOnSafe bool
 }
 
 // pinForgottenMsg: the profile without its refused PIN was saved (err nil)

@@ -3,10 +3,12 @@ package ui
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 )
 
 // asSandbox makes the rig's console run as --sandbox runs it: profiles in
@@ -66,4 +68,40 @@ func TestConfigDuration(t *testing.T) {
 			t.Errorf("%s written %q, want %q", d, got, want)
 		}
 	}
+}
+
+// TestSandboxNamesSomeoneToPay: a newcomer on the sandbox finds the other
+// users of its world on home, by name and Mixin ID, a line breaking only
+// between people, even at the smallest size; elsewhere nothing is shown.
+func TestSandboxNamesSomeoneToPay(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	r.deps.Sandbox, r.deps.InMemory, r.deps.IdleLock = true, true, -1
+	r.deps.SandboxPeople = []SandboxPerson{{Name: "Amara Okafor", MixinID: "7000100002"}, {Name: "Bruno Costa", MixinID: "7000100003"},
+		{Name: "Chen Wu", MixinID: "7000100004"}, {Name: "Dalia Haddad", MixinID: "7000100005"}, {Name: "Emeka Eze", MixinID: "7000100006", NotOnSafe: true}}
+	a := New(r.deps)
+	t.Cleanup(a.Close)
+	p := newPump(t, a)
+	p.run(a.Init())
+	p.send(tea.WindowSizeMsg{Width: 72, Height: 22})
+	p.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
+	v := a.View()
+	mustContain(t, v, "Others in this sandbox, to pay by Mixin ID (t):", "Emeka Eze 7000100006 (not on Safe: refused)")
+	for _, who := range []string{"Amara Okafor 7000100002", "Bruno Costa 7000100003", "Chen Wu 7000100004", "Dalia Haddad 7000100005"} {
+		mustContain(t, v, who)
+	}
+	for _, l := range strings.Split(v, "\n") {
+		if w := lipgloss.Width(strings.TrimRight(l, " ")); w > 72 {
+			t.Errorf("a line of %d columns at 72: %q", w, l)
+		}
+	}
+
+	plain := newRig(t, rigOpts{})
+	b := New(plain.deps)
+	t.Cleanup(b.Close)
+	q := newPump(t, b)
+	q.run(b.Init())
+	q.send(tea.WindowSizeMsg{Width: termW, Height: termH})
+	q.until("balances", func(a *App) bool { return a.home() != nil && !a.home().loaded.IsZero() })
+	mustNotContain(t, b.View(), "Others in this sandbox")
 }
