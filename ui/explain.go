@@ -44,6 +44,11 @@ func explainRaw(err error) string {
 	case account.PINFormat:
 		return "The server refused the PIN's format: nothing was sent. Check the PIN token of this profile."
 	case account.TooManyTries:
+		if !rail.IsPINRefused(err) {
+			// No PIN went with it (a read, or the Safe rail, which has
+			// none): the API is only rate-limiting.
+			return "Too many requests: the API is rate-limiting (429). Nothing was sent; wait a minute and try again."
+		}
 		return "Too many tries: the PIN is locked for up to 24 hours, or the API is rate-limiting. Nothing was sent."
 	case account.SessionRejected:
 		if d.Skew != 0 {
