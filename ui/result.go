@@ -322,7 +322,11 @@ func (s *resultScreen) doubtView(st Styles, w int) string {
 			cause = " (" + clean(doubtCause(s.res.Err)) + ")"
 		}
 		b.WriteString(para("In doubt until "+at+": the last post may still reach the server"+cause+", so nothing is posted again before then. The trace is looked up meanwhile; at "+at+" it is looked up once more and, only if it was never executed, posted again with the same trace.", w, "  ") + "\n\n")
-		b.WriteString(para("No other payout or PIN check is sent before "+at+" either: a second request with the PIN could make the held one count as a wrong PIN. Do not send this payout again by hand.", w, "  ") + "\n")
+		hold := "No other payout or PIN check is sent before " + at + " either: a second request with the PIN could make the held one count as a wrong PIN."
+		if acct := s.ctx.acct; acct != nil && acct.Desk != nil && !acct.Desk.NeedsPIN() {
+			hold = "No other payout is sent before " + at + " either: nothing more leaves while the outcome of this one is unknown."
+		}
+		b.WriteString(para(hold+" Do not send this payout again by hand.", w, "  ") + "\n")
 		next := "Next look-up in " + settleDelays[min(s.tries, len(settleDelays)-1)].String() + ", and at " + at + " (s to look the trace up now)."
 		if s.tries >= len(settleDelays) {
 			next = "Next settlement at " + at + " (s to look the trace up now)."
