@@ -247,3 +247,24 @@ func TestBatchPausedSaysSo(t *testing.T) {
 	s.prog = payout.BatchProgress{Total: 30, Done: 19, Rate: 1.7, Remaining: 6470 * time.Millisecond}
 	mustContain(t, s.view(bodyH), "rate 1.7 rows/s · time left 6s")
 }
+
+// TestBatchManyDuplicatesFit: a file paying the same few people the same
+// few amounts again and again makes many duplicate groups; their line is
+// wrapped to the terminal, each group's lines shortened, never run past
+// the edge.
+func TestBatchManyDuplicatesFit(t *testing.T) {
+	t.Parallel()
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		r := newRig(t, rigOpts{})
+		us := r.world.Users
+		var b strings.Builder
+		b.WriteString("recipient,asset,amount,memo,key\n")
+		for i := 0; i < 120; i++ {
+			fmt.Fprintf(&b, "%s,USDT,%d.5,row %d,k%d\n", us[i%4].IdentityNumber, 1+i%7, i, i)
+		}
+		s := sizedBatch(t, r, b.String(), size[0], size[1])
+		v := s.view(size[1])
+		fitsScreen(t, v, size[0], size[1])
+		mustContain(t, flat(v), "28 duplicate groups", "more", "press A to acknowledge them")
+	}
+}

@@ -99,7 +99,7 @@ func (s *batchScreen) reviewHead(w, listed int) string {
 	b.WriteString(batchTotals(st, bt, w))
 	b.WriteString(batchMerges(w, bt))
 	b.WriteString(s.batchProblems(st, w, listed))
-	b.WriteString(batchDuplicates(st, bt))
+	b.WriteString(batchDuplicates(st, bt, w))
 	b.WriteString(batchUnpriced(st, bt))
 	return b.String()
 }
@@ -175,7 +175,7 @@ func (s *batchScreen) batchProblems(st Styles, w, listed int) string {
 
 // batchDuplicates names the groups of rows that look like the same payout,
 // and whether they were acknowledged.
-func batchDuplicates(st Styles, bt *payout.Batch) string {
+func batchDuplicates(st Styles, bt *payout.Batch, w int) string {
 	d := bt.Duplicates()
 	if len(d) == 0 {
 		return ""
@@ -190,9 +190,13 @@ func batchDuplicates(st Styles, bt *payout.Batch) string {
 			parts = append(parts, "…")
 			break
 		}
-		ls := make([]string, len(g.Lines))
+		ls := make([]string, 0, 5)
 		for j, l := range g.Lines {
-			ls[j] = itoa(l)
+			if j == 4 {
+				ls = append(ls, "+"+itoa(len(g.Lines)-4)+" more")
+				break
+			}
+			ls = append(ls, itoa(l))
 		}
 		what := "lines " + strings.Join(ls, ", ")
 		if g.Kind == payout.DupRecent {
@@ -203,7 +207,8 @@ func batchDuplicates(st Styles, bt *payout.Batch) string {
 		}
 		parts = append(parts, what)
 	}
-	return st.Warn.Render("⚠ "+plural(len(d), "duplicate group")+" (same recipient, asset and amount): "+strings.Join(parts, "; ")+" — "+state) + "\n"
+	text := "⚠ " + plural(len(d), "duplicate group") + " (same recipient, asset and amount): " + strings.Join(parts, "; ") + " — " + state
+	return st.Warn.Render(para(text, w, "")) + "\n"
 }
 
 // batchUnpriced names the totals the typed USD total does not stand for.
