@@ -195,7 +195,7 @@ func (d *Desk) findDuplicates(batchID string, items []BatchItem, now time.Time, 
 		}
 		for i := len(s.out) - 1; i >= 0; i-- { // oldest first: the latest wins
 			m := s.out[i]
-			if m.CreatedAt.Before(since) || m.Key == "" || own[m.Key] {
+			if (!m.CreatedAt.IsZero() && m.CreatedAt.Before(since)) || m.Key == "" || own[m.Key] {
 				continue
 			}
 			if _, ours := d.journal.Lookup(m.Key); ours {
@@ -311,6 +311,19 @@ func (b *Batch) totalsLocked() {
 	b.totals = totals
 }
 
+// groupHasDailyCap reports whether a row of group pays an asset with a
+// daily cap.
+func (d *Desk) groupHasDailyCap(b *Batch, group []int) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, i := range group {
+		if c, ok := d.caps[b.items[i].Asset.AssetID]; ok && c.hasDaily {
+			return true
+		}
+	}
+	return false
+}
+
 // withinCaps cuts group before the first row that would take its asset
 // over a cap, counting the journal as it is now and the rows before it in
 // the group, and returns that row's *CapError; the cut rows are looked at
@@ -322,7 +335,13 @@ func (r *batchRun) withinCaps(ctx context.Context, group []int) ([]int, error) {
 	}
 	now := d.now()
 	used := map[string]decimal.Decimal{}
+	// The account's movements are read before the batch is locked: the
+	// screen reads the batch while the rail answers.
 	var s *spent
+	var readErr error
+	if d.groupHasDailyCap(b, group) {
+		s, readErr = d.readSpent(ctx, now.Add(-DailyWindow))
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for k, i := range group {
@@ -341,10 +360,8 @@ func (r *batchRun) withinCaps(ctx context.Context, group []int) ([]int, error) {
 			if !seen {
 				var err error
 				if s == nil {
-					if s, err = d.readSpent(ctx, now.Add(-DailyWindow)); err != nil {
-						r.next = group[k]
-						return group[:k], fmt.Errorf("payout: the daily cap cannot be checked, so nothing more is sent: %w", err)
-					}
+					r.next = group[k]
+					return group[:k], fmt.Errorf("payout: the daily cap cannot be checked, so nothing more is sent: %w", readErr)
 				}
 				if u, elsewhere, err = d.usedOf(s, id, now, ""); err != nil {
 					r.next = group[k]

@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 
 	"mixdesk/journal"
+	"mixdesk/mixin/sandbox"
 	"mixdesk/payout/legacyrail"
 	"mixdesk/payout/rail"
 )
@@ -119,5 +121,52 @@ func TestDuplicateWarningAcrossConsoles(t *testing.T) {
 	dups := b.Duplicates()
 	if len(dups) != 1 || dups[0].Kind != DupRecent || !dups[0].Elsewhere || dups[0].UserID != r.users[0].UserID {
 		t.Fatalf("duplicates %+v, want row 1 like a payout of another console", dups)
+	}
+}
+
+// TestDailyCapCountsALateExecution: a payout confirmed at T0, left in doubt
+// and re-posted by the recovery two hours later moved at T0+2h; 24 hours
+// after its intent it is still inside the window by its movement, and
+// counts (it once stopped counting when its intent left the window).
+func TestDailyCapCountsALateExecution(t *testing.T) {
+	r := newRig(t, 303, withClock(reviewStart), withConfig(usdtCaps("", "100")))
+	ctx := context.Background()
+	rv := r.review(r.draft(0, "80", ""), nil)
+	r.srv.InjectFault("POST", "/transfers", sandbox.Fault{Kind: sandbox.FaultServerError, Status: 500, Times: 10})
+	res, _ := r.desk.Send(ctx, rv, r.pin)
+	if res.State != journal.StateInDoubt || len(r.debits(res.TraceID)) != 0 {
+		t.Fatalf("state %v; want in doubt, nothing moved", res.State)
+	}
+	r.srv.ClearFaults()
+	r.clock.Advance(2 * time.Hour)
+	if out, err := r.desk.Recover(ctx, r.pin); err != nil || len(out) != 1 || out[0].State != journal.StateDone {
+		t.Fatalf("recover %+v %v", out, err)
+	}
+	r.clock.Advance(22*time.Hour + 30*time.Minute)
+	_, err := r.desk.Review(ctx, r.draft(1, "90", ""), nil)
+	wantCapRefusal(t, err, "used 80", "left 20")
+}
+
+// TestDailyCapCountsAMovementWithoutTime: a movement out that the rail
+// lists without a time cannot be shown to be outside the window: it
+// counts, rather than letting a payout past the cap.
+func TestDailyCapCountsAMovementWithoutTime(t *testing.T) {
+	j, _, err := journal.Open(filepath.Join(t.TempDir(), "j.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	now := time.Now()
+	f := &fakeSnaps{snaps: []rail.Movement{
+		{SnapshotID: fakeID(1, 1), AssetID: usdtID, OpponentID: fakeID(2, 1), Amount: "-10", CreatedAt: now.Add(-time.Hour)},
+		{SnapshotID: fakeID(1, 2), AssetID: usdtID, OpponentID: fakeID(2, 2), Amount: "-50"},
+	}}
+	d, err := NewDeskOn(f, j, Config{Self: fakeID(5, 1), Limits: map[string]AssetLimit{usdtID: {Daily: "100"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, over, err := d.checkCaps(context.Background(), usdtID, decimal.NewFromInt(80), now, "")
+	if err != nil || over == nil || !over.Used.Equal(decimal.NewFromInt(60)) {
+		t.Fatalf("checkCaps = %+v, %v, %v; want 80 refused with 60 used", st, over, err)
 	}
 }

@@ -92,25 +92,20 @@ func (d *Desk) outgoingToOther(m rail.Movement) bool {
 }
 
 // usedOf is what the account paid of assetID in the window, leaving out
-// the payout with trace: this journal's payouts as before (done or in doubt
-// with an intent in the window, and every one still in doubt whatever its
-// age), plus the movements the rail lists that this journal does not know
-// (elsewhere: paid by other consoles or tools). A movement of this
-// journal's is counted by its journal entry, so it is counted once; one
-// whose entry says failed is counted all the same (the rail shows it
-// moved).
+// the payout with trace, each payment counted once:
+//
+//   - this journal's payouts as before: done or in doubt with an intent in
+//     the window, and every one still in doubt whatever its age;
+//   - every movement the rail lists in the window that the first rule did
+//     not count: another console's or tool's (elsewhere), and this
+//     journal's own that executed inside the window although its intent is
+//     older (re-posted late, or final late), or whose entry says failed
+//     (the rail shows it moved);
+//   - a movement listed without a time counts: it cannot be shown to be
+//     outside the window.
 func (d *Desk) usedOf(s *spent, assetID string, now time.Time, trace string) (used, elsewhere decimal.Decimal, err error) {
 	start := now.Add(-DailyWindow)
-	for _, m := range s.out {
-		if m.AssetID != assetID || (trace != "" && m.Key == trace) || m.CreatedAt.Before(start) {
-			continue
-		}
-		if e, ours := d.journal.Lookup(m.Key); m.Key != "" && ours && e.State != journal.StateFailed {
-			continue
-		}
-		a, _ := decimal.NewFromString(m.Amount) // outgoingToOther parsed it
-		elsewhere = elsewhere.Add(a.Neg())
-	}
+	counted := map[string]bool{} // traces the journal's rule counts
 	for _, e := range d.windowEntries(now) {
 		in := e.Intent
 		if e.State == journal.StateFailed || in.AssetID != assetID || in.Trace == trace || d.IsMerge(in) {
@@ -123,8 +118,22 @@ func (d *Desk) usedOf(s *spent, assetID string, now time.Time, trace string) (us
 			return decimal.Zero, decimal.Zero, fmt.Errorf("payout: the daily cap cannot be checked: the journal's payout %s has amount %q", in.Trace, errtext.Cut(in.Amount))
 		}
 		used = used.Add(a)
+		counted[in.Trace] = true
 	}
-	return used.Add(elsewhere), elsewhere, nil
+	for _, m := range s.out {
+		if m.AssetID != assetID || (trace != "" && m.Key == trace) || (!m.CreatedAt.IsZero() && m.CreatedAt.Before(start)) {
+			continue
+		}
+		if m.Key != "" && counted[m.Key] {
+			continue
+		}
+		a, _ := decimal.NewFromString(m.Amount) // outgoingToOther parsed it
+		used = used.Add(a.Neg())
+		if _, ours := d.journal.Lookup(m.Key); m.Key == "" || !ours {
+			elsewhere = elsewhere.Add(a.Neg())
+		}
+	}
+	return used, elsewhere, nil
 }
 
 // windowEntries are the journal's payouts recorded in the DailyWindow up to

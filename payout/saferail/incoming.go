@@ -1,9 +1,11 @@
 package saferail
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
+	"github.com/MixinNetwork/mixin/common"
 	"github.com/shopspring/decimal"
 
 	"mixdesk/mixin"
@@ -73,7 +75,11 @@ func (r *Rail) received(req *safe.TransactionRequest) (*rail.Movement, error) {
 	got := decimal.Zero
 	for i, o := range ver.Outputs {
 		g := req.Receivers[i]
-		if len(g.Members) != 1 || !sameID(g.Members[0], r.self) || g.Threshold > 1 {
+		// This wallet's alone: one member, and a threshold of exactly 1 in
+		// the hash-checked raw output itself (a threshold of 0 would let
+		// anyone spend it; the answer's receivers are only its word).
+		if len(g.Members) != 1 || !sameID(g.Members[0], r.self) || g.Threshold != 1 ||
+			!bytes.Equal(o.Script, common.NewThresholdScript(1)) {
 			continue
 		}
 		a, err := decimal.NewFromString(o.Amount.String())
