@@ -189,7 +189,12 @@ func (s *batchScreen) keys() []key.Binding {
 		if s.b != nil && len(s.b.Unpriced()) > 0 && !s.b.UnpricedAcked() {
 			ks = append(ks, k.AckUnpriced.Binding)
 		}
-		if s.canSend() {
+		switch {
+		case s.focus == bcSend && s.canSend():
+			k.Send.SetHelp("enter", "send the batch")
+			ks = append(ks, k.Send.Binding)
+		case s.focus == bcTotal || s.focus == bcPIN:
+			k.Send.SetHelp("enter", "next")
 			ks = append(ks, k.Send.Binding)
 		}
 		return append(ks, k.ReviewBack.Binding)
@@ -222,6 +227,17 @@ func (s *batchScreen) canSend() bool {
 		return false
 	}
 	return !s.askPIN || s.pin.valid()
+}
+
+// missing says what keeps the batch from being sent.
+func (s *batchScreen) missing() string {
+	switch {
+	case s.b == nil || !s.b.Ready():
+		return "the batch has problems or flags to acknowledge"
+	case !s.b.Confirms(s.total.Value()):
+		return "the total to type as shown"
+	}
+	return "the PIN (6 digits)"
 }
 
 func (s *batchScreen) prepare(path string) tea.Cmd {
@@ -423,8 +439,11 @@ func (s *batchScreen) reviewKey(k tea.KeyMsg) tea.Cmd {
 		s.b.AckUnpriced()
 		return nil
 	case km.Send.matches(k):
-		if s.focus == bcSend || s.canSend() && s.focus != bcTable {
+		// As on a payout's confirmation: enter in a field moves on (a
+		// matching total to Send), and only enter on Send sends.
+		if s.focus == bcSend {
 			if !s.canSend() {
+				s.ctx.setStatus("Not yet: "+s.missing()+".", false)
 				return nil
 			}
 			return s.run()

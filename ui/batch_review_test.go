@@ -268,3 +268,46 @@ func TestBatchManyDuplicatesFit(t *testing.T) {
 		mustContain(t, flat(v), "28 duplicate groups", "more", "press A to acknowledge them")
 	}
 }
+
+// TestBatchEnterInTheTotalDoesNotSend: as on a payout's confirmation, enter
+// in the typed total moves on to Send, and only enter on Send sends; enter
+// on Send before the total matches says what is missing.
+func TestBatchEnterInTheTotalDoesNotSend(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, rigOpts{})
+	us := r.world.Users
+	body := "recipient,asset,amount,memo\n" + us[0].IdentityNumber + ",USDT,1.5,a\n" + us[1].IdentityNumber + ",USDT,2,b\n"
+	s := sizedBatch(t, r, body, termW, termH)
+	if !s.b.Ready() {
+		t.Fatalf("the batch is not ready: %v", s.b.Errors())
+	}
+	press(s, "tab")
+	if s.focus != bcTotal {
+		t.Fatalf("focus %v, want the total", s.focus)
+	}
+	press(s, "type:3.5", "enter")
+	if s.mode != bmReview || s.focus != bcSend {
+		t.Fatalf("enter in a matching total: mode %v focus %v; want the review, on Send", s.mode, s.focus)
+	}
+	hint := func() string {
+		var hs []string
+		for _, k := range s.keys() {
+			hs = append(hs, k.Help().Key+" "+k.Help().Desc)
+		}
+		return strings.Join(hs, " · ")
+	}
+	mustContain(t, hint(), "enter send the batch")
+
+	press(s, "shift+tab")
+	mustContain(t, hint(), "enter next")
+	for range 3 {
+		press(s, "backspace")
+	}
+	press(s, "type:3.4", "tab", "enter")
+	if s.mode != bmReview {
+		t.Fatal("enter on Send with a wrong total sent the batch")
+	}
+	if !strings.Contains(s.ctx.status, "Not yet: the total to type as shown") {
+		t.Fatalf("status %q; want what is missing", s.ctx.status)
+	}
+}
