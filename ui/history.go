@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/textinput"
@@ -254,7 +255,7 @@ func (s *historyScreen) refilter() {
 }
 
 func (s *historyScreen) visibleRows(height int) int {
-	return max(1, height-6)
+	return max(1, height-6-strings.Count(s.filterLine(), "\n"))
 }
 
 func (s *historyScreen) move(delta int) tea.Cmd {

@@ -1026,3 +1026,33 @@ func TestHistoryIsOfTheOpenProfile(t *testing.T) {
 	mustContain(t, v, "mixdesk · second · Second Desk", "History  1 shown of 1 loaded", "Welcome", "received")
 	mustNotContain(t, v, "Payroll", "Deposit", "Invoice")
 }
+
+// TestHistoryFilterLineNeverCut: at the smallest size, with every filter
+// set, the filter line wraps and says each of them whole (it once cut the
+// search away and the end date in half while rows were hidden).
+func TestHistoryFilterLineNeverCut(t *testing.T) {
+	t.Parallel()
+	w := newHistoryWorld(t, rigOpts{}, mainPlan())
+	f := w.start(72, 22)
+	f.waitHome()
+	f.until("the start-up settlement", func(a *App) bool { return !a.recovering })
+	f.typ("h")
+	f.until("the history", func(a *App) bool { return a.screen == screenHistory && !a.history().loading })
+	f.typ("a")
+	f.typ("d")
+	f.typ("f")
+	f.typ("2026-01-01..2026-12-31")
+	f.press(tea.KeyEnter)
+	f.typ("/")
+	f.typ("bonus")
+	f.press(tea.KeyEnter)
+	f.until("the filter", func(a *App) bool { return a.history().filter.Text == "bonus" && !a.history().loading })
+	v := f.view()
+	mustContain(t, flat(v), "dates: 2026-01-01..2026-12-31", `search: "bonus"`, "direction: out only")
+	var body string
+	f.probe(func(a *App) { body = a.history().view(a.bodyHeight()) })
+	fitsWidth(t, body, 70) // the screen's width inside its margins
+	if n := strings.Count(strings.TrimRight(v, "\n"), "\n") + 1; n > 22 {
+		t.Fatalf("the history is %d lines at 22:\n%s", n, v)
+	}
+}

@@ -176,7 +176,9 @@ func (s *historyScreen) filterLine() string {
 	if s.filter.Text != "" {
 		parts = append(parts, "search: \""+truncate(s.filter.Text, 20)+"\"")
 	}
-	return st.Subtle.Render("Filter — " + strings.Join(parts, " · "))
+	// Wrapped, never cut: a filter the operator cannot see would hide rows
+	// without a word.
+	return st.Subtle.Render(para("Filter — "+strings.Join(parts, " · "), s.ctx.width-2, ""))
 }
 
 func (s *historyScreen) detailView() string {
