@@ -85,7 +85,7 @@ func explainRaw(err error) string {
 		return "Not executed yet; it is re-posted with its trace when the PIN is given."
 	}
 	msg := oneLine(err.Error())
-	for _, p := range []string{"payout: ", "payreq: ", "history: ", "mixin: ", "journal: ", "keystore: "} {
+	for _, p := range []string{"payout: ", "payreq: ", "history: ", "mixin: ", "journal: ", "keystore: ", "sandboxpay: "} {
 		msg = strings.TrimPrefix(msg, p)
 	}
 	return capitalize(msg)

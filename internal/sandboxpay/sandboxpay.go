@@ -41,6 +41,8 @@ type Paid struct {
 	Ref string
 	// Safe: paid as a Safe transaction (else a legacy transfer).
 	Safe bool
+	// Symbol is the asset's symbol in the world ("" when unknown).
+	Symbol string
 }
 
 // String says the payment in one line.
@@ -49,7 +51,35 @@ func (p Paid) String() string {
 	if p.Safe {
 		what = "Safe transaction " + short(p.Ref)
 	}
-	return fmt.Sprintf("%s paid %s of asset %s under trace %s: %s", p.PayerName, p.Amount, short(p.AssetID), short(p.TraceID), what)
+	return fmt.Sprintf("%s paid %s %s under trace %s: %s", p.PayerName, p.Amount, assetWord(p.Symbol, p.AssetID), short(p.TraceID), what)
+}
+
+// safeSymbol is the symbol of an asset of a Safe world, or "".
+func safeSymbol(w safesandbox.World, id string) string {
+	for _, a := range w.Assets {
+		if strings.EqualFold(a.AssetID, id) {
+			return a.Symbol
+		}
+	}
+	return ""
+}
+
+// legacySymbol is the symbol of an asset of a legacy world, or "".
+func legacySymbol(w mixsandbox.World, id string) string {
+	for _, a := range w.Assets {
+		if strings.EqualFold(a.AssetID, id) {
+			return a.Symbol
+		}
+	}
+	return ""
+}
+
+// assetWord names an asset by its symbol, or by the start of its id.
+func assetWord(symbol, id string) string {
+	if symbol != "" {
+		return symbol
+	}
+	return "of asset " + short(id)
 }
 
 func short(s string) string {
@@ -61,7 +91,7 @@ func short(s string) string {
 
 // ErrNoPayer: no other user of the world can pay the link (none holds
 // enough of the asset, or the world keeps no keys for its users).
-var ErrNoPayer = errors.New("sandboxpay: no other user of the sandbox can pay this link")
+var ErrNoPayer = errors.New("no other user of the sandbox can pay this link")
 
 // read reads a Safe or a legacy link as the fields of a payment to one
 // user: a Safe link's recipient must be a user id or a MIX address of one
@@ -140,9 +170,9 @@ func Safe(ctx context.Context, baseURL string, w safesandbox.World, link string,
 			return Paid{}, fmt.Errorf("%s could not pay: %w", name, err)
 		}
 		return Paid{PayerID: ks.AppID, PayerName: name, AssetID: req.AssetID, Amount: req.Amount, TraceID: req.TraceID,
-			Ref: u.Hash.String(), Safe: true}, nil
+			Ref: u.Hash.String(), Safe: true, Symbol: safeSymbol(w, req.AssetID)}, nil
 	}
-	return Paid{}, fmt.Errorf("%w: none holds %s of asset %s", ErrNoPayer, req.Amount, short(req.AssetID))
+	return Paid{}, fmt.Errorf("%w: none holds %s %s", ErrNoPayer, req.Amount, assetWord(safeSymbol(w, req.AssetID), req.AssetID))
 }
 
 func holds(bal []safe.Balance, assetID string, want decimal.Decimal) bool {
@@ -193,7 +223,7 @@ func Legacy(srv *mixsandbox.Server, w mixsandbox.World, link string) (Paid, erro
 			return Paid{}, fmt.Errorf("%s could not pay: %w", u.FullName, err)
 		}
 		return Paid{PayerID: u.UserID, PayerName: u.FullName, AssetID: req.AssetID, Amount: req.Amount, TraceID: req.TraceID,
-			Ref: snap.SnapshotID}, nil
+			Ref: snap.SnapshotID, Symbol: legacySymbol(w, req.AssetID)}, nil
 	}
-	return Paid{}, fmt.Errorf("%w: none holds %s of asset %s", ErrNoPayer, req.Amount, short(req.AssetID))
+	return Paid{}, fmt.Errorf("%w: none holds %s %s", ErrNoPayer, req.Amount, assetWord(legacySymbol(w, req.AssetID), req.AssetID))
 }

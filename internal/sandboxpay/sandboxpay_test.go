@@ -65,7 +65,7 @@ func TestSafePaysAsAnotherUser(t *testing.T) {
 	if p.PayerID != w.Users[0].UserID || p.PayerName != w.Users[0].FullName || !p.Safe || p.TraceID != trace || p.Amount != "12.5" {
 		t.Fatalf("paid %+v", p)
 	}
-	if !strings.Contains(p.String(), w.Users[0].FullName+" paid 12.5") {
+	if !strings.Contains(p.String(), w.Users[0].FullName+" paid 12.5 USDT under trace") {
 		t.Fatalf("said %q", p)
 	}
 	sender, to, state := find(srv, trace)
@@ -102,7 +102,7 @@ func TestSafePaysAsAnotherUser(t *testing.T) {
 		t.Fatalf("a group: %v", err)
 	}
 	// Nobody holds that much; a world without payers says what to do.
-	if _, err := sandboxpay.Safe(ctx, hs.URL, w, safeLink(t, op, usdt, "1000000", "", uuid.NewString())); !errors.Is(err, sandboxpay.ErrNoPayer) {
+	if _, err := sandboxpay.Safe(ctx, hs.URL, w, safeLink(t, op, usdt, "1000000", "", uuid.NewString())); !errors.Is(err, sandboxpay.ErrNoPayer) || !strings.Contains(err.Error(), "none holds 1000000 USDT") || strings.Contains(err.Error(), "sandboxpay:") {
 		t.Fatalf("too much: %v", err)
 	}
 	old := w
