@@ -265,7 +265,8 @@ func TestBatchManyDuplicatesFit(t *testing.T) {
 		s := sizedBatch(t, r, b.String(), size[0], size[1])
 		v := s.view(size[1])
 		fitsScreen(t, v, size[0], size[1])
-		mustContain(t, flat(v), "28 duplicate groups", "more", "press A to acknowledge them")
+		mustContain(t, flat(v), "28 duplicate groups", "more", "press A to acknowledge them", "Acknowledge the duplicate groups above with A to send")
+		mustNotContain(t, flat(v), "Fix the file")
 	}
 }
 

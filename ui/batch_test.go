@@ -169,7 +169,7 @@ func TestBatchUnpricedTotalsAcknowledged(t *testing.T) {
 	p.typ(path)
 	p.press(tea.KeyEnter)
 	p.until("the review", func(a *App) bool { return a.batch().mode == bmReview })
-	mustContain(t, a.View(), "No USD price for 90,000 NOPX", "press U", "acknowledge what is flagged above")
+	mustContain(t, a.View(), "No USD price for 90,000 NOPX", "press U", "Check the totals without a USD price above, then U, to send")
 	if a.batch().b.Ready() {
 		t.Fatal("ready before the unpriced total was acknowledged")
 	}

@@ -232,12 +232,20 @@ func batchUnpriced(st Styles, bt *payout.Batch) string {
 // as shown, the PIN when asked, Send.
 func (s *batchScreen) confirmView(st Styles) string {
 	bt := s.b
-	if !bt.Ready() {
-		return st.Subtle.Render(para("Fix the file (and acknowledge what is flagged above) to send; esc goes back to the file.", s.ctx.width-2, "")) + "\n"
-	}
 	sym, total := bt.LargestTotal()
-	if total == "" {
+	if total == "" && len(bt.Errors()) == 0 {
 		return st.Good.Render("Every row is done already: nothing to pay.") + "\n"
+	}
+	if !bt.Ready() {
+		what := "Fix the file to send: its problems are above (n shows each in full)"
+		switch {
+		case len(bt.Errors()) > 0:
+		case !bt.Acked():
+			what = "Acknowledge the duplicate groups above with A to send"
+		default:
+			what = "Check the totals without a USD price above, then U, to send"
+		}
+		return st.Subtle.Render(para(what+"; esc goes back to the file.", s.ctx.width-2, "")) + "\n"
 	}
 	var b strings.Builder
 	tl := marker(s.focus == bcTotal) + "Type the total of " + clean(sym) + " to confirm (" + payout.GroupDigits(total) + "): "
