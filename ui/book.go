@@ -458,7 +458,7 @@ func (s *bookScreen) formView() string {
 	for f := bfLabel; f < bfSave; f++ {
 		b.WriteString(fieldLabel(st, names[f], s.focus == f) + s.field(f).View() + "\n")
 		if f == bfRecipient {
-			b.WriteString(s.rcpt.status(st))
+			b.WriteString(s.rcpt.status(st, s.ctx.width-2))
 		}
 		b.WriteString(errLine(st, s.errs[f]))
 	}

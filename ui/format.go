@@ -55,6 +55,17 @@ func fitWidth(s string, w int) string {
 	return strings.Join(lines, "\n")
 }
 
+// hang wraps text, which follows indent columns already written on its
+// first line, to the width w: its next lines start under its first, never
+// at the left edge (a long id or hash wrapped by the terminal would).
+func hang(text string, indent, w int) string {
+	if w-indent < 16 {
+		return text
+	}
+	lines := strings.Split(fitWidth(text, w-indent), "\n")
+	return strings.Join(lines, "\n"+strings.Repeat(" ", indent))
+}
+
 // para wraps a paragraph to the width w and indents every line of it.
 func para(text string, w int, indent string) string {
 	lines := strings.Split(fitWidth(text, w-len(indent)), "\n")

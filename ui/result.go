@@ -280,10 +280,10 @@ func (s *resultScreen) paidView(st Styles, what string) string {
 	}
 	b.WriteString(st.Good.Render(head) + "\n\n")
 	if sn := s.res.Snap; sn != nil {
-		b.WriteString(st.Label.Render("  Snapshot        ") + sn.SnapshotID + "\n")
+		b.WriteString(st.Label.Render("  Snapshot        ") + hang(sn.SnapshotID, 18, s.ctx.width-2) + "\n")
 		if sn.TxHash != "" {
 			// The Safe rail's kernel transaction, as the network knows it.
-			b.WriteString(st.Label.Render("  Transaction     ") + clean(sn.TxHash) + "\n")
+			b.WriteString(st.Label.Render("  Transaction     ") + hang(clean(sn.TxHash), 18, s.ctx.width-2) + "\n")
 		}
 		if sn.ClosingBalance != "" {
 			b.WriteString(st.Label.Render("  Closing balance ") + payout.GroupDigits(sn.ClosingBalance) + " " + clean(r.Asset.Symbol) + "\n")

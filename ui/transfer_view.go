@@ -18,7 +18,7 @@ func (t *transferScreen) view(height int) string {
 	if t.renewed {
 		note = "  (new: the refused payout's trace is closed)"
 	}
-	b.WriteString(st.Label.Render("  Trace id   ") + st.Subtle.Render(t.trace+note) + "\n\n")
+	b.WriteString(st.Label.Render("  Trace id   ") + hang(st.Subtle.Render(t.trace+note), 13, t.ctx.width-2) + "\n\n")
 	label := "Review"
 	if t.reviewing {
 		label = "Reviewing…"
@@ -81,7 +81,7 @@ func (t *transferScreen) recipientView(st Styles) string {
 	if t.rcptLabel != "" && !t.rcpt.resolving {
 		b.WriteString(fieldIndent + st.Subtle.Render("from the address book: "+truncate(t.rcptLabel, 40)) + "\n")
 	}
-	b.WriteString(t.rcpt.status(st))
+	b.WriteString(t.rcpt.status(st, t.ctx.width-2))
 	return b.String()
 }
 

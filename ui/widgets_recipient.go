@@ -116,15 +116,15 @@ func (f *recipientField) update(msg tea.Msg, r recipientResolver, life *lifetime
 // status is the line under the field: the look-up under way, why the text
 // does not resolve, or who it resolved to. The name is cut so that the
 // ids the server gave stay on the line.
-func (f *recipientField) status(st Styles) string {
+func (f *recipientField) status(st Styles, w int) string {
 	switch {
 	case f.resolving && f.showLookup:
 		return fieldIndent + st.Subtle.Render("looking up…") + "\n"
 	case f.err != "":
 		return errLine(st, f.err)
 	case f.user != nil:
-		return fieldIndent + st.Good.Render("✓ "+truncate(nameText(f.user.FullName), 64)) + st.Subtle.Render(" · Mixin ID ") +
-			st.ID.Render(clean(f.user.IdentityNumber)) + st.Subtle.Render(" · "+clean(f.user.UserID)) + "\n"
+		return fieldIndent + hang(st.Good.Render("✓ "+truncate(nameText(f.user.FullName), 64))+st.Subtle.Render(" · Mixin ID ")+
+			st.ID.Render(clean(f.user.IdentityNumber))+st.Subtle.Render(" · "+clean(f.user.UserID)), len(fieldIndent), w) + "\n"
 	}
 	return ""
 }

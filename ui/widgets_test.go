@@ -133,7 +133,7 @@ func TestRecipientFieldKeepsOnlyTheLatestAnswer(t *testing.T) {
 	if !f.ready() || f.user.UserID != alice.UserID || f.resolving {
 		t.Fatalf("user %+v, resolving %v", f.user, f.resolving)
 	}
-	mustContain(t, f.status(DefaultStyles()), "✓ Alice Ng · Mixin ID 37169012 · "+alice.UserID)
+	mustContain(t, f.status(DefaultStyles(), 120), "✓ Alice Ng · Mixin ID 37169012 · "+alice.UserID)
 	f.input.SetValue("37169013")
 	if f.ready() {
 		t.Fatal("ready after the text changed")
@@ -198,5 +198,27 @@ func TestLeavingTheFormEndsItsLookUp(t *testing.T) {
 		}
 	case <-time.After(waitLong):
 		t.Fatal("the look-up went on after the form was left")
+	}
+}
+
+// TestHangKeepsLongValuesUnderTheirColumn: a value too long for its row
+// (a 64-digit transaction hash, a name with its ids) goes on under its own
+// first line, never back at the left edge, and no line passes the width.
+func TestHangKeepsLongValuesUnderTheirColumn(t *testing.T) {
+	t.Parallel()
+	hash := strings.Repeat("5576ff2d", 8)
+	got := "  Transaction     " + hang(hash, 18, 70)
+	lines := strings.Split(got, "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], strings.Repeat(" ", 18)) || strings.ReplaceAll(strings.Join(lines, ""), " ", "") != "Transaction"+hash {
+		t.Fatalf("hang gave %q", got)
+	}
+	fitsWidth(t, got, 70)
+	f := &recipientField{user: &rail.User{UserID: "9607188d-030c-48c9-a2da-252dae7c03d5", IdentityNumber: "7000100002", FullName: "Amara Okafor"}}
+	v := f.status(DefaultStyles(), 70)
+	fitsWidth(t, v, 70)
+	for _, l := range strings.Split(strings.TrimRight(v, "\n"), "\n") {
+		if !strings.HasPrefix(l, fieldIndent) {
+			t.Errorf("a line of the recipient's check is not under the field: %q", l)
+		}
 	}
 }
