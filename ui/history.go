@@ -367,7 +367,7 @@ func (s *historyScreen) onKey(k tea.KeyMsg) tea.Cmd {
 		s.searchWas = s.filter.Text
 		return s.openPrompt(promptSearch, s.filter.Text, "memo, name, id or trace")
 	case km.Dates.matches(k):
-		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD (either side may be empty)")
+		return s.openPrompt(promptDates, formatRange(s.filter), "YYYY-MM-DD..YYYY-MM-DD, either side may be empty")
 	case km.Export.matches(k):
 		return s.openPrompt(promptExport, history.ExportPath(s.dataDir, time.Now()), "")
 	case km.Asset.matches(k):
