@@ -187,28 +187,11 @@ func assetValue(a rail.Asset) decimal.Decimal { return dec(a.Balance).Mul(dec(a.
 func (h *homeScreen) view(height int) string {
 	st := h.ctx.st
 	var b strings.Builder
-	me := h.ctx.acct.Me
 	if rep := h.ctx.acct.Report; rep != nil && !rep.Intact() {
 		// Said on the screen the operator comes back to, not only once.
 		b.WriteString(st.Error.Bold(true).Render(para("⚠ JOURNAL BROKEN: "+explain(rep.Err())+" Check it with mixdesk journal verify.", h.ctx.width-2, "")) + "\n\n")
 	}
-	// The ids stay on the line whatever the name's length.
-	idName := "client id "
-	if h.ctx.acct.IsSafe() {
-		idName = "app id " // the Safe keystore's name for it
-	}
-	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  " + idName + clean(me.UserID)
-	name := nameText(me.FullName)
-	if room := h.ctx.width - 2 - lipgloss.Width(ids); lipgloss.Width(name) <= room || room >= 32 {
-		b.WriteString(st.Title.Render(truncate(name, max(room, 12))) + st.Subtle.Render(ids) + "\n")
-	} else {
-		// A narrow terminal: the name on its own line, the ids under it,
-		// rather than a name cut to a few letters.
-		if lipgloss.Width(ids) > h.ctx.width-2 {
-			ids = strings.TrimLeft(ids, " ") // the ids whole rather than indented
-		}
-		b.WriteString(st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n")
-	}
+	b.WriteString(h.idLines(st))
 	b.WriteString(st.Subtle.Render(para("profile "+h.ctx.acct.Name+h.pinNote(), h.ctx.width-2, "")) + "\n")
 	notes := 0 // lines
 	for _, n := range []string{h.lockNote(), h.ctx.acct.Warning} {
@@ -266,6 +249,27 @@ func (h *homeScreen) view(height int) string {
 	}
 	b.WriteString(h.peopleView(w))
 	return safeView(b.String())
+}
+
+// idLines are the app's name and its ids: the ids stay on the line
+// whatever the name's length.
+func (h *homeScreen) idLines(st Styles) string {
+	me := h.ctx.acct.Me
+	idName := "client id "
+	if h.ctx.acct.IsSafe() {
+		idName = "app id " // the Safe keystore's name for it
+	}
+	ids := "  Mixin ID " + clean(me.IdentityNumber) + "  ·  " + idName + clean(me.UserID)
+	name := nameText(me.FullName)
+	if room := h.ctx.width - 2 - lipgloss.Width(ids); lipgloss.Width(name) <= room || room >= 32 {
+		return st.Title.Render(truncate(name, max(room, 12))) + st.Subtle.Render(ids) + "\n"
+	}
+	// A narrow terminal: the name on its own line, the ids under it,
+	// rather than a name cut to a few letters.
+	if lipgloss.Width(ids) > h.ctx.width-2 {
+		ids = strings.TrimLeft(ids, " ") // the ids whole rather than indented
+	}
+	return st.Title.Render(truncate(name, h.ctx.width-2)) + "\n" + st.Subtle.Render(ids) + "\n"
 }
 
 // peopleView names the sandbox world's other users: someone to pay, by
