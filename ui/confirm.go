@@ -386,11 +386,15 @@ func (c *confirmScreen) render(mode string) string {
 		gap = ""
 	}
 	return st.Title.Render("Confirm payout") + st.Subtle.Render("  — money sent cannot be called back") + "\n" + gap +
-		c.reviewRows(st, c.ctx.width-2) + c.warningsView(st, gap) + gap + c.fieldsView(st, gap)
+		c.reviewRows(st, c.ctx.width-2, mode == "compact") + c.warningsView(st, gap, c.ctx.width-2) + gap + c.fieldsView(st, gap)
 }
 
 // reviewRows is the payout as reviewed, a row per fact, w cells wide.
-func (c *confirmScreen) reviewRows(st Styles, w int) string {
+//
+// compact (a short terminal, where not every line can be wrapped): the
+// notes after the Mixin ID and the asset's name are shortened so that each
+// row fits the width, rather than be cut at the edge.
+func (c *confirmScreen) reviewRows(st Styles, w int, compact bool) string {
 	r := c.r
 	var b strings.Builder
 	row := func(label, value string) {
@@ -407,9 +411,18 @@ func (c *confirmScreen) reviewRows(st Styles, w int) string {
 		name = truncate(name, max(idw-len(cut), 8)) + st.Subtle.Render(cut)
 	}
 	row("To", st.Money.Render(name))
-	row("Mixin ID", st.ID.Render(clean(r.Recipient.IdentityNumber))+st.Subtle.Render("  (from the server; the name above is free text)"))
+	idNote := "  (from the server; the name above is free text)"
+	asset := truncate(r.Asset.Symbol, 12) + " · " + truncate(r.Asset.Name, 30)
+	assetID := clean(r.Asset.AssetID)
+	if compact {
+		idNote = "  (from the server)"
+		if room := w - 16 - lipgloss.Width(asset) - 3; lipgloss.Width(assetID) > room {
+			assetID = truncate(assetID, max(room, 9))
+		}
+	}
+	row("Mixin ID", st.ID.Render(clean(r.Recipient.IdentityNumber))+st.Subtle.Render(idNote))
 	row("User id", st.ID.Render(clean(r.Recipient.UserID)))
-	row("Asset", truncate(r.Asset.Symbol, 12)+" · "+truncate(r.Asset.Name, 30)+st.Subtle.Render(" · "+clean(r.Asset.AssetID)))
+	row("Asset", asset+st.Subtle.Render(" · "+assetID))
 	row("Balance", money(r.Balance)+" → "+money(r.BalanceAfter)+" "+truncate(r.Asset.Symbol, 12))
 	memo := clean(r.Memo)
 	if memo == "" {
@@ -438,14 +451,16 @@ func (c *confirmScreen) reviewRows(st Styles, w int) string {
 }
 
 // warningsView lists the warnings, each with its checkbox.
-func (c *confirmScreen) warningsView(st Styles, gap string) string {
+func (c *confirmScreen) warningsView(st Styles, gap string, w int) string {
 	if len(c.r.Warnings) == 0 {
 		return ""
 	}
 	var b strings.Builder
 	b.WriteString(gap + st.Warn.Render("  Warnings — acknowledge each one ("+itoa(countTrue(c.acked))+"/"+itoa(len(c.acked))+")") + "\n")
+	width := w
 	for i, w := range c.r.Warnings {
-		line := marker(c.onWarning(i)) + checkbox(c.acked[i]) + " " + clean(w.Text) // wrapped by View, never cut: it is acknowledged
+		// Wrapped here, never cut: it is acknowledged, so it must be read.
+		line := marker(c.onWarning(i)) + checkbox(c.acked[i]) + " " + hang(clean(w.Text), 6, width)
 		if c.onWarning(i) {
 			line = st.Focused.Render(line)
 		} else if !c.acked[i] {

@@ -71,4 +71,10 @@ func TestConfirmFitsTheMinimumTerminal(t *testing.T) {
 	}
 	v := a.View()
 	mustContain(t, v, "Cancel", "Confirm and send", "PIN:", "Caps", "Trace id")
+	// Every line fits: nothing is cut at the edge, least of all a warning,
+	// which is acknowledged and so must be read whole.
+	fitsWidth(t, a.confirm().view(a.bodyHeight()), minWidth-2)
+	for _, w := range a.confirm().r.Warnings {
+		mustContain(t, flat(v), clean(w.Text))
+	}
 }
