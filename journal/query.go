@@ -60,3 +60,16 @@ func (j *Journal) HasPaid(recipientID string) bool {
 	defer j.mu.RUnlock()
 	return j.idx.paid[recipientID] > 0
 }
+
+// InDoubtTraces returns the trace of every entry in doubt, in no set
+// order: a check made before every post reads the few entries it needs
+// with Lookup instead of copying every entry in doubt (InDoubtEntries).
+func (j *Journal) InDoubtTraces() []string {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	out := make([]string, 0, len(j.idx.inDoubt))
+	for t := range j.idx.inDoubt {
+		out = append(out, t)
+	}
+	return out
+}

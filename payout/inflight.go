@@ -149,12 +149,19 @@ func (d *Desk) pinBusy(now time.Time) (until time.Time, trace string) {
 // recorded together after its posts).
 func (d *Desk) pinBusyExcept(now time.Time, done map[string]bool) (until time.Time, trace string) {
 	w := d.window()
-	for _, e := range d.journal.InDoubtEntries() {
-		if done[e.Intent.Trace] || !d.mayBeInFlight(e) {
+	// Only the traces first: in a batch most entries in doubt are rows
+	// done in the current group or recorded ahead and not posted, and
+	// copying each of them before every post cost more than the post.
+	for _, t := range d.journal.InDoubtTraces() {
+		if done[t] || d.isUnposted(t) {
 			continue
 		}
-		if t := lastPost(e).Add(w); t.After(now) && t.After(until) {
-			until, trace = t, e.Intent.Trace
+		e, ok := d.journal.Lookup(t)
+		if !ok || e.State != journal.StateInDoubt || !d.mayBeInFlight(e) {
+			continue
+		}
+		if end := lastPost(e).Add(w); end.After(now) && (end.After(until) || end.Equal(until) && t < trace) {
+			until, trace = end, t
 		}
 	}
 	d.upMu.Lock()
