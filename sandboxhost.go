@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,32 +27,15 @@ type sandboxHost struct {
 }
 
 func startSandbox(dir string) (*sandboxHost, error) {
-	path, err := worldPath(dir)
+	h := &sandboxHost{}
+	var err error
+	h.srv, h.world, err = openWorld(&h.worldHost, dir,
+		func(path string) (*sandbox.Server, error) { return sandbox.LoadFile(path, sandbox.Options{}) },
+		(*sandbox.Server).World,
+		func() (*sandbox.Server, sandbox.World, error) {
+			return sandbox.NewWorld(sandbox.Options{Operator: sandbox.SessionOptions{Kind: mixin.KeyRSA, RSABits: 2048}})
+		})
 	if err != nil {
-		return nil, err
-	}
-	h := &sandboxHost{worldHost: worldHost{path: path}}
-	srv, err := sandbox.LoadFile(h.path, sandbox.Options{})
-	switch {
-	case err == nil:
-		w, ok := srv.World()
-		if !ok {
-			return nil, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", h.path)
-		}
-		h.srv, h.world = srv, w
-	case errors.Is(err, os.ErrNotExist):
-		srv, w, nerr := sandbox.NewWorld(sandbox.Options{Operator: sandbox.SessionOptions{Kind: mixin.KeyRSA, RSABits: 2048}})
-		if nerr != nil {
-			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
-		}
-		h.srv, h.world, h.worldHost.world = srv, w, srv
-		if err := h.save(); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
-	}
-	if err := h.serve(h.srv); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -70,36 +68,21 @@ type safeSandboxHost struct {
 }
 
 func startSafeSandbox(dir string) (*safeSandboxHost, error) {
-	path, err := worldPath(dir)
+	h := &safeSandboxHost{}
+	var err error
+	h.srv, h.world, err = openWorld(&h.worldHost, dir,
+		func(path string) (*safesandbox.Server, error) {
+			return safesandbox.LoadFile(path, safesandbox.Options{})
+		},
+		(*safesandbox.Server).World,
+		func() (*safesandbox.Server, safesandbox.World, error) {
+			var seed [8]byte
+			if _, err := rand.Read(seed[:]); err != nil {
+				return nil, safesandbox.World{}, fmt.Errorf("drawing the world's seed: %w", err)
+			}
+			return safesandbox.NewWorld(safesandbox.Options{Seed: binary.LittleEndian.Uint64(seed[:])})
+		})
 	if err != nil {
-		return nil, err
-	}
-	h := &safeSandboxHost{worldHost: worldHost{path: path}}
-	srv, err := safesandbox.LoadFile(h.path, safesandbox.Options{})
-	switch {
-	case err == nil:
-		w, ok := srv.World()
-		if !ok {
-			return nil, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", h.path)
-		}
-		h.srv, h.world = srv, w
-	case errors.Is(err, os.ErrNotExist):
-		var seed [8]byte
-		if _, err := rand.Read(seed[:]); err != nil {
-			return nil, fmt.Errorf("sandbox: drawing the world's seed: %w", err)
-		}
-		srv, w, nerr := safesandbox.NewWorld(safesandbox.Options{Seed: binary.LittleEndian.Uint64(seed[:])})
-		if nerr != nil {
-			return nil, fmt.Errorf("sandbox: building the world: %w", nerr)
-		}
-		h.srv, h.world, h.worldHost.world = srv, w, srv
-		if err := h.save(); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", h.path, err)
-	}
-	if err := h.serve(h.srv); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,6 +38,39 @@ func worldPath(dir string) (string, error) {
 		return "", fmt.Errorf("sandbox: cannot create %s: %w", dir, err)
 	}
 	return filepath.Join(dir, "world.json"), nil
+}
+
+// openWorld loads the world kept in dir (load, then worldOf) or, when there
+// is none, makes a fresh one (fresh) and saves it at once; then it serves
+// the world on loopback. The legacy and the Safe hosts share it.
+func openWorld[S hostedWorld, W any](h *worldHost, dir string, load func(path string) (S, error), worldOf func(S) (W, bool), fresh func() (S, W, error)) (S, W, error) {
+	var srv S
+	var w W
+	path, err := worldPath(dir)
+	if err != nil {
+		return srv, w, err
+	}
+	h.path = path
+	loaded, err := load(path)
+	switch {
+	case err == nil:
+		var ok bool
+		if w, ok = worldOf(loaded); !ok {
+			return srv, w, fmt.Errorf("sandbox: %s holds no world; move it away to start a fresh world", path)
+		}
+		srv = loaded
+	case errors.Is(err, os.ErrNotExist):
+		if srv, w, err = fresh(); err != nil {
+			return srv, w, fmt.Errorf("sandbox: building the world: %w", err)
+		}
+		h.world = srv
+		if err := h.save(); err != nil {
+			return srv, w, err
+		}
+	default:
+		return srv, w, fmt.Errorf("sandbox: %s is damaged or cannot be read (%v); move it away to start a fresh world", path, err)
+	}
+	return srv, w, h.serve(srv)
 }
 
 // serve starts serving w on a loopback port.
