@@ -17,6 +17,7 @@ const (
 	timeoutPage    = 30 * time.Second // a page of history; a review
 	timeoutSend    = 60 * time.Second // a payout posted or settled; in-doubt payouts settled
 	timeoutPrepare = 2 * time.Minute  // every row of a batch checked
+	timeoutTmux    = 2 * time.Second  // tmux asked how it passes a copy on
 )
 
 // within is a context that gives up after d.

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"time"
 
 	"github.com/aymanbagabas/go-osc52/v2"
 	tea "github.com/charmbracelet/bubbletea"
@@ -55,7 +54,7 @@ func copyCmd(what, text string) tea.Cmd {
 	return func() tea.Msg {
 		r := routeFor(env)
 		if r.askTmux {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := within(timeoutTmux)
 			sc, pt, err := tmuxOptions(ctx, env("TMUX_PANE"))
 			cancel()
 			if err == nil {

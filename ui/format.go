@@ -62,8 +62,8 @@ func hang(text string, indent, w int) string {
 	if w-indent < 16 {
 		return text
 	}
-	lines := strings.Split(fitWidth(text, w-indent), "\n")
-	return strings.Join(lines, "\n"+strings.Repeat(" ", indent))
+	pad := strings.Repeat(" ", indent)
+	return strings.TrimPrefix(para(text, w, pad), pad)
 }
 
 // para wraps a paragraph to the width w and indents every line of it.
