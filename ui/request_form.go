@@ -72,7 +72,6 @@ func newRequestForm(ctx *shared, rq *requestShared) *requestForm {
 		memo: textInput("optional, up to 140 characters", 0, 44),
 		km:   newRequestFormKeys(),
 	}
-	f.picker.explicit = true // tab on the empty field takes no asset
 	f.filter()
 	return f
 }

@@ -103,7 +103,6 @@ func newTransferScreen(ctx *shared, assets []rail.Asset) *transferScreen {
 		km:    newTransferKeys(),
 	}
 	t.rcpt.showLookup = true
-	t.picker.explicit = true // tab on the empty field takes no asset
 	if t.desk != nil {
 		t.limits = t.desk.Config().Limits
 	}

@@ -18,10 +18,10 @@ type assetPicker struct {
 	matches []int        // indexes into assets that match the filter
 	pick    int          // position in matches
 	chosen  *rail.Asset  // taken with tab or enter; nil until then, and after an edit
-	// explicit: nothing is highlighted, and nothing taken, until the
-	// operator types a filter or moves with ↑/↓ (see untouched).
-	explicit bool
-	moved    bool // the highlight was moved since the text last changed
+	// moved: the highlight was moved since the text last changed. Nothing
+	// is highlighted, and nothing taken, until the operator types a filter
+	// or moves with ↑/↓ (see untouched).
+	moved bool
 }
 
 // pickerRows is how many matches the list under the field shows.
@@ -62,11 +62,11 @@ func (p *assetPicker) edited() {
 	p.filter()
 }
 
-// untouched reports whether an explicit picker has nothing to take: no
-// filter typed and the highlight never moved. Leaving it then takes no
+// untouched reports whether the picker has nothing to take: no filter
+// typed and the highlight never moved. Leaving it then takes no
 // asset, rather than the first of the list.
 func (p *assetPicker) untouched() bool {
-	return p.explicit && !p.moved && strings.TrimSpace(p.input.Value()) == ""
+	return !p.moved && strings.TrimSpace(p.input.Value()) == ""
 }
 
 // move moves the highlight by delta (-1 up, 1 down), wrapping around; it

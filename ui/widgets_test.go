@@ -57,13 +57,12 @@ func TestAssetPickerFiltersMovesAndChooses(t *testing.T) {
 	}
 }
 
-// TestAssetPickerExplicitTakesOnlyWhatIsPointedAt: an explicit picker (the
-// transfer form's) highlights and takes nothing until a filter is typed or
+// TestAssetPickerExplicitTakesOnlyWhatIsPointedAt: the asset picker (the
+// transfer form's, the payment request's) highlights and takes nothing until a filter is typed or
 // the highlight moved: the first ↓ lands on the first asset, the first ↑ on
 // the last; clearing the text makes it untouched again.
 func TestAssetPickerExplicitTakesOnlyWhatIsPointedAt(t *testing.T) {
 	p := newAssetPicker("", pickerAssets)
-	p.explicit = true
 	if !p.untouched() || p.choose() || p.chosen != nil {
 		t.Fatalf("an untouched picker chose %+v", p.chosen)
 	}
